@@ -1,0 +1,356 @@
+/**
+ * Artifacts on the device's disk: resumable partial transfers, SHA-256 verification, atomic
+ * promotion, and one previous version kept per service so a failed load can roll back.
+ *
+ * Layout under `<dataDir>/artifacts/`:
+ *   partial/<deploymentId>.part   bytes received in order (its size IS nextOffset: chunks are only
+ *                                 ever appended at nextOffset, so no separate counter can disagree)
+ *   partial/<deploymentId>.json   the offer being received (service, version, sha256, size, kind)
+ *   svc-<hash of service>/<sha256>.<kind>   verified artifacts
+ *   svc-<hash of service>/active.json       { current, previous } records
+ * Service names are hashed into directory names so no name can escape the data directory.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveNumbers } from '../options.js';
+import { deployError } from './client-errors.js';
+
+export type ArtifactKind = 'onnx' | 'int8-fc-weights' | 'blob';
+
+export interface ArtifactOffer {
+  deploymentId: number;
+  service: string;
+  version: string;
+  kind: ArtifactKind;
+  size: number;
+  sha256: Uint8Array;
+  meta?: Record<string, unknown>;
+}
+
+export interface ArtifactRecord {
+  service: string;
+  version: string;
+  kind: ArtifactKind;
+  sha256: string;
+  size: number;
+  path: string;
+  meta?: Record<string, unknown>;
+}
+
+interface PartialMeta {
+  deploymentId: number;
+  service: string;
+  version: string;
+  kind: ArtifactKind;
+  size: number;
+  sha256: string;
+  meta?: Record<string, unknown>;
+}
+
+interface ActiveFile {
+  current?: ArtifactRecord;
+  previous?: ArtifactRecord;
+}
+
+export interface ArtifactStoreOptions {
+  /** Largest single artifact accepted, bytes. */
+  maxArtifactBytes?: number;
+  /** Total bytes of partial + verified artifacts the store may hold. */
+  capacityBytes?: number;
+}
+
+const SPECS = {
+  maxArtifactBytes: { default: 256 * 1024 * 1024, min: 1, max: 2 ** 40, integer: true, unit: 'bytes' },
+  capacityBytes: { default: 1024 * 1024 * 1024, min: 1, max: 2 ** 44, integer: true, unit: 'bytes' },
+};
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class ArtifactStore {
+  readonly root: string;
+  private readonly opts: { maxArtifactBytes: number; capacityBytes: number };
+
+  constructor(dataDir: string, options: ArtifactStoreOptions = {}) {
+    this.root = join(dataDir, 'artifacts');
+    this.opts = resolveNumbers(SPECS, options as Record<string, unknown>, 'artifactStore.');
+  }
+
+  private partialDir(): string {
+    return join(this.root, 'partial');
+  }
+  private partPath(id: number): string {
+    return join(this.partialDir(), `${id}.part`);
+  }
+  private partMetaPath(id: number): string {
+    return join(this.partialDir(), `${id}.json`);
+  }
+  private serviceDir(service: string): string {
+    return join(this.root, `svc-${createHash('sha256').update(service).digest('hex').slice(0, 24)}`);
+  }
+
+  /**
+   * Start or resume receiving an offer. Returns the offset the sender should continue from:
+   * 0 for a fresh transfer, the persisted count for the same id and hash, `size` when an
+   * artifact with this hash is already verified on disk for this service.
+   */
+  async begin(offer: ArtifactOffer): Promise<number> {
+    if (!Number.isSafeInteger(offer.size) || offer.size < 0) {
+      throw deployError('deploy.offset', { reason: `offered size ${offer.size} is not a valid byte count`, hint: 'the server sent a malformed DEPLOY_OFFER', field: 'size' });
+    }
+    if (offer.sha256.length !== 32) {
+      throw deployError('deploy.hash_mismatch', { reason: `offered sha256 has ${offer.sha256.length} bytes, expected 32`, hint: 'the server sent a malformed DEPLOY_OFFER', field: 'sha256' });
+    }
+    if (offer.size > this.opts.maxArtifactBytes) {
+      throw deployError('deploy.too_large', {
+        reason: `artifact of ${offer.size} bytes exceeds this device's limit of ${this.opts.maxArtifactBytes}`,
+        hint: 'deploy a smaller model or raise maxArtifactBytes on the device',
+        details: { size: offer.size, limit: this.opts.maxArtifactBytes },
+      });
+    }
+    const sha = hex(offer.sha256);
+    await mkdir(this.partialDir(), { recursive: true });
+    const complete = join(this.serviceDir(offer.service), `${sha}.${offer.kind}`);
+    if (await exists(complete)) return offer.size;
+
+    const prev = await this.readPartialMeta(offer.deploymentId);
+    if (prev && prev.sha256 === sha && prev.size === offer.size) {
+      const have = await fileSize(this.partPath(offer.deploymentId));
+      const next = Math.min(have, offer.size);
+      if (have !== next) await truncate(this.partPath(offer.deploymentId), next);
+      return next;
+    }
+    // Same id with another hash (or no partial at all): restart at 0.
+    const used = await this.bytesUsed();
+    if (used + offer.size > this.opts.capacityBytes) {
+      throw deployError('deploy.no_space', {
+        reason: `artifact of ${offer.size} bytes does not fit: ${used} of ${this.opts.capacityBytes} bytes in use`,
+        hint: 'undeploy unused services on this device or raise capacityBytes',
+        details: { size: offer.size, used, capacity: this.opts.capacityBytes },
+      });
+    }
+    const meta: PartialMeta = { deploymentId: offer.deploymentId, service: offer.service, version: offer.version, kind: offer.kind, size: offer.size, sha256: sha, meta: offer.meta };
+    await writeFile(this.partPath(offer.deploymentId), new Uint8Array(0));
+    await atomicWrite(this.partMetaPath(offer.deploymentId), JSON.stringify(meta));
+    return 0;
+  }
+
+  /** Bytes received in order so far for a deployment (its nextOffset). */
+  async nextOffset(deploymentId: number): Promise<number> {
+    const meta = await this.readPartialMeta(deploymentId);
+    if (!meta) throw unknownDeployment(deploymentId);
+    return Math.min(await fileSize(this.partPath(deploymentId)), meta.size);
+  }
+
+  /**
+   * Go-back-N receive: appends `data` only when `offset` equals nextOffset, drops anything else,
+   * and returns the (possibly unchanged) nextOffset.
+   */
+  async write(deploymentId: number, offset: number, data: Uint8Array): Promise<number> {
+    const meta = await this.readPartialMeta(deploymentId);
+    if (!meta) throw unknownDeployment(deploymentId);
+    const next = Math.min(await fileSize(this.partPath(deploymentId)), meta.size);
+    if (offset !== next || data.length === 0) return next;
+    if (offset + data.length > meta.size) {
+      throw deployError('deploy.offset', {
+        reason: `chunk at ${offset} of ${data.length} bytes runs past the offered size ${meta.size}`,
+        hint: 'the server sent more bytes than it offered; redeploy',
+        details: { offset, length: data.length, size: meta.size },
+      });
+    }
+    const fh = await open(this.partPath(deploymentId), 'a');
+    try {
+      await fh.write(data);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    return offset + data.length;
+  }
+
+  /**
+   * Verify the completed transfer and move it into place with a rename (atomic on one
+   * filesystem), so a reader never sees a half-written artifact.
+   */
+  async finish(deploymentId: number): Promise<ArtifactRecord> {
+    const meta = await this.readPartialMeta(deploymentId);
+    if (!meta) throw unknownDeployment(deploymentId);
+    const dir = this.serviceDir(meta.service);
+    const final = join(dir, `${meta.sha256}.${meta.kind}`);
+    const record: ArtifactRecord = { service: meta.service, version: meta.version, kind: meta.kind, sha256: meta.sha256, size: meta.size, path: final, meta: meta.meta };
+    if (await exists(final)) {
+      await this.discard(deploymentId);
+      return record;
+    }
+    const part = this.partPath(deploymentId);
+    const have = await fileSize(part);
+    if (have !== meta.size) {
+      throw deployError('deploy.offset', {
+        reason: `commit after ${have} of ${meta.size} bytes`,
+        hint: 'the server committed before sending every chunk; it should resume the transfer',
+        details: { nextOffset: have, size: meta.size },
+      });
+    }
+    const digest = await sha256File(part);
+    if (digest !== meta.sha256) {
+      await this.discard(deploymentId);
+      throw deployError('deploy.hash_mismatch', {
+        reason: `received artifact hashes to ${digest.slice(0, 16)}…, offer said ${meta.sha256.slice(0, 16)}…`,
+        hint: 'the bytes were corrupted in transit or the offer was wrong; redeploy (the transfer restarts from 0)',
+      });
+    }
+    await mkdir(dir, { recursive: true });
+    await rename(part, final);
+    await rm(this.partMetaPath(deploymentId), { force: true });
+    return record;
+  }
+
+  async discard(deploymentId: number): Promise<void> {
+    await rm(this.partPath(deploymentId), { force: true });
+    await rm(this.partMetaPath(deploymentId), { force: true });
+  }
+
+  /** The offer a partial transfer belongs to, if any (used to answer a resumed OFFER). */
+  async partial(deploymentId: number): Promise<{ service: string; version: string; sha256: string; size: number } | undefined> {
+    const m = await this.readPartialMeta(deploymentId);
+    return m ? { service: m.service, version: m.version, sha256: m.sha256, size: m.size } : undefined;
+  }
+
+  /** Make `record` the active version of its service; the old active one becomes `previous`. */
+  async activate(record: ArtifactRecord): Promise<void> {
+    const active = await this.readActive(record.service);
+    if (active.current?.sha256 === record.sha256) {
+      active.current = record;
+    } else {
+      const dropped = active.previous;
+      active.previous = active.current;
+      active.current = record;
+      if (dropped && dropped.sha256 !== record.sha256 && dropped.sha256 !== active.previous?.sha256) await rm(dropped.path, { force: true });
+    }
+    await this.writeActive(record.service, active);
+  }
+
+  /**
+   * Forget a candidate that failed to load: the active record is untouched, the candidate's
+   * file is removed unless it is the active or previous artifact.
+   */
+  async reject(record: ArtifactRecord): Promise<void> {
+    const active = await this.readActive(record.service);
+    if (active.current?.sha256 !== record.sha256 && active.previous?.sha256 !== record.sha256) await rm(record.path, { force: true });
+  }
+
+  /** Swap back to the previous version. Returns it, or undefined when there is none. */
+  async rollback(service: string): Promise<ArtifactRecord | undefined> {
+    const active = await this.readActive(service);
+    if (!active.previous) return undefined;
+    const failed = active.current;
+    active.current = active.previous;
+    active.previous = undefined;
+    await this.writeActive(service, active);
+    if (failed && failed.sha256 !== active.current.sha256) await rm(failed.path, { force: true });
+    return active.current;
+  }
+
+  async remove(service: string): Promise<void> {
+    await rm(this.serviceDir(service), { recursive: true, force: true });
+  }
+
+  async active(service: string): Promise<{ current?: ArtifactRecord; previous?: ArtifactRecord }> {
+    return this.readActive(service);
+  }
+
+  /** Every service with an active artifact: what a rebooted device loads again. */
+  async activeServices(): Promise<ArtifactRecord[]> {
+    const out: ArtifactRecord[] = [];
+    let entries: string[] = [];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return out;
+    }
+    for (const e of entries.filter((x) => x.startsWith('svc-')).sort()) {
+      const a = await readJson<ActiveFile>(join(this.root, e, 'active.json'));
+      if (a?.current) out.push(a.current);
+    }
+    return out.sort((x, y) => x.service.localeCompare(y.service));
+  }
+
+  async bytesUsed(): Promise<number> {
+    return dirBytes(this.root);
+  }
+
+  private async readPartialMeta(id: number): Promise<PartialMeta | undefined> {
+    return readJson<PartialMeta>(this.partMetaPath(id));
+  }
+  private async readActive(service: string): Promise<ActiveFile> {
+    return (await readJson<ActiveFile>(join(this.serviceDir(service), 'active.json'))) ?? {};
+  }
+  private async writeActive(service: string, a: ActiveFile): Promise<void> {
+    await mkdir(this.serviceDir(service), { recursive: true });
+    await atomicWrite(join(this.serviceDir(service), 'active.json'), JSON.stringify(a));
+  }
+}
+
+function unknownDeployment(id: number) {
+  return deployError('deploy.unknown', { reason: `no transfer in progress for deployment ${id}`, hint: 'send DEPLOY_OFFER before chunks or commit', details: { deploymentId: id } });
+}
+
+async function atomicWrite(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    // Missing or torn metadata means "nothing usable here": the transfer restarts.
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? await dirBytes(p) : await fileSize(p);
+  }
+  return total;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
