@@ -1,0 +1,70 @@
+import { EparaError } from '../../errors.js';
+import type { DeploymentState } from '../registry/store.js';
+
+/**
+ * Deployment state machine (SPEC §7.5), per (device, artifact):
+ *
+ *   offered ──accept──▶ transferring ──complete──▶ verifying ──loading──▶ loading ──ready──▶ ready
+ *      │                    │   ▲ (link drop / restart: re-offer resumes from the device's offset)
+ *      └──────fail──────────┴───┴────────fail / rolled_back──────────────▶ failed | rolled-back
+ *
+ * The record is persisted in every state, so a server restart knows which transfers to resume
+ * (offered / transferring / verifying / loading) and which are settled.
+ */
+export type DeploymentEvent =
+  | 'accept' // DEPLOY_ACCEPT received
+  | 'reoffer' // link came back: OFFER again, the device answers with its offset
+  | 'complete' // every byte acknowledged, DEPLOY_COMMIT sent
+  | 'verifying'
+  | 'loading'
+  | 'ready'
+  | 'fail'
+  | 'rolled_back'
+  | 'undeploy';
+
+export const DEPLOYMENT_TRANSITIONS: Readonly<Record<DeploymentState, Partial<Record<DeploymentEvent, DeploymentState>>>> = {
+  offered: { accept: 'transferring', reoffer: 'offered', fail: 'failed', complete: 'verifying' },
+  transferring: { accept: 'transferring', reoffer: 'transferring', complete: 'verifying', fail: 'failed' },
+  verifying: { reoffer: 'verifying', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
+  loading: { reoffer: 'loading', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
+  ready: { undeploy: 'undeployed', ready: 'ready' },
+  failed: {},
+  'rolled-back': {},
+  undeployed: {},
+};
+
+export const SETTLED_DEPLOYMENT_STATES: ReadonlySet<DeploymentState> = new Set(['ready', 'failed', 'rolled-back', 'undeployed']);
+
+/** States a server restart must pick up again. */
+export const UNSETTLED_DEPLOYMENT_STATES: readonly DeploymentState[] = ['offered', 'transferring', 'verifying', 'loading'];
+
+export class DeploymentTransitionError extends EparaError {}
+
+export function nextDeploymentState(from: DeploymentState, event: DeploymentEvent): DeploymentState {
+  const to = DEPLOYMENT_TRANSITIONS[from][event];
+  if (to === undefined) {
+    throw new DeploymentTransitionError({
+      code: 'deploy.state',
+      reason: `deployment event ${event} is not allowed in state ${from}`,
+      hint: 'the device answered out of order; the deployment will be retried or can be re-issued',
+      details: { from, event },
+    });
+  }
+  return to;
+}
+
+/** Maps a DEPLOY_RESULT state (wire enum as a string) to the event it raises. */
+export function resultEvent(state: 'verifying' | 'loading' | 'ready' | 'failed' | 'rolled-back'): DeploymentEvent {
+  switch (state) {
+    case 'verifying':
+      return 'verifying';
+    case 'loading':
+      return 'loading';
+    case 'ready':
+      return 'ready';
+    case 'failed':
+      return 'fail';
+    case 'rolled-back':
+      return 'rolled_back';
+  }
+}

@@ -1,0 +1,121 @@
+import { EparaError } from '../errors.js';
+
+/**
+ * Server-side session state machine (SPEC §7.4). One `Session` per device id. A fresh link
+ * walks connecting → authenticating → registered; the first heartbeat or STATE makes the
+ * session active. Missed heartbeats or a dropped link make it degraded; while degraded the lease
+ * runs, and a HELLO with `resume` naming the session (plus a valid AUTH) brings it back. When the
+ * lease runs out the session is lost; a BYE makes it left. Failed handshakes end in rejected.
+ *
+ * Pure: time comes in as an argument, so the transitions are tested without timers.
+ */
+export type SessionState = 'connecting' | 'authenticating' | 'registered' | 'active' | 'degraded' | 'lost' | 'left' | 'rejected';
+
+export type SessionEvent =
+  | 'challenge' // CHALLENGE sent
+  | 'auth_ok' // AUTH verified, WELCOME sent
+  | 'auth_failed' // any rejection during the handshake
+  | 'heard' // HEARTBEAT or STATE received
+  | 'missed' // heartbeat overdue while the link is open
+  | 'link_down' // the link closed or timed out
+  | 'resumed' // a new link resumed this session
+  | 'lease_expired'
+  | 'bye'; // the device (or the server, on shutdown) ended the session
+
+export const SESSION_TRANSITIONS: Readonly<Record<SessionState, Partial<Record<SessionEvent, SessionState>>>> = {
+  connecting: { challenge: 'authenticating', auth_failed: 'rejected', link_down: 'rejected' },
+  authenticating: { auth_ok: 'registered', auth_failed: 'rejected', link_down: 'rejected' },
+  registered: { heard: 'active', missed: 'degraded', link_down: 'degraded', resumed: 'registered', bye: 'left' },
+  active: { heard: 'active', missed: 'degraded', link_down: 'degraded', resumed: 'registered', bye: 'left' },
+  degraded: { heard: 'active', missed: 'degraded', link_down: 'degraded', resumed: 'registered', lease_expired: 'lost', bye: 'left' },
+  lost: {},
+  left: {},
+  rejected: {},
+};
+
+export const TERMINAL_STATES: ReadonlySet<SessionState> = new Set(['lost', 'left', 'rejected']);
+
+/** States whose services the scheduler may use. */
+export function isServing(s: SessionState): boolean {
+  return s === 'active' || s === 'registered';
+}
+
+export class SessionTransitionError extends EparaError {}
+
+export function nextSessionState(from: SessionState, event: SessionEvent): SessionState {
+  const to = SESSION_TRANSITIONS[from][event];
+  if (to === undefined) {
+    throw new SessionTransitionError({
+      code: 'internal',
+      reason: `session event ${event} is not allowed in state ${from}`,
+      hint: 'this is a bug in epara; please report it with the server log',
+      details: { from, event },
+    });
+  }
+  return to;
+}
+
+export interface LivenessPolicy {
+  heartbeatMs: number;
+  /** Heartbeat periods without a heartbeat before an open link counts as degraded. */
+  missedHeartbeats: number;
+  /** Time after the last heartbeat (or link loss) at which the session is lost. */
+  leaseMs: number;
+}
+
+/** What the liveness sweep should do with a session, given the time now. */
+export function livenessVerdict(
+  s: { state: SessionState; lastHeardAt: number; linkOpen: boolean },
+  now: number,
+  p: LivenessPolicy,
+): 'none' | 'missed' | 'lease_expired' {
+  if (TERMINAL_STATES.has(s.state) || s.state === 'connecting' || s.state === 'authenticating') return 'none';
+  const silent = now - s.lastHeardAt;
+  if (silent >= p.leaseMs && s.state === 'degraded') return 'lease_expired';
+  if (s.state !== 'degraded' && s.linkOpen && silent >= p.heartbeatMs * p.missedHeartbeats) return 'missed';
+  return 'none';
+}
+
+/** One device's session. Holds no link and no timers: the server drives it. */
+export class Session {
+  state: SessionState = 'connecting';
+  /** Last state before the current one; for events and metrics. */
+  previous: SessionState | undefined;
+  lastHeardAt: number;
+  readonly startedAt: number;
+  linkOpen = true;
+  resumes = 0;
+
+  constructor(
+    readonly deviceId: string,
+    readonly sessionId: Uint8Array,
+    now: number,
+  ) {
+    this.startedAt = now;
+    this.lastHeardAt = now;
+  }
+
+  /** Applies an event; returns true when the state changed. */
+  apply(event: SessionEvent, now: number): boolean {
+    const to = nextSessionState(this.state, event);
+    if (event === 'heard' || event === 'resumed' || event === 'auth_ok') this.lastHeardAt = now;
+    if (event === 'link_down') this.linkOpen = false;
+    if (event === 'resumed') {
+      this.linkOpen = true;
+      this.resumes++;
+    }
+    if (to === this.state) return false;
+    this.previous = this.state;
+    this.state = to;
+    return true;
+  }
+
+  get terminal(): boolean {
+    return TERMINAL_STATES.has(this.state);
+  }
+
+  /** When the lease runs out if nothing is heard. */
+  leaseExpiresAt(p: LivenessPolicy): number {
+    return this.lastHeardAt + p.leaseMs;
+  }
+}
