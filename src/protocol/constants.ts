@@ -1,0 +1,25 @@
+/** Frame-layer constants of protocol/SPEC.md §2. */
+
+/** Protocol (and frame-format) version this codec speaks. */
+export const PROTOCOL_VERSION = 1;
+/** Frames every peer accepts before the handshake has negotiated a size (SPEC §2.2). */
+export const DEFAULT_MAX_FRAME = 512;
+export const MIN_MAX_FRAME = 64;
+/** `len` is 16 bits and the frame is header + body + CRC; 65,535 keeps the whole frame in a u16 too. */
+export const MAX_MAX_FRAME = 65535;
+/** ver(1) type(1) flags(1) seq(2) corr(2) len(2). */
+export const HEADER_SIZE = 9;
+export const CRC_SIZE = 4;
+/** The smallest possible frame: a header, an empty body and the CRC. */
+export const MIN_FRAME = HEADER_SIZE + CRC_SIZE;
+/** This frame answers the request whose `seq` is in `corr`. */
+export const FLAG_RSP = 0x01;
+/** Retransmission of an earlier frame with the same `seq`. */
+export const FLAG_RTX = 0x02;
+/** Bits 2..7 must be zero. */
+export const FLAG_RESERVED_MASK = 0xfc;
+
+/** Largest COBS piece (without the delimiter) a frame of `maxFrame` bytes can produce (SPEC §2.2). */
+export function maxWirePiece(maxFrame: number): number {
+  return maxFrame + Math.ceil(maxFrame / 254) + 1;
+}

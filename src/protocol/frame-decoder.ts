@@ -1,0 +1,123 @@
+/**
+ * Streaming deframer: arbitrary byte chunks in, frames and ProtocolErrors out. Splits on 0x00,
+ * never buffers more than one maximal wire piece (SPEC §2.2: a piece longer than
+ * maxFrame + ceil(maxFrame/254) + 1 is discarded as it arrives and reported once as
+ * frame.oversize), and never throws from push(): a bad piece is reported and the next delimiter
+ * resynchronises, so the good frames after it are not lost.
+ */
+import { ProtocolError } from '../errors.js';
+import { resolveNumber } from '../options.js';
+import { cobsDecode } from './cobs.js';
+import { DEFAULT_MAX_FRAME, maxWirePiece } from './constants.js';
+import { protocolError } from './error-codes.js';
+import { MAX_FRAME_SPEC, parseFrame, type Frame } from './frame.js';
+
+export interface FrameDecoderOptions {
+  /** Largest unencoded frame accepted (64..65535, default 512 until the handshake negotiates it). */
+  maxFrame?: number;
+}
+
+export class FrameDecoder {
+  private max: number;
+  private limit: number;
+  private buf: Uint8Array;
+  private len = 0;
+  /** Inside an oversize piece: drop bytes until the next delimiter. */
+  private discarding = false;
+  private discarded = 0;
+
+  constructor(opts?: FrameDecoderOptions) {
+    this.max = resolveNumber('maxFrame', opts?.maxFrame, MAX_FRAME_SPEC);
+    this.limit = maxWirePiece(this.max);
+    this.buf = new Uint8Array(this.limit);
+  }
+
+  get maxFrame(): number {
+    return this.max;
+  }
+
+  /** Change the limit (after negotiation). Throws ConfigError outside 64..65535. */
+  set maxFrame(n: number) {
+    this.max = resolveNumber('maxFrame', n, MAX_FRAME_SPEC);
+    this.limit = maxWirePiece(this.max);
+    if (this.buf.length < this.limit) {
+      const b = new Uint8Array(this.limit);
+      b.set(this.buf.subarray(0, this.len));
+      this.buf = b;
+    }
+    if (this.len > this.limit) this.startDiscard();
+  }
+
+  /** Bytes currently held for an incomplete piece (never more than one maximal piece). */
+  get buffered(): number {
+    return this.len;
+  }
+
+  private startDiscard(): void {
+    this.discarding = true;
+    this.discarded = this.len;
+    this.len = 0;
+  }
+
+  private oversize(): ProtocolError {
+    return protocolError('frame.oversize', {
+      reason: `more than ${this.limit} bytes without a delimiter: frame larger than maxFrame ${this.max}, discarded`,
+      details: { maxFrame: this.max, limit: this.limit },
+    });
+  }
+
+  private decodePiece(piece: Uint8Array, out: Array<Frame | ProtocolError>): void {
+    try {
+      out.push(parseFrame(cobsDecode(piece), this.max));
+    } catch (e) {
+      out.push(
+        e instanceof ProtocolError
+          ? e
+          : protocolError('msg.cbor', { reason: `unexpected decoder failure: ${String((e as Error)?.message ?? e)}`, cause: e }),
+      );
+    }
+  }
+
+  push(chunk: Uint8Array): Array<Frame | ProtocolError> {
+    const out: Array<Frame | ProtocolError> = [];
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      const z = chunk.indexOf(0, i);
+      const end = z < 0 ? n : z;
+      const seg = end - i;
+      if (this.discarding) {
+        this.discarded += seg;
+      } else if (this.len + seg > this.limit) {
+        this.startDiscard();
+        this.discarded += seg;
+        out.push(this.oversize());
+      } else if (z >= 0 && this.len === 0) {
+        // Whole piece inside this chunk: decode in place, no copy.
+        if (seg > 0) this.decodePiece(chunk.subarray(i, end), out);
+      } else {
+        this.buf.set(chunk.subarray(i, end), this.len);
+        this.len += seg;
+        if (z >= 0) {
+          // cobsDecode copies, so handing it a view of our buffer is safe.
+          this.decodePiece(this.buf.subarray(0, this.len), out);
+        }
+      }
+      if (z < 0) break;
+      // delimiter: the next piece starts clean
+      this.len = 0;
+      this.discarding = false;
+      this.discarded = 0;
+      i = z + 1;
+    }
+    return out;
+  }
+
+  /** Drop any partial piece (e.g. after the link reconnects). */
+  reset(): void {
+    this.len = 0;
+    this.discarding = false;
+    this.discarded = 0;
+  }
+}
+

@@ -1,0 +1,37 @@
+/**
+ * epara protocol v1 codec (protocol/SPEC.md). Pure code: no I/O, no timers.
+ *
+ *   encodeFrame(msg, { seq })        -> wire bytes (COBS + trailing 0x00)
+ *   new FrameDecoder().push(chunk)   -> Array<Frame | ProtocolError>
+ *   encodeMessage / decodeMessage    -> CBOR bodies only
+ */
+export {
+  PROTOCOL_VERSION,
+  DEFAULT_MAX_FRAME,
+  MIN_MAX_FRAME,
+  MAX_MAX_FRAME,
+  HEADER_SIZE,
+  CRC_SIZE,
+  MIN_FRAME,
+  FLAG_RSP,
+  FLAG_RTX,
+  maxWirePiece,
+} from './constants.js';
+export { crc32c } from './crc32c.js';
+export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
+export { encodeFrame, decodeFrame, parseFrame, buildFrame, type Frame, type FrameHeader, type EncodeFrameOptions } from './frame.js';
+export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
+export { encodeMessage, decodeMessage } from './messages/codec.js';
+export * from './messages/types.js';
+export { tensorFrom, tensorValues, DTYPES, type Tensor, type TensorDType } from './tensor.js';
+export {
+  ERROR_CODES,
+  errorInfo,
+  protocolError,
+  errorForCode,
+  errorFromWire,
+  toErrorMessage,
+  type ErrorCodeInfo,
+  type ErrorOpts,
+} from './error-codes.js';
+export { ProtocolError } from '../errors.js';

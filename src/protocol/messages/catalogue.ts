@@ -1,0 +1,163 @@
+/**
+ * The message catalogue of SPEC §5 as data: for every type its number, name and the CBOR key,
+ * property name, type and presence of every field. The codec, the vectors generator and the
+ * CDDL-agreement test all read this one table.
+ */
+import { MessageType, type MessageName } from './types.js';
+import { U32_MAX, type FieldSpec, type TypeSpec } from './schema.js';
+
+const uint = (min?: number, max?: number): TypeSpec => ({ t: 'uint', min, max });
+const u32: TypeSpec = { t: 'uint', max: U32_MAX };
+const int: TypeSpec = { t: 'int' };
+const tstr = (maxBytes?: number, minBytes?: number, pattern?: RegExp): TypeSpec => ({ t: 'tstr', maxBytes, minBytes, pattern });
+const bstr = (size?: number, maxBytes?: number): TypeSpec => ({ t: 'bstr', size, maxBytes });
+const bool: TypeSpec = { t: 'bool' };
+const arr = (of: TypeSpec, min?: number, max?: number): TypeSpec => ({ t: 'array', of, min, max });
+const map = (...fields: FieldSpec[]): TypeSpec => ({ t: 'map', fields });
+const en = (...values: string[]): TypeSpec => ({ t: 'enum', values });
+const R = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: true });
+const O = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false });
+
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const DEVICE_CLASSES = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'] as const;
+export const ARTIFACT_KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
+export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
+export const DEPLOY_STATES = ['verifying', 'loading', 'ready', 'failed', 'rolled-back'] as const;
+export const SERVICE_STATUSES = ['loading', 'ready', 'failed', 'unloaded'] as const;
+export const PLACEMENT_ACTIONS = ['load', 'unload', 'configure'] as const;
+
+/** Error codes travel as uint; the table in error-codes.ts uses 100..999, 0 means ok. */
+const errCode = uint(0, 65535);
+const frameSize = uint(64, 65535);
+const window = uint(1, 255);
+const keepalive = uint(100, 3_600_000);
+const permille = uint(0, 1000);
+
+const caps = map(
+  R(0, 'cpuCores', uint()),
+  R(1, 'memoryKiB', uint()),
+  O(2, 'gpuCount', uint()),
+  O(3, 'gpuMemoryKiB', uint()),
+  O(4, 'accelerators', arr(tstr())),
+  R(5, 'computeMops', uint()),
+  O(6, 'runtimes', arr(tstr())),
+  O(7, 'formats', arr(tstr())),
+  O(8, 'transports', arr(tstr())),
+);
+
+const serviceState = map(
+  R(0, 'name', tstr()),
+  R(1, 'version', tstr()),
+  R(2, 'status', en(...SERVICE_STATUSES)),
+  R(3, 'queueLen', uint()),
+  R(4, 'served', uint()),
+  R(5, 'violations', uint()),
+  O(6, 'batch', uint()),
+);
+
+const settings = map(
+  O(0, 'batch', uint()),
+  O(1, 'replicas', uint()),
+  O(2, 'parallelDegree', uint()),
+  O(3, 'stage', uint()),
+  O(4, 'maxQueue', uint()),
+);
+
+const tensor: TypeSpec = { t: 'tensor' };
+
+export const CATALOGUE: Record<MessageName, readonly FieldSpec[]> = {
+  HELLO: [
+    R(0, 'deviceId', tstr(64, 1, DEVICE_ID_PATTERN)),
+    R(1, 'deviceClass', en(...DEVICE_CLASSES)),
+    R(2, 'proto', { t: 'range', of: { t: 'uint', min: 1, max: 255 } }),
+    R(3, 'firmware', tstr(32)),
+    R(4, 'caps', caps),
+    R(5, 'maxFrame', frameSize),
+    R(6, 'rxWindow', window),
+    O(7, 'keepaliveMs', keepalive),
+    O(8, 'resume', bstr(8)),
+  ],
+  CHALLENGE: [
+    R(0, 'nonce', bstr(16)),
+    R(1, 'version', uint(1, 255)),
+    R(2, 'maxFrame', frameSize),
+    R(3, 'window', window),
+    R(4, 'keepaliveMs', keepalive),
+  ],
+  AUTH: [R(0, 'serverNonce', bstr(16)), R(1, 'deviceNonce', bstr(16)), R(2, 'mac', bstr(32))],
+  WELCOME: [
+    R(0, 'sessionId', bstr(8)),
+    R(1, 'leaseMs', u32),
+    R(2, 'heartbeatMs', u32),
+    R(3, 'stateMs', u32),
+    R(4, 'serverMac', bstr(32)),
+    O(5, 'resumed', bool),
+  ],
+  BYE: [O(0, 'code', errCode), O(1, 'reason', tstr(200))],
+  PING: [O(0, 'data', bstr(undefined, 64))],
+  PONG: [O(0, 'data', bstr(undefined, 64))],
+  HEARTBEAT: [R(0, 'uptimeMs', uint())],
+  HEARTBEAT_ACK: [R(0, 'leaseMs', u32)],
+  STATE: [
+    R(0, 'loadPermille', permille),
+    R(1, 'memFreeKiB', uint()),
+    O(2, 'gpuPermille', permille),
+    R(3, 'services', arr(serviceState)),
+    O(4, 'temperatureDeciC', int),
+    O(5, 'powerMw', uint()),
+    O(6, 'link', map(O(0, 'rssiDbm', int), R(1, 'rxErrors', uint()), R(2, 'txRetries', uint()))),
+    O(7, 'frames', map(R(0, 'good', uint()), R(1, 'badCrc', uint()), R(2, 'oversize', uint()))),
+    R(8, 'uptimeMs', uint()),
+  ],
+  ERROR: [R(0, 'code', errCode), R(1, 'reason', tstr(200)), O(2, 'hint', tstr(200)), O(3, 'field', tstr(64))],
+  PLACEMENT: [
+    R(0, 'planVersion', u32),
+    R(1, 'ops', arr(map(R(0, 'action', en(...PLACEMENT_ACTIONS)), R(1, 'service', tstr()), O(2, 'version', tstr()), O(3, 'settings', settings)))),
+  ],
+  PLACEMENT_ACK: [R(0, 'planVersion', u32), R(1, 'results', arr(map(R(0, 'service', tstr()), R(1, 'code', errCode))))],
+  DEPLOY_OFFER: [
+    R(0, 'deploymentId', u32),
+    R(1, 'service', tstr()),
+    R(2, 'version', tstr()),
+    R(3, 'kind', en(...ARTIFACT_KINDS)),
+    R(4, 'size', u32),
+    R(5, 'sha256', bstr(32)),
+    R(6, 'chunkSize', uint(1, 65535)),
+    R(7, 'category', en(...CATEGORIES)),
+    O(8, 'meta', map(O(0, 'inputNames', arr(tstr())), O(1, 'outputNames', arr(tstr())), O(2, 'inputShape', arr(uint())), O(3, 'outputShape', arr(uint())))),
+  ],
+  DEPLOY_ACCEPT: [R(0, 'deploymentId', u32), R(1, 'nextOffset', u32), R(2, 'window', window)],
+  DEPLOY_CHUNK: [R(0, 'deploymentId', u32), R(1, 'offset', u32), R(2, 'data', bstr())],
+  DEPLOY_CHUNK_ACK: [R(0, 'deploymentId', u32), R(1, 'nextOffset', u32)],
+  DEPLOY_COMMIT: [R(0, 'deploymentId', u32)],
+  DEPLOY_RESULT: [R(0, 'deploymentId', u32), R(1, 'state', en(...DEPLOY_STATES)), O(2, 'code', errCode), O(3, 'activeVersion', tstr())],
+  INFER_REQUEST: [
+    R(0, 'requestId', u32),
+    R(1, 'service', tstr()),
+    R(2, 'inputs', arr(tensor, 1)),
+    O(3, 'deadlineUs', u32),
+    O(4, 'flowId', u32),
+  ],
+  INFER_RESPONSE: [R(0, 'requestId', u32), R(1, 'outputs', arr(tensor)), O(2, 'queueUs', u32), O(3, 'computeUs', u32)],
+  INFER_CANCEL: [R(0, 'requestId', u32)],
+};
+
+export interface MessageSchema {
+  type: number;
+  name: MessageName;
+  body: TypeSpec & { t: 'map' };
+}
+
+function checkOrder(name: string, fields: readonly FieldSpec[]): void {
+  for (let i = 1; i < fields.length; i++) {
+    if (fields[i]!.key <= fields[i - 1]!.key) throw new Error(`catalogue bug: ${name} keys not increasing`);
+  }
+  for (const f of fields) if (f.type.t === 'map') checkOrder(`${name}.${f.name}`, f.type.fields);
+}
+
+export const SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
+  (Object.keys(CATALOGUE) as MessageName[]).map((name) => {
+    checkOrder(name, CATALOGUE[name]);
+    return [MessageType[name], { type: MessageType[name], name, body: { t: 'map', fields: CATALOGUE[name] } }];
+  }),
+);

@@ -1,0 +1,265 @@
+/**
+ * A small schema language for the message catalogue, and the two walkers driven by it:
+ *  - `decodeWith`: a strictly-read CBOR value -> the TypeScript message, checking presence,
+ *    types, ranges, sizes and patterns, and naming the offending field (`caps.memoryKiB`).
+ *  - `encodeWith`: a TypeScript message -> the value handed to cbor-x (Maps with keys in order),
+ *    with the same checks, so a sender cannot put a malformed message on the wire.
+ * Unknown keys are ignored on decode (SPEC §4 forward compatibility); unknown properties are not
+ * sent on encode.
+ */
+import { Tag } from 'cbor-x';
+import { protocolError } from '../error-codes.js';
+import { CborMap, CborTagged, type CborValue } from '../cbor-subset.js';
+import { DTYPE_BY_NAME, DTYPE_BY_TAG, type Tensor } from '../tensor.js';
+
+export type TypeSpec =
+  | { t: 'uint'; min?: number; max?: number }
+  | { t: 'int'; min?: number; max?: number }
+  | { t: 'tstr'; minBytes?: number; maxBytes?: number; pattern?: RegExp }
+  | { t: 'bstr'; size?: number; maxBytes?: number }
+  | { t: 'bool' }
+  /** A uint on the wire, the string at that index in TypeScript. */
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'array'; of: TypeSpec; min?: number; max?: number }
+  /** A two-element array [a, b] with a <= b (protocol version range). */
+  | { t: 'range'; of: TypeSpec & { t: 'uint' } }
+  | { t: 'map'; fields: readonly FieldSpec[] }
+  | { t: 'tensor' };
+
+export interface FieldSpec {
+  key: number;
+  name: string;
+  type: TypeSpec;
+  required: boolean;
+}
+
+export const U32_MAX = 0xffffffff;
+
+function join(path: string, name: string): string {
+  return path ? `${path}.${name}` : name;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer ${v}` : `number ${v}`;
+  if (typeof v === 'string') return `text string "${v.length > 24 ? v.slice(0, 24) + '…' : v}"`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  if (v instanceof CborTagged) return `tag ${v.tag}`;
+  if (v instanceof Uint8Array) return `byte string of ${v.length} bytes`;
+  if (Array.isArray(v)) return `array of ${v.length}`;
+  if (v instanceof CborMap || v instanceof Map) return 'map';
+  if (typeof v === 'bigint') return `bigint ${v}`;
+  return typeof v;
+}
+
+function bad(field: string, expected: string, got: unknown, hint?: string): never {
+  throw protocolError('msg.schema', {
+    reason: `${field} must be ${expected}, got ${describe(got)}`,
+    hint: hint ?? `see ${field.split(/[.[]/, 1)[0]} in protocol/SPEC.md §5 and protocol/epara.cddl`,
+    field,
+  });
+}
+
+function rangeText(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return ` in ${min}..${max}`;
+  if (min !== undefined) return ` >= ${min}`;
+  if (max !== undefined) return ` <= ${max}`;
+  return '';
+}
+
+const utf8 = new TextEncoder();
+function utf8Length(s: string): number {
+  // Fast path: ASCII strings are the norm.
+  const n = s.length;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return utf8.encode(s).length;
+  return n;
+}
+
+function checkInt(spec: { t: 'uint' | 'int'; min?: number; max?: number }, v: unknown, path: string): number {
+  const min = spec.min ?? (spec.t === 'uint' ? 0 : -Number.MAX_SAFE_INTEGER);
+  const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    const what = spec.t === 'uint' ? 'an unsigned integer' : 'an integer';
+    bad(path, what + rangeText(spec.min, spec.max), v);
+  }
+  return v;
+}
+
+function checkText(spec: { minBytes?: number; maxBytes?: number; pattern?: RegExp }, v: unknown, path: string): string {
+  if (typeof v !== 'string') return bad(path, 'a text string', v);
+  if (spec.minBytes !== undefined || spec.maxBytes !== undefined) {
+    const n = utf8Length(v);
+    if ((spec.minBytes !== undefined && n < spec.minBytes) || (spec.maxBytes !== undefined && n > spec.maxBytes)) {
+      bad(path, `a text string of${rangeText(spec.minBytes, spec.maxBytes)} UTF-8 bytes`, v);
+    }
+  }
+  if (spec.pattern && !spec.pattern.test(v)) bad(path, `a text string matching ${spec.pattern.source}`, v);
+  return v;
+}
+
+function checkBytes(spec: { size?: number; maxBytes?: number }, v: unknown, path: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) return bad(path, 'a byte string', v);
+  if (spec.size !== undefined && v.length !== spec.size) bad(path, `exactly ${spec.size} bytes`, v);
+  if (spec.maxBytes !== undefined && v.length > spec.maxBytes) bad(path, `at most ${spec.maxBytes} bytes`, v);
+  return v;
+}
+
+function tensorBytesCheck(path: string, dtype: string, bytes: number, shape: number[], len: number): void {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n * bytes !== len) {
+    bad(
+      `${path}.data`,
+      `${n * bytes} bytes for ${dtype}[${shape.join(', ')}] (product(shape) x ${bytes})`,
+      { length: len } as unknown,
+      'data length must equal product(shape) times the element size (SPEC §4.1)',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// wire -> TypeScript
+
+export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: string): unknown {
+  switch (spec.t) {
+    case 'uint':
+    case 'int':
+      return checkInt(spec, v, path);
+    case 'tstr':
+      return checkText(spec, v, path);
+    case 'bstr':
+      if (v instanceof CborTagged) bad(path, 'an untagged byte string', v);
+      return checkBytes(spec, v, path);
+    case 'bool':
+      if (typeof v !== 'boolean') bad(path, 'a boolean', v);
+      return v;
+    case 'enum': {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= spec.values.length) {
+        bad(path, `one of ${spec.values.map((s, i) => `${i} (${s})`).join(', ')}`, v);
+      }
+      return spec.values[v]!;
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return bad(path, 'an array', v);
+      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
+        bad(path, `an array of${rangeText(spec.min, spec.max)} items`, v);
+      }
+      const out = new Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = decodeWith(spec.of, v[i], `${path}[${i}]`);
+      return out;
+    }
+    case 'range': {
+      if (!Array.isArray(v) || v.length !== 2) return bad(path, 'an array [min, max]', v);
+      const lo = checkInt(spec.of, v[0], `${path}[0]`);
+      const hi = checkInt(spec.of, v[1], `${path}[1]`);
+      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      return [lo, hi];
+    }
+    case 'map': {
+      if (!(v instanceof CborMap)) return bad(path, 'a map', v);
+      const out: Record<string, unknown> = {};
+      for (const f of spec.fields) {
+        const fv = v.v[f.key];
+        const fp = join(path, f.name);
+        if (fv === undefined) {
+          if (f.required) bad(fp, `present (key ${f.key}, required)`, undefined);
+          continue;
+        }
+        out[f.name] = decodeWith(f.type, fv, fp);
+      }
+      return out;
+    }
+    case 'tensor': {
+      if (!(v instanceof CborMap)) return bad(path, 'a tensor map {0: name, 1: shape, 2: data}', v);
+      const name = checkText({}, v.v[0], `${path}.name`);
+      const shapeV = v.v[1];
+      if (!Array.isArray(shapeV)) bad(`${path}.shape`, 'an array of unsigned integers', shapeV);
+      const shape = (shapeV as CborValue[]).map((d, i) => checkInt({ t: 'uint' }, d, `${path}.shape[${i}]`));
+      const data = v.v[2];
+      if (!(data instanceof CborTagged)) {
+        return bad(`${path}.data`, 'a byte string tagged with an RFC 8746 typed-array tag', data);
+      }
+      const info = DTYPE_BY_TAG.get(data.tag)!;
+      tensorBytesCheck(path, info.dtype, info.bytes, shape, data.value.length);
+      const t: Tensor = { name, dtype: info.dtype, shape, data: data.value };
+      return t;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript -> cbor-x input
+
+export function encodeWith(spec: TypeSpec, v: unknown, path: string): unknown {
+  switch (spec.t) {
+    case 'uint':
+    case 'int':
+      return checkInt(spec, v, path);
+    case 'tstr':
+      return checkText(spec, v, path);
+    case 'bstr': {
+      const b = checkBytes(spec, v, path);
+      // cbor-x chooses tags by constructor; Buffer must go out as a plain byte string.
+      return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    case 'bool':
+      if (typeof v !== 'boolean') bad(path, 'a boolean', v);
+      return v;
+    case 'enum': {
+      const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
+      if (i < 0) bad(path, `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+      return i;
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return bad(path, 'an array', v);
+      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
+        bad(path, `an array of${rangeText(spec.min, spec.max)} items`, v);
+      }
+      const out = new Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = encodeWith(spec.of, v[i], `${path}[${i}]`);
+      return out;
+    }
+    case 'range': {
+      if (!Array.isArray(v) || v.length !== 2) return bad(path, 'an array [min, max]', v);
+      const lo = checkInt(spec.of, v[0], `${path}[0]`);
+      const hi = checkInt(spec.of, v[1], `${path}[1]`);
+      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      return [lo, hi];
+    }
+    case 'map': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(path, 'an object', v);
+      const src = v as Record<string, unknown>;
+      const m = new Map<number, unknown>();
+      // fields are declared in increasing key order (checked in catalogue.ts), so the Map's
+      // insertion order is the deterministic key order.
+      for (const f of spec.fields) {
+        const fv = src[f.name];
+        const fp = join(path, f.name);
+        if (fv === undefined) {
+          if (f.required) bad(fp, 'present (required)', undefined);
+          continue;
+        }
+        m.set(f.key, encodeWith(f.type, fv, fp));
+      }
+      return m;
+    }
+    case 'tensor': {
+      if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
+      const t = v as Partial<Tensor>;
+      const name = checkText({}, t.name, `${path}.name`);
+      const info = DTYPE_BY_NAME.get(t.dtype as string);
+      if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
+      if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
+      const shape = t.shape!.map((d, i) => checkInt({ t: 'uint' }, d, `${path}.shape[${i}]`));
+      const data = checkBytes({}, t.data, `${path}.data`);
+      tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
+      const plain = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      return new Map<number, unknown>([
+        [0, name],
+        [1, shape],
+        [2, new Tag(plain, info!.tag)],
+      ]);
+    }
+  }
+}
