@@ -1,0 +1,95 @@
+import { Command, CommanderError } from 'commander';
+import type { CliContext } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import { CliError } from './cli-error.js';
+import { humanize } from './human-errors.js';
+import { Output } from './output.js';
+import { packageVersion } from './version.js';
+import { portsCommand } from './commands/ports.js';
+import { pairCommand } from './commands/pair.js';
+import { hc05Command } from './commands/hc05.js';
+import { flashCommand } from './commands/flash.js';
+
+/** Shared state between an action and runCli: the exit code an action chose without throwing. */
+export interface ExitState {
+  code: number;
+}
+
+export type CommandFactory = (ctx: CliContext, exit: ExitState) => Command;
+
+const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
+  ['Hardware setup:', portsCommand],
+  ['Hardware setup:', pairCommand],
+  ['Hardware setup:', hc05Command],
+  ['Hardware setup:', flashCommand],
+];
+
+/** Later areas add their commands here (serve, register, …) through this list. */
+export function registerCommands(extra: Array<[string, CommandFactory]>): void {
+  COMMANDS.unshift(...extra);
+}
+
+export function buildProgram(ctx: CliContext, exit: ExitState): Command {
+  const program = new Command('epara')
+    .description('Manage AI inference devices in an edge cloud: register them, deploy models, route inference.')
+    .version(packageVersion(), '-V, --version', 'print the epara version')
+    .option('--json', 'print results as JSON on stdout (errors too, as {"error": {...}})')
+    .option('-v, --verbose', 'print more detail on stderr')
+    .option('-q, --quiet', 'print nothing but results and errors')
+    .option('--no-color', 'never use colours (also: NO_COLOR=1)')
+    .option('--data-dir <dir>', 'state directory (default: $EPARA_DATA_DIR, $XDG_STATE_HOME/epara or ~/.local/state/epara)')
+    .option('--config <file>', 'config file (default: <data dir>/config.json if present)')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 failure, 2 usage error.
+Output: data on stdout, progress on stderr; colours only on a terminal and never with NO_COLOR.
+Docs: docs/cli.md`,
+    );
+  for (const [group, factory] of COMMANDS) {
+    const cmd = factory(ctx, exit);
+    cmd.helpGroup(group);
+    // Sub-commands inherit the error/exit behaviour so `epara flash --bogus` exits 2 too.
+    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    cmd.showHelpAfterError('(run with --help for usage)');
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+/**
+ * Run one command line in-process and return the exit code. main.ts calls it with the real
+ * process; tests call it with capture streams, their own env and a temp data dir.
+ */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const exit: ExitState = { code: ExitCode.OK };
+  const program = buildProgram(ctx, exit);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.USAGE;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version arrive here as "errors" with exitCode 0.
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.OK;
+      // `epara devices` with no sub-command prints help and lands here too.
+      if (e.code === 'commander.help') return ExitCode.USAGE;
+      return ExitCode.USAGE;
+    }
+    const json = argv.includes('--json');
+    const out = new Output(ctx, { json, verbose: argv.includes('--verbose') || argv.includes('-v'), color: argv.includes('--no-color') ? false : undefined });
+    const err = humanize(e);
+    out.error(err);
+    return err instanceof CliError && err.usage ? ExitCode.USAGE : ExitCode.FAILURE;
+  }
+}
