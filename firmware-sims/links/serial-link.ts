@@ -206,6 +206,7 @@ class EmulatedSerialEnd extends BaseByteStream {
   constructor(
     readonly kind: LinkKind,
     readonly description: string,
+    readonly baudRate: number,
     private readonly tx: () => Direction | undefined,
     private readonly onClose: () => void,
   ) {
@@ -275,8 +276,8 @@ export function emulatedSerialPair(opts: SerialLinkOptions = {}): [ByteStream, B
     self.drop();
     peer.drop(closedError(peer.description));
   };
-  a = new EmulatedSerialEnd(kind, `${name}:a`, () => (alive ? ab : undefined), () => closeFrom(a, b)());
-  b = new EmulatedSerialEnd(kind, `${name}:b`, () => (alive ? ba : undefined), () => closeFrom(b, a)());
+  a = new EmulatedSerialEnd(kind, `${name}:a`, o.baud, () => (alive ? ab : undefined), () => closeFrom(a, b)());
+  b = new EmulatedSerialEnd(kind, `${name}:b`, o.baud, () => (alive ? ba : undefined), () => closeFrom(b, a)());
   const control: LinkControl = {
     disconnect: drop,
     counters,

@@ -19,6 +19,11 @@ export interface ByteStream {
   readonly description: string;
   readonly isOpen: boolean;
   /**
+   * Line rate in bit/s when the transport knows it (UART, SPP, emulated serial links), so the
+   * frame layer can derive its timeouts from frame size and baud. Undefined for TCP, BLE, memory.
+   */
+  readonly baudRate?: number;
+  /**
    * Queue bytes for sending. Resolves once the bytes are accepted without exceeding the
    * transport's buffer (i.e. after 'drain' when the buffer was full), so awaiting writers get
    * backpressure. Rejects with a LinkError when the stream is closed.

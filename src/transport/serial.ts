@@ -30,6 +30,7 @@ const SPECS = (spp: boolean): Record<'baudRate' | 'highWaterMark' | 'maxPieceByt
 class SerialStream extends BaseByteStream {
   readonly kind: 'uart' | 'spp';
   readonly description: string;
+  readonly baudRate: number;
 
   constructor(
     private readonly port: SerialPortType,
@@ -38,6 +39,7 @@ class SerialStream extends BaseByteStream {
     maxPiece: number,
   ) {
     super();
+    this.baudRate = baud;
     this.kind = /rfcomm/.test(path) ? 'spp' : 'uart';
     this.description = `${path}@${baud}`;
     // The protocol delimits frames with 0x00 (SPEC §3); splitting here hands the frame decoder one

@@ -1,0 +1,471 @@
+import { EventEmitter } from 'node:events';
+import { EparaError, LinkError, type ProtocolError } from '../errors.js';
+import { resolveNumber } from '../options.js';
+import {
+  FLAG_RSP,
+  FrameDecoder,
+  MessageType,
+  encodeFrame,
+  errorForCode,
+  errorFromWire,
+  isRequestType,
+
+  toErrorMessage,
+  type Frame,
+  type FrameHeader,
+  type Message,
+} from '../protocol/index.js';
+import type { ByteStream } from './byte-stream.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { FRAME_LINK_OPTIONS, attemptTimeoutMs, resolveFrameLinkOptions, type FrameLinkOptions, type ResolvedFrameLinkOptions } from './frame-link-options.js';
+import { closedError, linkError } from './link-errors.js';
+import { ResponseCache } from './response-cache.js';
+
+export interface FrameLinkStats {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  badFrames: number;
+  /** Retransmissions we sent (RTX). */
+  retries: number;
+  /** Requests that failed with link.timeout after all attempts. */
+  timeouts: number;
+  /** Retransmitted requests from the peer answered from the response cache (not executed again). */
+  duplicates: number;
+  /** Responses that arrived for a request no longer waiting (answered already, or timed out). */
+  lateResponses: number;
+  /** Requests handed to 'request' listeners. */
+  requestsHandled: number;
+}
+
+export type ReplyFn = (msg: Message) => Promise<void>;
+
+export interface FrameLinkEvents {
+  /** A new request from the peer. Answer exactly once with `reply`; a listener that throws or rejects answers with ERROR. */
+  request: (frame: Frame, reply: ReplyFn) => void | Promise<void>;
+  /** A frame that expects no answer (BYE, STATE, INFER_CANCEL, DEPLOY_RESULT or ERROR without RSP). */
+  notify: (frame: Frame) => void;
+  /** A piece of the byte stream that was not a valid frame (CRC, COBS, schema…). */
+  'bad-frame': (err: ProtocolError) => void;
+  /** The link ended. `error` is set when it dropped rather than being closed by us. */
+  close: (error?: LinkError) => void;
+}
+
+interface Pending {
+  seq: number;
+  type: number;
+  name: string;
+  msg: Message;
+  attempts: number;
+  maxAttempts: number;
+  baseTimeoutMs: number;
+  waitedMs: number[];
+  wireBytes: number;
+  timer?: TimerHandle;
+  resolve: (m: Message) => void;
+  reject: (e: EparaError) => void;
+}
+
+export interface RequestOptions {
+  /** Per-attempt base timeout for this request (overrides requestTimeoutMs). */
+  timeoutMs?: number;
+  retries?: number;
+}
+
+// Per attempt the wait grows ×1.5 up to ×4: a congested link gets room, a dead one is found fast.
+const BACKOFF = 1.5;
+const BACKOFF_CAP = 4;
+const MAX_IN_PROGRESS = 1024;
+
+/**
+ * The reliability layer above one ByteStream: frames (FrameDecoder / encodeFrame), sequence
+ * numbers, request/response correlation, per-attempt timeouts with RTX retransmission, duplicate
+ * suppression through a response cache, a sliding window of outstanding requests and write
+ * backpressure. It never throws out of an event handler and never emits 'error': a dropped link
+ * fails every outstanding request with link.closed and emits 'close'.
+ *
+ * Sessions (HELLO/AUTH, resume) live above it; reconnecting lives in reconnect.ts. One FrameLink
+ * per ByteStream: after a reconnect, make a new one.
+ */
+export class FrameLink extends EventEmitter {
+  readonly stats: FrameLinkStats = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    badFrames: 0,
+    retries: 0,
+    timeouts: 0,
+    duplicates: 0,
+    lateResponses: 0,
+    requestsHandled: 0,
+  };
+  private readonly o: ResolvedFrameLinkOptions;
+  private readonly clock: Clock;
+  private readonly decoder: FrameDecoder;
+  private readonly cache: ResponseCache;
+  private readonly pending = new Map<number, Pending>();
+  private readonly inProgress = new Set<number>();
+  private readonly waiters: Array<{ go: () => void; fail: (e: EparaError) => void }> = [];
+  private nextSeq = 1;
+  private inFlight = 0;
+  private txTail: Promise<void> = Promise.resolve();
+  private txQueued = 0;
+  private closed = false;
+  private _maxFrame: number;
+  private _window: number;
+
+  constructor(
+    readonly stream: ByteStream,
+    opts?: FrameLinkOptions,
+  ) {
+    super();
+    this.o = resolveFrameLinkOptions(stream.kind, opts, stream.baudRate);
+    this.clock = opts?.clock ?? realClock;
+    this._maxFrame = this.o.maxFrame;
+    this._window = this.o.window;
+    this.decoder = new FrameDecoder({ maxFrame: this._maxFrame });
+    this.cache = new ResponseCache(this.o.responseCacheSize);
+    stream.on('data', this.onData);
+    stream.once('close', this.onStreamClose);
+    if (!stream.isOpen) queueMicrotask(() => this.shutdown(closedError(stream.description)));
+  }
+
+  get maxFrame(): number {
+    return this._maxFrame;
+  }
+  get window(): number {
+    return this._window;
+  }
+  get outstanding(): number {
+    return this.inFlight;
+  }
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+  get options(): Readonly<ResolvedFrameLinkOptions> {
+    return this.o;
+  }
+
+  /** Applies the frame size and window agreed in HELLO/CHALLENGE (SPEC §2.2, §5.2). */
+  setNegotiated(n: { maxFrame?: number; window?: number }): void {
+    if (n.maxFrame !== undefined) {
+      this._maxFrame = resolveNumber('maxFrame', n.maxFrame, FRAME_LINK_OPTIONS.maxFrame);
+      this.decoder.maxFrame = this._maxFrame;
+    }
+    if (n.window !== undefined) {
+      this._window = resolveNumber('window', n.window, FRAME_LINK_OPTIONS.window);
+      this.pump();
+    }
+  }
+
+  /** Sends a request and resolves with its correlated answer (an ERROR answer rejects with its typed error). */
+  async request(msg: Message, opts?: RequestOptions): Promise<Message> {
+    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    const retries = opts?.retries === undefined ? this.o.retries : resolveNumber('retries', opts.retries, FRAME_LINK_OPTIONS.retries);
+    const base = opts?.timeoutMs === undefined ? undefined : resolveNumber('timeoutMs', opts.timeoutMs, FRAME_LINK_OPTIONS.requestTimeoutMs);
+    await this.acquireSlot();
+    const seq = this.takeSeq();
+    let wire: Uint8Array;
+    try {
+      wire = encodeFrame(msg, { seq, maxFrame: this._maxFrame });
+    } catch (e) {
+      this.releaseSlot();
+      throw e;
+    }
+    return new Promise<Message>((resolve, reject) => {
+      const p: Pending = {
+        seq,
+        type: MessageType[msg.type as keyof typeof MessageType],
+        name: msg.type,
+        msg,
+        attempts: 0,
+        maxAttempts: 1 + retries,
+        baseTimeoutMs: attemptTimeoutMs(base === undefined ? this.o : { ...this.o, requestTimeoutMs: base }, wire.length, this._window, this._maxFrame),
+        waitedMs: [],
+        wireBytes: wire.length,
+        resolve,
+        reject,
+      };
+      this.pending.set(seq, p);
+      this.transmit(p, wire);
+    });
+  }
+
+  /** Sends a frame that expects no answer. Resolves when the transport accepted it (backpressure). */
+  async notify(msg: Message): Promise<void> {
+    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    const wire = encodeFrame(msg, { seq: this.takeSeq(), maxFrame: this._maxFrame });
+    await this.send(wire);
+  }
+
+  /** Answers the request whose header is `to` (normally through the `reply` given with the 'request' event). */
+  async respond(to: FrameHeader, msg: Message): Promise<void> {
+    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    let wire: Uint8Array;
+    let failure: unknown;
+    try {
+      wire = encodeFrame(msg, { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+    } catch (e) {
+      // The answer cannot be sent as given (invalid or larger than maxFrame): the peer still
+      // gets exactly one answer, an ERROR saying why, and the caller learns it too.
+      failure = e;
+      const err = e instanceof EparaError ? e : errorForCode('internal', { reason: String(e) });
+      wire = encodeFrame(toErrorMessage(err), { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+    }
+    this.cache.set(to.seq, to.type, wire);
+    this.inProgress.delete(to.seq);
+    await this.send(wire);
+    if (failure) throw failure;
+  }
+
+  /** Closes the link: outstanding requests fail with link.closed. */
+  async close(): Promise<void> {
+    this.shutdown(undefined);
+    await this.stream.close().catch(() => undefined);
+  }
+
+  override on<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
+    return super.on(event, listener);
+  }
+  override once<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
+    return super.once(event, listener);
+  }
+  override off<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
+    return super.off(event, listener);
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  private takeSeq(): number {
+    const s = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) & 0xffff;
+    return s;
+  }
+
+  /** Writes in order; each write waits for the previous one and for the transport's drain. */
+  private send(wire: Uint8Array): Promise<void> {
+    this.txQueued++;
+    const p = this.txTail.then(async () => {
+      if (this.closed) throw closedError(this.stream.description);
+      await this.stream.write(wire);
+      this.stats.framesOut++;
+      this.stats.bytesOut += wire.length;
+    });
+    const settled = p.finally(() => {
+      this.txQueued--;
+    });
+    this.txTail = settled.catch(() => undefined);
+    return settled;
+  }
+
+  private transmit(p: Pending, wire: Uint8Array): void {
+    p.attempts++;
+    this.send(wire).then(
+      () => {
+        if (this.pending.get(p.seq) !== p) return;
+        // The clock starts once the transport took the bytes: time spent waiting for our own
+        // queue to drain is not the peer's fault.
+        const wait = p.baseTimeoutMs * Math.min(BACKOFF ** (p.attempts - 1), BACKOFF_CAP);
+        p.waitedMs.push(Math.round(wait));
+        p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), wait);
+      },
+      () => undefined, // the link closed: shutdown() rejects p
+    );
+  }
+
+  private onAttemptTimeout(p: Pending): void {
+    if (this.pending.get(p.seq) !== p || this.closed) return;
+    if (p.attempts < p.maxAttempts) {
+      this.stats.retries++;
+      this.transmit(p, encodeFrame(p.msg, { seq: p.seq, rtx: true, maxFrame: this._maxFrame }));
+      return;
+    }
+    this.stats.timeouts++;
+    this.pending.delete(p.seq);
+    this.releaseSlot();
+    const total = p.waitedMs.reduce((a, b) => a + b, 0);
+    p.reject(
+      linkError(
+        'link.timeout',
+        `no answer to ${p.name} (seq ${p.seq}) on ${this.stream.description} after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'} over ${total} ms (per-attempt timeouts ${p.waitedMs.join('/')} ms; maxFrame ${this._maxFrame}, window ${this._window})`,
+        this.o.baudRate
+          ? `check that the peer is powered, runs epara at ${this.o.baudRate} baud and accepts ${this._maxFrame}-byte frames; on a noisy line lower maxFrame or raise retries`
+          : `check that the peer is powered and connected; on slow links (HC-05, BLE) raise requestTimeoutMs (now ${this.o.requestTimeoutMs} ms) or lower maxFrame (now ${this._maxFrame})`,
+        {
+          details: {
+            timer: 'request',
+            type: p.name,
+            seq: p.seq,
+            attempts: p.attempts,
+            timeoutMs: total,
+            perAttemptMs: p.waitedMs,
+            maxFrame: this._maxFrame,
+            window: this._window,
+            requestBytes: p.wireBytes,
+            baudRate: this.o.baudRate || undefined,
+            link: this.stream.description,
+            kind: this.stream.kind,
+          },
+        },
+      ),
+    );
+  }
+
+  private acquireSlot(): Promise<void> {
+    if (this.inFlight < this._window && this.waiters.length === 0) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    if (this.waiters.length >= this.o.maxQueuedRequests) {
+      return Promise.reject(
+        linkError('link.backpressure', `${this.waiters.length} requests already wait for a window slot on ${this.stream.description}`, 'the link is slower than the offered load: await responses before sending more, or lower the request rate', {
+          details: { queued: this.waiters.length, window: this._window, maxQueuedRequests: this.o.maxQueuedRequests },
+        }),
+      );
+    }
+    return new Promise((go, fail) => this.waiters.push({ go, fail }));
+  }
+
+  private releaseSlot(): void {
+    this.inFlight--;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this._window && this.waiters.length > 0) {
+      this.inFlight++;
+      this.waiters.shift()!.go();
+    }
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    this.stats.bytesIn += chunk.length;
+    for (const item of this.decoder.push(chunk)) {
+      if (item instanceof EparaError) this.onBadFrame(item as ProtocolError);
+      else this.onFrame(item);
+    }
+  };
+
+  private onBadFrame(err: ProtocolError): void {
+    this.stats.badFrames++;
+    this.emit('bad-frame', err);
+    // The CRC held but the body did not parse: the header is trustworthy, so a request gets its
+    // one answer (an ERROR) instead of being retransmitted into the same rejection.
+    const d = err.details as Partial<FrameHeader> | undefined;
+    if (d && typeof d.seq === 'number' && typeof d.type === 'number' && typeof d.flags === 'number' && !(d.flags & FLAG_RSP) && isRequestType(d.type)) {
+      const header = { version: d.version ?? 1, type: d.type, flags: d.flags, seq: d.seq, corr: 0 };
+      if (this.cache.get(d.seq, d.type)) return void this.resendCached(d.seq, d.type);
+      this.respond(header, toErrorMessage(err)).catch(() => undefined);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    this.stats.framesIn++;
+    const h = frame.header;
+    if (h.flags & FLAG_RSP) return this.onResponse(frame);
+    if (!isRequestType(h.type)) {
+      this.emit('notify', frame);
+      return;
+    }
+    if (this.cache.get(h.seq, h.type)) return this.resendCached(h.seq, h.type);
+    if (this.inProgress.has(h.seq)) {
+      // Still being worked on: the answer will come; do not run it twice.
+      this.stats.duplicates++;
+      return;
+    }
+    if (frame.message.type === 'PING') {
+      this.respond(h, { type: 'PONG', ...(frame.message.data ? { data: frame.message.data } : {}) } as Message).catch(() => undefined);
+      return;
+    }
+    if (this.inProgress.size >= MAX_IN_PROGRESS) {
+      this.respond(h, toErrorMessage(errorForCode('busy', { reason: `${this.inProgress.size} requests already in progress` }))).catch(() => undefined);
+      return;
+    }
+    this.inProgress.add(h.seq);
+    this.dispatch(frame);
+  }
+
+  private resendCached(seq: number, type: number): void {
+    this.stats.duplicates++;
+    // A peer retransmitting faster than we drain would otherwise grow the queue without bound.
+    if (this.txQueued > 2 * this._window + 8) return;
+    this.send(this.cache.get(seq, type)!).catch(() => undefined);
+  }
+
+  private dispatch(frame: Frame): void {
+    const listeners = this.listeners('request') as Array<FrameLinkEvents['request']>;
+    let answered = false;
+    const reply: ReplyFn = (msg) => {
+      if (answered) return Promise.resolve();
+      answered = true;
+      return this.respond(frame.header, msg);
+    };
+    const fail = (e: unknown): void => {
+      if (answered) return;
+      const err = e instanceof EparaError ? e : errorForCode('internal', { reason: `request handler failed: ${String((e as Error)?.message ?? e).slice(0, 150)}` });
+      reply(toErrorMessage(err)).catch(() => undefined);
+    };
+    if (listeners.length === 0) {
+      fail(errorForCode('not_supported', { reason: `${frame.message.type} is not handled on this side of ${this.stream.description}` }));
+      return;
+    }
+    this.stats.requestsHandled++;
+    for (const l of listeners) {
+      try {
+        const r = l(frame, reply);
+        if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch(fail);
+      } catch (e) {
+        fail(e);
+      }
+    }
+  }
+
+  private onResponse(frame: Frame): void {
+    const p = this.pending.get(frame.header.corr);
+    if (!p) {
+      this.stats.lateResponses++;
+      return;
+    }
+    this.pending.delete(p.seq);
+    this.clock.clearTimeout(p.timer);
+    this.releaseSlot();
+    if (frame.message.type === 'ERROR') p.reject(errorFromWire(frame.message));
+    else p.resolve(frame.message);
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  private readonly onStreamClose = (err?: LinkError): void => {
+    this.shutdown(err ?? closedError(this.stream.description));
+  };
+
+  private closedFor(type: string, seq: number | undefined, attempts: number, cause?: unknown): LinkError {
+    return linkError(
+      'link.closed',
+      `link ${this.stream.description} closed while ${type}${seq === undefined ? '' : ` (seq ${seq})`} ${attempts ? `waited for its answer after ${attempts} attempt${attempts === 1 ? '' : 's'}` : 'was being sent'}`,
+      'the peer went away or the link was closed; the request may or may not have run — retry it after reconnecting if it is idempotent',
+      { details: { type, seq, attempts, link: this.stream.description }, cause },
+    );
+  }
+
+  private shutdown(cause: LinkError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.off('data', this.onData);
+    this.stream.off('close', this.onStreamClose);
+    for (const p of this.pending.values()) {
+      this.clock.clearTimeout(p.timer);
+      p.reject(this.closedFor(p.name, p.seq, p.attempts, cause));
+    }
+    this.pending.clear();
+    for (const w of this.waiters.splice(0)) w.fail(this.closedFor('request', undefined, 0, cause));
+    this.inProgress.clear();
+    this.emit('close', cause);
+  }
+}
+
+
