@@ -94,7 +94,8 @@ export function scanSysfs(sysRoot = '/sys', devRoot = '/dev'): PortInfo[] {
   } catch {
     /* no /dev listing: nothing to add */
   }
-  return ports;
+  // Wired ports first, then Bluetooth links, each in natural order (ttyUSB2 before ttyUSB10).
+  return ports.sort((a, b) => Number(a.kind === 'spp') - Number(b.kind === 'spp') || naturalOrder(a.path, b.path));
 }
 
 function naturalOrder(a: string, b: string): number {
