@@ -74,7 +74,7 @@ export class ArtifactStore {
 
   constructor(dataDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(dataDir, 'artifacts');
-    this.opts = resolveNumbers(SPECS, options as Record<string, unknown>, 'artifactStore.');
+    this.opts = resolveNumbers(SPECS, options, 'artifactStore.');
   }
 
   private partialDir(): string {

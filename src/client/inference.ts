@@ -77,11 +77,11 @@ export class ServiceQueue {
     private runner: ServiceRunner,
     settings: QueueSettings = {},
   ) {
-    this.settings = resolveNumbers(QUEUE_SPECS, settings as Record<string, unknown>, 'settings.');
+    this.settings = resolveNumbers(QUEUE_SPECS, settings, 'settings.');
   }
 
   configure(settings: QueueSettings): void {
-    this.settings = resolveNumbers(QUEUE_SPECS, { ...this.settings, ...settings } as Record<string, unknown>, 'settings.');
+    this.settings = resolveNumbers(QUEUE_SPECS, { ...this.settings, ...settings }, 'settings.');
     this.schedulePump();
   }
 

@@ -58,7 +58,7 @@ export class OnnxModel implements ServiceRunner {
 
   /** Create a session from a model file or its bytes. Failure is `deploy.load_failed`. */
   static async load(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxModel> {
-    const opts = resolveNumbers(OPTION_SPECS, options as Record<string, unknown>, 'onnx.');
+    const opts = resolveNumbers(OPTION_SPECS, options, 'onnx.');
     const ort = await loadOrt();
     let session: OrtModule.InferenceSession;
     try {
