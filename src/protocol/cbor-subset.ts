@@ -48,6 +48,8 @@ export type CborValue = number | string | boolean | Uint8Array | CborValue[] | C
 
 /** RFC 8746 little-endian typed-array tags plus uint8 (64) and int8 (72). */
 export const ALLOWED_TAGS: ReadonlySet<number> = new Set([64, 69, 70, 72, 77, 78, 79, 85, 86]);
+/** Element size of each allowed tag (RFC 8746 §2.1: the byte string is a whole number of elements). */
+const TAG_WIDTH: Record<number, number> = { 64: 1, 69: 2, 70: 4, 72: 1, 77: 2, 78: 4, 79: 8, 85: 4, 86: 8 };
 /** Deepest nesting of arrays/maps/tags a receiver must accept (SPEC §4). */
 export const MAX_DEPTH = 8;
 
@@ -62,7 +64,16 @@ const encoder = new Encoder({
   bundleStrings: false,
 } as ConstructorParameters<typeof Encoder>[0]);
 
+/**
+ * cbor-x writes integers outside the 32-bit range as float64 (it picks the shorter of the two for
+ * numbers); as a BigInt they get the 8-byte integer head, which is the shortest integer form.
+ */
+export function cborInt(v: number): number | bigint {
+  return v > 0xffffffff || v < -0x100000000 ? BigInt(v) : v;
+}
+
 function toCborX(v: CborValue): unknown {
+  if (typeof v === 'number') return cborInt(v);
   if (v instanceof CborMap) {
     const m = new Map<number, unknown>();
     for (let k = 0; k < v.v.length; k++) {
@@ -292,6 +303,10 @@ function readItem(r: Reader, depth: number): CborValue {
       const contentAt = r.pos;
       const content = readItem(r, depth + 1);
       if (!(content instanceof Uint8Array)) throw outside(r, `tag ${tag} must enclose a byte string`, contentAt);
+      const width = TAG_WIDTH[tag]!;
+      if (content.length % width !== 0) {
+        throw outside(r, `tag ${tag} encloses ${content.length} bytes, not a multiple of its ${width}-byte element`, contentAt);
+      }
       return new CborTagged(tag, content);
     }
     default: {

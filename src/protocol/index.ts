@@ -35,3 +35,4 @@ export {
   type ErrorOpts,
 } from './error-codes.js';
 export { ProtocolError } from '../errors.js';
+export { messageToJson, messageFromJson, toHex, fromHex } from './messages/json-form.js';

@@ -9,7 +9,7 @@
  */
 import { Tag } from 'cbor-x';
 import { protocolError } from '../error-codes.js';
-import { CborMap, CborTagged, type CborValue } from '../cbor-subset.js';
+import { CborMap, CborTagged, cborInt, type CborValue } from '../cbor-subset.js';
 import { DTYPE_BY_NAME, DTYPE_BY_TAG, type Tensor } from '../tensor.js';
 
 export type TypeSpec =
@@ -195,7 +195,7 @@ export function encodeWith(spec: TypeSpec, v: unknown, path: string): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
-      return checkInt(spec, v, path);
+      return cborInt(checkInt(spec, v, path));
     case 'tstr':
       return checkText(spec, v, path);
     case 'bstr': {
@@ -225,7 +225,7 @@ export function encodeWith(spec: TypeSpec, v: unknown, path: string): unknown {
       const lo = checkInt(spec.of, v[0], `${path}[0]`);
       const hi = checkInt(spec.of, v[1], `${path}[1]`);
       if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
-      return [lo, hi];
+      return [cborInt(lo), cborInt(hi)];
     }
     case 'map': {
       if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(path, 'an object', v);
@@ -252,12 +252,13 @@ export function encodeWith(spec: TypeSpec, v: unknown, path: string): unknown {
       if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
       if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
       const shape = t.shape!.map((d, i) => checkInt({ t: 'uint' }, d, `${path}.shape[${i}]`));
+      const shapeOut = shape.map(cborInt);
       const data = checkBytes({}, t.data, `${path}.data`);
       tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
       const plain = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       return new Map<number, unknown>([
         [0, name],
-        [1, shape],
+        [1, shapeOut],
         [2, new Tag(plain, info!.tag)],
       ]);
     }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from '../../src/protocol/cobs.js';
+import { ProtocolError } from '../../src/errors.js';
+
+const h = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+const hx = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('COBS', () => {
+  it('encodes the textbook examples', () => {
+    expect(hx(cobsEncode(h('')))).toBe('01');
+    expect(hx(cobsEncode(h('00')))).toBe('0101');
+    expect(hx(cobsEncode(h('0000')))).toBe('010101');
+    expect(hx(cobsEncode(h('11220033')))).toBe('0311220233');
+    expect(hx(cobsEncode(h('11223344')))).toBe('0511223344');
+    expect(hx(cobsEncode(h('11000000')))).toBe('0211010101');
+  });
+
+  it('writes no extra code byte after a final 254-byte block, and decodes either form', () => {
+    const data = new Uint8Array(254).map((_, i) => i + 1);
+    const enc = cobsEncode(data);
+    expect(enc.length).toBe(255);
+    expect(enc[0]).toBe(0xff);
+    expect(hx(cobsDecode(enc))).toBe(hx(data));
+    expect(hx(cobsDecode(new Uint8Array([...enc, 0x01])))).toBe(hx(data));
+  });
+
+  it('matches every committed cobs vector both ways', () => {
+    const v = JSON.parse(readFileSync(new URL('../../protocol/vectors/cobs.json', import.meta.url), 'utf8'));
+    for (const c of v.vectors) {
+      expect(hx(cobsEncode(h(c.decoded_hex))), c.name).toBe(c.encoded_hex);
+      expect(hx(cobsDecode(h(c.encoded_hex))), c.name).toBe(c.decoded_hex);
+    }
+  });
+
+  it('round-trips any bytes, never emits 0x00, and stays within the worst-case overhead', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1200 }), (data) => {
+        const enc = cobsEncode(data);
+        expect(enc.includes(0)).toBe(false);
+        expect(enc.length).toBeLessThanOrEqual(cobsMaxEncodedLength(data.length));
+        expect(hx(cobsDecode(enc))).toBe(hx(data));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a code byte pointing past the end and a 0x00 inside the piece with frame.cobs', () => {
+    for (const bad of [h('05010203'), h('ff01'), h('0200'), h('00')]) {
+      try {
+        cobsDecode(bad);
+        expect.unreachable(hx(bad));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProtocolError);
+        expect((e as ProtocolError).code).toBe('frame.cobs');
+      }
+    }
+  });
+
+  it('decoding arbitrary bytes only ever fails with frame.cobs', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (junk) => {
+        try {
+          cobsDecode(junk);
+        } catch (e) {
+          expect((e as ProtocolError).code).toBe('frame.cobs');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
