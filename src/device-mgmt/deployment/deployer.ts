@@ -1,0 +1,191 @@
+import { DeployError, EparaError } from '../../errors.js';
+import { errorInfo, type DeployResultMessage, type Message } from '../../protocol/index.js';
+import type { DeploymentRecord, DeploymentState, RegistryStore } from '../registry/store.js';
+import type { ArtifactStore } from './artifact-store.js';
+import { chunkSizeFor, sendChunks } from './sender.js';
+import { nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './state-machine.js';
+
+/**
+ * Runs one deployment over one device link: OFFER → ACCEPT (the device's persisted offset) →
+ * go-back-N chunks → COMMIT → DEPLOY_RESULT(s) until ready / failed / rolled-back. Every state
+ * change is committed to the registry before the next message goes out, and transfer offsets are
+ * recorded (batched) as acks arrive, so a server killed at any point resumes from the record.
+ *
+ * A link failure leaves the deployment unsettled (it resumes when the device is back); a device
+ * refusal or a failed load settles it.
+ */
+export interface DeployLink {
+  request(msg: Message, opts?: { timeoutMs?: number; retries?: number }): Promise<Message>;
+}
+
+export interface DeploymentProgress {
+  deploymentId: number;
+  deviceId: string;
+  service: string;
+  version: string;
+  state: DeploymentState;
+  /** Bytes the device has acknowledged. */
+  offset: number;
+  size: number;
+  /** Where this attempt started (> 0 when it resumed). */
+  resumedFrom?: number;
+  /** Set when the link dropped: the deployment waits for the device to come back. */
+  interrupted?: boolean;
+  errorCode?: string;
+}
+
+export interface DeployerOptions {
+  /** Largest chunk to send, before the frame-size limit. */
+  chunkSize: number;
+  /** How long to wait for the final DEPLOY_RESULT after COMMIT (verify + load + warm-up). */
+  resultTimeoutMs: number;
+  requestTimeoutMs?: number;
+}
+
+export interface DeployerHooks {
+  progress(p: DeploymentProgress): void;
+  bytesSent(deviceId: string, n: number): void;
+}
+
+export class Deployer {
+  /** DEPLOY_RESULT notifications for running deployments, by deployment id. */
+  private readonly inbox = new Map<number, { queue: DeployResultMessage[]; wake?: () => void }>();
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly artifacts: ArtifactStore,
+    private readonly hooks: DeployerHooks,
+    private readonly opts: DeployerOptions,
+  ) {}
+
+  /** Feed a DEPLOY_RESULT notification from the device. Returns false when nobody waits for it. */
+  onResult(r: DeployResultMessage): boolean {
+    const box = this.inbox.get(r.deploymentId);
+    if (!box) return false;
+    box.queue.push(r);
+    box.wake?.();
+    return true;
+  }
+
+  private async nextResult(id: number, deadline: number): Promise<DeployResultMessage | undefined> {
+    const box = this.inbox.get(id);
+    if (!box) return undefined;
+    while (box.queue.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        box.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      box.wake = undefined;
+    }
+    return box.queue.shift();
+  }
+
+  private transition(d: DeploymentRecord, event: DeploymentEvent, patch: { errorCode?: string; activeVersion?: string; offset?: number } = {}): DeploymentRecord {
+    const state = nextDeploymentState(d.state, event);
+    this.store.updateDeployment(d.id, { state, ...patch });
+    const next = { ...d, state, ...patch };
+    this.emit(next);
+    return next;
+  }
+
+  private emit(d: DeploymentRecord, extra: Partial<DeploymentProgress> = {}): void {
+    const p: DeploymentProgress = { deploymentId: d.id, deviceId: d.deviceId, service: d.service, version: d.version, state: d.state, offset: d.offset, size: d.size, ...extra };
+    if (d.errorCode !== undefined) p.errorCode = d.errorCode;
+    this.hooks.progress(p);
+  }
+
+  /**
+   * Drives the deployment as far as the link allows. Resolves with the record's latest state;
+   * rejects only with link errors (the caller retries when the device reconnects).
+   */
+  async run(record: DeploymentRecord, link: DeployLink, negotiated: { maxFrame: number; window: number }): Promise<DeploymentRecord> {
+    let d = record;
+    if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
+    const t = this.opts.requestTimeoutMs === undefined ? {} : { timeoutMs: this.opts.requestTimeoutMs };
+    try {
+      const bytes = this.artifacts.get(d.sha256);
+      const offer = {
+        type: 'DEPLOY_OFFER' as const,
+        deploymentId: d.id,
+        service: d.service,
+        version: d.version,
+        kind: d.kind,
+        size: d.size,
+        sha256: new Uint8Array(Buffer.from(d.sha256, 'hex')),
+        chunkSize: Math.min(d.chunkSize, chunkSizeFor(negotiated.maxFrame, this.opts.chunkSize)),
+        category: d.category,
+        ...(d.meta ? { meta: d.meta } : {}),
+      };
+      const accept = await link.request(offer, t);
+      if (accept.type !== 'DEPLOY_ACCEPT' || accept.deploymentId !== d.id) {
+        return this.fail(d, 'msg.unexpected', `device answered DEPLOY_OFFER with ${accept.type}`);
+      }
+      const resumedFrom = accept.nextOffset;
+      if (d.state === 'offered' || d.state === 'transferring') {
+        d = this.transition(d, 'accept', { offset: Math.min(accept.nextOffset, d.size) });
+        if (resumedFrom > 0) this.emit(d, { resumedFrom });
+        await sendChunks({
+          size: d.size,
+          chunkSize: offer.chunkSize,
+          window: Math.max(1, Math.min(negotiated.window, accept.window)),
+          startOffset: accept.nextOffset,
+          read: (o, l) => bytes.subarray(o, o + l),
+          sendChunk: async (offset, data) => {
+            const ack = await link.request({ type: 'DEPLOY_CHUNK', deploymentId: d.id, offset, data }, t);
+            this.hooks.bytesSent(d.deviceId, data.length);
+            if (ack.type !== 'DEPLOY_CHUNK_ACK') {
+              throw new DeployError({ code: 'deploy.offset', reason: `device answered DEPLOY_CHUNK with ${ack.type}`, hint: 'update the device firmware' });
+            }
+            return ack.nextOffset;
+          },
+          onProgress: (acked) => {
+            d = { ...d, offset: acked };
+            this.store.recordDeploymentOffset(d.id, acked);
+            this.emit(d, resumedFrom > 0 ? { resumedFrom } : {});
+          },
+        });
+        d = this.transition(d, 'complete', { offset: d.size });
+      }
+      // COMMIT is idempotent on the device: after a reconnect in verifying/loading it reports where it is.
+      // The inbox exists before COMMIT goes out: a DEPLOY_RESULT notification can beat the response.
+      this.inbox.set(d.id, { queue: [] });
+      const first = await link.request({ type: 'DEPLOY_COMMIT', deploymentId: d.id }, t);
+      if (first.type !== 'DEPLOY_RESULT') return this.fail(d, 'msg.unexpected', `device answered DEPLOY_COMMIT with ${first.type}`);
+      let result: DeployResultMessage | undefined = first;
+      const deadline = Date.now() + this.opts.resultTimeoutMs;
+      while (result) {
+        d = this.applyResult(d, result);
+        if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
+        result = await this.nextResult(d.id, deadline);
+      }
+      return this.fail(d, 'deploy.load_failed', `no final DEPLOY_RESULT within ${this.opts.resultTimeoutMs} ms (last state ${d.state})`);
+    } catch (err) {
+      if (err instanceof EparaError && err.code.startsWith('link.')) {
+        this.emit(d, { interrupted: true });
+        throw err;
+      }
+      if (err instanceof EparaError) return this.fail(d, err.code, err.reason);
+      throw err;
+    } finally {
+      this.inbox.delete(d.id);
+    }
+  }
+
+  private applyResult(d: DeploymentRecord, r: DeployResultMessage): DeploymentRecord {
+    const patch: { errorCode?: string; activeVersion?: string } = {};
+    if (r.code !== undefined && r.code !== 0) patch.errorCode = errorInfo(r.code)?.name ?? `wire.${r.code}`;
+    if (r.activeVersion !== undefined) patch.activeVersion = r.activeVersion;
+    const event = resultEvent(r.state);
+    return this.transition(d, event, patch);
+  }
+
+  private fail(d: DeploymentRecord, code: string, _reason: string): DeploymentRecord {
+    if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
+    return this.transition(d, 'fail', { errorCode: code });
+  }
+}

@@ -1,0 +1,18 @@
+import type { Frame, FrameHeader, Message } from '../protocol/index.js';
+
+/**
+ * The part of the transport's FrameLink the server uses. Kept as an interface so this area states
+ * exactly what it depends on; `FrameLink` from src/transport satisfies it.
+ */
+export interface DeviceLink {
+  request(msg: Message, opts?: { timeoutMs?: number; retries?: number }): Promise<Message>;
+  notify(msg: Message): Promise<void>;
+  respond(toHeader: FrameHeader, msg: Message): Promise<void>;
+  on(event: 'request', listener: (frame: Frame, reply: (msg: Message) => Promise<void>) => void): unknown;
+  on(event: 'notify', listener: (frame: Frame) => void): unknown;
+  on(event: 'bad-frame', listener: (err: Error) => void): unknown;
+  on(event: 'close', listener: (err?: Error) => void): unknown;
+  setNegotiated(n: { maxFrame: number; window: number }): void;
+  close(): Promise<void>;
+  readonly stats: { framesIn: number; framesOut: number; badFrames: number; retries: number; timeouts: number };
+}

@@ -1,0 +1,945 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NonceCache, type ExistingSession } from '../device-mgmt/auth.js';
+import { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
+import { Deployer, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
+import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
+import {
+  generateDeviceKey,
+  keyFromHex,
+  keyToHex,
+  loadOrCreateMasterKey,
+  openKey,
+  sealKey,
+  validateDeviceClass,
+  validateDeviceId,
+} from '../device-mgmt/identity.js';
+import { SqliteStore } from '../device-mgmt/registry/sqlite-store.js';
+import type {
+  ArtifactKind,
+  AuditEntry,
+  AuditQuery,
+  DeploymentRecord,
+  DeploymentState,
+  DeviceClass,
+  DeviceRecord,
+  RegistryStore,
+  TaskCategory,
+} from '../device-mgmt/registry/store.js';
+import { isServing, livenessVerdict, Session, type LivenessPolicy, type SessionEvent } from '../device-mgmt/session.js';
+import { StateViews, type DeviceStateView } from '../device-mgmt/state-view.js';
+import { ConfigError, DeployError, EparaError, InferError, RegistryError } from '../errors.js';
+import { resolveNumber, resolveNumbers } from '../options.js';
+import {
+  DEFAULT_MAX_FRAME,
+  errorForCode,
+  errorInfo,
+  MAX_MAX_FRAME,
+  MIN_MAX_FRAME,
+  PROTOCOL_VERSION,
+  type Frame,
+  type HelloMessage,
+  type Message,
+  type PlacementOp,
+  type Tensor,
+} from '../protocol/index.js';
+import type { ByteStream, Listener } from '../transport/byte-stream.js';
+import { FrameLink } from '../transport/frame-link.js';
+import { listenTcp as transportListenTcp, type TcpListenOptions } from '../transport/tcp.js';
+import { DeviceConnection, type ConnectionHost, type HandshakeConfig, type RejectionCode } from './connection.js';
+import type { DeviceLink } from './device-link.js';
+import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
+import { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api.js';
+import { ServerMetrics } from './metrics.js';
+import { pickDevice, type RouteCandidate } from './routing.js';
+
+export interface EparaServerOptions {
+  /** Directory for the registry (registry.sqlite), master.key and artifacts/. Created 0700. */
+  dataDir: string;
+  /** EPARA's time scales. */
+  periods?: {
+    /** Default deadline of infer() when the caller gives none. */
+    requestMs?: number;
+    /** STATE report period told to devices in WELCOME. */
+    stateSyncMs?: number;
+    /** How often placement runs when a planner is configured. */
+    placementMs?: number;
+    /** Heartbeat period used when the device proposes none. */
+    heartbeatMs?: number;
+  };
+  /** How long a session survives without a heartbeat (e.g. after its link dropped) before it is lost. */
+  leaseMs?: number;
+  /** Heartbeat periods without a heartbeat before an open link counts as degraded. */
+  missedHeartbeats?: number;
+  /** Unknown devices that say HELLO are recorded as pending for an operator to approve. Default off. */
+  openEnrolment?: boolean;
+  /** Largest frame the server receives. */
+  maxFrame?: number;
+  /** Requests the server accepts in flight per link. */
+  window?: number;
+  /** A link must complete HELLO..WELCOME within this time. */
+  authTimeoutMs?: number;
+  /** PING each device this often to measure round-trip time (0 = never). */
+  rttProbeMs?: number;
+  deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number };
+  /** FrameLink options (timeouts, retries) applied to every device link. */
+  link?: { requestTimeoutMs?: number; retries?: number };
+  registry?: { batchIntervalMs?: number; synchronous?: 'normal' | 'full' };
+  /** Storage other than the default SQLite file (e.g. a distributed store). */
+  store?: RegistryStore;
+  /** HTTP JSON API + /metrics; off unless given. */
+  http?: HttpApiOptions;
+  /** Optional placement hook, called every `periods.placementMs` (see docs: wiring the scheduler). */
+  planner?: (server: EparaServer) => Promise<void> | void;
+}
+
+const OPTION_SPECS = {
+  requestMs: { default: 1000, min: 1, max: 600_000, integer: true, unit: 'ms' },
+  stateSyncMs: { default: 3000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
+  placementMs: { default: 60_000, min: 1000, max: 86_400_000, integer: true, unit: 'ms' },
+  heartbeatMs: { default: 5000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
+};
+
+const MISC_SPECS = {
+  missedHeartbeats: { default: 2, min: 1, max: 100, integer: true },
+  maxFrame: { default: 4096, min: MIN_MAX_FRAME, max: MAX_MAX_FRAME, integer: true, unit: 'bytes' },
+  window: { default: 8, min: 1, max: 255, integer: true },
+  authTimeoutMs: { default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms' },
+  rttProbeMs: { default: 30_000, min: 0, max: 3_600_000, integer: true, unit: 'ms' },
+};
+
+const DEPLOY_SPECS = {
+  chunkSize: { default: 4096, min: 16, max: 65_000, integer: true, unit: 'bytes' },
+  resultTimeoutMs: { default: 120_000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
+  requestTimeoutMs: { default: 5000, min: 50, max: 600_000, integer: true, unit: 'ms' },
+};
+
+/** A device with a session on this server. */
+interface Live {
+  session: Session;
+  conn: DeviceConnection | undefined;
+  hello: HelloMessage;
+  /** infer() calls in flight on this device (routing signal before STATE catches up). */
+  inflight: number;
+  nextRttProbeAt: number;
+  lastPersistedSeenAt: number;
+}
+
+export interface ProvisionOptions {
+  id: string;
+  name?: string;
+  deviceClass: DeviceClass;
+  /** Use this key (hex) instead of generating one, e.g. printed on the device's label. */
+  key?: string;
+}
+
+export interface DeployOptions {
+  /** The artifact bytes, or a path to read them from. */
+  artifact: Uint8Array | string;
+  service: string;
+  version: string;
+  kind: ArtifactKind;
+  category: TaskCategory;
+  /** Device ids, a device class, or 'all' (every active provisioned device). */
+  to: string[] | DeviceClass | 'all';
+  meta?: Record<string, unknown>;
+  /** Resolve once every deployment settled (default) or right after they are recorded. */
+  wait?: boolean;
+  /** With wait: stop waiting after this long and resolve with the current records. */
+  timeoutMs?: number;
+}
+
+export interface InferResult {
+  outputs: Tensor[];
+  deviceId: string;
+  queueUs?: number;
+  computeUs?: number;
+}
+
+type Listenerish<E extends keyof ServerEvents> = ServerEvents[E];
+
+/**
+ * The server a gateway app runs: accepts device links (TCP/TLS, serial, BLE — anything that
+ * yields a ByteStream), registers and authenticates devices, tracks liveness and state, deploys
+ * artifacts and routes inference requests.
+ */
+export class EparaServer extends EventEmitter {
+  readonly dataDir: string;
+  private readonly o: ReturnType<typeof resolveServerOptions>;
+  private store!: RegistryStore;
+  private masterKey!: Uint8Array;
+  private artifacts!: ArtifactStore;
+  private deployer!: Deployer;
+  readonly views = new StateViews();
+  readonly nonces = new NonceCache();
+  readonly handshake: HandshakeConfig;
+  readonly metrics: ServerMetrics;
+  private readonly host: ConnectionHost;
+  private readonly live = new Map<string, Live>();
+  private readonly connections = new Set<DeviceConnection>();
+  private readonly linkListeners: Listener[] = [];
+  private readonly deploying = new Set<string>();
+  private readonly inflightInfers = new Set<Promise<unknown>>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private placementTimer: NodeJS.Timeout | undefined;
+  private http: HttpApi | undefined;
+  private started = false;
+  private closing = false;
+  private nextRequestId = 1;
+  private retriesOfClosedLinks = 0;
+
+  constructor(private readonly options: EparaServerOptions) {
+    super();
+    if (!options || typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
+      throw new ConfigError({ code: 'config.data_dir', reason: 'EparaServer needs a dataDir', hint: "pass { dataDir: './.epara-data' }", field: 'dataDir' });
+    }
+    this.dataDir = options.dataDir;
+    this.o = resolveServerOptions(options);
+    this.handshake = {
+      versions: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION },
+      maxFrame: this.o.maxFrame,
+      window: this.o.window,
+      heartbeatMs: this.o.heartbeatMs,
+      minHeartbeatMs: Math.min(100, this.o.heartbeatMs),
+      maxHeartbeatMs: Math.max(this.o.heartbeatMs, Math.floor(this.o.leaseMs / (this.o.missedHeartbeats + 1))),
+      leaseMs: this.o.leaseMs,
+      stateMs: this.o.stateSyncMs,
+      authTimeoutMs: this.o.authTimeoutMs,
+      openEnrolment: options.openEnrolment === true,
+    };
+    this.host = this.makeHost();
+    this.metrics = new ServerMetrics({
+      devicesByState: () => this.countByState(),
+      linkRetries: () => this.retriesOfClosedLinks + [...this.connections].reduce((n, c) => n + c.link.stats.retries, 0),
+    });
+    this.views.subscribe((v) => this.emit('device-view', v));
+    // An 'error' event with no listener would throw and crash the gateway app; keep them observable but harmless.
+    this.on('error', () => undefined);
+  }
+
+  override on<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override once<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
+    return super.once(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  override emit<E extends keyof ServerEvents>(event: E, ...args: Parameters<ServerEvents[E]>): boolean {
+    return super.emit(event, ...args);
+  }
+
+  /** Opens the registry, resumes bookkeeping and starts timers and the HTTP API. Idempotent. */
+  async start(): Promise<this> {
+    if (this.started) return this;
+    this.masterKey = loadOrCreateMasterKey(this.dataDir);
+    this.store =
+      this.options.store ??
+      new SqliteStore(join(this.dataDir, 'registry.sqlite'), {
+        ...this.options.registry,
+        onBackgroundError: (err) => this.emit('error', err),
+      });
+    this.artifacts = new ArtifactStore(this.dataDir);
+    this.deployer = new Deployer(
+      this.store,
+      this.artifacts,
+      {
+        progress: (p) => this.onDeploymentProgress(p),
+        bytesSent: (_id, n) => this.metrics.deploymentBytes.inc(n),
+      },
+      { chunkSize: this.o.chunkSize, resultTimeoutMs: this.o.resultTimeoutMs, requestTimeoutMs: this.o.deployRequestTimeoutMs },
+    );
+    const sweepMs = Math.max(20, Math.min(1000, Math.floor(this.o.heartbeatMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepTimer.unref();
+    if (this.options.planner) {
+      this.placementTimer = setInterval(() => void this.runPlanner(), this.o.placementMs);
+      this.placementTimer.unref();
+    }
+    if (this.options.http) this.http = await startHttpApi(this, this.options.http);
+    this.started = true;
+    return this;
+  }
+
+  /** Where the HTTP API listens, when enabled. */
+  get httpAddress(): { host: string; port: number } | undefined {
+    return this.http?.address;
+  }
+
+  private requireStarted(): void {
+    if (!this.started) {
+      throw new ConfigError({ code: 'config.not_started', reason: 'the server has not been started', hint: 'await server.start() first' });
+    }
+    if (this.closing) {
+      throw new ConfigError({ code: 'config.closed', reason: 'the server is shutting down', hint: 'create a new EparaServer' });
+    }
+  }
+
+  // ───────────────────────────── links ─────────────────────────────
+
+  /** Listen for devices on TCP (or TLS). Binds 127.0.0.1 unless told otherwise. */
+  async listenTcp(opts: TcpListenOptions = {}): Promise<{ port: number; description: string }> {
+    this.requireStarted();
+    const l = await transportListenTcp(opts);
+    this.listen(l);
+    return { port: l.port, description: l.description };
+  }
+
+  /** Accept devices from any Listener (TCP, serial port, BLE scan). */
+  listen(listener: Listener): void {
+    this.requireStarted();
+    this.linkListeners.push(listener);
+    listener.on('connection', (stream) => this.attachStream(stream));
+    listener.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Serve one already-open stream (e.g. a UART with one device behind it). */
+  attachStream(stream: ByteStream): DeviceConnection | undefined {
+    if (this.closing || !this.started) {
+      void stream.close().catch(() => undefined);
+      return undefined;
+    }
+    const link = new FrameLink(stream, { maxFrame: DEFAULT_MAX_FRAME, ...this.options.link }) as unknown as DeviceLink;
+    const conn = new DeviceConnection(link, stream.description, this.host);
+    this.connections.add(conn);
+    link.on('close', () => {
+      this.retriesOfClosedLinks += link.stats.retries;
+      this.connections.delete(conn);
+    });
+    return conn;
+  }
+
+  // The ConnectionHost the handshake talks to; an object so DeviceConnection sees only this surface.
+  private makeHost(): ConnectionHost {
+    return {
+    handshake: this.handshake,
+    nonces: this.nonces,
+    lookupDevice: (id) => this.store.getDevice(id),
+    deviceKey: (id) => {
+      const sealed = this.store.getSealedKey(id);
+      return sealed ? openKey(this.masterKey, id, sealed) : undefined;
+    },
+    enrol: (conn, hello) => this.enrol(conn, hello),
+    existingSession: (id) => this.existingSession(id),
+    bind: (conn, candidate, action) => this.bind(conn, candidate, action),
+    welcomed: (conn, session, resumed) => this.welcomed(conn, session, resumed),
+    rejected: (conn, code, reason, deviceId) => this.rejected(conn, code, reason, deviceId),
+    message: (conn, frame, reply) => this.onMessage(conn, frame, reply),
+    closed: (conn, err) => this.onConnClosed(conn, err),
+    };
+  }
+
+  private existingSession(id: string): ExistingSession | undefined {
+    const l = this.live.get(id);
+    if (!l || l.session.terminal) return undefined;
+    return { sessionId: l.session.sessionId, linkOpen: l.conn !== undefined && l.session.linkOpen, alive: true };
+  }
+
+  private enrol(conn: DeviceConnection, hello: HelloMessage): void {
+    try {
+      this.store.insertDevice(
+        {
+          id: hello.deviceId,
+          name: hello.deviceId,
+          deviceClass: hello.deviceClass,
+          status: 'pending',
+          createdAt: Date.now(),
+          firmware: hello.firmware,
+          caps: hello.caps as unknown as Record<string, unknown>,
+          lastRemote: conn.remote,
+        },
+        undefined,
+      );
+      this.audit({ event: 'device.enrolled', deviceId: hello.deviceId, remote: conn.remote, detail: `pending approval (${hello.deviceClass}, firmware ${hello.firmware})` });
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  private bind(conn: DeviceConnection, candidate: Session, action: 'new' | 'resume'): Session {
+    const now = Date.now();
+    const id = candidate.deviceId;
+    const existing = this.live.get(id);
+    const hello = conn.hello!;
+    if (action === 'resume' && existing) {
+      const old = existing.conn;
+      existing.conn = conn;
+      existing.hello = hello;
+      this.applySession(existing.session, 'resumed', now);
+      // The old link (half-open after a device reboot) must not act for the session any more.
+      if (old && old !== conn) old.close();
+      return existing.session;
+    }
+    if (existing && !existing.session.terminal) {
+      // The old session's link is gone and the device did not ask to resume: it is replaced.
+      this.applySession(existing.session, 'bye', now);
+    }
+    this.applySession(candidate, 'auth_ok', now);
+    this.live.set(id, { session: candidate, conn, hello, inflight: 0, nextRttProbeAt: now + this.o.rttProbeMs, lastPersistedSeenAt: now });
+    return candidate;
+  }
+
+  private welcomed(conn: DeviceConnection, session: Session, resumed: boolean): void {
+    const id = session.deviceId;
+    const hello = conn.hello!;
+    this.store.touchDevice(id, { at: Date.now(), firmware: hello.firmware, caps: hello.caps as unknown as Record<string, unknown>, remote: conn.remote });
+    this.audit({ event: resumed ? 'auth.resumed' : 'auth.ok', deviceId: id, remote: conn.remote, detail: `protocol ${conn.version}, maxFrame ${conn.limits!.maxFrame}, window ${conn.limits!.window}` });
+    this.metrics.messages.inc({ direction: 'in', type: 'AUTH' });
+    const info = this.device(id);
+    if (info) this.emit('device-registered', { ...info, resumed });
+    this.kickDeployments(id);
+  }
+
+  private rejected(conn: DeviceConnection, code: RejectionCode, reason: string, deviceId: string | undefined): void {
+    this.metrics.authFailures.inc({ code });
+    const entry: AuditEntry = { at: Date.now(), event: code, remote: conn.remote, detail: reason };
+    if (deviceId !== undefined) entry.deviceId = deviceId;
+    this.audit(entry);
+  }
+
+  private applySession(s: Session, event: SessionEvent, now: number): void {
+    const previous = s.state;
+    if (!s.apply(event, now)) return;
+    const change: DeviceStateChange = { deviceId: s.deviceId, state: s.state, previous };
+    this.emit('device-state', change);
+    if (s.state === 'lost') {
+      this.audit({ event: 'device.lost', deviceId: s.deviceId, detail: `no heartbeat for ${this.o.leaseMs} ms` });
+      this.emit('device-lost', change);
+    } else if (s.state === 'left') {
+      this.audit({ event: 'device.left', deviceId: s.deviceId });
+    }
+  }
+
+  private onConnClosed(conn: DeviceConnection, _err?: Error): void {
+    const id = conn.session?.deviceId;
+    if (id === undefined) return;
+    const l = this.live.get(id);
+    // A link that was replaced by a resumed one no longer speaks for the session.
+    if (!l || l.conn !== conn) return;
+    l.conn = undefined;
+    if (!l.session.terminal) this.applySession(l.session, 'link_down', Date.now());
+  }
+
+  private onMessage(conn: DeviceConnection, frame: Frame, reply: ((msg: Message) => Promise<void>) | undefined): void {
+    const m = frame.message;
+    const id = conn.session!.deviceId;
+    const l = this.live.get(id);
+    if (!l || l.conn !== conn) {
+      if (reply) void reply(toError('auth.not_authenticated', 'this link no longer carries a session')).catch(() => undefined);
+      return;
+    }
+    this.metrics.messages.inc({ direction: 'in', type: m.type });
+    const now = Date.now();
+    switch (m.type) {
+      case 'HEARTBEAT':
+        this.heard(l, now);
+        if (reply) void reply({ type: 'HEARTBEAT_ACK', leaseMs: this.o.leaseMs }).catch(() => undefined);
+        return;
+      case 'STATE':
+        this.heard(l, now);
+        this.views.report(id, m, now);
+        return;
+      case 'PING':
+        if (reply) void reply(m.data ? { type: 'PONG', data: m.data } : { type: 'PONG' }).catch(() => undefined);
+        return;
+      case 'BYE':
+        this.applySession(l.session, 'bye', now);
+        this.live.delete(id);
+        conn.close();
+        return;
+      case 'DEPLOY_RESULT':
+        this.deployer.onResult(m);
+        return;
+      case 'ERROR':
+        this.audit({ event: 'device.error', deviceId: id, remote: conn.remote, detail: `${errorInfo(m.code)?.name ?? m.code}: ${m.reason}` });
+        return;
+      default:
+        if (reply) void reply(toError('msg.unexpected', `the server does not take ${m.type} from a device`)).catch(() => undefined);
+    }
+  }
+
+  private heard(l: Live, now: number): void {
+    this.applySession(l.session, 'heard', now);
+    // last_seen is persisted at most once a minute per device: the registry is not a heartbeat log.
+    if (now - l.lastPersistedSeenAt >= 60_000) {
+      l.lastPersistedSeenAt = now;
+      this.store.touchDevice(l.session.deviceId, { at: now });
+    }
+  }
+
+  private readonly liveness = (): LivenessPolicy => ({ heartbeatMs: this.o.heartbeatMs, missedHeartbeats: this.o.missedHeartbeats, leaseMs: this.o.leaseMs });
+
+  /** One pass over every session: degrade the silent, lose the expired, probe round-trip times. */
+  private sweep(): void {
+    const now = Date.now();
+    const base = this.liveness();
+    for (const [id, l] of this.live) {
+      const policy = l.conn?.limits ? { ...base, heartbeatMs: l.conn.limits.keepaliveMs } : base;
+      const v = livenessVerdict({ state: l.session.state, lastHeardAt: l.session.lastHeardAt, linkOpen: l.conn !== undefined }, now, policy);
+      if (v === 'missed') this.applySession(l.session, 'missed', now);
+      else if (v === 'lease_expired') {
+        this.applySession(l.session, 'lease_expired', now);
+        this.live.delete(id);
+        l.conn?.close();
+      }
+      if (this.o.rttProbeMs > 0 && l.conn && now >= l.nextRttProbeAt) {
+        l.nextRttProbeAt = now + this.o.rttProbeMs;
+        const t0 = performance.now();
+        l.conn.link.request({ type: 'PING' }, { retries: 0 }).then(
+          () => this.views.rtt(id, performance.now() - t0, Date.now()),
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  private countByState(): Record<string, number> {
+    const out: Record<string, number> = { connecting: 0, registered: 0, active: 0, degraded: 0, pending: 0, offline: 0 };
+    for (const l of this.live.values()) out[l.session.state] = (out[l.session.state] ?? 0) + 1;
+    if (this.started) {
+      for (const d of this.store.listDevices()) {
+        if (d.status === 'pending') out.pending!++;
+        else if (!this.live.has(d.id) && d.status === 'active') out.offline!++;
+      }
+    }
+    out.connecting = [...this.connections].filter((c) => !c.isReady).length;
+    return out;
+  }
+
+  private audit(e: Omit<AuditEntry, 'at'> & { at?: number }): void {
+    const entry: AuditEntry = { at: e.at ?? Date.now(), ...e } as AuditEntry;
+    this.store.appendAudit(entry);
+    this.emit('audit', entry);
+  }
+
+  // ───────────────────────────── registry API ─────────────────────────────
+
+  /** Creates a device entry with a fresh CSPRNG key. The key is returned once and never again. */
+  provision(p: ProvisionOptions): { id: string; key: string } {
+    this.requireStarted();
+    const id = validateDeviceId(p?.id);
+    const deviceClass = validateDeviceClass(p.deviceClass);
+    const key = p.key !== undefined ? keyFromHex(p.key) : generateDeviceKey();
+    this.store.insertDevice({ id, name: p.name ?? id, deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
+    this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` });
+    this.store.flush();
+    return { id, key: keyToHex(key) };
+  }
+
+  /** Approves a pending (open-enrolment) device; returns its key once. */
+  approve(id: string, opts: { key?: string } = {}): { id: string; key: string } {
+    this.requireStarted();
+    validateDeviceId(id);
+    const d = this.store.getDevice(id);
+    if (!d || d.status !== 'pending') {
+      throw new RegistryError({
+        code: 'registry.not_pending',
+        reason: d ? `device ${id} is ${d.status}, not pending` : `no device ${id} in the registry`,
+        hint: 'list pending devices with `epara devices --pending`',
+        field: 'id',
+      });
+    }
+    const key = opts.key !== undefined ? keyFromHex(opts.key) : generateDeviceKey();
+    this.store.setDeviceStatus(id, 'active', sealKey(this.masterKey, id, key));
+    this.audit({ event: 'device.approved', deviceId: id });
+    this.store.flush();
+    return { id, key: keyToHex(key) };
+  }
+
+  /** Revokes a device: its session ends now and it can no longer authenticate. */
+  revoke(id: string): void {
+    this.requireStarted();
+    this.store.setDeviceStatus(validateDeviceId(id), 'revoked');
+    this.audit({ event: 'device.revoked', deviceId: id });
+    const l = this.live.get(id);
+    if (l) {
+      this.applySession(l.session, 'bye', Date.now());
+      this.live.delete(id);
+      l.conn?.close();
+    }
+  }
+
+  devices(): DeviceInfo[] {
+    this.requireStarted();
+    return this.store.listDevices().map((d) => this.info(d));
+  }
+
+  device(id: string): DeviceInfo | undefined {
+    this.requireStarted();
+    const d = this.store.getDevice(id);
+    return d ? this.info(d) : undefined;
+  }
+
+  private info(d: DeviceRecord): DeviceInfo {
+    const l = this.live.get(d.id);
+    const info: DeviceInfo = { ...d, state: l ? l.session.state : 'offline' };
+    if (l) {
+      info.sessionStartedAt = l.session.startedAt;
+      info.lastHeardAt = l.session.lastHeardAt;
+      if (l.conn) info.remote = l.conn.remote;
+      info.firmware = l.hello.firmware;
+      info.caps = l.hello.caps as unknown as Record<string, unknown>;
+    }
+    const v = this.views.get(d.id);
+    if (v) info.view = v;
+    return info;
+  }
+
+  /** Subscribe to every device's STATE-derived view; returns the unsubscribe function. */
+  subscribe(listener: (view: DeviceStateView) => void): () => void {
+    return this.views.subscribe(listener);
+  }
+
+  auditLog(q?: AuditQuery): AuditEntry[] {
+    this.requireStarted();
+    return this.store.queryAudit(q);
+  }
+
+  deployments(filter?: { deviceId?: string; service?: string; states?: DeploymentState[] }): DeploymentRecord[] {
+    this.requireStarted();
+    return this.store.listDeployments(filter);
+  }
+
+  deployment(id: number): DeploymentRecord | undefined {
+    this.requireStarted();
+    return this.store.getDeployment(id);
+  }
+
+  // ───────────────────────────── deployment ─────────────────────────────
+
+  private resolveTargets(to: DeployOptions['to']): DeviceRecord[] {
+    const all = this.store.listDevices().filter((d) => d.status === 'active');
+    if (to === 'all') return all;
+    if (typeof to === 'string') {
+      const cls = validateDeviceClass(to, 'to');
+      return all.filter((d) => d.deviceClass === cls);
+    }
+    if (!Array.isArray(to) || to.length === 0) {
+      throw new ConfigError({ code: 'config.deploy_target', reason: 'deploy `to` must be device ids, a device class or "all"', hint: "e.g. to: ['jetson-01'] or to: 'embedded-gpu'", field: 'to' });
+    }
+    return to.map((id) => {
+      const d = this.store.getDevice(validateDeviceId(id, 'to'));
+      if (!d || d.status !== 'active') {
+        throw new DeployError({ code: 'deploy.unknown_device', reason: d ? `device ${id} is ${d.status}` : `no device ${id} in the registry`, hint: 'deploy to provisioned, active devices (see `epara devices`)', field: 'to' });
+      }
+      return d;
+    });
+  }
+
+  /**
+   * Records a deployment per target device and starts the transfers on the connected ones;
+   * the others get theirs when they connect. By default resolves once every deployment settled
+   * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
+   */
+  async deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
+    this.requireStarted();
+    for (const f of ['service', 'version'] as const) {
+      if (typeof opts[f] !== 'string' || opts[f].length === 0 || opts[f].length > 64) {
+        throw new ConfigError({ code: 'config.deploy', reason: `deploy ${f} must be 1..64 characters`, hint: `e.g. ${f}: ${f === 'service' ? "'resnet18'" : "'1.0.0'"}`, field: f });
+      }
+    }
+    if (!['onnx', 'int8-fc-weights', 'blob'].includes(opts.kind)) {
+      throw new ConfigError({ code: 'config.deploy', reason: `deploy kind ${JSON.stringify(opts.kind)} is not onnx, int8-fc-weights or blob`, hint: "use kind: 'onnx' for ONNX models", field: 'kind' });
+    }
+    if (!['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'].includes(opts.category)) {
+      throw new ConfigError({ code: 'config.deploy', reason: `deploy category ${JSON.stringify(opts.category)} is not a task category`, hint: "e.g. category: 'latency-single'", field: 'category' });
+    }
+    let bytes: Uint8Array;
+    if (typeof opts.artifact === 'string') {
+      try {
+        bytes = new Uint8Array(readFileSync(opts.artifact));
+      } catch (err) {
+        throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${opts.artifact}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path', field: 'artifact', cause: err });
+      }
+    } else if (opts.artifact instanceof Uint8Array) {
+      bytes = opts.artifact;
+    } else {
+      throw new ConfigError({ code: 'config.deploy', reason: 'deploy artifact must be bytes or a file path', hint: 'pass a Uint8Array or a path', field: 'artifact' });
+    }
+    if (bytes.length === 0) throw new DeployError({ code: 'deploy.too_large', reason: 'the artifact is empty', hint: 'deploy a non-empty file', field: 'artifact' });
+    const targets = this.resolveTargets(opts.to);
+    if (targets.length === 0) {
+      throw new DeployError({ code: 'deploy.unknown_device', reason: `no active device matches ${JSON.stringify(opts.to)}`, hint: 'provision devices of that class first', field: 'to' });
+    }
+    const sha = this.artifacts.put(bytes);
+    const records = targets.map((t) =>
+      this.store.insertDeployment({
+        deviceId: t.id,
+        service: opts.service,
+        version: opts.version,
+        kind: opts.kind,
+        category: opts.category,
+        size: bytes.length,
+        sha256: sha,
+        chunkSize: this.o.chunkSize,
+        ...(opts.meta ? { meta: opts.meta } : {}),
+      }),
+    );
+    for (const r of records) {
+      this.audit({ event: 'deploy.offered', deviceId: r.deviceId, detail: `${r.service}@${r.version} (${r.size} bytes, sha256 ${sha.slice(0, 12)}…) deployment ${r.id}` });
+      this.onDeploymentProgress({ deploymentId: r.id, deviceId: r.deviceId, service: r.service, version: r.version, state: r.state, offset: 0, size: r.size });
+    }
+    for (const id of new Set(records.map((r) => r.deviceId))) this.kickDeployments(id);
+    if (opts.wait === false) return records;
+    return this.waitSettled(records.map((r) => r.id), opts.timeoutMs ?? 600_000);
+  }
+
+  /** Resolves with the records once all settled or the timeout passed (records in their current state). */
+  waitSettled(ids: number[], timeoutMs: number): Promise<DeploymentRecord[]> {
+    const current = (): DeploymentRecord[] => ids.map((id) => this.store.getDeployment(id)!).filter(Boolean);
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const rs = current();
+        if (rs.every((r) => SETTLED_DEPLOYMENT_STATES.has(r.state))) {
+          done(rs);
+          return true;
+        }
+        return false;
+      };
+      const onProgress = (p: DeploymentProgress): void => {
+        if (ids.includes(p.deploymentId) && SETTLED_DEPLOYMENT_STATES.has(p.state)) check();
+      };
+      const timer = setTimeout(() => done(current()), timeoutMs);
+      timer.unref();
+      const done = (rs: DeploymentRecord[]): void => {
+        clearTimeout(timer);
+        this.off('deployment-progress', onProgress);
+        resolve(rs);
+      };
+      this.on('deployment-progress', onProgress);
+      check();
+    });
+  }
+
+  private onDeploymentProgress(p: DeploymentProgress): void {
+    if (SETTLED_DEPLOYMENT_STATES.has(p.state)) {
+      this.audit({ event: `deploy.${p.state}`, deviceId: p.deviceId, detail: `${p.service}@${p.version} deployment ${p.deploymentId}${p.errorCode ? ` (${p.errorCode})` : ''}` });
+    }
+    this.emit('deployment-progress', p);
+  }
+
+  /** Runs the device's unsettled deployments one at a time while it is connected. */
+  private kickDeployments(deviceId: string): void {
+    if (this.deploying.has(deviceId) || this.closing) return;
+    const l = this.live.get(deviceId);
+    if (!l?.conn?.isReady) return;
+    this.deploying.add(deviceId);
+    void (async () => {
+      try {
+        for (;;) {
+          const conn = this.live.get(deviceId)?.conn;
+          if (!conn?.isReady || this.closing) return;
+          const next = this.store.listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES] })[0];
+          if (!next) return;
+          await this.deployer.run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
+        }
+      } catch (err) {
+        // Link errors: the deployment stays unsettled and resumes when the device is back.
+        if (!(err instanceof EparaError) || !err.code.startsWith('link.')) this.emit('error', err as Error);
+      } finally {
+        this.deploying.delete(deviceId);
+      }
+    })();
+  }
+
+  /** Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed. */
+  async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
+    this.requireStarted();
+    const ready = this.store.listDeployments({ service, states: ['ready'] }).filter((d) => !to || to.includes(d.deviceId));
+    const deviceIds = [...new Set(ready.map((d) => d.deviceId))];
+    if (deviceIds.length === 0) {
+      throw new DeployError({ code: 'deploy.unknown', reason: `service ${service} is not deployed${to ? ` on ${to.join(', ')}` : ''}`, hint: 'list deployments with `epara deployments`', field: 'service' });
+    }
+    const results = await Promise.all(
+      deviceIds.map(async (deviceId) => {
+        const r = await this.sendPlacement(deviceId, [{ action: 'unload', service }]);
+        const code = r[0]?.code;
+        if (code === 0) {
+          for (const d of ready.filter((x) => x.deviceId === deviceId)) {
+            this.store.updateDeployment(d.id, { state: 'undeployed' });
+            this.onDeploymentProgress({ deploymentId: d.id, deviceId, service, version: d.version, state: 'undeployed', offset: d.offset, size: d.size });
+          }
+          return { deviceId, ok: true };
+        }
+        return { deviceId, ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
+      }),
+    );
+    return results;
+  }
+
+  /** Sends one PLACEMENT to a device; resolves with its per-service results (code 0 = ok). */
+  async sendPlacement(deviceId: string, ops: PlacementOp[], planVersion = Date.now() % 2 ** 31): Promise<Array<{ service: string; code: number }>> {
+    const conn = this.live.get(deviceId)?.conn;
+    if (!conn?.isReady) return ops.map((o) => ({ service: o.service, code: errorInfo('link.closed')?.wire ?? 301 }));
+    try {
+      const ack = await conn.link.request({ type: 'PLACEMENT', planVersion, ops });
+      this.metrics.messages.inc({ direction: 'out', type: 'PLACEMENT' });
+      if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: errorInfo('msg.unexpected')?.wire ?? 114 }));
+      return ack.results;
+    } catch (err) {
+      const wire = err instanceof EparaError ? err.wire ?? 900 : 900;
+      return ops.map((o) => ({ service: o.service, code: wire }));
+    }
+  }
+
+  private async runPlanner(): Promise<void> {
+    try {
+      await this.options.planner?.(this);
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  /** Run the configured planner now (what the placement timer does every `placementMs`). */
+  async placement(): Promise<void> {
+    this.requireStarted();
+    await this.runPlanner();
+  }
+
+  // ───────────────────────────── inference ─────────────────────────────
+
+  /** Devices that can take `service` now: serving sessions with the service ready. */
+  candidates(service: string): RouteCandidate[] {
+    const out: RouteCandidate[] = [];
+    for (const [id, l] of this.live) {
+      if (!l.conn?.isReady || !isServing(l.session.state)) continue;
+      const v = this.views.get(id);
+      const reported = v?.services.find((s) => s.name === service);
+      let ready = reported?.status === 'ready';
+      if (!reported) ready = this.store.listDeployments({ deviceId: id, service, states: ['ready'] }).length > 0;
+      if (!ready) continue;
+      out.push({ deviceId: id, load: v?.load ?? 0, queueLen: reported?.queueLen ?? 0, inflight: l.inflight, violationRate: reported?.violationRate ?? 0 });
+    }
+    return out;
+  }
+
+  /**
+   * Runs one inference on a device that has `service` ready (least loaded; see routing.ts) and
+   * returns its outputs. Rejects with InferError: infer.no_device, infer.deadline, or the device's
+   * own error (infer.bad_input, infer.runtime, …).
+   */
+  async infer(service: string, inputs: Tensor[], opts: { deadlineMs?: number; deviceId?: string } = {}): Promise<InferResult> {
+    this.requireStarted();
+    const deadlineMs = resolveNumber('deadlineMs', opts.deadlineMs, { default: this.o.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' });
+    const t0 = performance.now();
+    const cands = this.candidates(service).filter((c) => !opts.deviceId || c.deviceId === opts.deviceId);
+    const pick = pickDevice(cands);
+    if (!pick) {
+      this.metrics.inferLatency.observe({ service, outcome: 'infer.no_device' }, 0);
+      throw new InferError({
+        code: 'infer.no_device',
+        wire: errorInfo('infer.no_device')?.wire,
+        reason: `no connected device has service ${service} ready${opts.deviceId ? ` (asked for ${opts.deviceId})` : ''}`,
+        hint: 'deploy the service (epara deploy) and check `epara devices` for ready, active devices',
+        details: { service, connected: this.live.size },
+      });
+    }
+    const l = this.live.get(pick)!;
+    const requestId = this.nextRequestId;
+    this.nextRequestId = (this.nextRequestId % 0xffffffff) + 1;
+    l.inflight++;
+    const call = l.conn!.link.request(
+      { type: 'INFER_REQUEST', requestId, service, inputs, deadlineUs: deadlineMs * 1000 },
+      // The deadline bounds the whole call: one attempt, with the device's answer allowed to arrive just at the deadline.
+      { timeoutMs: deadlineMs + 50, retries: 0 },
+    );
+    this.inflightInfers.add(call);
+    try {
+      const r = await call;
+      if (r.type !== 'INFER_RESPONSE') {
+        throw new InferError({ code: 'infer.runtime', reason: `device ${pick} answered INFER_REQUEST with ${r.type}`, hint: 'update the device firmware' });
+      }
+      this.metrics.inferLatency.observe({ service, outcome: 'ok' }, (performance.now() - t0) / 1000);
+      const out: InferResult = { outputs: r.outputs, deviceId: pick };
+      if (r.queueUs !== undefined) out.queueUs = r.queueUs;
+      if (r.computeUs !== undefined) out.computeUs = r.computeUs;
+      return out;
+    } catch (err) {
+      let e = err as EparaError;
+      if (e instanceof EparaError && e.code === 'link.timeout') {
+        e = new InferError({
+          code: 'infer.deadline',
+          wire: errorInfo('infer.deadline')?.wire,
+          reason: `device ${pick} did not answer ${service} within the ${deadlineMs} ms deadline`,
+          hint: 'raise deadlineMs, or deploy the service on more devices',
+          details: { deviceId: pick, deadlineMs },
+          cause: err,
+        });
+        // Tell the device to stop working on a request nobody waits for.
+        void l.conn?.link.notify({ type: 'INFER_CANCEL', requestId }).catch(() => undefined);
+      }
+      this.metrics.inferLatency.observe({ service, outcome: e instanceof EparaError ? e.code : 'internal' }, (performance.now() - t0) / 1000);
+      throw e;
+    } finally {
+      l.inflight--;
+      this.inflightInfers.delete(call);
+    }
+  }
+
+  // ───────────────────────────── shutdown ─────────────────────────────
+
+  /**
+   * Graceful shutdown: stop accepting links, let in-flight inferences finish (up to `drainMs`),
+   * say BYE to every device, close links, commit the registry.
+   */
+  async close(opts: { drainMs?: number } = {}): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.placementTimer) clearInterval(this.placementTimer);
+    await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
+    const drainMs = opts.drainMs ?? 5000;
+    if (this.inflightInfers.size > 0) {
+      await Promise.race([Promise.allSettled([...this.inflightInfers]), new Promise((r) => setTimeout(r, drainMs).unref())]);
+    }
+    await this.http?.close();
+    const now = Date.now();
+    await Promise.all(
+      [...this.connections].map(async (c) => {
+        if (c.isReady) await c.link.notify({ type: 'BYE', code: 0, reason: 'server shutting down' }).catch(() => undefined);
+        c.close();
+      }),
+    );
+    for (const l of this.live.values()) if (!l.session.terminal) this.applySession(l.session, 'bye', now);
+    this.live.clear();
+    if (this.started) {
+      this.store.flush();
+      if (!this.options.store) this.store.close();
+    }
+  }
+}
+
+function toError(code: string, reason: string): Message {
+  const e = errorForCode(code, { reason });
+  return { type: 'ERROR', code: e.wire ?? 900, reason: e.reason, hint: e.hint };
+}
+
+function resolveServerOptions(options: EparaServerOptions) {
+  const periods = resolveNumbers<keyof typeof OPTION_SPECS>(OPTION_SPECS, options.periods as Record<string, unknown> | undefined, 'periods.');
+  const misc = resolveNumbers<keyof typeof MISC_SPECS>(MISC_SPECS, options as unknown as Record<string, unknown>);
+  const deploy = resolveNumbers<keyof typeof DEPLOY_SPECS>(DEPLOY_SPECS, options.deploy as Record<string, unknown> | undefined, 'deploy.');
+  const minLease = periods.heartbeatMs * (misc.missedHeartbeats + 1);
+  const leaseMs = resolveNumber('leaseMs', options.leaseMs, { default: Math.max(15_000, minLease), min: 200, max: 86_400_000, integer: true, unit: 'ms' });
+  if (leaseMs < minLease) {
+    throw new ConfigError({
+      code: 'config.range',
+      reason: `leaseMs=${leaseMs} ms is shorter than ${misc.missedHeartbeats + 1} heartbeat periods (${minLease} ms)`,
+      hint: `raise leaseMs to at least ${minLease} ms or shorten periods.heartbeatMs`,
+      field: 'leaseMs',
+    });
+  }
+  return {
+    ...periods,
+    ...misc,
+    leaseMs,
+    chunkSize: deploy.chunkSize,
+    resultTimeoutMs: deploy.resultTimeoutMs,
+    deployRequestTimeoutMs: deploy.requestTimeoutMs,
+  };
+}
