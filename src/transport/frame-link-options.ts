@@ -13,6 +13,8 @@ export interface FrameLinkOptions {
   retries?: number;
   /** Recent responses kept to answer retransmitted requests without executing them again. */
   responseCacheSize?: number;
+  /** Byte bound on the same cache (large INFER_RESPONSEs). */
+  responseCacheBytes?: number;
   /** Requests allowed to wait for a window slot; more fail fast with link.backpressure. */
   maxQueuedRequests?: number;
   /** Line rate; defaults to the stream's baudRate when it has one. */
@@ -30,7 +32,8 @@ export const FRAME_LINK_OPTIONS: Record<NumericLinkOption, NumberOptionSpec> = {
   // Very lossy links (a noisy UART with 1% byte loss) need dozens of attempts per frame; 100 is
   // the ceiling so a dead peer is still detected in bounded time.
   retries: { default: 3, min: 0, max: 100, integer: true },
-  responseCacheSize: { default: 32, min: 1, max: 4096, integer: true, unit: 'responses' },
+  responseCacheSize: { default: 256, min: 1, max: 65_536, integer: true, unit: 'responses' },
+  responseCacheBytes: { default: 4 << 20, min: 1024, max: 1 << 30, integer: true, unit: 'bytes' },
   maxQueuedRequests: { default: 1024, min: 1, max: 1_000_000, integer: true, unit: 'requests' },
   baudRate: { default: 0, min: 0, max: 1_000_000_000, unit: 'bit/s' },
 };

@@ -126,7 +126,7 @@ export class FrameLink extends EventEmitter {
     this._maxFrame = this.o.maxFrame;
     this._window = this.o.window;
     this.decoder = new FrameDecoder({ maxFrame: this._maxFrame });
-    this.cache = new ResponseCache(this.o.responseCacheSize);
+    this.cache = new ResponseCache(this.o.responseCacheSize, this.o.responseCacheBytes);
     stream.on('data', this.onData);
     stream.once('close', this.onStreamClose);
     if (!stream.isOpen) queueMicrotask(() => this.shutdown(closedError(stream.description)));

@@ -76,7 +76,8 @@ type State = 'idle' | 'connecting' | 'connected' | 'stopped';
  * never emits 'error'; failures are events. Hand each new stream to a new FrameLink and resume
  * the session (HELLO with `resume`) in the 'connected' handler.
  *
- * States: idle → connecting → connected → (drop) → connecting …; stop() → stopped from any state.
+ * States: idle → connecting → connected → (drop) → connecting …; stop(), or closing the current
+ * stream ourselves, → stopped.
  */
 export class ReconnectingConnector extends EventEmitter {
   private state: State = 'idle';
@@ -175,7 +176,10 @@ export class ReconnectingConnector extends EventEmitter {
         if (this.state !== 'connected' || this.stream !== stream) return;
         this.stream = undefined;
         this.emit('disconnected', err);
-        void this.loop(true);
+        // A close without an error is one we asked for (stream.close() somewhere on our side):
+        // that ends the loop. Only a dropped link is reconnected.
+        if (err) void this.loop(true);
+        else this.state = 'stopped';
       });
       this.emit('connected', stream, { attempt: attempt - 1, reconnect: isReconnect });
       return;
