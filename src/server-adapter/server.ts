@@ -181,6 +181,8 @@ export class EparaServer extends EventEmitter {
   private readonly connections = new Set<DeviceConnection>();
   private readonly linkListeners: Listener[] = [];
   private readonly deploying = new Set<string>();
+  /** Latest deployment state per device and service: what routing trusts over a lagging STATE. */
+  private readonly deployedState = new Map<string, Map<string, DeploymentState>>();
   private readonly inflightInfers = new Set<Promise<unknown>>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
@@ -262,6 +264,7 @@ export class EparaServer extends EventEmitter {
       this.placementTimer = setInterval(() => void this.runPlanner(), this.o.placementMs);
       this.placementTimer.unref();
     }
+    for (const d of this.store.listDeployments()) this.noteDeployment(d.deviceId, d.service, d.state);
     if (this.options.http) this.http = await startHttpApi(this, this.options.http);
     this.started = true;
     return this;
@@ -393,7 +396,8 @@ export class EparaServer extends EventEmitter {
     this.metrics.messages.inc({ direction: 'in', type: 'AUTH' });
     const info = this.device(id);
     if (info) this.emit('device-registered', { ...info, resumed });
-    this.kickDeployments(id);
+    // Deployments start once the device has spoken after WELCOME (first HEARTBEAT or STATE): a
+    // device may still be wiring its request handlers when the WELCOME lands.
   }
 
   private rejected(conn: DeviceConnection, code: RejectionCode, reason: string, deviceId: string | undefined): void {
@@ -408,6 +412,7 @@ export class EparaServer extends EventEmitter {
     if (!s.apply(event, now)) return;
     const change: DeviceStateChange = { deviceId: s.deviceId, state: s.state, previous };
     this.emit('device-state', change);
+    if (s.state === 'active' && previous === 'registered') this.kickDeployments(s.deviceId);
     if (s.state === 'lost') {
       this.audit({ event: 'device.lost', deviceId: s.deviceId, detail: `no heartbeat for ${this.o.leaseMs} ms` });
       this.emit('device-lost', change);
@@ -717,7 +722,14 @@ export class EparaServer extends EventEmitter {
     });
   }
 
+  private noteDeployment(deviceId: string, service: string, state: DeploymentState): void {
+    let m = this.deployedState.get(deviceId);
+    if (!m) this.deployedState.set(deviceId, (m = new Map()));
+    m.set(service, state);
+  }
+
   private onDeploymentProgress(p: DeploymentProgress): void {
+    this.noteDeployment(p.deviceId, p.service, p.state);
     if (SETTLED_DEPLOYMENT_STATES.has(p.state)) {
       this.audit({ event: `deploy.${p.state}`, deviceId: p.deviceId, detail: `${p.service}@${p.version} deployment ${p.deploymentId}${p.errorCode ? ` (${p.errorCode})` : ''}` });
     }
@@ -811,8 +823,16 @@ export class EparaServer extends EventEmitter {
       if (!l.conn?.isReady || !isServing(l.session.state)) continue;
       const v = this.views.get(id);
       const reported = v?.services.find((s) => s.name === service);
-      let ready = reported?.status === 'ready';
-      if (!reported) ready = this.store.listDeployments({ deviceId: id, service, states: ['ready'] }).length > 0;
+      // A DEPLOY_RESULT is fresher than the last STATE: trust the deployment record when it says
+      // ready or undeployed; otherwise (rolled back, new version in transfer, custom handler) the
+      // device's own report decides.
+      const latest = this.deployedState.get(id)?.get(service);
+      const ready =
+        latest === 'ready' || latest === 'rolled-back'
+          ? reported?.status !== 'failed' && reported?.status !== 'unloaded'
+          : latest === 'undeployed'
+            ? false
+            : reported?.status === 'ready';
       if (!ready) continue;
       out.push({ deviceId: id, load: v?.load ?? 0, queueLen: reported?.queueLen ?? 0, inflight: l.inflight, violationRate: reported?.violationRate ?? 0 });
     }
