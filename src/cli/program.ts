@@ -9,6 +9,9 @@ import { portsCommand } from './commands/ports.js';
 import { pairCommand } from './commands/pair.js';
 import { hc05Command } from './commands/hc05.js';
 import { flashCommand } from './commands/flash.js';
+import { serveCommand } from './commands/serve.js';
+import { registerCommand } from './commands/register.js';
+import { devicesCommand } from './commands/devices.js';
 
 /** Shared state between an action and runCli: the exit code an action chose without throwing. */
 export interface ExitState {
@@ -18,6 +21,9 @@ export interface ExitState {
 export type CommandFactory = (ctx: CliContext, exit: ExitState) => Command;
 
 const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
+  ['Server and devices:', serveCommand],
+  ['Server and devices:', registerCommand],
+  ['Server and devices:', devicesCommand],
   ['Hardware setup:', portsCommand],
   ['Hardware setup:', pairCommand],
   ['Hardware setup:', hc05Command],
@@ -56,12 +62,17 @@ Docs: docs/cli.md`,
   for (const [group, factory] of COMMANDS) {
     const cmd = factory(ctx, exit);
     cmd.helpGroup(group);
-    // Sub-commands inherit the error/exit behaviour so `epara flash --bogus` exits 2 too.
-    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-    cmd.showHelpAfterError('(run with --help for usage)');
+    configure(cmd, ctx);
     program.addCommand(cmd);
   }
   return program;
+}
+
+/** Sub-commands (and theirs) inherit the error/exit behaviour so `epara flash --bogus` exits 2 too. */
+function configure(cmd: Command, ctx: CliContext): void {
+  cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  cmd.showHelpAfterError('(run with --help for usage)');
+  for (const sub of cmd.commands) configure(sub, ctx);
 }
 
 /**

@@ -5,36 +5,30 @@ import { action } from '../command-env.js';
 import { describe, parseRfcommList, scanSysfs, type PortInfo } from '../port-scan.js';
 import { findOnPath, runTool } from '../external-tools.js';
 import { renderTable } from '../output.js';
+import { listSerialPorts } from '../../transport/serial-ports.js';
 
 interface PortsOptions {
   sysRoot?: string;
   devRoot?: string;
 }
 
-/** Ports the transport layer's listing knows (serialport + udev). Loaded lazily: optional. */
-async function transportPorts(): Promise<PortInfo[]> {
-  const spec = '../../transport/index.js';
-  try {
-    const mod = (await import(spec)) as {
-      listSerialPorts?: () => Promise<Array<{ path: string; vendorId?: string; productId?: string; manufacturer?: string; serialNumber?: string }>>;
-    };
-    if (!mod.listSerialPorts) return [];
-    const list = await mod.listSerialPorts();
-    return list.map((p) =>
+/** Ports the transport layer's listing knows (serialport + udev, or its own /dev scan). */
+async function transportPorts(): Promise<{ ports: PortInfo[]; note?: string }> {
+  const list = await listSerialPorts();
+  return {
+    note: list.note,
+    ports: list.ports.map((p) =>
       describe({
         path: p.path,
-        kind: /rfcomm/.test(p.path) ? 'spp' : p.vendorId ? 'usb' : 'uart',
+        kind: p.kind === 'spp' ? 'spp' : p.vendorId ? 'usb' : 'uart',
         vendorId: p.vendorId?.toLowerCase(),
         productId: p.productId?.toLowerCase(),
         manufacturer: p.manufacturer,
         serialNumber: p.serialNumber,
         guess: '',
       }),
-    );
-  } catch {
-    // serialport's Linux listing shells out to udevadm; where that is missing sysfs still works.
-    return [];
-  }
+    ),
+  };
 }
 
 export function portsCommand(ctx: CliContext, exit: ExitState): Command {
@@ -55,7 +49,9 @@ Examples:
         const out = env.out;
         const ports = scanSysfs(opts.sysRoot ?? '/sys', opts.devRoot ?? '/dev');
         if (!opts.sysRoot) {
-          for (const p of await transportPorts()) if (!ports.some((q) => q.path === p.path)) ports.push(p);
+          const t = await transportPorts();
+          if (t.note) out.detail(`transport listing: ${t.note}`);
+          for (const p of t.ports) if (!ports.some((q) => q.path === p.path)) ports.push(p);
         }
         // Name the Bluetooth peer behind each /dev/rfcommN when BlueZ's rfcomm tool is there.
         const rfcomm = ports.some((p) => p.kind === 'spp') ? findOnPath('rfcomm', env.ctx.env) : undefined;

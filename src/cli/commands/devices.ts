@@ -1,0 +1,135 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import type { ExitState } from '../program.js';
+import { action, type CommandEnv } from '../command-env.js';
+import { openRegistry, type RegistryAccess } from '../registry-access.js';
+import { renderTable, type Palette } from '../output.js';
+import type { DeviceInfo } from '../../server-adapter/events.js';
+import { CliError } from '../cli-error.js';
+import { serverOptions } from './register.js';
+import type { ServerFlags } from '../server-client.js';
+
+export function ago(ts: number | undefined, now = Date.now()): string {
+  if (!ts) return 'never';
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+function paintState(c: Palette, state: string): string {
+  if (state === 'active' || state === 'registered') return c.green(state);
+  if (state === 'degraded' || state === 'pending' || state === 'authenticating') return c.yellow(state);
+  if (state === 'revoked' || state === 'rejected' || state === 'lost') return c.red(state);
+  return c.dim(state);
+}
+
+async function withRegistry<T>(env: CommandEnv, flags: ServerFlags, fn: (r: RegistryAccess) => Promise<T>): Promise<T> {
+  const reg = await openRegistry(env, flags);
+  try {
+    return await fn(reg);
+  } finally {
+    await reg.close();
+  }
+}
+
+function notFound(id: string): CliError {
+  return new CliError({ code: 'registry.unknown_device', reason: `no device ${id} in the registry`, hint: 'list devices with `epara devices`', field: 'id' });
+}
+
+export function devicesCommand(ctx: CliContext, exit: ExitState): Command {
+  const devices = new Command('devices').description('list, inspect, remove and approve devices (`epara devices` = `epara devices ls`)').addHelpText(
+    'after',
+    `
+Examples:
+  epara devices
+  epara devices show fpga-01 --json
+  epara devices approve pico-07        # a device that enrolled itself (serve --open-enrolment)
+  epara devices rm fpga-01             # revoke: its session ends, its key stops working`,
+  );
+
+  devices.addCommand(
+    serverOptions(new Command('ls').description('table of devices: class, registry status, session state, last seen'))
+      .option('--pending', 'only devices waiting for approval')
+      .addHelpText('after', '\nExample:\n  epara devices ls --json | jq -r \'.[] | select(.state=="active") | .id\'')
+      .action(
+        action(ctx, exit, async (env, flags: ServerFlags & { pending?: boolean }) => {
+          const out = env.out;
+          const list = await withRegistry(env, flags, (r) => r.devices());
+          const rows = flags.pending ? list.filter((d) => d.status === 'pending') : list;
+          out.result(rows, () =>
+            rows.length === 0
+              ? flags.pending
+                ? 'no devices waiting for approval'
+                : 'no devices yet: provision one with `epara register <id> --class <class>`'
+              : renderTable<DeviceInfo>(
+                  rows,
+                  [
+                    { header: 'ID', value: (d) => d.id, paint: (s) => out.c.bold(s) },
+                    { header: 'CLASS', value: (d) => d.deviceClass },
+                    { header: 'NAME', value: (d) => (d.name === d.id ? '' : d.name) },
+                    { header: 'STATUS', value: (d) => d.status, paint: (s, d) => (d.status === 'active' ? s : paintState(out.c, s.trim()) + ' '.repeat(s.length - s.trim().length)) },
+                    { header: 'SESSION', value: (d) => d.state, paint: (s, d) => paintState(out.c, d.state) + ' '.repeat(s.length - d.state.length) },
+                    { header: 'LAST SEEN', value: (d) => (d.state !== 'offline' ? 'now' : ago(d.lastSeenAt)) },
+                    { header: 'LINK', value: (d) => d.remote ?? d.lastRemote ?? '' },
+                  ],
+                  out.c,
+                ),
+          );
+        }),
+      ),
+    { isDefault: true },
+  );
+
+  devices.addCommand(
+    serverOptions(new Command('show').description('everything known about one device').argument('<id>', 'device id')).action(
+      action(ctx, exit, async (env, id: string, flags: ServerFlags) => {
+        const out = env.out;
+        const d = await withRegistry(env, flags, (r) => r.device(id));
+        if (!d) throw notFound(id);
+        out.result(d, () => {
+          const rows: Array<[string, string]> = [
+            ['id', d.id],
+            ['name', d.name],
+            ['class', d.deviceClass],
+            ['status', d.status],
+            ['session', d.state],
+            ['created', new Date(d.createdAt).toISOString()],
+            ['last seen', d.state !== 'offline' ? 'now' : ago(d.lastSeenAt)],
+          ];
+          if (d.remote ?? d.lastRemote) rows.push(['link', (d.remote ?? d.lastRemote)!]);
+          if (d.firmware) rows.push(['firmware', d.firmware]);
+          if (d.caps) rows.push(['capabilities', JSON.stringify(d.caps)]);
+          if (d.view) rows.push(['state', JSON.stringify(d.view)]);
+          const w = Math.max(...rows.map((r) => r[0].length));
+          return rows.map(([k, v]) => `${out.c.dim(k.padEnd(w))}  ${v}`).join('\n');
+        });
+      }),
+    ),
+  );
+
+  devices.addCommand(
+    serverOptions(new Command('rm').alias('revoke').description('revoke a device: its session ends and its key no longer authenticates').argument('<id>', 'device id')).action(
+      action(ctx, exit, async (env, id: string, flags: ServerFlags) => {
+        const res = await withRegistry(env, flags, async (r) => {
+          if (!(await r.device(id))) throw notFound(id);
+          await r.revoke(id);
+          return { id, status: 'revoked' as const, via: r.via };
+        });
+        env.out.result(res, () => `revoked ${id}; it can no longer authenticate (register the board again under a new id to bring it back)`);
+      }),
+    ),
+  );
+
+  devices.addCommand(
+    serverOptions(new Command('approve').description('approve a device that enrolled itself; prints its new key once').argument('<id>', 'device id')).action(
+      action(ctx, exit, async (env, id: string, flags: ServerFlags) => {
+        const out = env.out;
+        const res = await withRegistry(env, flags, async (r) => ({ ...(await r.approve(id)), via: r.via }));
+        out.result(res, () => [`approved ${id}`, `key: ${res.key}`, out.c.yellow('store this key on the device now: it is not shown again')].join('\n'));
+      }),
+    ),
+  );
+  return devices;
+}

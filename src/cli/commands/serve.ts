@@ -1,0 +1,148 @@
+import { Command, Option } from 'commander';
+import type { CliContext } from '../context.js';
+import type { ExitState } from '../program.js';
+import { action } from '../command-env.js';
+import { EparaServer } from '../../server-adapter/server.js';
+import { humanize } from '../human-errors.js';
+import { parseHostPort, parseSerial, type HostPort } from '../serve/link-flags.js';
+import { SerialAttachment } from '../serve/serial-attach.js';
+import { formatUptime, StatusLine } from '../serve/status-line.js';
+import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
+import { CliError } from '../cli-error.js';
+
+interface ServeFlags {
+  tcp?: string[];
+  serial?: string[];
+  ble?: boolean;
+  http?: string;
+  httpToken?: string;
+  metrics?: boolean;
+  openEnrolment?: boolean;
+  heartbeat?: string;
+}
+
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+export function serveCommand(ctx: CliContext, exit: ExitState): Command {
+  return new Command('serve')
+    .description('run the epara server: device links (TCP, serial/SPP, BLE), SQLite registry and the HTTP API in the data dir')
+    .option('--tcp <host:port>', 'listen for devices on TCP (repeatable; default 127.0.0.1:7878; 0.0.0.0:7878 for the LAN)', collect)
+    .option('--serial <path@baud>', 'a device behind a serial port or /dev/rfcommN, e.g. /dev/rfcomm0@9600 (repeatable)', collect)
+    .option('--ble', 'also connect to BLE devices (Nordic UART / HM-10) with noble')
+    .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on a free port; the CLI finds it via <data dir>/serve.json)')
+    .option('--http-token <token>', 'bearer token for the HTTP API (default: <data dir>/http-token, generated once)')
+    .option('--metrics', 'serve Prometheus metrics at GET /metrics on the HTTP API')
+    .option('--open-enrolment', 'record unknown devices that say HELLO as pending, for `epara devices approve`')
+    .addOption(new Option('--heartbeat <ms>', 'heartbeat period proposed to devices').hideHelp())
+    .addHelpText(
+      'after',
+      `
+Stops cleanly on Ctrl-C / SIGTERM (says BYE to devices, commits the registry).
+The default TCP bind is 127.0.0.1: use --tcp 0.0.0.0:7878 to accept devices from the LAN.
+Examples:
+  epara serve
+  epara serve --tcp 0.0.0.0:7878 --serial /dev/rfcomm0@9600 --metrics
+  epara serve --http 127.0.0.1:8080      # fixed API port for curl/Prometheus`,
+    )
+    .action(
+      action(ctx, exit, async (env, flags: ServeFlags) => {
+        const out = env.out;
+        const cfg = env.config().serve ?? {};
+        const tcp: HostPort[] = (flags.tcp ?? cfg.tcp ?? (flags.serial || cfg.serial || flags.ble ? [] : ['127.0.0.1:7878'])).map((t) => parseHostPort('tcp', t, true));
+        const serial = (flags.serial ?? cfg.serial ?? []).map(parseSerial);
+        const http = parseHostPort('http', flags.http ?? cfg.http ?? '127.0.0.1:0', true);
+        const heartbeatMs = flags.heartbeat !== undefined ? Number(flags.heartbeat) : undefined;
+        const dataDir = env.dataDir();
+        const token = loadOrCreateToken(dataDir, flags.httpToken);
+
+        const server = new EparaServer({
+          dataDir,
+          openEnrolment: flags.openEnrolment ?? cfg.openEnrolment ?? false,
+          http: { host: http.host, port: http.port, token, metrics: flags.metrics ?? cfg.metrics ?? false },
+          ...(heartbeatMs !== undefined ? { periods: { heartbeatMs } } : {}),
+        });
+        const startedAt = Date.now();
+        const status = new StatusLine(out, () => {
+          const devs = server.devices();
+          const online = devs.filter((d) => d.state === 'active' || d.state === 'registered').length;
+          const degraded = devs.filter((d) => d.state === 'degraded').length;
+          const moving = server.deployments({ states: ['offered', 'transferring', 'verifying', 'loading'] }).length;
+          return `${out.e.green('●')} ${online}/${devs.length} devices online${degraded ? `, ${degraded} degraded` : ''} · ${moving} deployments in progress · up ${formatUptime(Date.now() - startedAt)}`;
+        });
+        const stamp = () => new Date().toISOString().slice(11, 19);
+        const log = (line: string) => status.log(`${out.e.dim(stamp())} ${line}`);
+
+        const attachments: SerialAttachment[] = [];
+        const closers: Array<() => Promise<void>> = [];
+        const tcpBound: string[] = [];
+        try {
+          await server.start();
+          server.on('audit', (a) => {
+            log(`${a.event}${a.deviceId ? ` ${a.deviceId}` : ''}${a.detail ? ` — ${a.detail}` : ''}`);
+          });
+          server.on('device-lost', (c) => log(`${out.e.yellow('lost')} ${c.deviceId}`));
+          for (const t of tcp) {
+            const l = await server.listenTcp({ host: t.host, port: t.port }).catch((e: unknown) => {
+              throw humanize(e);
+            });
+            tcpBound.push(`${t.host}:${l.port}`);
+            log(`devices: tcp ${t.host}:${l.port}${t.host === '0.0.0.0' ? ' (all interfaces: LAN devices can connect)' : ''}`);
+          }
+          for (const s of serial) {
+            const a = new SerialAttachment(server, s, log);
+            await a.start();
+            attachments.push(a);
+            log(`devices: serial ${a.description}${/rfcomm/.test(s.path) ? ' (Bluetooth SPP)' : ''}`);
+          }
+          if (flags.ble ?? cfg.ble) closers.push(await startBle(server, log));
+        } catch (e) {
+          await Promise.all(attachments.map((a) => a.stop()));
+          await server.close({ drainMs: 0 });
+          throw e;
+        }
+        const api = server.httpAddress!;
+        const httpUrl = `http://${api.host.includes(':') ? `[${api.host}]` : api.host}:${api.port}`;
+        writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `serial ${a.description}`)], startedAt });
+        log(`http api: ${httpUrl}${flags.metrics ?? cfg.metrics ? ` (metrics at ${httpUrl}/metrics)` : ''}, token in ${dataDir}/http-token`);
+        log(`data dir: ${dataDir}`);
+        out.info(out.e.dim('ready; Ctrl-C stops'));
+        status.start();
+
+        // Wait for Ctrl-C / SIGTERM (real process) or the test's abort signal.
+        const reason = await new Promise<string>((resolve) => {
+          if (env.ctx.signal?.aborted) return resolve('abort');
+          env.ctx.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+          if (env.ctx.handleSignals) {
+            const on = (sig: NodeJS.Signals) => () => resolve(sig);
+            process.once('SIGINT', on('SIGINT'));
+            process.once('SIGTERM', on('SIGTERM'));
+          }
+        });
+        status.stop();
+        out.info(`${reason === 'abort' ? 'stopping' : `${reason}: stopping`} (BYE to devices, committing the registry) ...`);
+        await Promise.all(attachments.map((a) => a.stop()));
+        for (const c of closers) await c().catch(() => undefined);
+        await server.close({ drainMs: 2000 });
+        removeRuntime(dataDir, process.pid);
+        out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt }, () => '');
+        out.info('stopped');
+      }),
+    );
+}
+
+/** BLE: connect to the first NUS/HM-10 peripheral noble finds and hand it to the server. */
+async function startBle(server: EparaServer, log: (l: string) => void): Promise<() => Promise<void>> {
+  const spec = '../../transport/ble.js';
+  let mod: { connectBle?: (o: { timeoutMs?: number }) => Promise<import('../../transport/byte-stream.js').ByteStream> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (cause) {
+    throw new CliError({ code: 'cli.ble_unavailable', reason: 'BLE support is not available in this build', hint: 'use --serial /dev/rfcommN for Bluetooth classic (HC-05) devices', cause });
+  }
+  const stream = await mod.connectBle!({ timeoutMs: 15_000 }).catch((e: unknown) => {
+    throw humanize(e);
+  });
+  server.attachStream(stream);
+  log(`devices: ble ${stream.description}`);
+  return () => stream.close();
+}

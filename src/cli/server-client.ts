@@ -1,0 +1,100 @@
+import { EparaError } from '../errors.js';
+import { CliError } from './cli-error.js';
+import type { CommandEnv } from './command-env.js';
+import { readRuntime, readToken } from './server-runtime.js';
+
+/**
+ * A small client for the HTTP API of a running `epara serve` (src/server-adapter/http-api.ts).
+ * Errors the server sends back ({ error: {code, reason, hint} }) are rethrown as EparaErrors
+ * with the same code, so the CLI prints the server's own reason and hint.
+ */
+export class ServerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  get isLoopback(): boolean {
+    return /^https?:\/\/(127\.|\[::1\]|localhost)/.test(this.baseUrl);
+  }
+
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (cause) {
+      throw new CliError({
+        code: 'cli.server_unreachable',
+        reason: `no epara server answers at ${this.baseUrl}`,
+        hint: 'start one with `epara serve` (same --data-dir), or pass --server URL',
+        cause,
+      });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError({ code: 'cli.server_reply', reason: `the server at ${this.baseUrl} sent non-JSON (HTTP ${res.status})`, hint: 'is --server pointing at an epara serve HTTP API?' });
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; reason?: string; hint?: string; wire?: number; field?: string; details?: Record<string, unknown> } })?.error;
+      if (res.status === 401) {
+        throw new CliError({ code: 'cli.server_token', reason: 'the server refused our token (HTTP 401)', hint: 'use the token in <data dir>/http-token of the server (same --data-dir), or pass --token' });
+      }
+      throw new EparaError({
+        code: e?.code ?? 'internal',
+        reason: e?.reason ?? `HTTP ${res.status}`,
+        hint: e?.hint ?? 'see the server log',
+        wire: e?.wire,
+        field: e?.field,
+        details: e?.details,
+      });
+    }
+    return json as T;
+  }
+}
+
+export interface ServerTarget {
+  url: string;
+  token: string;
+}
+
+/** Flags of commands that talk to the server. */
+export interface ServerFlags {
+  server?: string;
+  token?: string;
+}
+
+/**
+ * Find the server: --server / EPARA_SERVER / config "server", else the serve.json of the data
+ * dir. Returns undefined when nothing is running (callers that can work offline then do so).
+ */
+export function locateServer(env: CommandEnv, flags: ServerFlags): ServerClient | undefined {
+  const explicit = flags.server ?? env.ctx.env.EPARA_SERVER ?? env.config().server;
+  const token = flags.token ?? env.ctx.env.EPARA_TOKEN ?? readToken(env.dataDirPath());
+  if (explicit) {
+    if (!token) throw new CliError({ code: 'cli.server_token', reason: `no token for ${explicit}`, hint: 'pass --token (or EPARA_TOKEN) with the server\'s HTTP token' });
+    return new ServerClient(explicit.replace(/\/?$/, '/'), token);
+  }
+  const rt = readRuntime(env.dataDirPath());
+  if (!rt) return undefined;
+  if (!token) throw new CliError({ code: 'cli.server_token', reason: `the server (pid ${rt.pid}) runs but ${env.dataDirPath()}/http-token is missing`, hint: 'restart `epara serve`, or pass --token' });
+  return new ServerClient(rt.http.replace(/\/?$/, '/'), token);
+}
+
+export function requireServer(env: CommandEnv, flags: ServerFlags): ServerClient {
+  const c = locateServer(env, flags);
+  if (!c) {
+    throw new CliError({
+      code: 'cli.server_not_running',
+      reason: `no epara server is running for data dir ${env.dataDirPath()}`,
+      hint: 'start it in another terminal with `epara serve` (same --data-dir), or pass --server URL --token TOKEN',
+    });
+  }
+  return c;
+}
