@@ -1,0 +1,146 @@
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EparaDevice } from '../../src/client/device.js';
+import { connectTcp } from '../../src/transport/tcp.js';
+
+const MODEL_PATH = fileURLToPath(new URL('../../fixtures/models/token-decoder.onnx', import.meta.url));
+const MODEL = readFileSync(MODEL_PATH);
+const SCRIPT = fileURLToPath(new URL('./helpers/server-process.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+type Line = { event: string; [k: string]: unknown };
+
+/** A server child process speaking JSON lines. */
+class ServerProcess {
+  readonly lines: Line[] = [];
+  private waiters: Array<{ pred: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
+  exited: Promise<NodeJS.Signals | number | null>;
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({ input: child.stdout }).on('line', (text) => {
+      let l: Line;
+      try {
+        l = JSON.parse(text) as Line;
+      } catch {
+        return;
+      }
+      this.lines.push(l);
+      this.waiters = this.waiters.filter((w) => (w.pred(l) ? (w.resolve(l), false) : true));
+    });
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  }
+
+  static start(dataDir: string, port: number): ServerProcess {
+    return new ServerProcess(spawn(process.execPath, ['--import', 'tsx', SCRIPT, dataDir, String(port)], { cwd: ROOT, stdio: 'pipe' }));
+  }
+
+  wait(pred: (l: Line) => boolean, capMs = 30_000): Promise<Line> {
+    const hit = this.lines.find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('server process did not say it')), capMs);
+      this.waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
+    });
+  }
+
+  send(cmd: object): void {
+    this.child.stdin.write(JSON.stringify(cmd) + '\n');
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+let dir: string | undefined;
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('server crash mid-deployment', () => {
+  it('SIGKILL during a transfer: the registry keeps the committed records and a restart resumes the transfer', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epara-crash-'));
+    const dataDir = join(dir, 'server');
+    const port = await freePort();
+
+    const first = ServerProcess.start(dataDir, port);
+    cleanup.push(() => first.child.kill('SIGKILL'));
+    await first.wait((l) => l.event === 'ready');
+    first.send({ op: 'provision', id: 'jetson-1', deviceClass: 'embedded-gpu' });
+    const { key } = (await first.wait((l) => l.event === 'provisioned')) as unknown as { key: string };
+
+    let killedAt = -1;
+    const device = await EparaDevice.connect({
+      id: 'jetson-1',
+      key,
+      deviceClass: 'embedded-gpu',
+      dataDir: join(dir, 'device'),
+      // Small frames: the model crosses in many chunks, so the kill lands mid-transfer.
+      maxFrame: 128,
+      connector: () => connectTcp({ host: '127.0.0.1', port }),
+      reconnect: { initialMs: 50, maxMs: 300 },
+      hooks: {
+        chunkStored: (i) => {
+          // Kill the server process the moment the device holds 40% of the artifact.
+          if (killedAt < 0 && i.nextOffset >= 0.4 * i.size) {
+            killedAt = i.nextOffset;
+            first.child.kill('SIGKILL');
+          }
+        },
+      },
+    });
+    cleanup.push(() => device.close());
+    await first.wait((l) => l.event === 'registered');
+
+    first.send({ op: 'deploy', artifact: MODEL_PATH, service: 'decoder', version: '7', kind: 'onnx', category: 'latency-multi', to: ['jetson-1'] });
+    const { ids } = (await first.wait((l) => l.event === 'deploying')) as unknown as { ids: number[] };
+    expect(await first.exited).toBe('SIGKILL');
+    expect(killedAt).toBeGreaterThan(0);
+    expect(killedAt).toBeLessThan(MODEL.length);
+
+    // The file as the crash left it: every committed registration and deployment record is there.
+    const db = new Database(join(dataDir, 'registry.sqlite'));
+    const dev = db.prepare(`SELECT id, device_class, status FROM devices`).all();
+    expect(dev).toEqual([{ id: 'jetson-1', device_class: 'embedded-gpu', status: 'active' }]);
+    expect((db.prepare(`SELECT count(*) AS n FROM device_keys WHERE device_id = 'jetson-1'`).get() as { n: number }).n).toBe(1);
+    const row = db.prepare(`SELECT id, state, offset, size, sha256 FROM deployments`).get() as { id: number; state: string; offset: number; size: number; sha256: string };
+    expect(row).toMatchObject({ id: ids[0], state: 'transferring', size: MODEL.length });
+    expect(row.offset).toBeGreaterThanOrEqual(0);
+    expect(row.offset).toBeLessThanOrEqual(killedAt);
+    const persistedOffset = row.offset;
+    db.close();
+
+    // Restart on the same data directory and port; the device reconnects by itself.
+    const second = ServerProcess.start(dataDir, port);
+    cleanup.push(() => second.child.kill('SIGKILL'));
+    await second.wait((l) => l.event === 'ready');
+    const resumed = await second.wait((l) => l.event === 'progress' && typeof l.resumedFrom === 'number');
+    expect(resumed.deploymentId).toBe(ids[0]);
+    expect(resumed.resumedFrom as number).toBeGreaterThanOrEqual(persistedOffset);
+    expect(resumed.resumedFrom as number).toBeGreaterThan(0);
+    const done = await second.wait((l) => l.event === 'progress' && l.state === 'ready');
+    expect(done.deploymentId).toBe(ids[0]);
+    // Nothing before the resume point was sent again.
+    const transferEvents = second.lines.filter((l) => l.event === 'progress' && l.state === 'transferring') as unknown as Array<{ offset: number }>;
+    expect(Math.min(...transferEvents.map((e) => e.offset))).toBeGreaterThanOrEqual(resumed.resumedFrom as number);
+    second.send({ op: 'close' });
+    expect(await second.exited).toBe(0);
+    const db2 = new Database(join(dataDir, 'registry.sqlite'), { readonly: true });
+    expect(db2.prepare(`SELECT state, offset FROM deployments WHERE id = ?`).get(ids[0])).toEqual({ state: 'ready', offset: MODEL.length });
+    db2.close();
+  });
+});
