@@ -26,7 +26,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     try {
       if (cmd.op === 'provision') out({ event: 'provisioned', ...server.provision(cmd as never) });
       else if (cmd.op === 'deploy') {
-        const recs = await server.deploy({ ...(cmd as never), wait: false });
+        const recs = await server.deploy({ ...(cmd as unknown as Parameters<typeof server.deploy>[0]), wait: false });
         out({ event: 'deploying', ids: recs.map((r) => r.id) });
       } else if (cmd.op === 'close') {
         await server.close();

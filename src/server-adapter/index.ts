@@ -1,0 +1,8 @@
+/** The gateway side: what `import { EparaServer } from 'epara'` gives you, plus its parts. */
+export { EparaServer, type EparaServerOptions, type ProvisionOptions, type DeployOptions, type InferResult } from './server.js';
+export type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
+export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api.js';
+export { ServerMetrics } from './metrics.js';
+export { pickDevice, routeScore, type RouteCandidate } from './routing.js';
+export { DeviceConnection, type HandshakeConfig, type ConnectionHost } from './connection.js';
+export type { DeviceLink } from './device-link.js';
