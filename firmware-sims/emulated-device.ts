@@ -16,7 +16,12 @@ import { mulberry32, type Prng } from './links/prng.js';
 import { profileFor, serviceTimeMs, type DeviceProfile, type ProfileName } from './profiles.js';
 
 export interface BehaviourOverrides {
-  /** Discard every Nth DEPLOY_CHUNK received (acked with the unchanged offset: the server goes back). */
+  /**
+   * Discard the first arrival of every Nth chunk (acked with the unchanged offset: the server goes
+   * back). Counting first arrivals only — a retransmission of a dropped chunk gets through — models
+   * a lossy link; counting every arrival could starve go-back-N forever whenever a round of
+   * retransmissions is a multiple of N chunks long.
+   */
   dropEveryNthChunk?: number;
   /** Delay every response by this many ms, or decide per request. */
   answerLateMs?: number | ((request: Message) => number);
@@ -106,6 +111,10 @@ export class EmulatedDevice extends EventEmitter {
   /** The running EparaDevice; replaced on every (emulated) reboot. */
   device!: EparaDevice;
   boots = 0;
+  /** Garbage bursts written so far (behaviour.garbageEveryMs). */
+  garbageBursts = 0;
+  /** Chunks discarded so far (behaviour.dropEveryNthChunk). */
+  chunksDropped = 0;
   private readonly rng: Prng;
   private readonly behaviour: BehaviourOverrides;
   private chunkCount = 0;
@@ -152,6 +161,7 @@ export class EmulatedDevice extends EventEmitter {
         for (let i = 0; i < n; i++) junk[i] = 1 + this.rng.int(255);
         // A trailing delimiter ends the junk as one bad piece, as line noise between frames would.
         junk[n] = 0;
+        this.garbageBursts++;
         stream.write(junk).catch(() => undefined);
       }, garbageEveryMs);
       this.garbageTimers.add(t);
@@ -168,7 +178,15 @@ export class EmulatedDevice extends EventEmitter {
     const hooks: DeviceHooks = {};
     if (b.dropEveryNthChunk) {
       const n = b.dropEveryNthChunk;
-      hooks.acceptChunk = () => ++this.chunkCount % n !== 0;
+      const seen = new Set<string>();
+      hooks.acceptChunk = (chunk) => {
+        const key = `${chunk.deploymentId}:${chunk.offset}`;
+        if (seen.has(key)) return true;
+        seen.add(key);
+        if (++this.chunkCount % n !== 0) return true;
+        this.chunksDropped++;
+        return false;
+      };
     }
     if (b.answerLateMs !== undefined) {
       const late = b.answerLateMs;
