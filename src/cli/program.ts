@@ -12,6 +12,11 @@ import { flashCommand } from './commands/flash.js';
 import { serveCommand } from './commands/serve.js';
 import { registerCommand } from './commands/register.js';
 import { devicesCommand } from './commands/devices.js';
+import { deployCommand } from './commands/deploy.js';
+import { undeployCommand } from './commands/undeploy.js';
+import { inferCommand } from './commands/infer.js';
+import { fleetCommand } from './commands/fleet.js';
+import { demoCommand } from './commands/demo.js';
 
 /** Shared state between an action and runCli: the exit code an action chose without throwing. */
 export interface ExitState {
@@ -24,6 +29,11 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Server and devices:', serveCommand],
   ['Server and devices:', registerCommand],
   ['Server and devices:', devicesCommand],
+  ['Models:', deployCommand],
+  ['Models:', undeployCommand],
+  ['Models:', inferCommand],
+  ['Emulation:', fleetCommand],
+  ['Emulation:', demoCommand],
   ['Hardware setup:', portsCommand],
   ['Hardware setup:', pairCommand],
   ['Hardware setup:', hc05Command],

@@ -1,0 +1,97 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import type { ExitState } from '../program.js';
+import { action } from '../command-env.js';
+import { usageError } from '../cli-error.js';
+import { requireServer, type ServerFlags } from '../server-client.js';
+import { fromWire, parseInputs, toWire, valuesOf, type WireTensorJson } from '../tensor-json.js';
+import { serverOptions } from './register.js';
+
+interface InferFlags extends ServerFlags {
+  input: string;
+  deadline?: string;
+  device?: string;
+  repeat: string;
+}
+
+function argmax(v: number[]): number {
+  let b = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
+  return b;
+}
+
+function preview(v: number[], max = 12): string {
+  const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  return `[${v.slice(0, max).map(f).join(', ')}${v.length > max ? `, … ${v.length - max} more` : ''}]`;
+}
+
+export function inferCommand(ctx: CliContext, exit: ExitState): Command {
+  return serverOptions(
+    new Command('infer')
+      .description('send one inference request through the server and print the outputs and timing')
+      .argument('<service>', 'service name (as deployed)')
+      .requiredOption('--input <file|json>', 'input tensor(s): JSON text or a .json file (see below)')
+      .option('--deadline <ms>', 'deadline for the request (default: the server\'s request period)')
+      .option('--device <id>', 'route to this device instead of letting the server choose')
+      .option('--repeat <n>', 'send the request n times and report latency percentiles', '1'),
+  )
+    .addHelpText(
+      'after',
+      `
+Input forms:
+  '[[0.1, 0.2, 0.3]]'                                         float32 tensor "input", shape [1,3]
+  '{"name":"input","dtype":"float32","shape":[1,3],"values":[0.1,0.2,0.3]}'
+  '{"name":"input","dtype":"uint8","shape":[4],"data":"AQIDBA=="}'   (raw little-endian, base64)
+  a list of such objects for several inputs, or a path to a .json file holding any of these
+Examples:
+  epara infer classifier --input '[[0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1,1.1,1.2,1.3,1.4,1.5]]'
+  epara infer classifier --input sample.json --deadline 200 --json`,
+    )
+    .action(
+      action(ctx, exit, async (env, service: string, flags: InferFlags) => {
+        const out = env.out;
+        const inputs = parseInputs(flags.input, env.ctx.cwd).map(toWire);
+        const deadlineMs = flags.deadline !== undefined ? Number(flags.deadline) : undefined;
+        if (deadlineMs !== undefined && (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > 600_000)) throw usageError('deadline', `--deadline ${flags.deadline} must be 1..600000 ms`, 'e.g. --deadline 200');
+        const repeat = Number(flags.repeat);
+        if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10_000) throw usageError('repeat', `--repeat ${flags.repeat} must be 1..10000`, 'e.g. --repeat 100');
+        const client = requireServer(env, flags);
+        const body = { service, inputs, ...(deadlineMs !== undefined ? { deadlineMs } : {}), ...(flags.device ? { deviceId: flags.device } : {}) };
+        const rtts: number[] = [];
+        let last: { outputs: WireTensorJson[]; deviceId: string; queueUs?: number; computeUs?: number } | undefined;
+        const byDevice = new Map<string, number>();
+        for (let i = 0; i < repeat; i++) {
+          const t0 = performance.now();
+          last = await client.request<{ outputs: WireTensorJson[]; deviceId: string; queueUs?: number; computeUs?: number }>('POST', 'infer', body);
+          rtts.push(performance.now() - t0);
+          byDevice.set(last.deviceId, (byDevice.get(last.deviceId) ?? 0) + 1);
+        }
+        const r = last!;
+        const outputs = r.outputs.map((w) => {
+          const t = fromWire(w);
+          const values = valuesOf(t);
+          return { name: t.name, dtype: t.dtype, shape: t.shape, values, ...(t.dtype.startsWith('float') && values.length > 1 ? { argmax: argmax(values) } : {}) };
+        });
+        const sorted = [...rtts].sort((a, b) => a - b);
+        const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+        const timing = {
+          roundTripMs: Number(rtts[rtts.length - 1]!.toFixed(2)),
+          queueMs: r.queueUs !== undefined ? r.queueUs / 1000 : undefined,
+          computeMs: r.computeUs !== undefined ? r.computeUs / 1000 : undefined,
+          ...(repeat > 1 ? { requests: repeat, p50Ms: Number(pct(50).toFixed(2)), p95Ms: Number(pct(95).toFixed(2)), p99Ms: Number(pct(99).toFixed(2)), devices: Object.fromEntries(byDevice) } : {}),
+        };
+        out.result({ service, deviceId: r.deviceId, outputs, timing }, () => {
+          const lines = outputs.map((o) => `${out.c.bold(o.name)} ${o.dtype}${JSON.stringify(o.shape)} ${preview(o.values)}${o.argmax !== undefined ? `  argmax ${o.argmax}` : ''}`);
+          lines.push(
+            out.c.dim(
+              `device ${r.deviceId} · round trip ${timing.roundTripMs.toFixed(1)} ms` +
+                (timing.queueMs !== undefined ? ` · queue ${timing.queueMs.toFixed(2)} ms` : '') +
+                (timing.computeMs !== undefined ? ` · compute ${timing.computeMs.toFixed(2)} ms` : ''),
+            ),
+          );
+          if (repeat > 1) lines.push(`${repeat} requests: p50 ${timing.p50Ms} ms, p95 ${timing.p95Ms} ms, p99 ${timing.p99Ms} ms; by device ${[...byDevice].map(([d, n]) => `${d}=${n}`).join(', ')}`);
+          return lines.join('\n');
+        });
+      }),
+    );
+}
