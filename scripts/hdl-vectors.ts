@@ -1,10 +1,11 @@
 /**
  * Writes the flat .hex vector files the Icarus testbenches read with $readmemh
- * (hdl/basys3/tb/vectors/). Each file is a byte stream of records
- *   [len hi][len lo][bytes...]   ...   [ff][ff]   (end marker)
- * When protocol/vectors/ (the protocol engineer's golden vectors) exists, its
- * cases are used; otherwise the reference encoders below, written from
- * protocol/SPEC.md §2.1 and §3, produce them.
+ * (hdl/basys3/tb/vectors/), in the same record format as protocol/vectors/*.hex:
+ *   [count hi][count lo] then count records of [len hi][len lo][bytes...]
+ * The golden vectors in protocol/vectors/ are the contract and the testbenches
+ * read them first; these files add cases the golden set does not need (frames at
+ * the 512-byte limit, every SHA-256 padding boundary, random int8-fc weights with
+ * expected results from the TypeScript model).
  *
  * Run: npx tsx scripts/hdl-vectors.ts
  */
@@ -29,7 +30,7 @@ function record(bytes: Uint8Array): number[] {
 }
 
 function writeHex(name: string, records: number[][]): void {
-  const all = [...records.flat(), 0xff, 0xff];
+  const all = [records.length >> 8, records.length & 0xff, ...records.flat()];
   const lines: string[] = [];
   for (let i = 0; i < all.length; i += 16) {
     lines.push(all.slice(i, i + 16).map((b) => b.toString(16).padStart(2, '0')).join(' '));
@@ -102,12 +103,13 @@ function lastNonZero(k: Uint8Array): number {
 function main(): void {
   mkdirSync(OUT, { recursive: true });
   const cobs = cobsCases();
-  writeHex('cobs.hex', cobs.flatMap((raw) => [record(raw), record(cobsEncodeRef(raw))]));
+  // encoded without the delimiter, like protocol/vectors/cobs.hex
+  writeHex('cobs-extra.hex', cobs.flatMap((raw) => [record(raw), record(cobsEncodeRef(raw).subarray(0, -1))]));
 
   const enc = new TextEncoder();
   const crcCases = [enc.encode('123456789'), new Uint8Array([]), new Uint8Array([0]), ...cobs.slice(3)];
   writeHex(
-    'crc32c.hex',
+    'crc-extra.hex',
     crcCases.map((d) => {
       const c = crc32cRef(d);
       return record(new Uint8Array([...d, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24]));

@@ -23,7 +23,7 @@ hmac_sha256 dut (
     .busy(busy), .done(done), .digest(digest));
 
 reg [7:0] vec [0:65535];
-integer p, n, i, j, dn, errors = 0, cases = 0, seed = 5, cycles;
+integer p, n, i, j, dn, errors = 0, cases = 0, seed = 5, cycles, nrec, r;
 reg [255:0] want;
 reg [8*256-1:0] vec_path;
 
@@ -33,8 +33,9 @@ initial begin
     $readmemh(vec_path, vec);
     repeat (3) @(posedge clk);
     rst <= 1'b0;
-    p = 0;
-    while (!(vec[p] == 8'hff && vec[p+1] == 8'hff)) begin
+    nrec = {vec[0], vec[1]};
+    p = 2;
+    for (r = 0; r < nrec && nrec != 16'hffff; r = r + 2) begin
         n = {vec[p], vec[p+1]}; p = p + 2;
         hmac = vec[p][0];
         for (i = 0; i < 32; i = i + 1) key[255 - 8*i -: 8] = vec[p + 1 + i];
