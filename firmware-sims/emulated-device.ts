@@ -14,6 +14,7 @@ import type { ByteStream, Connector } from '../src/transport/byte-stream.js';
 import { ConfigError } from '../src/errors.js';
 import { mulberry32, type Prng } from './links/prng.js';
 import { profileFor, serviceTimeMs, type DeviceProfile, type ProfileName } from './profiles.js';
+import { int8FcLoader } from './int8-fc-runtime.js';
 
 export interface BehaviourOverrides {
   /**
@@ -206,6 +207,8 @@ export class EmulatedDevice extends EventEmitter {
   private async boot(): Promise<void> {
     const timeScale = this.o.timeScale ?? 1;
     const runtimes: Record<string, ArtifactLoader> = { ...this.o.runtimes };
+    // The FPGA profile runs int8-fc-weights artifacts in the bit-exact model of the RTL.
+    if (this.profile.caps.formats?.includes('int8-fc-weights') && !runtimes['int8-fc-weights']) runtimes['int8-fc-weights'] = int8FcLoader();
     this.device = await EparaDevice.connect({
       id: this.o.id,
       key: this.o.key,

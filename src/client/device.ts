@@ -178,7 +178,9 @@ export class EparaDevice extends EventEmitter {
     this.id = options.id;
     this.deviceClass = options.deviceClass;
     this.key = parseKey(options.key);
-    this.caps = detectCapabilities(options.caps);
+    // Formats the device accepts: configured, or ONNX plus every kind it was given a runtime for.
+    const formats = options.caps?.formats ?? [...new Set(['onnx', ...Object.keys(options.runtimes ?? {})])];
+    this.caps = detectCapabilities({ ...options.caps, formats });
     this.store = new ArtifactStore(options.dataDir, options.store);
   }
 
@@ -596,6 +598,7 @@ export class EparaDevice extends EventEmitter {
   // ---------------------------------------------------------------- deployment
 
   private loaderFor(kind: string): ArtifactLoader | undefined {
+    if (!(this.caps.formats ?? []).includes(kind)) return undefined;
     const custom = this.options.runtimes?.[kind as keyof NonNullable<EparaDeviceOptions['runtimes']>];
     if (custom) return custom;
     if (kind === 'onnx') {
