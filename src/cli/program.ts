@@ -48,7 +48,7 @@ export function registerCommands(extra: Array<[string, CommandFactory]>): void {
 export function buildProgram(ctx: CliContext, exit: ExitState): Command {
   const program = new Command('epara')
     .description('Manage AI inference devices in an edge cloud: register them, deploy models, route inference.')
-    .version(packageVersion(), '-V, --version', 'print the epara version')
+    .version(packageVersion(), '-V', 'print the epara version (also: epara --version)')
     .option('--json', 'print results as JSON on stdout (errors too, as {"error": {...}})')
     .option('-v, --verbose', 'print more detail on stderr')
     .option('-q, --quiet', 'print nothing but results and errors')
@@ -95,6 +95,12 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.USAGE;
+  }
+  // `--version` belongs to `epara deploy` (the artifact version), so the program-wide flag is -V;
+  // `epara --version` on its own still prints the package version, as people expect.
+  if (argv.length === 1 && argv[0] === '--version') {
+    ctx.stdout.write(packageVersion() + '\n');
+    return ExitCode.OK;
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
