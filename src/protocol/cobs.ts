@@ -3,6 +3,7 @@
  * canonical form (no extra 0x01 code after a final 0xFF block); the decoder also accepts that
  * extra code, as most implementations emit it, since the CRC protects the decoded frame anyway.
  */
+import { allocBytes, indexOfZero } from './bytes.js';
 import { protocolError } from './error-codes.js';
 
 /** Worst-case COBS output length for `n` input bytes, without the delimiter. */
@@ -10,36 +11,43 @@ export function cobsMaxEncodedLength(n: number): number {
   return n + Math.ceil(n / 254) + (n === 0 ? 1 : 0);
 }
 
-/** Encode `src[start, end)` into `dst` at `at`; returns the position after the last byte written. */
+/**
+ * Encode `src[start, end)` into `dst` at `at`; returns the position after the last byte written.
+ * Runs of non-zero bytes are found with indexOf and copied with set() (native memcpy), so
+ * typical payloads (weights, compressed models) cost little more than a copy.
+ */
 export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
-  let codeAt = at;
-  let o = at + 1;
-  let code = 1;
-  for (let i = start; i < end; i++) {
-    const b = src[i]!;
-    if (b === 0) {
-      dst[codeAt] = code;
-      codeAt = o++;
-      code = 1;
-    } else {
-      dst[o++] = b;
-      if (++code === 0xff) {
-        dst[codeAt] = 0xff;
-        if (i + 1 === end) return o;
-        codeAt = o++;
-        code = 1;
-      }
+  let i = start;
+  let o = at;
+  for (;;) {
+    let z = indexOfZero(src, i, end);
+    if (z < 0) z = end;
+    let fullBlock = false;
+    while (z - i >= 254) {
+      dst[o++] = 0xff;
+      dst.set(src.subarray(i, i + 254), o);
+      o += 254;
+      i += 254;
+      fullBlock = true;
     }
+    // A final 254-byte block is not followed by a code byte (canonical COBS).
+    if (fullBlock && i === end) return o;
+    const run = z - i;
+    dst[o++] = run + 1;
+    if (run > 0) {
+      dst.set(src.subarray(i, z), o);
+      o += run;
+    }
+    if (z === end) return o;
+    i = z + 1;
   }
-  dst[codeAt] = code;
-  return o;
 }
 
 /** COBS-encode `data` (no trailing delimiter). */
 export function cobsEncode(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(cobsMaxEncodedLength(data.length));
+  const out = allocBytes(cobsMaxEncodedLength(data.length));
   const n = cobsEncodeInto(data, 0, data.length, out, 0);
-  return n === out.length ? out : out.slice(0, n);
+  return n === out.length ? out : out.subarray(0, n);
 }
 
 /**
@@ -47,14 +55,15 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
  * ProtocolError `frame.cobs` when a code byte is 0x00 or points past the end.
  */
 export function cobsDecode(piece: Uint8Array, start = 0, end = piece.length): Uint8Array {
-  const out = new Uint8Array(Math.max(0, end - start - 1));
+  const zero = indexOfZero(piece, start, end);
+  if (zero >= 0) {
+    throw protocolError('frame.cobs', { reason: `COBS piece contains a 0x00 at offset ${zero - start}`, details: { offset: zero - start } });
+  }
+  const out = allocBytes(Math.max(0, end - start - 1));
   let o = 0;
   let i = start;
   while (i < end) {
     const code = piece[i]!;
-    if (code === 0) {
-      throw protocolError('frame.cobs', { reason: `COBS piece contains a 0x00 at offset ${i - start}`, details: { offset: i - start } });
-    }
     const next = i + code;
     if (next > end) {
       throw protocolError('frame.cobs', {
@@ -62,12 +71,9 @@ export function cobsDecode(piece: Uint8Array, start = 0, end = piece.length): Ui
         details: { offset: i - start },
       });
     }
-    for (let k = i + 1; k < next; k++) {
-      const b = piece[k]!;
-      if (b === 0) {
-        throw protocolError('frame.cobs', { reason: `COBS piece contains a 0x00 at offset ${k - start}`, details: { offset: k - start } });
-      }
-      out[o++] = b;
+    if (code > 1) {
+      out.set(piece.subarray(i + 1, next), o);
+      o += code - 1;
     }
     i = next;
     if (code !== 0xff && i < end) out[o++] = 0;

@@ -7,6 +7,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { resolveNumber } from '../options.js';
+import { indexOfZero } from './bytes.js';
 import { cobsDecode } from './cobs.js';
 import { DEFAULT_MAX_FRAME, maxWirePiece } from './constants.js';
 import { protocolError } from './error-codes.js';
@@ -83,7 +84,7 @@ export class FrameDecoder {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
-      const z = chunk.indexOf(0, i);
+      const z = indexOfZero(chunk, i, n);
       const end = z < 0 ? n : z;
       const seg = end - i;
       if (this.discarding) {

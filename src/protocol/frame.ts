@@ -6,6 +6,7 @@ import { resolveNumber } from '../options.js';
 import { protocolError } from './error-codes.js';
 import { cobsDecode, cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
 import { crc32c } from './crc32c.js';
+import { copyBytes } from './bytes.js';
 import {
   CRC_SIZE,
   DEFAULT_MAX_FRAME,
@@ -89,13 +90,15 @@ function writeFrame(frame: Uint8Array, type: number, flags: number, seq: number,
 // One scratch frame buffer reused across encodes: the wire output is a fresh array, the frame is
 // only an intermediate, so reusing it saves an allocation per frame.
 let scratch = new Uint8Array(DEFAULT_MAX_FRAME);
+let wireScratch = new Uint8Array(DEFAULT_MAX_FRAME * 2);
 
 /**
  * Encode `msg` as wire bytes: COBS(frame) followed by 0x00. Throws ProtocolError `msg.schema`
  * for an invalid message and `frame.oversize` when the unencoded frame exceeds `maxFrame`.
  */
 export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
-  const maxFrame = h.maxFrame === undefined ? DEFAULT_MAX_FRAME : resolveNumber('maxFrame', h.maxFrame, MAX_FRAME_SPEC);
+  const maxFrame =
+    h.maxFrame === undefined ? DEFAULT_MAX_FRAME : Number.isInteger(h.maxFrame) && h.maxFrame >= MIN_MAX_FRAME && h.maxFrame <= MAX_MAX_FRAME ? h.maxFrame : resolveNumber('maxFrame', h.maxFrame, MAX_FRAME_SPEC);
   const seq = u16('seq', h.seq);
   const corr = u16('corr', h.corr ?? 0);
   if (!h.rsp && corr !== 0) {
@@ -118,10 +121,11 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
   if (scratch.length < frameLen) scratch = new Uint8Array(Math.max(frameLen, scratch.length * 2));
   const flags = (h.rsp ? FLAG_RSP : 0) | (h.rtx ? FLAG_RTX : 0);
   writeFrame(scratch, type, flags, seq, corr, body);
-  const wire = new Uint8Array(cobsMaxEncodedLength(frameLen) + 1);
-  const n = cobsEncodeInto(scratch, 0, frameLen, wire, 0);
-  wire[n] = 0;
-  return n + 1 === wire.length ? wire : wire.slice(0, n + 1);
+  const need = cobsMaxEncodedLength(frameLen) + 1;
+  if (wireScratch.length < need) wireScratch = new Uint8Array(Math.max(need, wireScratch.length * 2));
+  const n = cobsEncodeInto(scratch, 0, frameLen, wireScratch, 0);
+  wireScratch[n] = 0;
+  return copyBytes(wireScratch, 0, n + 1);
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Message bodies: TypeScript message <-> deterministic CBOR bytes, validated both ways. */
+import { copyBytes } from '../bytes.js';
 import { protocolError } from '../error-codes.js';
 import { decodeCbor, encodeCborXView } from '../cbor-subset.js';
 import { SCHEMAS } from './catalogue.js';
@@ -29,7 +30,7 @@ export function encodeMessageView(msg: Message): Uint8Array {
 
 /** Deterministic CBOR body of `msg`. Throws ProtocolError msg.schema (with `field`) on bad input. */
 export function encodeMessage(msg: Message): Uint8Array {
-  return new Uint8Array(encodeMessageView(msg));
+  return copyBytes(encodeMessageView(msg));
 }
 
 /**
@@ -45,6 +46,5 @@ export function decodeMessage(type: number, body: Uint8Array, start = 0, end = b
     });
   }
   const value = decodeCbor(body, start, end);
-  const fields = decodeWith(schema.body, value, '') as Record<string, unknown>;
-  return { type: schema.name, ...fields } as Message;
+  return decodeWith(schema.body, value, '', { type: schema.name }) as Message;
 }

@@ -121,7 +121,8 @@ function tensorBytesCheck(path: string, dtype: string, bytes: number, shape: num
 // ---------------------------------------------------------------------------------------------
 // wire -> TypeScript
 
-export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: string): unknown {
+/** `into`: the object to fill for a map (lets the caller put `type` first without a copy). */
+export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: string, into?: Record<string, unknown>): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
@@ -158,7 +159,7 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: strin
     }
     case 'map': {
       if (!(v instanceof CborMap)) return bad(path, 'a map', v);
-      const out: Record<string, unknown> = {};
+      const out: Record<string, unknown> = into ?? {};
       for (const f of spec.fields) {
         const fv = v.v[f.key];
         const fp = join(path, f.name);

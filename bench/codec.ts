@@ -1,0 +1,134 @@
+/**
+ * Codec throughput and wire size. For HEARTBEAT, a realistic STATE (three services, link and
+ * frame counters) and a 1 KiB DEPLOY_CHUNK:
+ *  - frames/s for the full path (validate + CBOR + header + CRC-32C + COBS, and back through
+ *    FrameDecoder with schema validation) beside bare cbor-x encode / decode of the same body,
+ *    measured in the same run; the ratio is the figure (target < 1.5x);
+ *  - wire bytes beside JSON (one line) and beside base64 + CRC16 line framing of the same body
+ *    (the mcumgr/SMP serial console framing: [len16][body][crc16] in base64, lines of at most
+ *    127 bytes with a 2-byte start/continuation marker and '\n').
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import {
+  FrameDecoder,
+  encodeFrame,
+  encodeMessage,
+  messageToJson,
+  type Message,
+} from '../src/protocol/index.js';
+import { SCHEMAS } from '../src/protocol/messages/catalogue.js';
+import { encodeWith } from '../src/protocol/messages/schema.js';
+import { MessageType } from '../src/protocol/messages/types.js';
+
+const bareEncoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false, variableMapSize: true } as ConstructorParameters<typeof Encoder>[0]);
+const bareDecoder = new Decoder({ useRecords: false, mapsAsObjects: false } as ConstructorParameters<typeof Decoder>[0]);
+
+const chunk = new Uint8Array(1024);
+for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + 7) & 0xff;
+
+const CASES: Array<[string, Message]> = [
+  ['HEARTBEAT', { type: 'HEARTBEAT', uptimeMs: 3_600_123 }],
+  [
+    'STATE (3 services)',
+    {
+      type: 'STATE',
+      loadPermille: 730,
+      memFreeKiB: 1_843_200,
+      gpuPermille: 615,
+      services: [
+        { name: 'resnet50', version: '1.2.0', status: 'ready', queueLen: 12, served: 950, violations: 3, batch: 8 },
+        { name: 'yolov8n', version: '8.0.1', status: 'ready', queueLen: 2, served: 410, violations: 0, batch: 4 },
+        { name: 'whisper-tiny', version: '0.3.0', status: 'loading', queueLen: 0, served: 0, violations: 0 },
+      ],
+      temperatureDeciC: 612,
+      powerMw: 18_500,
+      link: { rssiDbm: -61, rxErrors: 2, txRetries: 5 },
+      frames: { good: 120_443, badCrc: 3, oversize: 0 },
+      uptimeMs: 86_400_000,
+    },
+  ],
+  ['DEPLOY_CHUNK 1 KiB', { type: 'DEPLOY_CHUNK', deploymentId: 42, offset: 1_048_576, data: chunk }],
+];
+
+/** ops/s of `fn`, measured over ~`ms` after a warm-up; best of 3 rounds to damp noise on a shared box. */
+function rate(fn: () => unknown, ms = 250): number {
+  for (let i = 0; i < 2000; i++) fn();
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < ms) {
+      for (let i = 0; i < 200; i++) fn();
+      n += 200;
+      t = performance.now();
+    }
+    best = Math.max(best, (n * 1000) / (t - t0));
+  }
+  return best;
+}
+
+// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) as mcumgr's console transport uses (crc16_ccitt).
+function crc16(b: Uint8Array): number {
+  let c = 0xffff;
+  for (const x of b) {
+    c ^= x << 8;
+    for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+  }
+  return c;
+}
+
+function smpConsoleBytes(body: Uint8Array): number {
+  const pkt = new Uint8Array(2 + body.length + 2);
+  pkt[0] = (body.length + 2) >> 8;
+  pkt[1] = (body.length + 2) & 0xff;
+  pkt.set(body, 2);
+  const c = crc16(body);
+  pkt[pkt.length - 2] = c >> 8;
+  pkt[pkt.length - 1] = c & 0xff;
+  const b64 = Buffer.from(pkt).toString('base64');
+  // each line: 2-byte marker + up to 124 base64 chars + '\n' (127 bytes max)
+  const lines = Math.ceil(b64.length / 124);
+  return b64.length + lines * 3;
+}
+
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+export async function run(): Promise<void> {
+  const rows: string[][] = [];
+  const sizes: string[][] = [];
+  for (const [label, msg] of CASES) {
+    const schema = SCHEMAS.get(MessageType[msg.type])!;
+    const ready = encodeWith(schema.body, msg, ''); // the integer-keyed Map cbor-x is given
+    const body = encodeMessage(msg);
+    const wire = encodeFrame(msg, { seq: 1, maxFrame: 4096 });
+    const dec = new FrameDecoder({ maxFrame: 4096 });
+    if (dec.push(wire).length !== 1) throw new Error('bench: frame did not decode');
+
+    let seq = 0;
+    const fullEnc = rate(() => encodeFrame(msg, { seq: (seq = (seq + 1) & 0xffff), maxFrame: 4096 }));
+    const bareEnc = rate(() => bareEncoder.encode(ready));
+    const fullDec = rate(() => dec.push(wire));
+    const bareDec = rate(() => bareDecoder.decode(body));
+    rows.push([label, fmt(fullEnc), fmt(bareEnc), (bareEnc / fullEnc).toFixed(2) + 'x', fmt(fullDec), fmt(bareDec), (bareDec / fullDec).toFixed(2) + 'x']);
+
+    const json = Buffer.byteLength(JSON.stringify(messageToJson(msg)) + '\n');
+    sizes.push([label, String(body.length), String(wire.length), String(json), String(smpConsoleBytes(body)), ((wire.length / json) * 100).toFixed(0) + '%']);
+  }
+
+  const head = ['message', 'encode/s', 'cbor-x enc/s', 'ratio', 'decode/s', 'cbor-x dec/s', 'ratio'];
+  const w = [20, 10, 13, 7, 10, 13, 7];
+  console.log('frames per second: full framing (validate+CBOR+header+CRC-32C+COBS) vs bare cbor-x on the same body');
+  console.log(head.map((h, i) => (i ? lpad(h, w[i]!) : pad(h, w[i]!))).join(' '));
+  for (const r of rows) console.log(r.map((c, i) => (i ? lpad(c, w[i]!) : pad(c, w[i]!))).join(' '));
+  console.log('(ratio = bare cbor-x rate / full rate: the cost of framing and validation; target < 1.5x)');
+
+  console.log('\nwire bytes per message');
+  const sh = ['message', 'CBOR body', 'epara wire', 'JSON line', 'b64+CRC16', 'wire/JSON'];
+  const sw = [20, 10, 11, 10, 10, 10];
+  console.log(sh.map((h, i) => (i ? lpad(h, sw[i]!) : pad(h, sw[i]!))).join(' '));
+  for (const r of sizes) console.log(r.map((c, i) => (i ? lpad(c, sw[i]!) : pad(c, sw[i]!))).join(' '));
+  console.log('(epara wire = COBS(9-byte header + body + CRC-32C) + 0x00; b64+CRC16 = SMP console framing of the same body)');
+}
