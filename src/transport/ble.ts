@@ -132,7 +132,6 @@ const cb =
 class BleStream extends BaseByteStream {
   readonly kind = 'ble' as const;
   readonly description: string;
-  private tx: Promise<void> = Promise.resolve();
   private closing = false;
 
   constructor(
@@ -150,7 +149,9 @@ class BleStream extends BaseByteStream {
       if (isNotification !== false) this.emitData(data);
     });
     peripheral.once('disconnect', () => {
-      this.markClosed(this.closing ? undefined : closedError(this.description));
+      const err = this.closing ? undefined : closedError(this.description);
+      this.failWaiters(err ?? closedError(this.description));
+      this.markClosed(err);
     });
   }
 
@@ -159,36 +160,69 @@ class BleStream extends BaseByteStream {
     return this.attMtu - 3;
   }
 
+  /**
+   * Queues bytes like a socket does: resolves at once while less than `highWater` bytes wait,
+   * otherwise when the queue has drained below it (or rejects when the link drops). A pump sends
+   * full ATT_MTU − 3 packets from the queue, so back-to-back frames share packets instead of each
+   * frame ending in a short one.
+   */
   write(bytes: Uint8Array): Promise<void> {
     if (!this.isOpen) return Promise.reject(closedError(this.description));
-    const copy = Buffer.from(bytes);
+    if (bytes.length === 0) return Promise.resolve();
+    this.queue.push(Buffer.from(bytes));
+    this.queued += bytes.length;
+    if (!this.pumping) void this.pump();
+    if (this.queued < this.highWater) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private pumping = false;
+  private drainWaiters: Array<{ resolve: () => void; reject: (e: LinkError) => void }> = [];
+  private get highWater(): number {
+    return Math.max(1024, 4 * this.payload);
+  }
+
+  private take(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < n && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const k = Math.min(n - got, head.length);
+      parts.push(head.subarray(0, k));
+      got += k;
+      if (k === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(k);
+    }
+    this.queued -= got;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
     const withoutResponse = this.rx.properties.includes('writeWithoutResponse');
-    const job = this.tx.then(async () => {
-      for (let off = 0; off < copy.length; off += this.payload) {
-        if (!this.isOpen) throw closedError(this.description);
-        // One write at a time: noble matches write callbacks by characteristic, not by request.
-        await cb((done) => this.rx.write(copy.subarray(off, off + this.payload), withoutResponse, done)).catch((err: unknown) => {
-          throw closedError(this.description, err);
-        });
+    try {
+      while (this.queued > 0 && this.isOpen) {
+        const packet = this.take(this.payload);
+        // One write at a time: noble matches write callbacks by characteristic, not by request,
+        // and the callback is when the stack took the packet — our backpressure.
+        await cb((done) => this.rx.write(packet, withoutResponse, done));
+        if (this.queued < this.highWater) for (const w of this.drainWaiters.splice(0)) w.resolve();
       }
-    });
-    this.tx = job.catch(() => undefined);
-    // Resolves when the last piece was taken by the stack: that is the backpressure. A stack
-    // that never calls back after a disconnect must not leave the writer hanging.
-    return new Promise<void>((resolve, reject) => {
-      const onClose = (): void => reject(closedError(this.description));
-      this.once('close', onClose);
-      job.then(
-        () => {
-          this.off('close', onClose);
-          resolve();
-        },
-        (e: unknown) => {
-          this.off('close', onClose);
-          reject(e);
-        },
-      );
-    });
+    } catch (err) {
+      this.failWaiters(closedError(this.description, err));
+      // A write the stack refused means the connection is unusable.
+      this.peripheral.disconnect();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private failWaiters(err: LinkError): void {
+    this.queue = [];
+    this.queued = 0;
+    for (const w of this.drainWaiters.splice(0)) w.reject(err);
   }
 
   close(): Promise<void> {

@@ -141,10 +141,16 @@ export function sendDeployChunks(
 }
 
 /**
- * Largest DEPLOY_CHUNK data that fits a frame of `maxFrame` bytes: header 9 + CRC 4 + the CBOR map
- * (1 byte) with keys 0..2 (1 byte each), deploymentId and offset (≤ 9 bytes each as uint64) and the
- * byte-string head (≤ 5 bytes).
+ * Largest DEPLOY_CHUNK data that fits a frame of `maxFrame` bytes, exactly: header 9 + CRC 4 +
+ * the CBOR map head (1) + three one-byte keys + deploymentId and offset as CBOR uints (at most 5
+ * bytes each while they stay below 2^32, which DEPLOY sizes do) + the byte-string head.
  */
-export function maxChunkData(maxFrame: number): number {
-  return maxFrame - (9 + 4 + 1 + 3 + 9 + 9 + 5);
+export function maxChunkData(maxFrame: number, opts: { deploymentId?: number; maxOffset?: number } = {}): number {
+  const uintLen = (v: number): number => (v < 24 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v < 2 ** 32 ? 5 : 9);
+  const fixed = 9 + 4 + 1 + 3 + uintLen(opts.deploymentId ?? 2 ** 32 - 1) + uintLen(opts.maxOffset ?? 2 ** 32 - 1);
+  for (const head of [1, 2, 3, 5]) {
+    const n = maxFrame - fixed - head;
+    if (uintLen(n) === head || (head === 1 && n < 24)) return Math.max(0, n);
+  }
+  return Math.max(0, maxFrame - fixed - 5);
 }
