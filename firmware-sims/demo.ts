@@ -13,17 +13,21 @@ import { EparaError } from '../src/errors.js';
 import { tensorFrom, tensorValues, type Tensor } from '../src/protocol/index.js';
 import { EparaServer } from '../src/server-adapter/server.js';
 import { startFleet, type Fleet } from './fleet.js';
+import { int8FcArtifact } from './fpga/int8-fc-model.js';
+import { emulatedSerialPair } from './links/serial-link.js';
+import { connectTcp } from '../src/transport/tcp.js';
+import type { ByteStream } from '../src/transport/byte-stream.js';
 import { mulberry32 } from './links/prng.js';
 import { serviceTimeMs, type ProfileName } from './profiles.js';
 
 export interface DemoOptions {
   out?: (line: string) => void;
-  /** Emulated devices (1..12, default 3), profiles cycling microcomputer, embedded-gpu, gpu-server. */
+  /** Emulated devices (1..12, default 4), profiles cycling microcomputer, embedded-gpu, gpu-server, fpga. */
   devices?: number;
   seed?: number;
 }
 
-const CYCLE: ProfileName[] = ['microcomputer', 'embedded-gpu', 'gpu-server'];
+const CYCLE: ProfileName[] = ['microcomputer', 'embedded-gpu', 'gpu-server', 'fpga'];
 
 /** fixtures/models from source (firmware-sims/) or from the build (dist/firmware-sims/). */
 export function findFixtureModels(): string {
@@ -47,7 +51,7 @@ function argmax(v: ArrayLike<number>): number {
 
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const n = opts.devices ?? 3;
+  const n = opts.devices ?? 4;
   if (!Number.isInteger(n) || n < 1 || n > 12) {
     out(`error config.range: devices=${n} is outside 1..12\n  hint: run the demo with 1 to 12 devices`);
     return 2;
@@ -90,27 +94,45 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     say(`starting ${n} emulated device${n === 1 ? '' : 's'}: ${[...counts].map(([p, c]) => `${c}× ${p}`).join(', ')} (seed ${seed})`);
     fleet = await startFleet({
       devices: [...counts].map(([profile, count]) => ({ profile, count })),
-      server: { host: '127.0.0.1', port },
+      // The FPGA sits behind an HC-05: an emulated 9600-baud Bluetooth SPP line; the rest use TCP.
+      connector: (_i, _id, profile) =>
+        profile === 'fpga'
+          ? async (): Promise<ByteStream> => {
+              const [dev, srv] = emulatedSerialPair({ baud: 9600, kind: 'spp', latencyMs: 20, seed });
+              server!.attachStream(srv);
+              return dev;
+            }
+          : () => connectTcp({ host: '127.0.0.1', port }),
       provision: (id, deviceClass) => server!.provision({ id, deviceClass }),
       dataDir: join(root, 'devices'),
       seed,
       timeScale: 1,
       concurrency: 2,
     });
-    const ids = fleet.devices.map((d) => d.id);
+    // ONNX runs on everything but the FPGA, which takes int8 FC weights.
+    const onnxDevices = fleet.devices.filter((d) => d.profile.caps.formats?.includes('onnx'));
+    const fpgas = fleet.devices.filter((d) => d.profile.caps.formats?.includes('int8-fc-weights'));
+    const ids = onnxDevices.map((d) => d.id);
 
     // 1. The classifier everywhere.
-    const deployments: Array<{ service: string; version: string; file: string; to: string[] }> = [{ service: 'classifier', version: '1.0.0', file: 'mlp-classifier.onnx', to: ids }];
+    const deployments: Array<{ service: string; version: string; file: string; to: string[] }> = [];
+    if (ids.length) deployments.push({ service: 'classifier', version: '1.0.0', file: 'mlp-classifier.onnx', to: ids });
     // 2. Segmentation on the GPU-class devices (or wherever there are no GPUs).
-    const gpuIds = fleet.devices.filter((d) => d.profile.caps.gpuCount).map((d) => d.id);
-    deployments.push({ service: 'segmentation', version: '1.0.0', file: 'conv-segmenter.onnx', to: gpuIds.length ? gpuIds : [ids[0]!] });
+    const gpuIds = onnxDevices.filter((d) => d.profile.caps.gpuCount).map((d) => d.id);
+    if (ids.length) deployments.push({ service: 'segmentation', version: '1.0.0', file: 'conv-segmenter.onnx', to: gpuIds.length ? gpuIds : [ids[0]!] });
     // 3. The token model (the LLM case) on the strongest device.
-    const strongest = [...fleet.devices].sort((a, b) => b.profile.caps.computeMops - a.profile.caps.computeMops)[0]!;
-    deployments.push({ service: 'llm', version: '1.0.0', file: 'token-decoder.onnx', to: [strongest.id] });
+    const strongest = [...onnxDevices].sort((a, b) => b.profile.caps.computeMops - a.profile.caps.computeMops)[0];
+    if (strongest) deployments.push({ service: 'llm', version: '1.0.0', file: 'token-decoder.onnx', to: [strongest.id] });
+
+    // 4. int8 FC weights (seeded) for the FPGA endpoints.
+    const fcWeights = Int8Array.from({ length: 64 }, () => rand.int(256) - 128);
+    const fcBias = Int32Array.from({ length: 4 }, () => rand.int(2000) - 1000);
+    if (fpgas.length) deployments.push({ service: 'int8-fc', version: '1.0.0', file: '', to: fpgas.map((d) => d.id) });
 
     let deployedOk = 0;
     for (const d of deployments) {
-      const recs = await server.deploy({ artifact: join(models, d.file), service: d.service, version: d.version, kind: 'onnx', category: d.service === 'llm' ? 'latency-multi' : 'latency-single', to: d.to, timeoutMs: 60_000 });
+      const fc = d.service === 'int8-fc';
+      const recs = await server.deploy({ artifact: fc ? int8FcArtifact(fcWeights, fcBias) : join(models, d.file), service: d.service, version: d.version, kind: fc ? 'int8-fc-weights' : 'onnx', category: d.service === 'llm' ? 'latency-multi' : 'latency-single', to: d.to, timeoutMs: 60_000 });
       deployedOk += recs.filter((r) => r.state === 'ready').length;
       const bad = recs.filter((r) => r.state !== 'ready');
       if (bad.length) throw new EparaError({ code: 'deploy.load_failed', reason: `${bad.length} deployment(s) of ${d.service} did not become ready: ${bad.map((r) => `${r.deviceId}=${r.state}`).join(', ')}`, hint: 'see the deploy lines above' });
@@ -121,6 +143,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       while (server.candidates(d.service).length < d.to.length && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
     }
     say(`${deployedOk} deployments ready; every device reported its services in STATE`);
+    say(`outputs come from the real ONNX models; each device answers at its profile's modelled pace (firmware-sims/profiles.ts)`);
 
     let answered = 0;
     // Classifier: one request pinned to each device (its profile's pace shows in the timing), then
@@ -133,37 +156,50 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       const cls = Number((tensorValues(r.outputs.find((o) => o.name === 'class')!) as BigInt64Array)[0]);
       if (cls !== argmax(logits)) throw new EparaError({ code: 'infer.runtime', reason: `class ${cls} is not the argmax of the logits`, hint: 'the model output is inconsistent' });
       const dev = fleet!.devices.find((d) => d.id === r.deviceId)!;
-      say(`infer       classifier ${label.padEnd(7)} → ${r.deviceId.padEnd(16)} class ${cls}  logits [${Array.from(logits, (v) => v.toFixed(2).padStart(5)).join(' ')}]  ${(performance.now() - started).toFixed(1).padStart(5)} ms end-to-end, compute ${ms(r.computeUs)} ms (modelled ${serviceTimeMs(dev.profile, 'mlp-classifier').toFixed(1)} ms on ${dev.profile.name})`);
+      say(`infer       classifier ${label.padEnd(7)} → ${r.deviceId.padEnd(16)} class ${cls}  logits [${Array.from(logits, (v) => v.toFixed(2).padStart(5)).join(' ')}]  ${(performance.now() - started).toFixed(1).padStart(5)} ms end-to-end, compute ${ms(r.computeUs).padStart(5)} ms (${dev.profile.name} pace: ${serviceTimeMs(dev.profile, 'classifier').toFixed(1)} ms)`);
       answered++;
     };
-    for (const d of fleet.devices) await classify('pinned', d.id);
-    for (let i = 1; i <= 3; i++) await classify(`auto #${i}`);
+    for (const d of onnxDevices) await classify('pinned', d.id);
+    if (onnxDevices.length) for (let i = 1; i <= 3; i++) await classify(`auto #${i}`);
 
-    // Segmentation: an 8×8 image with a bright square; the mask is printed as a picture.
-    const img = new Float32Array(64);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) img[y * 8 + x] = x >= 2 && x < 6 && y >= 2 && y < 6 ? 1 : -1 + rand.next() * 0.2;
-    const seg = await server.infer('segmentation', [tensorFrom('image', img, [1, 1, 8, 8])], { deadlineMs: 2000 });
-    const mask = tensorValues(seg.outputs.find((o) => o.name === 'mask')!) as Uint8Array;
-    say(`infer       segmentation → ${seg.deviceId}: per-pixel mask (# = class 1) in ${ms(seg.computeUs)} ms compute`);
-    for (let y = 0; y < 8; y++) out(`            ${Array.from(img.subarray(y * 8, y * 8 + 8), (v) => (v > 0 ? '█' : '·')).join('')}   →   ${Array.from(mask.subarray(y * 8, y * 8 + 8), (v) => (v ? '#' : '.')).join('')}`);
-    answered++;
+    if (strongest) {
+      // Segmentation: an 8×8 image with a bright square; the mask is printed as a picture.
+      const img = new Float32Array(64);
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) img[y * 8 + x] = x >= 2 && x < 6 && y >= 2 && y < 6 ? 1 : -1 + rand.next() * 0.2;
+      const seg = await server.infer('segmentation', [tensorFrom('image', img, [1, 1, 8, 8])], { deadlineMs: 2000 });
+      const mask = tensorValues(seg.outputs.find((o) => o.name === 'mask')!) as Uint8Array;
+      say(`infer       segmentation → ${seg.deviceId}: per-pixel mask (# = class 1) in ${ms(seg.computeUs)} ms compute`);
+      for (let y = 0; y < 8; y++) out(`            ${Array.from(img.subarray(y * 8, y * 8 + 8), (v) => (v > 0 ? '█' : '·')).join('')}   →   ${Array.from(mask.subarray(y * 8, y * 8 + 8), (v) => (v ? '#' : '.')).join('')}`);
+      answered++;
 
-    // LLM case: greedy generation, one INFER per token, the context sliding along.
-    let ctx = [3, 14, 15, 9, 2, 6, 5, 3];
-    const prompt = [...ctx];
-    const generated: number[] = [];
-    let llmCompute = 0;
-    for (let step = 0; step < 8; step++) {
-      const r = await server.infer('llm', [tensorFrom('tokens', BigInt64Array.from(ctx.map(BigInt)), [1, 8]) as Tensor], { deadlineMs: 2000 });
-      const next = Number((tensorValues(r.outputs.find((o) => o.name === 'next_token')!) as BigInt64Array)[0]);
-      generated.push(next);
-      ctx = [...ctx.slice(1), next];
-      llmCompute += r.computeUs ?? 0;
+      // LLM case: greedy generation, one INFER per token, the context sliding along.
+      let ctx = [3, 14, 15, 9, 2, 6, 5, 3];
+      const prompt = [...ctx];
+      const generated: number[] = [];
+      let llmCompute = 0;
+      for (let step = 0; step < 8; step++) {
+        const r = await server.infer('llm', [tensorFrom('tokens', BigInt64Array.from(ctx.map(BigInt)), [1, 8]) as Tensor], { deadlineMs: 2000 });
+        const next = Number((tensorValues(r.outputs.find((o) => o.name === 'next_token')!) as BigInt64Array)[0]);
+        generated.push(next);
+        ctx = [...ctx.slice(1), next];
+        llmCompute += r.computeUs ?? 0;
+        answered++;
+      }
+      say(`infer       llm → ${strongest.id}: prompt [${prompt.join(' ')}] generated [${generated.join(' ')}] (8 tokens, ${ms(llmCompute)} ms compute in total)`);
+    }
+
+    // The FPGA: one int8 vector over the 9600-baud SPP line, answered by the RTL's bit-exact model.
+    for (const f of fpgas) {
+      const x = Int8Array.from({ length: 16 }, () => rand.int(256) - 128);
+      const started = performance.now();
+      const r = await server.infer('int8-fc', [tensorFrom('x', x, [16])], { deadlineMs: 10_000, deviceId: f.id });
+      const scores = Array.from(tensorValues(r.outputs[0]!) as Int32Array);
+      say(`infer       int8-fc → ${f.id} over SPP@9600: x [${Array.from(x).slice(0, 6).join(' ')} …] scores [${scores.join(' ')}] class ${(tensorValues(r.outputs[1]!) as Uint8Array)[0]}  ${(performance.now() - started).toFixed(0)} ms end-to-end (the line carries ~960 bytes/s)`);
       answered++;
     }
-    say(`infer       llm → ${strongest.id}: prompt [${prompt.join(' ')}] generated [${generated.join(' ')}] (8 tokens, ${ms(llmCompute)} ms compute in total)`);
 
-    const views = server.devices().filter((d) => ids.includes(d.id));
+    const allIds = fleet.devices.map((d) => d.id);
+    const views = server.devices().filter((d) => allIds.includes(d.id));
     say(`done: ${views.length} devices registered (${views.map((d) => `${d.id}=${d.state}`).join(', ')}), ${deployedOk} deployments ready, ${answered} inference requests answered`);
     return 0;
   } catch (e) {

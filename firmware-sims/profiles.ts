@@ -48,6 +48,7 @@ export const SERVICE_WORK_MOPS: Readonly<Record<string, number>> = {
   classifier: 4000, // ResNet-50-class image classifier
   segmentation: 10_000, // DeepLab-class segmentation at 512×512
   'llm-token': 14_000, // one decode step of a 7B decoder
+  llm: 14_000, // alias used by the demo
 };
 
 /** Work assumed for a service the table does not know. */
