@@ -14,6 +14,7 @@ import { registerCommand } from './commands/register.js';
 import { devicesCommand } from './commands/devices.js';
 import { deployCommand } from './commands/deploy.js';
 import { undeployCommand } from './commands/undeploy.js';
+import { deploymentsCommand } from './commands/deployments.js';
 import { inferCommand } from './commands/infer.js';
 import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
@@ -31,6 +32,7 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Server and devices:', devicesCommand],
   ['Models:', deployCommand],
   ['Models:', undeployCommand],
+  ['Models:', deploymentsCommand],
   ['Models:', inferCommand],
   ['Emulation:', fleetCommand],
   ['Emulation:', demoCommand],

@@ -131,6 +131,17 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     expect(r.json<{ error: { code: string } }>().error.code).toMatch(/^infer\./);
   });
 
+  it('deployments lists the records, filterable by service and state', async () => {
+    const r = await epara([...dd, 'deployments', '--service', 'classifier', '--state', 'ready', '--json'], { env: sb.env });
+    expect(r.code).toBe(0);
+    const list = r.json<Array<{ deviceId: string; service: string; state: string; version: string }>>();
+    expect(list.map((d) => d.deviceId).sort()).toEqual(['microcomputer-1', 'microcomputer-2']);
+    expect(list.every((d) => d.service === 'classifier' && d.state === 'ready' && d.version === '1.0.0')).toBe(true);
+    const table = await epara([...dd, 'deployments'], { env: sb.env });
+    expect(table.stdout).toMatch(/^\s*ID\s+DEVICE\s+SERVICE\s+VERSION\s+STATE\s+BYTES\s+UPDATED\s+ERROR$/m);
+    expect(table.stdout).toMatch(/pi-01\s+classifier\s+1\.0\.0\s+offered/);
+  });
+
   it('undeploy unloads the service from the devices running it', async () => {
     const r = await epara([...dd, 'undeploy', 'classifier2', '--json'], { env: sb.env });
     expect(r.code).toBe(0);

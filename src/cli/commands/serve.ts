@@ -8,12 +8,12 @@ import { parseHostPort, parseSerial, type HostPort } from '../serve/link-flags.j
 import { SerialAttachment } from '../serve/serial-attach.js';
 import { formatUptime, StatusLine } from '../serve/status-line.js';
 import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
-import { CliError } from '../cli-error.js';
+import { connectBle } from '../../transport/ble.js';
 
 interface ServeFlags {
   tcp?: string[];
   serial?: string[];
-  ble?: boolean;
+  ble?: boolean | string;
   http?: string;
   httpToken?: string;
   metrics?: boolean;
@@ -28,7 +28,7 @@ export function serveCommand(ctx: CliContext, exit: ExitState): Command {
     .description('run the epara server: device links (TCP, serial/SPP, BLE), SQLite registry and the HTTP API in the data dir')
     .option('--tcp <host:port>', 'listen for devices on TCP (repeatable; default 127.0.0.1:7878; 0.0.0.0:7878 for the LAN)', collect)
     .option('--serial <path@baud>', 'a device behind a serial port or /dev/rfcommN, e.g. /dev/rfcomm0@9600 (repeatable)', collect)
-    .option('--ble', 'also connect to BLE devices (Nordic UART / HM-10) with noble')
+    .option('--ble [name|address]', 'also connect to a BLE device (Nordic UART / HM-10) with noble: by name, address, or the first one seen')
     .option('--http <host:port>', 'HTTP API address (default 127.0.0.1 on a free port; the CLI finds it via <data dir>/serve.json)')
     .option('--http-token <token>', 'bearer token for the HTTP API (default: <data dir>/http-token, generated once)')
     .option('--metrics', 'serve Prometheus metrics at GET /metrics on the HTTP API')
@@ -94,7 +94,7 @@ Examples:
             attachments.push(a);
             log(`devices: serial ${a.description}${/rfcomm/.test(s.path) ? ' (Bluetooth SPP)' : ''}`);
           }
-          if (flags.ble ?? cfg.ble) closers.push(await startBle(server, log));
+          if (flags.ble ?? cfg.ble) closers.push(await startBle(server, typeof flags.ble === 'string' ? flags.ble : undefined, log));
         } catch (e) {
           await Promise.all(attachments.map((a) => a.stop()));
           await server.close({ drainMs: 0 });
@@ -130,16 +130,10 @@ Examples:
     );
 }
 
-/** BLE: connect to the first NUS/HM-10 peripheral noble finds and hand it to the server. */
-async function startBle(server: EparaServer, log: (l: string) => void): Promise<() => Promise<void>> {
-  const spec = '../../transport/ble.js';
-  let mod: { connectBle?: (o: { timeoutMs?: number }) => Promise<import('../../transport/byte-stream.js').ByteStream> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (cause) {
-    throw new CliError({ code: 'cli.ble_unavailable', reason: 'BLE support is not available in this build', hint: 'use --serial /dev/rfcommN for Bluetooth classic (HC-05) devices', cause });
-  }
-  const stream = await mod.connectBle!({ timeoutMs: 15_000 }).catch((e: unknown) => {
+/** BLE: connect to one NUS/HM-10 peripheral (by name or address, else the first seen) and hand it to the server. */
+async function startBle(server: EparaServer, which: string | undefined, log: (l: string) => void): Promise<() => Promise<void>> {
+  const target = which === undefined ? {} : /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(which) ? { address: which } : { name: which };
+  const stream = await connectBle({ ...target, timeoutMs: 15_000 }).catch((e: unknown) => {
     throw humanize(e);
   });
   server.attachStream(stream);
