@@ -42,6 +42,7 @@ import { handlerRunner, type HandlerRunnerOptions, type InferHandler, type Servi
 import { backoffDelay, DeviceSession, type DeviceSessionState } from './session.js';
 
 export const CLIENT_FIRMWARE = 'epara-client/0.1.0';
+const MAX_TRANSFERS = 32;
 
 /** Turns a verified artifact into something that serves requests. */
 export type ArtifactLoader = (record: ArtifactRecord) => Promise<ServiceRunner>;
@@ -681,6 +682,8 @@ export class EparaDevice extends EventEmitter {
       const t: Transfer = existing && Buffer.compare(existing.offer.sha256, msg.sha256) === 0 ? existing : { offer: msg, chunks: 0, chain: existing?.chain ?? Promise.resolve() };
       t.offer = msg;
       this.transfers.set(msg.deploymentId, t);
+      // Offers the server abandoned must not pile up: keep the most recent few (their bytes stay on disk for a resume).
+      while (this.transfers.size > MAX_TRANSFERS) this.transfers.delete(this.transfers.keys().next().value!);
       const nextOffset = await this.serialize(t, () =>
         this.store.begin({ deploymentId: msg.deploymentId, service: msg.service, version: msg.version, kind: msg.kind, size: msg.size, sha256: msg.sha256, meta: msg.meta as Record<string, unknown> | undefined }),
       );
@@ -732,6 +735,8 @@ export class EparaDevice extends EventEmitter {
       record = await this.store.finish(id);
     } catch (e) {
       const err = asEparaError(e, (m) => deployError('deploy.hash_mismatch', { reason: m, hint: 'redeploy', cause: e }));
+      // A hash mismatch discarded the partial: the next offer starts again from 0.
+      if (err.code === 'deploy.hash_mismatch') this.transfers.delete(id);
       return this.failed(offer, err);
     }
     this.transfers.delete(id);

@@ -42,3 +42,27 @@ describe('EparaDevice against the real EparaServer over TCP', () => {
     expect(Number((tensorValues(r.outputs[1]!) as BigInt64Array)[0])).toBe(mlpReference(w, x).cls);
   });
 });
+
+describe('reconnect against the real EparaServer', () => {
+  it('comes back by itself after the TCP connection is cut, resuming its session, and serves again', async () => {
+    const server = new EparaServer({ dataDir: tmp(), periods: { stateSyncMs: 200, heartbeatMs: 500 } });
+    await server.start();
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    const { port } = await server.listenTcp({ host: '127.0.0.1', port: 0 });
+    const { id, key } = server.provision({ id: 'pi-2', deviceClass: 'microcomputer' });
+    let current: Awaited<ReturnType<typeof connectTcp>> | undefined;
+    const connector = async () => (current = await connectTcp({ host: '127.0.0.1', port }));
+    const dev = await EparaDevice.connect({ connector, id, key, deviceClass: 'microcomputer', dataDir: tmp(), reconnect: { initialMs: 20, maxMs: 200 } });
+    cleanups.push(() => dev.close());
+    await server.deploy({ artifact: join(fixturesDir(), 'mlp-classifier.onnx'), service: 'cls', version: '1', kind: 'onnx', category: 'latency-single', to: [id], timeoutMs: 20_000 });
+    const registrations: boolean[] = [];
+    server.on('device-registered', (d) => registrations.push(d.resumed));
+    const back = new Promise<{ resumed: boolean }>((r) => dev.once('registered', r));
+    await current!.close(); // the cable is pulled
+    expect((await back).resumed).toBe(true);
+    expect(registrations).toEqual([true]);
+    while (server.candidates('cls').length === 0) await new Promise((r) => setTimeout(r, 50));
+    const r = await server.infer('cls', [tensorFrom('input', new Float32Array(16), [1, 16])], { deadlineMs: 5000 });
+    expect(r.deviceId).toBe(id);
+  });
+});
