@@ -9,6 +9,7 @@ import {
   errorForCode,
   errorFromWire,
   isRequestType,
+  messageTypeName,
 
   toErrorMessage,
   type Frame,
@@ -356,7 +357,10 @@ export class FrameLink extends EventEmitter {
     // The CRC held but the body did not parse: the header is trustworthy, so a request gets its
     // one answer (an ERROR) instead of being retransmitted into the same rejection.
     const d = err.details as Partial<FrameHeader> | undefined;
-    if (d && typeof d.seq === 'number' && typeof d.type === 'number' && typeof d.flags === 'number' && !(d.flags & FLAG_RSP) && isRequestType(d.type)) {
+    // SPEC §5 "Correlation and errors": requests of an unknown type are answered too; responses
+    // and notifications never are (that could loop).
+    const answerable = (t: number): boolean => isRequestType(t) || messageTypeName(t) === undefined;
+    if (d && typeof d.seq === 'number' && typeof d.type === 'number' && typeof d.flags === 'number' && !(d.flags & FLAG_RSP) && answerable(d.type)) {
       const header = { version: d.version ?? 1, type: d.type, flags: d.flags, seq: d.seq, corr: 0 };
       if (this.cache.get(d.seq, d.type)) return void this.resendCached(d.seq, d.type);
       this.respond(header, toErrorMessage(err)).catch(() => undefined);
@@ -382,7 +386,7 @@ export class FrameLink extends EventEmitter {
       return;
     }
     if (this.inProgress.size >= MAX_IN_PROGRESS) {
-      this.respond(h, toErrorMessage(errorForCode('busy', { reason: `${this.inProgress.size} requests already in progress` }))).catch(() => undefined);
+      this.respond(h, toErrorMessage(errorForCode('link.window', { reason: `${this.inProgress.size} requests from the peer are already in progress`, details: { inProgress: this.inProgress.size } }))).catch(() => undefined);
       return;
     }
     this.inProgress.add(h.seq);

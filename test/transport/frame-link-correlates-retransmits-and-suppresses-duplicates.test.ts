@@ -175,6 +175,22 @@ describe('FrameLink', () => {
     expect(answers[0]!.message).toMatchObject({ type: 'ERROR', code: 113 });
   });
 
+  it('answers a request of an unknown type with ERROR msg.unknown_type, but never answers a bad response', async () => {
+    const [a, b] = memoryPair();
+    const server = new FrameLink(b);
+    const dec = new FrameDecoder();
+    const answers: Frame[] = [];
+    a.on('data', (c) => answers.push(...(dec.push(c) as Frame[])));
+    await a.write(Uint8Array.from([...cobsEncode(buildFrame(0x7e, 0, 9, 0, Uint8Array.of(0xa0))), 0]));
+    // An unknown type with RSP set is a response: it must not be answered.
+    await a.write(Uint8Array.from([...cobsEncode(buildFrame(0x7e, 1, 10, 3, Uint8Array.of(0xa0))), 0]));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.header).toMatchObject({ flags: 1, corr: 9 });
+    expect(answers[0]!.message).toMatchObject({ type: 'ERROR', code: 110 });
+    expect(server.stats.badFrames).toBe(2);
+  });
+
   it('rejects out-of-range options with a config error naming the option', () => {
     const [a] = memoryPair();
     expect(() => new FrameLink(a, { window: 0 })).toThrow(/window=0 requests is outside 1..255/);
