@@ -54,6 +54,9 @@ import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api.js';
 import { ServerMetrics } from './metrics.js';
 import { pickDevice, type RouteCandidate } from './routing.js';
+import { placementRound, scheduledPick, type LiveDevice, type PlacementRound, type SchedulerConfig, type SchedulerHost } from './scheduler-wiring.js';
+import { EMPTY_PLACEMENT } from '../scheduler/placement.js';
+import type { Placement } from '../scheduler/types.js';
 
 export interface EparaServerOptions {
   /** Directory for the registry (registry.sqlite), master.key and artifacts/. Created 0700. */
@@ -91,7 +94,13 @@ export interface EparaServerOptions {
   store?: RegistryStore;
   /** HTTP JSON API + /metrics; off unless given. */
   http?: HttpApiOptions;
-  /** Optional placement hook, called every `periods.placementMs` (see docs: wiring the scheduler). */
+  /**
+   * The scheduler: service specs + device speed model. With it the server runs EPARA placement
+   * every `periods.placementMs` (deploy / load / unload / configure) and routes infer() by earliest
+   * predicted finish; without it infer() goes to the least-loaded ready device.
+   */
+  scheduler?: SchedulerConfig;
+  /** Extra hook called every `periods.placementMs` after the scheduler's round (if any). */
   planner?: (server: EparaServer) => Promise<void> | void;
 }
 
@@ -190,6 +199,10 @@ export class EparaServer extends EventEmitter {
   private started = false;
   private closing = false;
   private nextRequestId = 1;
+  private currentPlacement: Placement = EMPTY_PLACEMENT;
+  private placementRunning = false;
+  /** The last placement round the scheduler ran (undefined without `scheduler`). */
+  lastPlacement: PlacementRound | undefined;
   private retriesOfClosedLinks = 0;
 
   constructor(private readonly options: EparaServerOptions) {
@@ -260,7 +273,7 @@ export class EparaServer extends EventEmitter {
     const sweepMs = Math.max(20, Math.min(1000, Math.floor(this.o.heartbeatMs / 4)));
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.sweepTimer.unref();
-    if (this.options.planner) {
+    if (this.options.planner || this.options.scheduler) {
       this.placementTimer = setInterval(() => void this.runPlanner(), this.o.placementMs);
       this.placementTimer.unref();
     }
@@ -803,19 +816,65 @@ export class EparaServer extends EventEmitter {
     }
   }
 
-  private async runPlanner(): Promise<void> {
+  private async runPlanner(): Promise<PlacementRound | undefined> {
+    // One round at a time: a slow round (deployments in it) must not overlap the next tick.
+    if (this.placementRunning || this.closing) return undefined;
+    this.placementRunning = true;
     try {
+      let round: PlacementRound | undefined;
+      if (this.options.scheduler) {
+        round = await placementRound(this.schedulerHost, this.options.scheduler, this.currentPlacement, Date.now());
+        this.currentPlacement = round.result.placement;
+        this.lastPlacement = round;
+      }
       await this.options.planner?.(this);
+      return round;
     } catch (err) {
       this.emit('error', err as Error);
+      return undefined;
+    } finally {
+      this.placementRunning = false;
     }
   }
 
-  /** Run the configured planner now (what the placement timer does every `placementMs`). */
-  async placement(): Promise<void> {
+  /** Run a placement round now (what the placement timer does every `periods.placementMs`). */
+  async placement(): Promise<PlacementRound | undefined> {
     this.requireStarted();
-    await this.runPlanner();
+    return this.runPlanner();
   }
+
+  private liveDevice(id: string, l: Live): LiveDevice {
+    return {
+      id,
+      deviceClass: l.hello.deviceClass,
+      caps: { memoryKiB: l.hello.caps.memoryKiB, gpuCount: l.hello.caps.gpuCount ?? 0 },
+      serving: l.conn?.isReady === true && isServing(l.session.state),
+      view: this.views.get(id),
+      inflight: l.inflight,
+    };
+  }
+
+  private readonly schedulerHost: SchedulerHost = {
+    liveDevices: () => [...this.live].map(([id, l]) => this.liveDevice(id, l)),
+    deployments: (f) => this.store.listDeployments(f),
+    redeploy: async (from, deviceId) => {
+      // Waits for the transfer to settle: the 'load' op that follows needs the artifact on the device.
+      const [rec] = await this.deploy({
+        artifact: this.artifacts.get(from.sha256),
+        service: from.service,
+        version: from.version,
+        kind: from.kind,
+        category: from.category,
+        to: [deviceId],
+        ...(from.meta ? { meta: from.meta } : {}),
+        timeoutMs: this.o.resultTimeoutMs,
+      });
+      if (rec?.state !== 'ready') {
+        throw new DeployError({ code: rec?.errorCode ?? 'deploy.load_failed', reason: `deployment of ${from.service}@${from.version} to ${deviceId} ended ${rec?.state ?? 'missing'}`, hint: 'see the deployment record and the device log' });
+      }
+    },
+    sendPlacement: (deviceId, ops, planVersion) => this.sendPlacement(deviceId, ops, planVersion),
+  };
 
   // ───────────────────────────── inference ─────────────────────────────
 
@@ -852,7 +911,11 @@ export class EparaServer extends EventEmitter {
     const deadlineMs = resolveNumber('deadlineMs', opts.deadlineMs, { default: this.o.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' });
     const t0 = performance.now();
     const cands = this.candidates(service).filter((c) => !opts.deviceId || c.deviceId === opts.deviceId);
-    const pick = pickDevice(cands);
+    const sched = this.options.scheduler;
+    const pick =
+      sched && sched.services.some((s) => s.name === service)
+        ? scheduledPick(sched, service, cands.map((c) => ({ device: this.liveDevice(c.deviceId, this.live.get(c.deviceId)!), queueLen: c.queueLen, violationRate: c.violationRate })), Date.now(), deadlineMs)
+        : pickDevice(cands);
     if (!pick) {
       this.metrics.inferLatency.observe({ service, outcome: 'infer.no_device' }, 0);
       throw new InferError({
