@@ -40,7 +40,7 @@ function sharpen(e: EparaError, path: string | undefined): EparaError {
     case 'auth.unknown_device':
     case 'auth.revoked': {
       const id = typeof e.details?.deviceId === 'string' ? e.details.deviceId : '<id>';
-      return rehint(e, `the device's key does not match the registry: re-provision with \`epara devices rm ${id}\` then \`epara register ${id} --class <class>\`, and store the new key on the device`);
+      return rehint(e, `the device's key does not match the registry: store the key \`epara register ${id}\` printed on the device again; if it is lost, re-provision: \`epara devices rm ${id}\`, then \`epara register <new-id> --class <class>\` and put the new id and key on the device`);
     }
     case 'auth.pending_approval': {
       const id = typeof e.details?.deviceId === 'string' ? e.details.deviceId : '<id>';

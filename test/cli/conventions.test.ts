@@ -100,7 +100,7 @@ describe('CLI conventions', () => {
     const e = humanize(new AuthError({ code: 'auth.bad_mac', wire: 200, reason: 'AUTH mac does not verify', hint: 'check the key', details: { deviceId: 'fpga-01' } }));
     expect(e.code).toBe('auth.bad_mac');
     expect(e.hint).toContain('epara devices rm fpga-01');
-    expect(e.hint).toContain('epara register fpga-01');
+    expect(e.hint).toContain('epara register <new-id>');
   });
 
   it('permission denied on a tty names the dialout group', () => {
@@ -108,6 +108,24 @@ describe('CLI conventions', () => {
     expect(e.code).toBe('link.permission');
     expect(e.hint).toContain('usermod -aG dialout');
   });
+
+  it('emulation commands check their flags before needing a server (exit 2)', async () => {
+    sb = sandbox({ fakeTools: false });
+    const dd = ['--data-dir', sb.dataDir];
+    expect((await epara([...dd, 'fleet', '--devices', 'toaster:1'], { env: sb.env })).code).toBe(2);
+    expect((await epara([...dd, 'fleet', '--devices', '3', '--profile', 'mcu', '--seed', '-1'], { env: sb.env })).code).toBe(2);
+    expect((await epara([...dd, 'fleet', '--devices', 'mcu:2', '--profile', 'mcu'], { env: sb.env })).code).toBe(2);
+    expect((await epara([...dd, 'demo', '--devices', '13'], { env: sb.env })).code).toBe(2);
+    const noServer = await epara([...dd, 'fleet', '--devices', '1'], { env: sb.env });
+    expect(noServer.code).toBe(1);
+    expect(noServer.stderr).toContain('cli.server_not_running');
+  });
+
+  it('epara demo runs the README story end to end', async () => {
+    const r = await epara(['demo', '--devices', '2', '--seed', '7']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/done: 2 devices registered .* deployments ready, \d+ inference requests answered/);
+  }, 60_000);
 
   it('the bin entry runs under node with tsx and exits with the documented codes', () => {
     const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
