@@ -1,0 +1,20 @@
+/** Power of two choices: sample two replicas, send to the one with fewer outstanding requests (Ray Serve's default). */
+import { selectiveReplicationPlacement } from './selective-replication.js';
+import { PLAIN_HANDLER, type Policy } from './policy.js';
+
+export const powerOfTwo: Policy = {
+  name: 'power-of-two',
+  description: 'selective-replication placement + power-of-two-choices on outstanding requests',
+  place: selectiveReplicationPlacement,
+  replan: false,
+  makeRouter: () => ({
+    route(replicas, ctx) {
+      if (replicas.length === 1) return 0;
+      const i = Math.floor(ctx.random() * replicas.length);
+      let j = Math.floor(ctx.random() * (replicas.length - 1));
+      if (j >= i) j++;
+      return replicas.outstanding(i) <= replicas.outstanding(j) ? i : j;
+    },
+  }),
+  handler: PLAIN_HANDLER,
+};

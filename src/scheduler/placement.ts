@@ -1,0 +1,341 @@
+/**
+ * State-aware submodular placement (EPARA's periodic scheduler, after the author's SFP algorithm).
+ *
+ * Stage 1 re-adds the units of the current placement that still have a positive gain (no load
+ * cost: they are warm), stage 2 greedily adds new (service, device) replicas and (service, group)
+ * pipelines by largest marginal gain per cost (objective.ts, costOf) until nothing improves —
+ * first for the services only a small part of the fleet can run, then for the rest — and a
+ * last pass keeps current units that are idle but still fit as warm spares (so a dip in demand
+ * does not cause an unload now and a reload a minute later). Infeasible candidates (memory, GPU
+ * count, compute/SLO) are skipped. The greedy is lazy: candidates sit in a max-heap keyed by a
+ * stale gain; gains only shrink as units are added (submodularity), so when a popped candidate's
+ * fresh gain still beats the next stale key it is the true best and is taken without evaluating
+ * the rest. Pure: no I/O, no clock, same input → same output.
+ */
+import { DEFAULT_ALLOCATOR, formGroups, planGroup, planReplica, type AllocatorOptions } from './allocator.js';
+import { gpuNeedOf, validateServices } from './categories.js';
+import { schedError } from './errors.js';
+import { Heap } from './heap.js';
+import { DEFAULT_OBJECTIVE, demandOf, marginalGain, memoryFractionOf, servedValue, violationOf, type ObjectiveOptions } from './objective.js';
+import type { Assignment, ClusterState, DeviceState, Estimator, Placement, PlacementAction, PlacementResult, ServiceSpec } from './types.js';
+
+export interface PlanOptions {
+  estimator: Estimator;
+  objective?: Partial<ObjectiveOptions>;
+  allocator?: Partial<AllocatorOptions>;
+  /** Most candidate groups formed per model-parallel service per round (bounds work on big fleets). */
+  groupsPerService?: number;
+  /** Keep idle current units as warm spares when they still fit (default true). */
+  keepWarmSpares?: boolean;
+  /** A service that fits at most this fraction of the alive fleet is placed in the first, scarce stage (default 0.25). */
+  scarceFraction?: number;
+}
+
+/**
+ * What a candidate costs: the devices it occupies, each weighted by its memory relative to the
+ * largest device (a GPU server is worth more than a microcomputer). The heap orders candidates
+ * by gain per cost (the cost-benefit greedy for budgeted submodular maximisation), so a pipeline
+ * over two GPU servers must earn twice what one replica earns; the cost is fixed per candidate, so
+ * stale keys stay upper bounds and the lazy evaluation stays exact.
+ */
+function costOf(devices: DeviceState[], maxMemory: number): number {
+  let c = 0;
+  for (const d of devices) c += Math.max(0.05, d.memoryMiB / maxMemory);
+  return c;
+}
+
+interface Candidate {
+  key: string;
+  service: ServiceSpec;
+  devices: DeviceState[];
+  warm: boolean;
+  /** Stale gain per cost: an upper bound on the current one. */
+  bound: number;
+  cost: number;
+}
+
+const EPS = 1e-9;
+
+export function unitKey(service: string, devices: readonly string[]): string {
+  return `${service}@${devices.join('+')}`;
+}
+
+export function planPlacement(state: ClusterState, services: ServiceSpec[], current: Placement, opts: PlanOptions): PlacementResult {
+  if (!opts || typeof opts.estimator?.serviceTimeMs !== 'function') {
+    throw schedError('sched.bad_options', 'planPlacement needs an estimator with serviceTimeMs and loadTimeMs', 'pass { estimator } (src/sim/device-profiles.ts has one built from the device profiles)');
+  }
+  const specs = validateServices(services);
+  const obj: ObjectiveOptions = { ...DEFAULT_OBJECTIVE, ...opts.objective };
+  const alloc: AllocatorOptions = { ...DEFAULT_ALLOCATOR, ...opts.allocator };
+  const est = opts.estimator;
+  const byId = new Map<string, DeviceState>();
+  for (const d of state.devices) {
+    if (byId.has(d.id)) throw schedError('sched.bad_state', `device ${d.id} appears twice in the cluster state`, 'deduplicate the device list');
+    byId.set(d.id, d);
+  }
+
+  const freeMem = new Map<string, number>();
+  const freeTime = new Map<string, number>();
+  for (const d of state.devices) {
+    freeMem.set(d.id, d.alive ? d.memoryMiB : 0);
+    freeTime.set(d.id, d.alive ? 1 : 0);
+  }
+  const demand = new Map<string, number>();
+  const residual = new Map<string, number>();
+  const supplied = new Map<string, number>();
+  for (const s of specs.values()) {
+    const d = demandOf(s, state);
+    demand.set(s.name, d);
+    residual.set(s.name, d * obj.headroom);
+    supplied.set(s.name, 0);
+  }
+  const maxMemory = Math.max(1, ...state.devices.map((d) => d.memoryMiB));
+  const warmKeys = new Set<string>();
+  for (const u of current.assignments) warmKeys.add(unitKey(u.service, u.devices));
+
+  let evaluations = 0;
+  const chosen: Assignment[] = [];
+  const chosenKeys = new Set<string>();
+
+  // Replica plans depend on a device only through its class in every estimator we ship; caching by
+  // class keeps 5,000 devices × 200 services to one batch search per (class, service).
+  const replicaCache = new Map<string, Assignment | null>();
+  const fullReplica = (s: ServiceSpec, d: DeviceState): Assignment | null => {
+    const k = `${s.name}|${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}`;
+    if (!replicaCache.has(k)) {
+      evaluations++;
+      replicaCache.set(k, planReplica(est, d, s, d.memoryMiB, 1, alloc));
+    }
+    const r = replicaCache.get(k)!;
+    return r ? { ...r, devices: [d.id] } : null;
+  };
+
+  /** The unit this candidate would add now, with the share of time it would take, and its gain. */
+  const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
+    const s = c.service;
+    const resid = residual.get(s.name)!;
+    const dem = demand.get(s.name)!;
+    let unit: Assignment | null;
+    if (c.devices.length === 1) {
+      const d = c.devices[0]!;
+      if (freeMem.get(d.id)! < s.memoryMiB || freeTime.get(d.id)! <= EPS) return null;
+      unit = fullReplica(s, d);
+    } else {
+      if (c.devices.some((d) => freeTime.get(d.id)! <= EPS)) return null;
+      evaluations++;
+      unit = planGroup(est, c.devices, s, (d) => freeMem.get(d.id)!, 1, state.links, alloc);
+    }
+    if (!unit) return null;
+    const free = Math.min(...c.devices.map((d) => freeTime.get(d.id)!));
+    const need = Math.max(resid, 0) / unit.rateRps;
+    // Warm spares (resid 0) still get the device's free time: it costs nothing and absorbs bursts.
+    const share = Math.min(free, need > EPS ? need : free);
+    const scaled: Assignment = { ...unit, share, rateRps: unit.rateRps * share };
+    const loadMs = c.warm ? 0 : Math.max(...c.devices.map((d, i) => s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * unit!.stageFractions[i]!)));
+    const gain = marginalGain({
+      weight: s.weight ?? 1,
+      demandRps: dem,
+      suppliedRps: supplied.get(s.name)!,
+      rateRps: scaled.rateRps,
+      violation: violationOf(scaled, byId),
+      loadFraction: Math.min(1, loadMs / obj.windowMs),
+      memoryFraction: memoryFractionOf(scaled, s, byId),
+    }, obj);
+    return { unit: scaled, gain };
+  };
+
+  const accept = (c: Candidate, unit: Assignment): void => {
+    chosen.push(unit);
+    chosenKeys.add(c.key);
+    residual.set(c.service.name, residual.get(c.service.name)! - unit.rateRps);
+    supplied.set(c.service.name, supplied.get(c.service.name)! + unit.rateRps);
+    unit.devices.forEach((id, i) => {
+      freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
+      freeTime.set(id, Math.max(0, freeTime.get(id)! - unit.share));
+    });
+  };
+
+  /** Lazy greedy over a heap of candidates; stops when the true best gain is below `minGain`. */
+  const greedy = (heap: Heap<Candidate>, minGain: number, onDrop?: (c: Candidate) => void): number => {
+    let accepted = 0;
+    while (heap.size > 0) {
+      const c = heap.pop()!;
+      if (chosenKeys.has(c.key)) continue;
+      const r = evaluate(c);
+      if (!r) {
+        onDrop?.(c);
+        continue;
+      }
+      const next = heap.peek();
+      const key = r.gain / c.cost;
+      if (!next || key >= next.bound - EPS) {
+        // Fresh gain beats every other (stale, hence optimistic) key: c is the true best.
+        if (r.gain < minGain) {
+          onDrop?.(c);
+          break;
+        }
+        accept(c, r.unit);
+        accepted++;
+      } else {
+        c.bound = key;
+        heap.push(c);
+      }
+    }
+    return accepted;
+  };
+  const byBound = (a: Candidate, b: Candidate): boolean => a.bound > b.bound || (a.bound === b.bound && a.key < b.key);
+
+  // Stage 1: keep what is loaded and still earns its place.
+  const stage1 = new Heap<Candidate>(byBound);
+  const droppedWarm: Candidate[] = [];
+  for (const u of current.assignments) {
+    const s = specs.get(u.service);
+    const devs = u.devices.map((id) => byId.get(id));
+    if (!s || devs.some((d) => !d || !d.alive)) continue;
+    if (devs.length > 1 && gpuNeedOf(s.category) !== 'multi') continue;
+    const c: Candidate = { key: unitKey(s.name, u.devices), service: s, devices: devs as DeviceState[], warm: true, bound: 0, cost: costOf(devs as DeviceState[], maxMemory) };
+    const r = evaluate(c);
+    if (!r) continue;
+    c.bound = r.gain / c.cost;
+    if (r.gain > EPS) stage1.push(c);
+    else droppedWarm.push(c);
+  }
+  const kept = greedy(stage1, EPS, (c) => droppedWarm.push(c));
+  while (stage1.size > 0) droppedWarm.push(stage1.pop()!);
+
+  // Stage 2: new replicas and pipeline groups, scarcity first (FarFly's priority stage): services
+  // that only a small part of the fleet can serve (LLMs on GPU servers) are placed before services
+  // that could run almost anywhere, so a camera model does not take the only devices an LLM fits.
+  let candidates = 0;
+  const groupsPer = opts.groupsPerService ?? 32;
+  const alive = state.devices.filter((d) => d.alive);
+  const feasibleOn = (s: ServiceSpec): number => {
+    let n = 0;
+    for (const d of alive) if (fullReplica(s, d)) n++;
+    if (n === 0 && gpuNeedOf(s.category) === 'multi') {
+      for (const g of formGroups(est, alive, s, (d) => d.memoryMiB, state.links, alloc, groupsPer)) n += g.length;
+    }
+    return n;
+  };
+  const constrained: ServiceSpec[] = [];
+  const flexible: ServiceSpec[] = [];
+  for (const s of specs.values()) (feasibleOn(s) <= (opts.scarceFraction ?? 0.25) * alive.length ? constrained : flexible).push(s);
+
+  let accepted = 0;
+  for (const stageServices of [constrained, flexible]) {
+    const heap = new Heap<Candidate>(byBound);
+    const pushGroups = (s: ServiceSpec): void => {
+      for (const g of formGroups(est, state.devices, s, (d) => freeMem.get(d.id)!, state.links, alloc, groupsPer)) {
+        const key = unitKey(s.name, g.map((d) => d.id));
+        if (chosenKeys.has(key)) continue;
+        const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory) };
+        const r = evaluate(c);
+        if (r && r.gain > EPS) {
+          c.bound = r.gain / c.cost;
+          heap.push(c);
+          candidates++;
+        }
+      }
+    };
+    const regroups = new Map<string, number>();
+    for (const s of stageServices) {
+      if (residual.get(s.name)! <= EPS) continue;
+      for (const d of alive) {
+        const key = unitKey(s.name, [d.id]);
+        if (chosenKeys.has(key)) continue;
+        const c: Candidate = { key, service: s, devices: [d], warm: warmKeys.has(key), bound: 0, cost: costOf([d], maxMemory) };
+        const r = evaluate(c);
+        if (r && r.gain > EPS) {
+          c.bound = r.gain / c.cost;
+          heap.push(c);
+          candidates++;
+        }
+      }
+      if (gpuNeedOf(s.category) === 'multi') pushGroups(s);
+    }
+    // A group that no longer fits (its devices' memory went to others) is re-formed from what is free.
+    accepted += greedy(heap, EPS, (c) => {
+      if (c.devices.length < 2) return;
+      const n = regroups.get(c.service.name) ?? 0;
+      if (n < 4 && residual.get(c.service.name)! > EPS) {
+        regroups.set(c.service.name, n + 1);
+        pushGroups(c.service);
+      }
+    });
+  }
+
+  // Warm spares: idle current units that still fit stay loaded (no churn for a passing dip).
+  if (opts.keepWarmSpares ?? true) {
+    for (const c of droppedWarm) {
+      if (chosenKeys.has(c.key)) continue;
+      const r = evaluate(c);
+      if (!r) continue;
+      const overlaps = c.devices.some((d) => chosen.some((u) => u.service === c.service.name && u.devices.includes(d.id)));
+      if (overlaps) continue;
+      accept(c, r.unit);
+    }
+  }
+
+  const placement: Placement = { version: current.version + 1, assignments: chosen };
+  const actions = diffPlacement(current, placement, specs, byId);
+  const supplyRps: Record<string, number> = {};
+  const demandRps: Record<string, number> = {};
+  for (const s of specs.values()) {
+    demandRps[s.name] = demandOf(s, state);
+    supplyRps[s.name] = 0;
+  }
+  for (const u of chosen) supplyRps[u.service] = (supplyRps[u.service] ?? 0) + u.rateRps;
+  let objective = 0;
+  for (const s of specs.values()) objective += (s.weight ?? 1) * servedValue(supplyRps[s.name]!, demand.get(s.name)!, obj.headroom);
+  return {
+    placement,
+    actions,
+    stats: {
+      candidates,
+      evaluations,
+      accepted,
+      kept,
+      loads: actions.filter((a) => a.action === 'load').length,
+      unloads: actions.filter((a) => a.action === 'unload').length,
+      objective,
+      demandRps,
+      supplyRps,
+    },
+  };
+}
+
+/** Device-level actions that turn `before` into `after`: deploy+load what is new, unload what went, configure what changed. */
+export function diffPlacement(before: Placement, after: Placement, specs: Map<string, ServiceSpec>, byId: Map<string, DeviceState>): PlacementAction[] {
+  type Slot = { batch: number; stage: number; degree: number };
+  const index = (p: Placement): Map<string, Slot> => {
+    const m = new Map<string, Slot>();
+    for (const u of p.assignments) u.devices.forEach((id, i) => m.set(`${u.service}\u0000${id}`, { batch: u.batch, stage: i, degree: u.devices.length }));
+    return m;
+  };
+  const replicas = new Map<string, number>();
+  for (const u of after.assignments) replicas.set(u.service, (replicas.get(u.service) ?? 0) + 1);
+  const a = index(before);
+  const b = index(after);
+  const actions: PlacementAction[] = [];
+  const settings = (service: string, s: Slot) => ({ batch: s.batch, replicas: replicas.get(service) ?? 0, parallelDegree: s.degree, stage: s.stage, maxQueue: Math.max(4, s.batch * 4) });
+  for (const [k, s] of [...b].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    const [service, device] = k.split('\u0000') as [string, string];
+    const old = a.get(k);
+    const version = specs.get(service)?.version;
+    if (!old) {
+      const dev = byId.get(device);
+      if (dev && dev.artifacts && !dev.artifacts.includes(service)) actions.push({ device, action: 'deploy', service, version });
+      actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
+    } else if (old.batch !== s.batch || old.stage !== s.stage || old.degree !== s.degree) {
+      actions.push({ device, action: 'configure', service, version, settings: settings(service, s) });
+    }
+  }
+  for (const k of [...a.keys()].sort()) {
+    if (b.has(k)) continue;
+    const [service, device] = k.split('\u0000') as [string, string];
+    actions.push({ device, action: 'unload', service });
+  }
+  return actions;
+}
+
+export const EMPTY_PLACEMENT: Placement = Object.freeze({ version: 0, assignments: [] }) as Placement;

@@ -1,0 +1,250 @@
+/**
+ * The distributed request handler that runs at every serving point (a device, or the server on its
+ * behalf): per-service earliest-deadline-first queues, admission control that rejects at once a
+ * request whose predicted finish is past its deadline (InferError infer.deadline) or that finds its
+ * queue full / its flow out of credits (infer.overloaded), batch selection across the services the
+ * device shares (the head with the earliest deadline goes first; each service runs at most one batch
+ * at a time, and services sharing a device may run concurrently), batch-size adaptation under queue
+ * pressure, and AIMD credits for frequency flows. It never reads a clock itself: `clock` is
+ * injected, so the simulator drives it in virtual time and the server in real time. It also does
+ * not forward: `submit` throws, and the caller forwards to another device (see forwarding.ts).
+ */
+import { adaptBatch, maxBatchOf } from './allocator.js';
+import { sensitivityOf } from './categories.js';
+import { CreditController, type CreditOptions } from './credits.js';
+import { EdfQueue, type InferJob } from './edf-queue.js';
+import { inferError } from './errors.js';
+import type { ServiceSpec } from './types.js';
+
+export type { InferJob } from './edf-queue.js';
+
+/** A service as hosted on this device: which pipeline stage and which share of the model. */
+export interface HostedService {
+  spec: ServiceSpec;
+  stage: number;
+  /** Share of the model this device holds (1 for a replica). */
+  workFraction: number;
+  /** Batch size the allocator chose; adaptation moves between 1 and the service's maxBatch. */
+  batch: number;
+}
+
+export interface RequestHandlerOptions {
+  clock: () => number;
+  /** Service time of one batch on THIS device (the estimator bound to it). */
+  serviceTimeMs: (spec: ServiceSpec, batch: number, workFraction: number, sizeFactor: number) => number;
+  /** Reject early when the predicted finish misses the deadline (default true). */
+  admission?: boolean;
+  /** When a batch is picked, drop jobs that 'expired' (deadline passed) or that are 'predicted' to miss it. */
+  dropLate?: 'expired' | 'predicted';
+  /** Per-service queue bound (default 512). */
+  maxQueue?: number;
+  /** Grow the batch under queue pressure (default true); otherwise the allocator's batch is fixed. */
+  adaptiveBatch?: boolean;
+  /** AIMD credits for frequency services (default on); `false` disables flow control. */
+  credits?: Partial<CreditOptions> | false;
+  /** Queueing-delay target for credits, as a fraction of the frame budget (default 0.25). */
+  creditTargetFraction?: number;
+}
+
+export interface Batch {
+  service: string;
+  stage: number;
+  jobs: InferJob[];
+  startMs: number;
+  estimatedMs: number;
+}
+
+interface Slot {
+  hosted: HostedService;
+  queue: EdfQueue;
+  batch: number;
+  credits?: CreditController;
+  /** Per-job cost at the current batch size, ms (t(b)/b at sizeFactor 1). */
+  perJobMs: number;
+  running: Batch | null;
+}
+
+const key = (service: string, stage: number): string => `${service}#${stage}`;
+
+export class RequestHandler {
+  private readonly slots = new Map<string, Slot>();
+  private runningCount = 0;
+  private dropped: InferJob[] = [];
+  private readonly o: Required<Omit<RequestHandlerOptions, 'credits'>> & { credits: Partial<CreditOptions> | false };
+
+  constructor(opts: RequestHandlerOptions) {
+    this.o = {
+      admission: true,
+      dropLate: 'predicted',
+      maxQueue: 512,
+      adaptiveBatch: true,
+      credits: {},
+      creditTargetFraction: 0.25,
+      ...opts,
+    };
+  }
+
+  /** (Re)configure the hosted services from a placement; queues of removed services are returned for forwarding. */
+  setServices(list: readonly HostedService[]): InferJob[] {
+    const keep = new Set(list.map((h) => key(h.spec.name, h.stage)));
+    const orphans: InferJob[] = [];
+    for (const [k, slot] of this.slots) {
+      if (!keep.has(k)) {
+        orphans.push(...slot.queue.drain());
+        if (slot.running) this.runningCount--;
+        this.slots.delete(k);
+      }
+    }
+    for (const h of list) {
+      const k = key(h.spec.name, h.stage);
+      const old = this.slots.get(k);
+      const batch = Math.max(1, Math.min(maxBatchOf(h.spec), old?.batch ?? h.batch));
+      const slot: Slot = {
+        hosted: h,
+        queue: old?.queue ?? new EdfQueue(),
+        batch,
+        credits: old?.credits ?? (sensitivityOf(h.spec.category) === 'frequency' && this.o.credits !== false ? new CreditController(this.o.credits) : undefined),
+        perJobMs: 0,
+        running: old?.running ?? null,
+      };
+      slot.perJobMs = this.o.serviceTimeMs(h.spec, batch, h.workFraction, 1) / batch;
+      this.slots.set(k, slot);
+    }
+    return orphans;
+  }
+
+  hosts(service: string, stage = 0): boolean {
+    return this.slots.has(key(service, stage));
+  }
+
+  private slotBacklog(s: Slot, now: number): number {
+    const r = s.running ? Math.max(0, s.running.startMs + s.running.estimatedMs - now) : 0;
+    return r + s.queue.work * s.perJobMs;
+  }
+
+  /** Estimated ms of work ahead of a newly queued job of `service` (its running batch + its queue); all services when omitted. */
+  backlogMs(service?: string, stage = 0): number {
+    const now = this.o.clock();
+    if (service !== undefined) {
+      const s = this.slots.get(key(service, stage));
+      return s ? this.slotBacklog(s, now) : Infinity;
+    }
+    let ms = 0;
+    for (const s of this.slots.values()) ms += this.slotBacklog(s, now);
+    return ms;
+  }
+
+  /** Predicted absolute finish of a job submitted now (EDF could run it sooner; this is the pessimistic bound). */
+  predictFinishMs(service: string, stage: number, sizeFactor: number): number {
+    const slot = this.slots.get(key(service, stage));
+    if (!slot) return Infinity;
+    const own = this.o.serviceTimeMs(slot.hosted.spec, 1, slot.hosted.workFraction, sizeFactor);
+    const now = this.o.clock();
+    return now + this.slotBacklog(slot, now) + own;
+  }
+
+  queueLength(service?: string): number {
+    let n = 0;
+    for (const s of this.slots.values()) if (!service || s.hosted.spec.name === service) n += s.queue.length;
+    return n;
+  }
+
+  credits(service: string): number | undefined {
+    return this.slots.get(key(service, 0))?.credits?.credits;
+  }
+
+  batchSize(service: string, stage = 0): number | undefined {
+    return this.slots.get(key(service, stage))?.batch;
+  }
+
+  /** Batches running now (at most one per hosted service and stage). */
+  get running(): number {
+    return this.runningCount;
+  }
+
+  /** Admit a job or throw InferError (infer.unknown_service, infer.overloaded, infer.deadline). */
+  submit(job: InferJob): void {
+    const slot = this.slots.get(key(job.service, job.stage));
+    if (!slot) {
+      throw inferError('infer.unknown_service', `service ${job.service} (stage ${job.stage}) is not hosted here`, 'forward the request to a device that hosts it', { service: job.service });
+    }
+    if (slot.queue.length >= this.o.maxQueue) {
+      throw inferError('infer.overloaded', `queue for ${job.service} is full (${this.o.maxQueue})`, 'forward to another replica or retry later', { queueLen: slot.queue.length });
+    }
+    if (slot.credits && job.stage === 0 && slot.queue.length >= slot.credits.credits) {
+      throw inferError('infer.overloaded', `flow control: ${job.service} has no credit (${slot.credits.credits} frames in flight)`, 'the flow should slow down or another replica take the frame', { credits: slot.credits.credits });
+    }
+    if (this.o.admission) {
+      const finish = this.predictFinishMs(job.service, job.stage, job.sizeFactor);
+      if (finish > job.deadlineMs) {
+        throw inferError('infer.deadline', `predicted finish ${Math.round(finish - this.o.clock())} ms from now is past the deadline (${Math.round(job.deadlineMs - this.o.clock())} ms left)`,
+          'forward to a less loaded device, relax the deadline, or add capacity', { predictedFinishMs: finish, deadlineMs: job.deadlineMs });
+      }
+    }
+    job.enqueuedMs = this.o.clock();
+    slot.queue.push(job);
+  }
+
+  /**
+   * The next batch to run: among services not already running a batch, the queue whose head has
+   * the earliest deadline, up to that service's current batch size (frames of any flow of the
+   * service pack into the same batch). Returns null when nothing is ready to start. Late jobs met on the way are set aside for `takeDropped()`.
+   */
+  next(): Batch | null {
+    const now = this.o.clock();
+    const dropped = this.dropped;
+    for (;;) {
+      let best: Slot | null = null;
+      for (const s of this.slots.values()) {
+        if (s.running) continue;
+        const h = s.queue.peek();
+        if (h && (!best || h.deadlineMs < best.queue.peek()!.deadlineMs)) best = s;
+      }
+      if (!best) return null;
+      const jobs: InferJob[] = [];
+      const spec = best.hosted.spec;
+      while (jobs.length < best.batch && best.queue.length > 0) {
+        const j = best.queue.pop()!;
+        const late = this.o.dropLate === 'expired'
+          ? j.deadlineMs < now
+          : now + this.o.serviceTimeMs(spec, 1, best.hosted.workFraction, j.sizeFactor) > j.deadlineMs;
+        if (late) dropped.push(j);
+        else jobs.push(j);
+      }
+      if (jobs.length === 0) continue;
+      const size = Math.max(...jobs.map((j) => j.sizeFactor));
+      const estimatedMs = this.o.serviceTimeMs(spec, jobs.length, best.hosted.workFraction, size);
+      best.running = { service: spec.name, stage: best.hosted.stage, jobs, startMs: now, estimatedMs };
+      this.runningCount++;
+      return best.running;
+    }
+  }
+
+  /** Jobs dropped by `next()` because they could no longer meet their deadline (each returned once). */
+  takeDropped(): InferJob[] {
+    const d = this.dropped;
+    this.dropped = [];
+    return d;
+  }
+
+  /** The running batch finished: adapt its batch size and feed the credit controller its queueing delay. */
+  complete(batch: Batch): void {
+    const slot = this.slots.get(key(batch.service, batch.stage));
+    if (!slot || slot.running !== batch) return;
+    slot.running = null;
+    this.runningCount--;
+    const spec = slot.hosted.spec;
+    if (this.o.adaptiveBatch) {
+      const nb = adaptBatch(slot.batch, slot.queue.length, maxBatchOf(spec));
+      if (nb !== slot.batch) {
+        slot.batch = nb;
+        slot.perJobMs = this.o.serviceTimeMs(spec, nb, slot.hosted.workFraction, 1) / nb;
+      }
+    }
+    if (slot.credits) {
+      let delay = 0;
+      for (const j of batch.jobs) delay = Math.max(delay, batch.startMs - (j.enqueuedMs ?? batch.startMs));
+      slot.credits.onSample(delay, spec.deadlineMs * this.o.creditTargetFraction);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Shared types of the EPARA scheduler. Everything here is plain data so the same planner and
+ * request handler run in the simulator (virtual time) and in the live server adapter (real time).
+ */
+
+export type DeviceClass = 'gpu-server' | 'embedded-gpu' | 'microcomputer' | 'mcu' | 'fpga';
+export const DEVICE_CLASSES: readonly DeviceClass[] = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'];
+
+/** Request sensitivity axis: a per-request deadline, or a flow with a target frame rate. */
+export type Sensitivity = 'latency' | 'frequency';
+/** GPU-need axis: the model fits one device, or it needs a group of devices (model parallel). */
+export type GpuNeed = 'single' | 'multi';
+export type Category = 'latency-single' | 'latency-multi' | 'frequency-single' | 'frequency-multi';
+
+/** What the scheduler needs to know about a service. Times are milliseconds, rates per second. */
+export interface ServiceSpec {
+  name: string;
+  version?: string;
+  category: Category;
+  /** Model footprint when loaded (weights + runtime working set). */
+  memoryMiB: number;
+  /** Workload kind, used by service-time models to pick a device's speed (e.g. 'llm', 'vision', 'tiny'). */
+  kind: string;
+  /** Mean work of one request at batch 1, in ms on the reference device (a gpu-server). */
+  workMs: number;
+  /** Latency: the per-request budget. Frequency: the budget of one frame (from capture to result). */
+  deadlineMs: number;
+  /** Frequency services: frames per second each flow needs. */
+  targetFps?: number;
+  /** Expected request rate (frequency: flows × fps). Placement replaces it with the observed rate when known. */
+  demandRps: number;
+  /** Relative importance in the objective (default 1). */
+  weight?: number;
+  /** Time to load the model on a device (default: from the estimator, else 500 ms). */
+  loadMs?: number;
+  /** Activation bytes handed from one pipeline stage to the next per request (model-parallel groups). */
+  activationKiB?: number;
+  /** Upper bound on the batch size (default 16). */
+  maxBatch?: number;
+}
+
+export type ServiceStatus = 'loading' | 'ready' | 'failed' | 'unloaded';
+
+/** One service as a device last reported it in STATE. */
+export interface ServiceState {
+  status: ServiceStatus;
+  queueLen: number;
+  /** Smoothed (EWMA) fraction of this service's requests that missed their SLO on this device, 0..1. */
+  violationRate: number;
+}
+
+/** One device as known from HELLO caps and the last STATE. */
+export interface DeviceState {
+  id: string;
+  deviceClass: DeviceClass;
+  memoryMiB: number;
+  gpuCount: number;
+  /** Devices in one zone share a fast link; links between zones are slower (see LinkSpec). */
+  zone: string;
+  alive: boolean;
+  /** Loaded (or loading) services, by name. */
+  services: Record<string, ServiceState>;
+  /** Services whose artifact is already stored on the device (no DEPLOY needed before a load). */
+  artifacts?: string[];
+}
+
+export interface LinkSpec {
+  intraZoneMs: number;
+  interZoneMs: number;
+  intraZoneMBps: number;
+  interZoneMBps: number;
+}
+
+export interface ClusterState {
+  nowMs: number;
+  devices: DeviceState[];
+  links: LinkSpec;
+  /** Observed request rate per service over the last window; overrides ServiceSpec.demandRps. */
+  observedRps?: Record<string, number>;
+}
+
+/**
+ * Service-time model the planner and handlers use. `workFraction` is the share of the model a
+ * pipeline stage holds (1 for a whole replica); `sizeFactor` scales for one request's size
+ * (an LLM prompt twice the mean is 2). Returns Infinity when the device cannot run the kind at all.
+ */
+export interface Estimator {
+  serviceTimeMs(device: DeviceState, service: ServiceSpec, batch: number, workFraction?: number, sizeFactor?: number): number;
+  loadTimeMs(device: DeviceState, service: ServiceSpec, memoryMiB: number): number;
+}
+
+/**
+ * One placed unit: a replica on one device (devices.length === 1) or a pipeline group whose
+ * stages run on devices[0], devices[1], … in order (model parallelism).
+ */
+export interface Assignment {
+  service: string;
+  devices: string[];
+  /** Share of the model each stage holds; sums to 1. */
+  stageFractions: number[];
+  /** Fraction of the devices' time this unit may use, 0..1 (several services share a device). */
+  share: number;
+  /** Batch size the allocator chose for this unit. */
+  batch: number;
+  /** Requests per second this unit serves within SLO at `share` (planning figure). */
+  rateRps: number;
+  /** Latency of one request at `batch` with an idle device, including links (planning figure). */
+  latencyMs: number;
+}
+
+export interface Placement {
+  version: number;
+  assignments: Assignment[];
+}
+
+export interface PlacementSettings {
+  batch: number;
+  replicas: number;
+  parallelDegree: number;
+  stage: number;
+  maxQueue: number;
+}
+
+/** What the device-management layer must do to realise a plan, per device. */
+export interface PlacementAction {
+  device: string;
+  action: 'deploy' | 'load' | 'unload' | 'configure';
+  service: string;
+  version?: string;
+  settings?: PlacementSettings;
+}
+
+export interface PlacementStats {
+  candidates: number;
+  evaluations: number;
+  accepted: number;
+  kept: number;
+  loads: number;
+  unloads: number;
+  objective: number;
+  demandRps: Record<string, number>;
+  supplyRps: Record<string, number>;
+}
+
+export interface PlacementResult {
+  placement: Placement;
+  actions: PlacementAction[];
+  stats: PlacementStats;
+}

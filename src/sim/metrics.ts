@@ -1,0 +1,101 @@
+/**
+ * Run metrics. Definitions (used by every table, CSV and plot):
+ *  - goodput: requests that completed within their SLO, per second of run time;
+ *  - SLO attainment: completed within SLO ÷ all requests of the category (drops and rejects count as misses);
+ *    for frequency flows the SLO is per frame (frame done within its budget), so a flow's achieved
+ *    rate is attainment × its target fps;
+ *  - p50 / p99 latency: over completed requests (arrival at the ingress to the response back there);
+ *  - drop rate: rejected (admission, credits, queue full, no device) or discarded late ÷ all;
+ *  - utilisation: busy time (batches and model loads) ÷ (devices × run time);
+ *  - churn: model loads + unloads after the initial placement.
+ */
+import { CATEGORIES } from '../scheduler/categories.js';
+import type { Category } from '../scheduler/types.js';
+
+export interface CategoryStats {
+  total: number;
+  met: number;
+  dropped: number;
+}
+
+export interface RunMetrics {
+  policy: string;
+  load: number;
+  durationSec: number;
+  requests: number;
+  offeredRps: number;
+  goodputRps: number;
+  attainment: number;
+  byCategory: Record<Category, CategoryStats & { attainment: number }>;
+  p50Ms: number;
+  p99Ms: number;
+  dropRate: number;
+  dropsByCode: Record<string, number>;
+  utilisation: number;
+  loads: number;
+  unloads: number;
+  placements: number;
+}
+
+export class MetricsCollector {
+  private readonly cats = new Map<Category, CategoryStats>(CATEGORIES.map((c) => [c, { total: 0, met: 0, dropped: 0 }]));
+  private lat = new Float64Array(1024);
+  private nLat = 0;
+  readonly dropsByCode: Record<string, number> = {};
+  loads = 0;
+  unloads = 0;
+  placements = 0;
+
+  complete(category: Category, latencyMs: number, met: boolean): void {
+    const c = this.cats.get(category)!;
+    c.total++;
+    if (met) c.met++;
+    if (this.nLat === this.lat.length) {
+      const n = new Float64Array(this.lat.length * 2);
+      n.set(this.lat);
+      this.lat = n;
+    }
+    this.lat[this.nLat++] = latencyMs;
+  }
+
+  drop(category: Category, code: string): void {
+    const c = this.cats.get(category)!;
+    c.total++;
+    c.dropped++;
+    this.dropsByCode[code] = (this.dropsByCode[code] ?? 0) + 1;
+  }
+
+  finish(policy: string, load: number, durationMs: number, busyMs: number, devices: number): RunMetrics {
+    const lat = this.lat.subarray(0, this.nLat).slice().sort();
+    const pct = (p: number): number => (lat.length === 0 ? NaN : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!);
+    let total = 0;
+    let met = 0;
+    let dropped = 0;
+    const byCategory = {} as RunMetrics['byCategory'];
+    for (const [k, c] of this.cats) {
+      total += c.total;
+      met += c.met;
+      dropped += c.dropped;
+      byCategory[k] = { ...c, attainment: c.total > 0 ? c.met / c.total : NaN };
+    }
+    const sec = durationMs / 1000;
+    return {
+      policy,
+      load,
+      durationSec: sec,
+      requests: total,
+      offeredRps: total / sec,
+      goodputRps: met / sec,
+      attainment: total > 0 ? met / total : NaN,
+      byCategory,
+      p50Ms: pct(0.5),
+      p99Ms: pct(0.99),
+      dropRate: total > 0 ? dropped / total : 0,
+      dropsByCode: { ...this.dropsByCode },
+      utilisation: devices > 0 ? busyMs / (devices * durationMs) : 0,
+      loads: this.loads,
+      unloads: this.unloads,
+      placements: this.placements,
+    };
+  }
+}

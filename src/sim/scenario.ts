@@ -1,0 +1,187 @@
+/**
+ * Scenarios: a fleet, services and a workload, run for one or more policies and load factors.
+ *
+ * The default scenario (documented in docs/scheduling.md):
+ *  - fleet: `devices` devices (default 48) in edge sites of 8 — each site has 1 gpu-server,
+ *    3 embedded-gpu and 4 microcomputer devices on one LAN (zone); sites are linked by a slower WAN;
+ *  - services, one per category:
+ *      chat-7b   latency-single   LLM, 14 GiB (a gpu-server or an embedded-gpu holds it)
+ *      chat-13b  latency-multi    LLM, 26 GiB (fits no device: a pipeline over two or more)
+ *      seg-cam   frequency-single segmentation, 0.4 GiB, 10 fps cameras, 150 ms frame budget
+ *      seg-hd    frequency-multi  high-resolution segmentation, 28 GiB (pipeline), 5 fps, 400 ms budget
+ *  - workload: the Azure LLM 2023 conversation trace for the two chat services (azure-trace.ts
+ *    explains the split, sizes, deadlines and the time compression by the load factor), and per
+ *    site `camFlowsPerSite × load` seg-cam cameras and `hdFlowsPerSite × load` seg-hd cameras (camera-flows.ts);
+ *  - every policy starts with its own initial placement loaded; EPARA re-places every 60 s.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { resolveNumbers } from '../options.js';
+import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/index.js';
+import { validateServices } from '../scheduler/categories.js';
+import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, meanWorkMs, parseAzureTrace, type AzureTrace } from './azure-trace.js';
+import { cameraFrames } from './camera-flows.js';
+import type { RunMetrics } from './metrics.js';
+import { Rng } from './rng.js';
+import { simulate, type SimDeviceSpec } from './simulator.js';
+import { WorkloadBuilder, parseWorkload, type Workload } from './workload.js';
+
+export const DEFAULT_TRACE_PATH = fileURLToPath(new URL('../../../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv', import.meta.url));
+
+export const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 117, interZoneMBps: 25 };
+
+const SITE: DeviceClass[] = ['gpu-server', 'embedded-gpu', 'embedded-gpu', 'embedded-gpu', 'microcomputer', 'microcomputer', 'microcomputer', 'microcomputer'];
+
+export function defaultFleet(n: number): SimDeviceSpec[] {
+  return Array.from({ length: n }, (_, i) => {
+    const cls = SITE[i % SITE.length]!;
+    const site = Math.floor(i / SITE.length);
+    return { id: `${cls}-${site}-${i % SITE.length}`, deviceClass: cls, zone: `site-${site}` };
+  });
+}
+
+export interface ScenarioOptions {
+  devices?: number;
+  /** Offered-load factors to run (each one a separate run per policy). */
+  loads?: number[];
+  durationSec?: number;
+  seed?: number;
+  policies?: string[];
+  /** A workload file (workload.ts format) instead of the default trace + camera mix. */
+  traceFile?: string;
+  /** The Azure trace file for the default workload (default: shared/data/azure-llm-2023). */
+  azureFile?: string;
+  camFlowsPerSite?: number;
+  hdFlowsPerSite?: number;
+  stateSyncMs?: number;
+  placementMs?: number;
+  failures?: { atMs: number; device: string }[];
+  /** Called after each run (progress). */
+  onRun?: (m: RunMetrics) => void;
+}
+
+const NUMERIC = {
+  devices: { default: 48, min: 2, max: 20_000, integer: true },
+  durationSec: { default: 600, min: 1, max: 86_400 },
+  seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
+  camFlowsPerSite: { default: 2, min: 0, max: 1000 },
+  hdFlowsPerSite: { default: 1, min: 0, max: 1000 },
+  stateSyncMs: { default: 3000, min: 10, max: 600_000 },
+  placementMs: { default: 60_000, min: 100, max: 86_400_000 },
+};
+
+let traceCache: { path: string; trace: AzureTrace } | null = null;
+function loadAzure(path: string): AzureTrace {
+  if (traceCache?.path === path) return traceCache.trace;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError({ code: 'sim.trace', reason: `cannot read the Azure trace at ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'pass --trace FILE with your own workload, or point azureFile at AzureLLMInferenceTrace_conv.csv', field: 'azureFile' });
+  }
+  const trace = parseAzureTrace(text);
+  traceCache = { path, trace };
+  return trace;
+}
+
+export function defaultServices(trace: AzureTrace, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number }): ServiceSpec[] {
+  const mean = meanWorkMs(trace, DEFAULT_AZURE_MAPPING);
+  const rate = trace.rows.length / trace.spanSec;
+  const m = DEFAULT_AZURE_MAPPING;
+  return [
+    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, loadMs: undefined },
+    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64 },
+    { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 400, workMs: 4, deadlineMs: 150, targetFps: 10, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 10, maxBatch: 16 },
+    { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 25, deadlineMs: 400, targetFps: 5, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 5, maxBatch: 8, activationKiB: 2048 },
+  ];
+}
+
+export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number; seed: number }): Workload {
+  const b = new WorkloadBuilder();
+  const dur = o.durationSec * 1000;
+  const { requests, note } = azureRequests(trace, DEFAULT_AZURE_MAPPING, { load, durationSec: o.durationSec });
+  for (const r of requests) b.add({ timeMs: r.timeMs, service: r.service, size: r.size, deadlineMs: r.deadlineMs, flow: -1, ingress: r.ingress });
+  b.notes.push(note);
+  const rng = new Rng(o.seed).fork(7);
+  const cam = services.find((s) => s.name === 'seg-cam')!;
+  const hd = services.find((s) => s.name === 'seg-hd')!;
+  const camFlows = Math.round(o.camFlowsPerSite * sites * load);
+  const hdFlows = Math.round(o.hdFlowsPerSite * sites * load);
+  for (const f of cameraFrames({ service: 'seg-cam', flows: camFlows, fps: cam.targetFps!, budgetMs: cam.deadlineMs, firstFlowId: 0 }, dur, rng)) b.add({ ...f, size: 1 });
+  for (const f of cameraFrames({ service: 'seg-hd', flows: hdFlows, fps: hd.targetFps!, budgetMs: hd.deadlineMs, firstFlowId: 100_000 }, dur, rng)) b.add({ ...f, size: 1 });
+  b.notes.push(`camera flows: ${camFlows} × seg-cam @ ${cam.targetFps} fps, ${hdFlows} × seg-hd @ ${hd.targetFps} fps (periodic, seeded phase, ±5% jitter)`);
+  return b.build(dur);
+}
+
+export interface ScenarioResult {
+  results: RunMetrics[];
+  notes: string[];
+  devices: number;
+  durationSec: number;
+  seed: number;
+  policies: string[];
+  loads: number[];
+}
+
+export function resolvePolicies(names?: string[]): Policy[] {
+  if (!names || names.length === 0) return [...POLICIES];
+  return names.map((n) => {
+    const p = policyByName(n);
+    if (!p) throw new ConfigError({ code: 'sim.policy', reason: `unknown policy ${JSON.stringify(n)}`, hint: `use some of ${POLICIES.map((x) => x.name).join(', ')}`, field: 'policies' });
+    return p;
+  });
+}
+
+/** Run every (load, policy) pair of a scenario. Deterministic for a given options object. */
+export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
+  const o = resolveNumbers(NUMERIC, opts as Partial<Record<keyof typeof NUMERIC, unknown>>);
+  const loads = opts.loads ?? [1];
+  for (const l of loads) {
+    if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > 1000) throw new ConfigError({ code: 'config.range', reason: `load factor ${l} is outside (0, 1000]`, hint: 'use loads such as 0.5,1,2', field: 'loads' });
+  }
+  const policies = resolvePolicies(opts.policies);
+  const fleet = defaultFleet(o.devices);
+  const sites = Math.ceil(o.devices / SITE.length);
+  const results: RunMetrics[] = [];
+  const notes: string[] = [];
+  for (const load of loads) {
+    let services: ServiceSpec[];
+    let workload: Workload;
+    if (opts.traceFile) {
+      const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
+      const base = defaultServices(trace, 1, sites, { ...o });
+      let text: string;
+      try {
+        text = readFileSync(opts.traceFile, 'utf8');
+      } catch (e) {
+        throw new ConfigError({ code: 'sim.workload', reason: `cannot read workload file ${opts.traceFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'check the path', field: 'trace' });
+      }
+      const parsed = parseWorkload(text, new Map(base.map((s) => [s.name, s])));
+      // A user workload is replayed with time compressed by the load factor.
+      const b = new WorkloadBuilder();
+      for (let i = 0; i < parsed.count; i++) b.add({ timeMs: parsed.timeMs[i]! / load, service: parsed.services[parsed.service[i]!]!, size: parsed.size[i]!, deadlineMs: parsed.deadlineMs[i]!, flow: parsed.flow[i]!, ingress: parsed.ingress[i]! });
+      b.declared.push(...parsed.declared);
+      b.notes.push(...parsed.notes, `time compressed ×${load}`);
+      workload = b.build();
+      const used = new Set(workload.services);
+      services = [...base, ...parsed.declared].filter((s) => used.has(s.name));
+      const counts = new Map<string, number>();
+      for (let i = 0; i < workload.count; i++) counts.set(workload.services[workload.service[i]!]!, (counts.get(workload.services[workload.service[i]!]!) ?? 0) + 1);
+      services = services.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
+    } else {
+      const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
+      services = defaultServices(trace, load, sites, o);
+      workload = defaultWorkload(trace, services, load, sites, o);
+    }
+    validateServices(services);
+    if (notes.length === 0 || load === loads[0]) notes.push(...workload.notes.map((n) => `load ×${load}: ${n}`));
+    for (const p of policies) {
+      const m = simulate({ devices: fleet, services, workload, policy: p, seed: o.seed, links: DEFAULT_LINKS, stateSyncMs: o.stateSyncMs, placementMs: o.placementMs, failures: opts.failures, load });
+      results.push(m);
+      opts.onRun?.(m);
+    }
+  }
+  return { results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads };
+}

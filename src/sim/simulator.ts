@@ -1,0 +1,566 @@
+/**
+ * The discrete-event simulator (ParaSim-like): runs a policy's placement, router and the scheduler's
+ * RequestHandler against simulated devices (service-time models from device-profiles.ts, with
+ * seeded log-normal noise) and simulated links, in virtual time. One run is a pure function of its
+ * config and seed.
+ *
+ * What is modelled: requests land on an ingress device and are sent (one link hop) to the entry
+ * device of a placed unit; each device runs one batch at a time, choosing among all the services it
+ * hosts by earliest deadline; pipeline groups pass each request stage to stage over the link; the
+ * response goes back to the ingress. Model loads occupy the device (so churn costs serving time).
+ * Every `stateSyncMs` devices report STATE (backlog, per-service SLO-violation EWMA) — the only view
+ * of other devices' load the EPARA and least-violation routers get; every `placementMs` (and when a
+ * device fails) a replanning policy re-places with the demand observed in the last window.
+ * Simplifications: one shared router view stands for the per-device handlers' views; payload
+ * transfer of requests is ignored (activations between pipeline stages are charged).
+ */
+import type { InferError } from '../errors.js';
+import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
+import { Heap } from '../scheduler/heap.js';
+import { RequestHandler, type Batch, type HostedService, type InferJob } from '../scheduler/request-handler.js';
+import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
+import { PROFILES, loadTimeMs, profileEstimator, serviceTimeMs, type DeviceProfile } from './device-profiles.js';
+import { MetricsCollector, type RunMetrics } from './metrics.js';
+import { Rng } from './rng.js';
+import type { Workload } from './workload.js';
+
+export interface SimDeviceSpec {
+  id: string;
+  deviceClass: DeviceClass;
+  zone: string;
+}
+
+export interface SimConfig {
+  devices: SimDeviceSpec[];
+  services: ServiceSpec[];
+  workload: Workload;
+  policy: Policy;
+  seed: number;
+  links: LinkSpec;
+  profiles?: Readonly<Record<DeviceClass, DeviceProfile>>;
+  stateSyncMs?: number;
+  placementMs?: number;
+  /** σ of the log-normal noise on every batch's service time (default 0.1). */
+  noise?: number;
+  /** Devices that fail (stop, lose their queues) at a time. */
+  failures?: { atMs: number; device: string }[];
+  /** Load factor of the workload, for the report. */
+  load?: number;
+}
+
+interface Unit {
+  service: ServiceSpec;
+  devices: Dev[];
+  fractions: number[];
+  batch: number;
+  ready: boolean;
+  fixedMs: number;
+  perSizeMs: number;
+}
+
+interface Hosting {
+  service: ServiceSpec;
+  stage: number;
+  fraction: number;
+  batch: number;
+  loaded: boolean;
+}
+
+interface Dev {
+  idx: number;
+  spec: SimDeviceSpec;
+  profile: DeviceProfile;
+  state: DeviceState;
+  handler: RequestHandler;
+  hosting: Map<string, Hosting>;
+  pendingLoads: string[];
+  /** Batches and model loads in progress (≤ profile.concurrency). */
+  active: number;
+  activeSince: number;
+  alive: boolean;
+  busyMs: number;
+  outstanding: number;
+  /** STATE view per service: backlog at the last sync, and estimated work sent since. */
+  viewBacklogMs: Map<string, number>;
+  viewAt: number;
+  sentMs: Map<string, number>;
+  served: Map<string, number>;
+  missed: Map<string, number>;
+  violation: Map<string, number>;
+  running: Set<Batch>;
+}
+
+interface Req {
+  id: number;
+  spec: ServiceSpec;
+  category: Category;
+  arrival: number;
+  deadline: number;
+  size: number;
+  ingress: Dev;
+  unit: Unit | null;
+  entry: Dev | null;
+  stage: number;
+  tries: number;
+  tried: Dev[];
+}
+
+const enum Ev {
+  Enqueue,
+  Done,
+  Loaded,
+  Sync,
+  Place,
+  Fail,
+}
+
+interface Event {
+  t: number;
+  seq: number;
+  kind: Ev;
+  dev?: Dev;
+  req?: Req;
+  batch?: Batch;
+  service?: string;
+}
+
+const hkey = (service: string, stage: number): string => `${service}#${stage}`;
+
+export function simulate(cfg: SimConfig): RunMetrics {
+  const profiles = cfg.profiles ?? PROFILES;
+  const est = profileEstimator(profiles);
+  const rng = new Rng(cfg.seed);
+  const routeRng = rng.fork(1);
+  const random = (): number => routeRng.next();
+  const noiseRng = rng.fork(2);
+  const noise = cfg.noise ?? 0.1;
+  const syncMs = cfg.stateSyncMs ?? 3000;
+  const placeMs = cfg.placementMs ?? 60_000;
+  const policy = cfg.policy;
+  const router: Router = policy.makeRouter();
+  const metrics = new MetricsCollector();
+  const specs = new Map(cfg.services.map((s) => [s.name, s]));
+  const w = cfg.workload;
+  const svcOfRow = w.services.map((n) => specs.get(n));
+  const duration = w.durationMs;
+
+  let now = 0;
+  let seq = 0;
+  const events = new Heap<Event>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
+  const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push({ t, seq: seq++, kind, dev, req, batch, service });
+
+  const devs: Dev[] = cfg.devices.map((d, idx) => {
+    const profile = profiles[d.deviceClass];
+    const dev: Dev = {
+      idx,
+      spec: d,
+      profile,
+      state: { id: d.id, deviceClass: d.deviceClass, memoryMiB: profile.memoryMiB, gpuCount: profile.gpuCount, zone: d.zone, alive: true, services: {} },
+      handler: undefined as unknown as RequestHandler,
+      hosting: new Map(),
+      pendingLoads: [],
+      active: 0,
+      activeSince: 0,
+      alive: true,
+      busyMs: 0,
+      outstanding: 0,
+      viewBacklogMs: new Map(),
+      viewAt: 0,
+      sentMs: new Map(),
+      served: new Map(),
+      missed: new Map(),
+      violation: new Map(),
+      running: new Set(),
+    };
+    dev.handler = new RequestHandler({
+      clock: () => now,
+      serviceTimeMs: (s, b, f, size) => serviceTimeMs(profile, s, b, f, size),
+      admission: policy.handler.admission,
+      dropLate: policy.handler.dropLate,
+      adaptiveBatch: policy.handler.adaptiveBatch,
+      credits: policy.handler.credits ? {} : false,
+    });
+    return dev;
+  });
+  const byId = new Map(devs.map((d) => [d.spec.id, d]));
+  const hopMs = (a: Dev, b: Dev): number => (a === b ? 0 : a.spec.zone === b.spec.zone ? cfg.links.intraZoneMs : cfg.links.interZoneMs);
+
+  let units: Unit[] = [];
+  let ready = new Map<string, Unit[]>();
+  let placement: Placement = { version: 0, assignments: [] };
+  const arrivalsInWindow = new Map<string, number>();
+  let windowStart = 0;
+
+  const rebuildReady = (): void => {
+    ready = new Map();
+    for (const u of units) {
+      u.ready = u.devices.every((d) => d.alive && d.hosting.get(hkey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
+      if (!u.ready) continue;
+      const l = ready.get(u.service.name) ?? [];
+      l.push(u);
+      ready.set(u.service.name, l);
+    }
+  };
+
+  const syncHandler = (d: Dev): InferJob[] => {
+    const hosted: HostedService[] = [];
+    for (const h of d.hosting.values()) if (h.loaded) hosted.push({ spec: h.service, stage: h.stage, workFraction: h.fraction, batch: h.batch });
+    return d.handler.setServices(hosted);
+  };
+
+  const reqs = new Map<number, Req>();
+  const finishReq = (r: Req): void => {
+    reqs.delete(r.id);
+    if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
+  };
+  const countAt = (d: Dev | null, r: Req, met: boolean): void => {
+    if (!d) return;
+    const m = met ? d.served : d.missed;
+    m.set(r.spec.name, (m.get(r.spec.name) ?? 0) + 1);
+  };
+  const drop = (r: Req, code: string, where: Dev | null): void => {
+    metrics.drop(r.category, code);
+    countAt(where, r, false);
+    finishReq(r);
+  };
+
+  const jobOf = (r: Req): InferJob => ({ id: r.id, service: r.spec.name, stage: r.stage, arrivalMs: r.arrival, deadlineMs: r.deadline, sizeFactor: r.size, forwards: r.tries });
+
+  /** Idle latency of a unit for a request of `size`: stage times are affine in size, so two numbers per unit suffice. */
+  const unitLatency = (u: Unit, size: number): number => u.fixedMs + u.perSizeMs * size;
+  const unitCoefficients = (u: Unit): void => {
+    let fixed = 0;
+    let per = 0;
+    for (let i = 0; i < u.devices.length; i++) {
+      const d = u.devices[i]!;
+      const t0 = serviceTimeMs(d.profile, u.service, 1, u.fractions[i]!, 0);
+      fixed += t0;
+      per += serviceTimeMs(d.profile, u.service, 1, u.fractions[i]!, 1) - t0;
+      if (i > 0) fixed += hopMs(u.devices[i - 1]!, d);
+    }
+    u.fixedMs = fixed;
+    u.perSizeMs = per;
+  };
+
+  // The router's view of the candidate units of the request being routed (filled by `route`, read by index).
+  let rc: Unit[] = [];
+  let rr: Req | null = null;
+  let rfrom: Dev | null = null;
+  const replicas: ReplicaSet = {
+    get length() {
+      return rc.length;
+    },
+    device: (i) => rc[i]!.devices[0]!.spec.id,
+    outstanding: (i) => rc[i]!.devices[0]!.outstanding,
+    violationRate: (i) => rc[i]!.devices[0]!.violation.get(rr!.spec.name) ?? 0,
+    predictedFinishMs: (i) => {
+      const u = rc[i]!;
+      const e = u.devices[0]!;
+      const name = rr!.spec.name;
+      const wait = Math.max(0, (e.viewBacklogMs.get(name) ?? 0) + (e.sentMs.get(name) ?? 0) - (now - e.viewAt));
+      return now + hopMs(rfrom!, e) + wait + unitLatency(u, rr!.size) + hopMs(u.devices[u.devices.length - 1]!, rr!.ingress);
+    },
+  };
+
+  /** Routing from `from` (ingress, or the device that rejected it). */
+  const route = (r: Req, from: Dev): void => {
+    const all = ready.get(r.spec.name);
+    const cands = all ? (r.tried.length ? all.filter((u) => !r.tried.includes(u.devices[0]!)) : all) : undefined;
+    if (!cands || cands.length === 0) {
+      drop(r, r.tried.length ? 'infer.deadline' : 'infer.no_device', from);
+      return;
+    }
+    rc = cands;
+    rr = r;
+    rfrom = from;
+    const pick = router.route(replicas, { ingress: r.ingress.spec.id, service: r.spec.name, nowMs: now, deadlineMs: r.deadline, random });
+    if (pick === null || pick < 0 || pick >= cands.length) {
+      drop(r, 'infer.deadline', from);
+      return;
+    }
+    const u = cands[pick]!;
+    const e = u.devices[0]!;
+    r.unit = u;
+    r.entry = e;
+    r.stage = 0;
+    e.outstanding++;
+    e.sentMs.set(r.spec.name, (e.sentMs.get(r.spec.name) ?? 0) + serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.size) / u.batch);
+    at(now + hopMs(from, e), Ev.Enqueue, e, r);
+  };
+
+  const setActive = (d: Dev, delta: number): void => {
+    if (d.active > 0) d.busyMs += now - d.activeSince;
+    d.activeSince = now;
+    d.active += delta;
+  };
+  /** Finish offset of each job of a batch (jobs of one batch leave as their own work is done). */
+  const jobOffsets = new WeakMap<Batch, number[]>();
+
+  const kick = (d: Dev): void => {
+    while (d.alive && d.active < d.profile.concurrency) {
+      const load = d.pendingLoads.shift();
+      if (load !== undefined) {
+        const h = d.hosting.get(load);
+        if (!h) continue;
+        const ms = loadTimeMs(d.profile, h.service.memoryMiB * h.fraction);
+        setActive(d, 1);
+        at(now + ms, Ev.Loaded, d, undefined, undefined, load);
+        continue;
+      }
+      const batch = d.handler.next();
+      for (const j of d.handler.takeDropped()) {
+        const r = reqs.get(j.id);
+        if (r) drop(r, 'infer.deadline', d);
+      }
+      if (!batch) return;
+      // Services sharing the device run concurrently, each slowed by the others (FarFly's MT measurement).
+      const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
+      const h = d.hosting.get(hkey(batch.service, batch.stage))!;
+      const offs = batch.jobs.map((j) => serviceTimeMs(d.profile, h.service, batch.jobs.length, h.fraction, j.sizeFactor) * factor);
+      jobOffsets.set(batch, offs);
+      setActive(d, 1);
+      d.running.add(batch);
+      at(now + Math.max(...offs), Ev.Done, d, undefined, batch);
+    }
+  };
+
+  const enqueue = (d: Dev, r: Req): void => {
+    if (!d.alive || !d.handler.hosts(r.spec.name, r.stage)) {
+      if (r.stage === 0 && r.tries < policy.handler.forwardOnReject + 1) {
+        r.tries++;
+        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
+        r.entry = null;
+        route(r, d.alive ? d : r.ingress);
+      } else drop(r, 'infer.unknown_service', d);
+      return;
+    }
+    try {
+      d.handler.submit(jobOf(r));
+    } catch (err) {
+      const code = (err as InferError).code ?? 'internal';
+      if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
+        r.tries++;
+        r.tried.push(d);
+        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
+        r.entry = null;
+        route(r, d);
+      } else drop(r, code, d);
+      return;
+    }
+    kick(d);
+  };
+
+  const done = (d: Dev, batch: Batch): void => {
+    if (!d.running.delete(batch)) return;
+    setActive(d, -1);
+    d.handler.complete(batch);
+    const offs = jobOffsets.get(batch)!;
+    batch.jobs.forEach((j, k) => {
+      const r = reqs.get(j.id);
+      if (!r) return;
+      const t = batch.startMs + offs[k]!;
+      const u = r.unit!;
+      if (r.stage + 1 < u.devices.length) {
+        const next = u.devices[r.stage + 1]!;
+        const transfer = ((r.spec.activationKiB ?? 0) / 1024 / (d.spec.zone === next.spec.zone ? cfg.links.intraZoneMBps : cfg.links.interZoneMBps)) * 1000;
+        r.stage++;
+        at(Math.max(now, t + hopMs(d, next) + transfer), Ev.Enqueue, next, r);
+        return;
+      }
+      const finish = t + hopMs(d, r.ingress);
+      const met = finish <= r.deadline;
+      metrics.complete(r.category, finish - r.arrival, met);
+      countAt(r.entry, r, met);
+      finishReq(r);
+    });
+    kick(d);
+  };
+
+  const apply = (p: Placement, initial: boolean): void => {
+    const want = new Map<Dev, Map<string, { a: Assignment; stage: number }>>();
+    const newUnits: Unit[] = [];
+    for (const a of p.assignments) {
+      const s = specs.get(a.service);
+      const ds = a.devices.map((id) => byId.get(id));
+      if (!s || ds.some((d) => !d || !d.alive)) continue;
+      const unit: Unit = { service: s, devices: ds as Dev[], fractions: a.stageFractions, batch: Math.max(1, a.batch), ready: false, fixedMs: 0, perSizeMs: 0 };
+      unitCoefficients(unit);
+      newUnits.push(unit);
+      (ds as Dev[]).forEach((d, i) => {
+        const m = want.get(d) ?? new Map();
+        m.set(hkey(s.name, i), { a, stage: i });
+        want.set(d, m);
+      });
+    }
+    for (const d of devs) {
+      if (!d.alive) continue;
+      const m = want.get(d) ?? new Map<string, { a: Assignment; stage: number }>();
+      let changed = false;
+      for (const k of [...d.hosting.keys()]) {
+        if (!m.has(k)) {
+          d.hosting.delete(k);
+          d.pendingLoads = d.pendingLoads.filter((x) => x !== k);
+          if (!initial) metrics.unloads++;
+          changed = true;
+        }
+      }
+      for (const [k, { a, stage }] of m) {
+        const h = d.hosting.get(k);
+        if (h) {
+          h.batch = Math.max(1, a.batch);
+          h.fraction = a.stageFractions[stage]!;
+          continue;
+        }
+        d.hosting.set(k, { service: specs.get(a.service)!, stage, fraction: a.stageFractions[stage]!, batch: Math.max(1, a.batch), loaded: initial });
+        if (!initial) {
+          d.pendingLoads.push(k);
+          metrics.loads++;
+        }
+        changed = true;
+      }
+      if (changed || initial) {
+        d.state.services = {};
+        for (const h of d.hosting.values()) d.state.services[h.service.name] = { status: h.loaded ? 'ready' : 'loading', queueLen: 0, violationRate: d.violation.get(h.service.name) ?? 0 };
+      }
+    }
+    units = newUnits;
+    placement = p;
+    metrics.placements++;
+    const orphans: { r: Req; d: Dev }[] = [];
+    for (const d of devs) {
+      if (!d.alive) continue;
+      for (const j of syncHandler(d)) {
+        const r = reqs.get(j.id);
+        if (r) orphans.push({ r, d });
+      }
+    }
+    rebuildReady();
+    for (const { r, d } of orphans) {
+      if (r.stage === 0) {
+        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
+        r.entry = null;
+        route(r, d);
+      } else drop(r, 'infer.unknown_service', d);
+    }
+    for (const d of devs) kick(d);
+  };
+
+  const clusterState = (): ClusterState => {
+    const sec = Math.max(1, now - windowStart) / 1000;
+    const observedRps: Record<string, number> = {};
+    for (const s of cfg.services) observedRps[s.name] = (arrivalsInWindow.get(s.name) ?? 0) / sec;
+    for (const d of devs) {
+      d.state.alive = d.alive;
+      for (const [name, st] of Object.entries(d.state.services)) {
+        st.violationRate = d.violation.get(name) ?? 0;
+        st.queueLen = d.handler.queueLength(name);
+      }
+    }
+    return { nowMs: now, devices: devs.map((d) => d.state), links: cfg.links, observedRps: now > 0 ? observedRps : undefined };
+  };
+
+  const replan = (): void => {
+    const st = clusterState();
+    apply(policy.place(st, cfg.services, placement, est), false);
+    arrivalsInWindow.clear();
+    windowStart = now;
+  };
+
+  // t = 0: every policy starts with its initial placement already loaded (the run measures serving, not a cold start).
+  apply(policy.place(clusterState(), cfg.services, placement, est), true);
+  for (let t = syncMs; t < duration; t += syncMs) at(t, Ev.Sync);
+  if (policy.replan) for (let t = placeMs; t < duration; t += placeMs) at(t, Ev.Place);
+  for (const f of cfg.failures ?? []) {
+    const d = byId.get(f.device);
+    if (d) at(f.atMs, Ev.Fail, d);
+  }
+
+  let next = 0;
+  let id = 0;
+  const n = w.count;
+  for (;;) {
+    const top = events.peek();
+    const ta = next < n ? w.timeMs[next]! : Infinity;
+    if (ta === Infinity && !top) break;
+    if (ta <= (top ? top.t : Infinity)) {
+      now = ta;
+      const i = next++;
+      const spec = svcOfRow[w.service[i]!];
+      if (!spec) continue;
+      const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
+      const r: Req = { id: id++, spec, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: [] };
+      reqs.set(r.id, r);
+      arrivalsInWindow.set(spec.name, (arrivalsInWindow.get(spec.name) ?? 0) + 1);
+      route(r, r.ingress);
+      continue;
+    }
+    const e = events.pop()!;
+    now = e.t;
+    switch (e.kind) {
+      case Ev.Enqueue:
+        enqueue(e.dev!, e.req!);
+        break;
+      case Ev.Done:
+        done(e.dev!, e.batch!);
+        break;
+      case Ev.Loaded: {
+        const d = e.dev!;
+        if (!d.alive) break;
+        setActive(d, -1);
+        const h = d.hosting.get(e.service!);
+        if (h && d.alive) {
+          h.loaded = true;
+          d.state.services[h.service.name] = { status: 'ready', queueLen: 0, violationRate: 0 };
+          syncHandler(d);
+          rebuildReady();
+        }
+        kick(d);
+        break;
+      }
+      case Ev.Sync:
+        for (const d of devs) {
+          d.viewBacklogMs.clear();
+          for (const h of d.hosting.values()) if (h.stage === 0) d.viewBacklogMs.set(h.service.name, d.alive ? d.handler.backlogMs(h.service.name, 0) : Infinity);
+          d.viewAt = now;
+          d.sentMs.clear();
+          for (const name of new Set([...d.served.keys(), ...d.missed.keys()])) {
+            const ok = d.served.get(name) ?? 0;
+            const bad = d.missed.get(name) ?? 0;
+            if (ok + bad > 0) d.violation.set(name, 0.25 * (bad / (ok + bad)) + 0.75 * (d.violation.get(name) ?? 0));
+          }
+          d.served.clear();
+          d.missed.clear();
+        }
+        break;
+      case Ev.Place:
+        replan();
+        break;
+      case Ev.Fail: {
+        const d = e.dev!;
+        if (!d.alive) break;
+        setActive(d, 0);
+        d.alive = false;
+        d.state.alive = false;
+        d.hosting.clear();
+        const lost = syncHandler(d);
+        const inflight = [...d.running].flatMap((b) => b.jobs);
+        d.running.clear();
+        for (const j of [...lost, ...inflight]) {
+          const r = reqs.get(j.id);
+          if (r) drop(r, 'infer.no_device', d);
+        }
+        rebuildReady();
+        if (policy.replan) replan();
+        break;
+      }
+    }
+  }
+  // Requests still in flight at the end (none when the run drains) count as misses.
+  for (const r of [...reqs.values()]) drop(r, 'infer.deadline', null);
+  let busy = 0;
+  for (const d of devs) {
+    if (d.active > 0) d.busyMs += Math.min(now, duration) - Math.min(d.activeSince, duration);
+    busy += Math.min(d.busyMs, duration);
+  }
+  return metrics.finish(policy.name, cfg.load ?? 1, duration, busy, devs.length);
+}

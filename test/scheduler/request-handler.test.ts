@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { InferError } from '../../src/errors.js';
+import { RequestHandler, type InferJob } from '../../src/scheduler/request-handler.js';
+import { chooseTarget } from '../../src/scheduler/forwarding.js';
+import type { ServiceSpec } from '../../src/scheduler/types.js';
+
+const A: ServiceSpec = { name: 'a', category: 'latency-single', kind: 'x', memoryMiB: 1, workMs: 10, deadlineMs: 100, demandRps: 1, maxBatch: 8 };
+const B: ServiceSpec = { ...A, name: 'b' };
+const F: ServiceSpec = { ...A, name: 'f', category: 'frequency-single', targetFps: 10 };
+
+function handler(opts: Partial<ConstructorParameters<typeof RequestHandler>[0]> = {}) {
+  let now = 0;
+  const h = new RequestHandler({ clock: () => now, serviceTimeMs: (s, b, f, size) => s.workMs * f * size * b, ...opts });
+  h.setServices([{ spec: A, stage: 0, workFraction: 1, batch: 1 }, { spec: B, stage: 0, workFraction: 1, batch: 1 }, { spec: F, stage: 0, workFraction: 1, batch: 1 }]);
+  return { h, set: (t: number) => (now = t) };
+}
+let id = 0;
+const job = (service: string, deadlineMs: number, extra: Partial<InferJob> = {}): InferJob => ({ id: id++, service, stage: 0, arrivalMs: 0, deadlineMs, sizeFactor: 1, ...extra });
+
+describe('request handler: EDF', () => {
+  it('serves the earliest deadline first, across the services sharing the device', () => {
+    const { h } = handler({ admission: false });
+    const j1 = job('a', 900);
+    const j2 = job('b', 300);
+    const j3 = job('a', 500);
+    h.submit(j1);
+    h.submit(j2);
+    h.submit(j3);
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual([j2.id]); // b's head has the earliest deadline
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual([j3.id]); // a, EDF within a's queue
+    expect(h.next()).toBeNull(); // a and b each have a batch running
+    expect(h.running).toBe(2);
+  });
+
+  it('equal deadlines keep arrival order', () => {
+    const { h } = handler({ admission: false });
+    const js = [job('a', 500), job('a', 500), job('a', 500)];
+    js.forEach((j) => h.submit(j));
+    const got: number[] = [];
+    for (let b = h.next(); b; b = h.next()) {
+      got.push(...b.jobs.map((j) => j.id));
+      h.complete(b);
+    }
+    expect(got).toEqual(js.map((j) => j.id));
+  });
+
+  it('drops late jobs when a batch is formed and hands them out once', () => {
+    const { h, set } = handler({ admission: false, dropLate: 'predicted' });
+    const late = job('a', 15); // needs 10 ms; at t=8 it cannot finish by 15
+    const fine = job('a', 100);
+    h.submit(late);
+    h.submit(fine);
+    set(8);
+    const b = h.next()!;
+    expect(b.jobs.map((j) => j.id)).toEqual([fine.id]);
+    expect(h.takeDropped().map((j) => j.id)).toEqual([late.id]);
+    expect(h.takeDropped()).toEqual([]);
+  });
+});
+
+describe('request handler: admission control', () => {
+  it('rejects early a request whose predicted finish is past its deadline (infer.deadline, wire 501)', () => {
+    const { h } = handler();
+    h.submit(job('a', 100)); // finish 10
+    h.submit(job('a', 100)); // finish 20
+    try {
+      h.submit(job('a', 25)); // backlog 20 + own 10 = 30 > 25
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InferError);
+      expect((e as InferError).code).toBe('infer.deadline');
+      expect((e as InferError).wire).toBe(501);
+      expect((e as InferError).details?.predictedFinishMs).toBe(30);
+    }
+    expect(h.queueLength('a')).toBe(2);
+    h.submit(job('a', 30)); // exactly on time is admitted
+    expect(h.queueLength('a')).toBe(3);
+  });
+
+  it('counts the running batch in the backlog', () => {
+    const { h, set } = handler();
+    h.submit(job('a', 100));
+    h.next(); // runs 0..10
+    set(4);
+    expect(h.backlogMs('a')).toBe(6);
+    expect(h.predictFinishMs('a', 0, 1)).toBe(4 + 6 + 10);
+  });
+
+  it('rejects with infer.overloaded (504) when the queue is full, infer.unknown_service (500) for a service not hosted', () => {
+    const { h } = handler({ admission: false, maxQueue: 2 });
+    h.submit(job('a', 1e9));
+    h.submit(job('a', 1e9));
+    expect(() => h.submit(job('a', 1e9))).toThrow(expect.objectContaining({ code: 'infer.overloaded', wire: 504 }));
+    expect(() => h.submit(job('zzz', 1e9))).toThrow(expect.objectContaining({ code: 'infer.unknown_service', wire: 500 }));
+  });
+
+  it('batches grow under queue pressure (adaptive) and stay fixed when adaptation is off', () => {
+    for (const adaptive of [true, false]) {
+      const { h } = handler({ admission: false, adaptiveBatch: adaptive });
+      for (let i = 0; i < 20; i++) h.submit(job('a', 1e9));
+      const b1 = h.next()!;
+      expect(b1.jobs.length).toBe(1);
+      h.complete(b1); // 19 queued ≥ 2 × 1
+      expect(h.batchSize('a')).toBe(adaptive ? 2 : 1);
+      const b2 = h.next()!;
+      expect(b2.jobs.length).toBe(adaptive ? 2 : 1);
+    }
+  });
+
+  it('frequency flows are limited by AIMD credits (infer.overloaded when out of credit)', () => {
+    const { h } = handler({ admission: false, credits: { initial: 2, min: 1, max: 8, increase: 1, decrease: 0.5 } });
+    expect(h.credits('f')).toBe(2);
+    h.submit(job('f', 1e9));
+    h.submit(job('f', 1e9));
+    expect(() => h.submit(job('f', 1e9))).toThrow(expect.objectContaining({ code: 'infer.overloaded' }));
+  });
+
+  it('reconfiguring hands back the queue of a service that is no longer hosted (for forwarding)', () => {
+    const { h } = handler({ admission: false });
+    const j = job('b', 1e9);
+    h.submit(j);
+    const orphans = h.setServices([{ spec: A, stage: 0, workFraction: 1, batch: 1 }]);
+    expect(orphans.map((o) => o.id)).toEqual([j.id]);
+    expect(h.hosts('b')).toBe(false);
+  });
+});
+
+describe('forwarding decision', () => {
+  it('picks the earliest predicted finish; on a near tie the fewer reported violations', () => {
+    const d = chooseTarget([
+      { device: 'x', predictedFinishMs: 50 },
+      { device: 'y', predictedFinishMs: 30, violationRate: 0.5 },
+      { device: 'z', predictedFinishMs: 30.5, violationRate: 0.1 },
+    ], 40)!;
+    expect(d.device).toBe('z');
+    expect(d.meetsDeadline).toBe(true);
+    expect(chooseTarget([{ device: 'x', predictedFinishMs: 50 }], 40)!.meetsDeadline).toBe(false);
+    expect(chooseTarget([{ device: 'x', predictedFinishMs: Infinity }], 40)).toBeNull();
+    expect(chooseTarget([], 40)).toBeNull();
+  });
+});
