@@ -263,17 +263,18 @@ export class FrameLink extends EventEmitter {
 
   private transmit(p: Pending, wire: Uint8Array): void {
     p.attempts++;
-    this.send(wire).then(
-      () => {
-        if (this.pending.get(p.seq) !== p) return;
-        // The clock starts once the transport took the bytes: time spent waiting for our own
-        // queue to drain is not the peer's fault.
-        const wait = p.baseTimeoutMs * Math.min(BACKOFF ** (p.attempts - 1), BACKOFF_CAP);
-        p.waitedMs.push(Math.round(wait));
-        p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), wait);
-      },
-      () => undefined, // the link closed: shutdown() rejects p
-    );
+    const arm = (): void => {
+      if (this.pending.get(p.seq) !== p || this.closed) return;
+      // The clock starts once the transport took the bytes: time spent waiting for our own
+      // queue to drain is not the peer's fault.
+      const wait = p.baseTimeoutMs * Math.min(BACKOFF ** (p.attempts - 1), BACKOFF_CAP);
+      p.waitedMs.push(Math.round(wait));
+      p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), wait);
+    };
+    // A failed write on a link that is still open (a refused BLE write, a serial I/O error before
+    // the port reports its close) must not leave the request waiting forever: the attempt timer
+    // runs anyway and retransmits or times out. If the link closed, shutdown() rejected p.
+    this.send(wire).then(arm, arm);
   }
 
   private onAttemptTimeout(p: Pending): void {
