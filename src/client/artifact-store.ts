@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveNumbers } from '../options.js';
 import { deployError } from './client-errors.js';
@@ -59,18 +59,34 @@ export interface ArtifactStoreOptions {
   maxArtifactBytes?: number;
   /** Total bytes of partial + verified artifacts the store may hold. */
   capacityBytes?: number;
+  /**
+   * Received bytes between two fdatasync calls. A power cut can lose at most this much of a
+   * transfer (the resume offset is the file's size, so nothing wrong is ever kept; the final
+   * SHA-256 check is the backstop). 0 syncs every chunk.
+   */
+  syncEveryBytes?: number;
 }
 
 const SPECS = {
   maxArtifactBytes: { default: 256 * 1024 * 1024, min: 1, max: 2 ** 40, integer: true, unit: 'bytes' },
   capacityBytes: { default: 1024 * 1024 * 1024, min: 1, max: 2 ** 44, integer: true, unit: 'bytes' },
+  syncEveryBytes: { default: 1024 * 1024, min: 0, max: 2 ** 40, integer: true, unit: 'bytes' },
 };
+
+/** A transfer being received: its offer, an open append handle, and the in-order byte count. */
+interface OpenTransfer {
+  meta: PartialMeta;
+  fh: FileHandle;
+  next: number;
+  unsynced: number;
+}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export class ArtifactStore {
   readonly root: string;
-  private readonly opts: { maxArtifactBytes: number; capacityBytes: number };
+  private readonly opts: { maxArtifactBytes: number; capacityBytes: number; syncEveryBytes: number };
+  private readonly openTransfers = new Map<number, OpenTransfer>();
 
   constructor(dataDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(dataDir, 'artifacts');
@@ -110,6 +126,7 @@ export class ArtifactStore {
       });
     }
     const sha = hex(offer.sha256);
+    await this.release(offer.deploymentId);
     await mkdir(this.partialDir(), { recursive: true });
     const complete = join(this.serviceDir(offer.service), `${sha}.${offer.kind}`);
     if (await exists(complete)) return offer.size;
@@ -138,35 +155,61 @@ export class ArtifactStore {
 
   /** Bytes received in order so far for a deployment (its nextOffset). */
   async nextOffset(deploymentId: number): Promise<number> {
-    const meta = await this.readPartialMeta(deploymentId);
-    if (!meta) throw unknownDeployment(deploymentId);
-    return Math.min(await fileSize(this.partPath(deploymentId)), meta.size);
+    return (await this.transfer(deploymentId)).next;
   }
 
   /**
    * Go-back-N receive: appends `data` only when `offset` equals nextOffset, drops anything else,
-   * and returns the (possibly unchanged) nextOffset.
+   * and returns the (possibly unchanged) nextOffset. Calls for one deployment must not overlap
+   * (EparaDevice serialises them).
    */
   async write(deploymentId: number, offset: number, data: Uint8Array): Promise<number> {
-    const meta = await this.readPartialMeta(deploymentId);
-    if (!meta) throw unknownDeployment(deploymentId);
-    const next = Math.min(await fileSize(this.partPath(deploymentId)), meta.size);
-    if (offset !== next || data.length === 0) return next;
-    if (offset + data.length > meta.size) {
+    const t = await this.transfer(deploymentId);
+    if (offset !== t.next || data.length === 0) return t.next;
+    if (offset + data.length > t.meta.size) {
       throw deployError('deploy.offset', {
-        reason: `chunk at ${offset} of ${data.length} bytes runs past the offered size ${meta.size}`,
+        reason: `chunk at ${offset} of ${data.length} bytes runs past the offered size ${t.meta.size}`,
         hint: 'the server sent more bytes than it offered; redeploy',
-        details: { offset, length: data.length, size: meta.size },
+        details: { offset, length: data.length, size: t.meta.size },
       });
     }
-    const fh = await open(this.partPath(deploymentId), 'a');
-    try {
-      await fh.write(data);
-      await fh.datasync();
-    } finally {
-      await fh.close();
+    let written = 0;
+    while (written < data.length) written += (await t.fh.write(data, written, data.length - written)).bytesWritten;
+    t.next += data.length;
+    t.unsynced += data.length;
+    if (t.unsynced >= this.opts.syncEveryBytes || t.next === t.meta.size) {
+      await t.fh.datasync();
+      t.unsynced = 0;
     }
-    return offset + data.length;
+    return t.next;
+  }
+
+  /** The open transfer, reopened from disk after a restart (the file's size is the offset). */
+  private async transfer(deploymentId: number): Promise<OpenTransfer> {
+    const have = this.openTransfers.get(deploymentId);
+    if (have) return have;
+    const meta = await this.readPartialMeta(deploymentId);
+    if (!meta) throw unknownDeployment(deploymentId);
+    const path = this.partPath(deploymentId);
+    const size = await fileSize(path);
+    if (size > meta.size) await truncate(path, meta.size);
+    const fh = await open(path, 'a');
+    const t: OpenTransfer = { meta, fh, next: Math.min(size, meta.size), unsynced: 0 };
+    this.openTransfers.set(deploymentId, t);
+    return t;
+  }
+
+  private async release(deploymentId: number): Promise<void> {
+    const t = this.openTransfers.get(deploymentId);
+    if (!t) return;
+    this.openTransfers.delete(deploymentId);
+    await t.fh.datasync().catch(() => undefined);
+    await t.fh.close().catch(() => undefined);
+  }
+
+  /** Flush and close every open transfer (the device is shutting down). */
+  async close(): Promise<void> {
+    for (const id of [...this.openTransfers.keys()]) await this.release(id);
   }
 
   /**
@@ -174,6 +217,7 @@ export class ArtifactStore {
    * filesystem), so a reader never sees a half-written artifact.
    */
   async finish(deploymentId: number): Promise<ArtifactRecord> {
+    await this.release(deploymentId);
     const meta = await this.readPartialMeta(deploymentId);
     if (!meta) throw unknownDeployment(deploymentId);
     const dir = this.serviceDir(meta.service);
@@ -207,6 +251,7 @@ export class ArtifactStore {
   }
 
   async discard(deploymentId: number): Promise<void> {
+    await this.release(deploymentId);
     await rm(this.partPath(deploymentId), { force: true });
     await rm(this.partMetaPath(deploymentId), { force: true });
   }

@@ -249,6 +249,7 @@ export class EparaDevice extends EventEmitter {
       e.queue?.close();
       await e.runner?.release?.().catch(() => undefined);
     }
+    await this.store.close();
     await this.loopDone?.catch(() => undefined);
   }
 

@@ -232,6 +232,7 @@ export class ServiceQueue {
       if (p.deadlineAt !== undefined && end > p.deadlineAt) return this.expire(p);
       this.finish(p, { outputs: outputs?.[i] ?? [], queueUs: Math.round((start - p.receivedAt) * 1000), computeUs: Math.round((end - start) * 1000) });
     });
-    this.schedulePump();
+    // Whatever queued during this run forms the next batch now; no need to wait an event-loop turn.
+    this.pump();
   }
 }
