@@ -15,7 +15,7 @@ export interface RegistryAccess {
   devices(): Promise<DeviceInfo[]>;
   device(id: string): Promise<DeviceInfo | undefined>;
   revoke(id: string): Promise<void>;
-  approve(id: string): Promise<{ id: string; key: string }>;
+  approve(id: string, key?: string): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -39,8 +39,8 @@ class HttpRegistry implements RegistryAccess {
   async revoke(id: string) {
     await this.c.request('POST', `devices/${encodeURIComponent(id)}/revoke`, {});
   }
-  approve(id: string) {
-    return this.c.request<{ id: string; key: string }>('POST', `devices/${encodeURIComponent(id)}/approve`, {});
+  approve(id: string, key?: string) {
+    return this.c.request<{ id: string; key: string }>('POST', `devices/${encodeURIComponent(id)}/approve`, key !== undefined ? { key } : {});
   }
   async close() {}
 }
@@ -60,8 +60,8 @@ class LocalRegistry implements RegistryAccess {
   async revoke(id: string) {
     this.s.revoke(id);
   }
-  async approve(id: string) {
-    return this.s.approve(id);
+  async approve(id: string, key?: string) {
+    return this.s.approve(id, key !== undefined ? { key } : {});
   }
   close() {
     return this.s.close({ drainMs: 0 });

@@ -123,11 +123,20 @@ Examples:
   );
 
   devices.addCommand(
-    serverOptions(new Command('approve').description('approve a device that enrolled itself; prints its new key once').argument('<id>', 'device id')).action(
-      action(ctx, exit, async (env, id: string, flags: ServerFlags) => {
+    serverOptions(
+      new Command('approve')
+        .description('approve a device that enrolled itself; prints its new key once (or adopts the one given with --key)')
+        .argument('<id>', 'device id')
+        .option('--key <hex>', 'the key the board already has (e.g. printed on its label): it connects without being touched'),
+    ).action(
+      action(ctx, exit, async (env, id: string, flags: ServerFlags & { key?: string }) => {
         const out = env.out;
-        const res = await withRegistry(env, flags, async (r) => ({ ...(await r.approve(id)), via: r.via }));
-        out.result(res, () => [`approved ${id}`, `key: ${res.key}`, out.c.yellow('store this key on the device now: it is not shown again')].join('\n'));
+        const res = await withRegistry(env, flags, async (r) => ({ ...(await r.approve(id, flags.key)), via: r.via }));
+        out.result(res, () =>
+          flags.key
+            ? `approved ${id} with the key it already has; it authenticates on its next attempt`
+            : [`approved ${id}`, `key: ${res.key}`, out.c.yellow('store this key on the device now: it is not shown again')].join('\n'),
+        );
       }),
     ),
   );
