@@ -19,7 +19,7 @@ export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Ar
 
 /** First 0x00 in `b[from, to)`, or -1. Long ranges use Buffer#indexOf (memchr). */
 export function indexOfZero(b: Uint8Array, from: number, to: number): number {
-  if (to - from < 48) {
+  if (to - from < 256) {
     for (let i = from; i < to; i++) if (b[i] === 0) return i;
     return -1;
   }

@@ -34,9 +34,12 @@ export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst:
     if (fullBlock && i === end) return o;
     const run = z - i;
     dst[o++] = run + 1;
-    if (run > 0) {
+    if (run > 16) {
       dst.set(src.subarray(i, z), o);
       o += run;
+    } else {
+      // short runs (CBOR keys, small integers) are cheaper to copy by hand than via a subarray
+      for (let k = i; k < z; k++) dst[o++] = src[k]!;
     }
     if (z === end) return o;
     i = z + 1;
@@ -71,9 +74,11 @@ export function cobsDecode(piece: Uint8Array, start = 0, end = piece.length): Ui
         details: { offset: i - start },
       });
     }
-    if (code > 1) {
+    if (code > 17) {
       out.set(piece.subarray(i + 1, next), o);
       o += code - 1;
+    } else {
+      for (let k = i + 1; k < next; k++) out[o++] = piece[k]!;
     }
     i = next;
     if (code !== 0xff && i < end) out[o++] = 0;

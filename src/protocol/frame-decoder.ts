@@ -25,6 +25,8 @@ export class FrameDecoder {
   private len = 0;
   /** Inside an oversize piece: drop bytes until the next delimiter. */
   private discarding = false;
+  /** The limit shrank under a partial piece: report it with the next push. */
+  private pendingOversize = false;
   private discarded = 0;
 
   constructor(opts?: FrameDecoderOptions) {
@@ -46,7 +48,10 @@ export class FrameDecoder {
       b.set(this.buf.subarray(0, this.len));
       this.buf = b;
     }
-    if (this.len > this.limit) this.startDiscard();
+    if (this.len > this.limit) {
+      this.startDiscard();
+      this.pendingOversize = true;
+    }
   }
 
   /** Bytes currently held for an incomplete piece (never more than one maximal piece). */
@@ -74,13 +79,22 @@ export class FrameDecoder {
       out.push(
         e instanceof ProtocolError
           ? e
-          : protocolError('msg.cbor', { reason: `unexpected decoder failure: ${String((e as Error)?.message ?? e)}`, cause: e }),
+          : // a bug in this codec, not bad input: still reported, never thrown
+            protocolError('internal', { reason: `frame decoder failed unexpectedly: ${String((e as Error)?.message ?? e)}`, cause: e }),
       );
     }
   }
 
   push(chunk: Uint8Array): Array<Frame | ProtocolError> {
     const out: Array<Frame | ProtocolError> = [];
+    if (!(chunk instanceof Uint8Array)) {
+      out.push(protocolError('internal', { reason: `FrameDecoder.push needs a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`, hint: 'pass the bytes read from the link (Buffer and Uint8Array both work)' }));
+      return out;
+    }
+    if (this.pendingOversize) {
+      this.pendingOversize = false;
+      out.push(this.oversize());
+    }
     let i = 0;
     const n = chunk.length;
     while (i < n) {

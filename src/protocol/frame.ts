@@ -108,8 +108,8 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
       field: 'corr',
     });
   }
+  const body = encodeMessageView(msg); // validates msg and its type first
   const type = MessageType[msg.type as keyof typeof MessageType];
-  const body = encodeMessageView(msg); // validates msg (and its type)
   const frameLen = HEADER_SIZE + body.length + CRC_SIZE;
   if (frameLen > maxFrame) {
     throw protocolError('frame.oversize', {
@@ -200,6 +200,7 @@ export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRA
 
 /** Decode one wire piece (COBS bytes between delimiters, delimiter excluded). */
 export function decodeFrame(piece: Uint8Array, opts?: { maxFrame?: number }): Frame {
+  if (!(piece instanceof Uint8Array)) throw protocolError('frame.truncated', { reason: 'decodeFrame needs the piece as a Uint8Array' });
   const maxFrame = opts?.maxFrame === undefined ? DEFAULT_MAX_FRAME : resolveNumber('maxFrame', opts.maxFrame, MAX_FRAME_SPEC);
   if (piece.length > maxWirePiece(maxFrame)) {
     throw protocolError('frame.oversize', {

@@ -123,3 +123,25 @@ describe('FrameDecoder', () => {
     expect(() => new FrameDecoder({ maxFrame: 70000 })).toThrow(ConfigError);
   });
 });
+
+describe('FrameDecoder and encoders under misuse', () => {
+  it('push() never throws, even for a non-byte argument', () => {
+    const out = new FrameDecoder().push(null as unknown as Uint8Array);
+    expect(out.length).toBe(1);
+    expect(out[0]).toBeInstanceOf(ProtocolError);
+  });
+
+  it('reports a partial piece that a smaller maxFrame makes oversize', () => {
+    const dec = new FrameDecoder({ maxFrame: 4096 });
+    expect(dec.push(new Uint8Array(1000).fill(9))).toEqual([]);
+    dec.maxFrame = 64;
+    const out = dec.push(new Uint8Array([9, 9, 0]));
+    expect(out.map((o) => (o as ProtocolError).code)).toEqual(['frame.oversize']);
+    expect(dec.buffered).toBe(0);
+  });
+
+  it('encodeFrame turns a null or typeless message into a ProtocolError, not a TypeError', () => {
+    expect(() => encodeFrame(null as unknown as Message, { seq: 1 })).toThrow(ProtocolError);
+    expect(() => encodeFrame({} as Message, { seq: 1 })).toThrow(ProtocolError);
+  });
+});

@@ -45,6 +45,7 @@ export function decodeMessage(type: number, body: Uint8Array, start = 0, end = b
       details: { type },
     });
   }
+  if (!(body instanceof Uint8Array)) throw protocolError('msg.cbor', { reason: 'decodeMessage needs the body as a Uint8Array' });
   const value = decodeCbor(body, start, end);
-  return decodeWith(schema.body, value, '', { type: schema.name }) as Message;
+  return decodeWith(schema.body, value, '', '', { type: schema.name }) as Message;
 }

@@ -35,8 +35,11 @@ export interface FieldSpec {
 
 export const U32_MAX = 0xffffffff;
 
-function join(path: string, name: string): string {
-  return path ? `${path}.${name}` : name;
+/** Paths are only built when an error needs one: `parent` plus a property name or an array index. */
+function join(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  if (key === '') return parent;
+  return parent ? `${parent}.${key}` : key;
 }
 
 function describe(v: unknown): string {
@@ -76,32 +79,32 @@ function utf8Length(s: string): number {
   return n;
 }
 
-function checkInt(spec: { t: 'uint' | 'int'; min?: number; max?: number }, v: unknown, path: string): number {
+function checkInt(spec: { t: 'uint' | 'int'; min?: number; max?: number }, v: unknown, parent: string, key: string | number): number {
   const min = spec.min ?? (spec.t === 'uint' ? 0 : -Number.MAX_SAFE_INTEGER);
   const max = spec.max ?? Number.MAX_SAFE_INTEGER;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
     const what = spec.t === 'uint' ? 'an unsigned integer' : 'an integer';
-    bad(path, what + rangeText(spec.min, spec.max), v);
+    bad(join(parent, key), what + rangeText(spec.min, spec.max), v);
   }
   return v;
 }
 
-function checkText(spec: { minBytes?: number; maxBytes?: number; pattern?: RegExp }, v: unknown, path: string): string {
-  if (typeof v !== 'string') return bad(path, 'a text string', v);
+function checkText(spec: { minBytes?: number; maxBytes?: number; pattern?: RegExp }, v: unknown, parent: string, key: string | number): string {
+  if (typeof v !== 'string') return bad(join(parent, key), 'a text string', v);
   if (spec.minBytes !== undefined || spec.maxBytes !== undefined) {
     const n = utf8Length(v);
     if ((spec.minBytes !== undefined && n < spec.minBytes) || (spec.maxBytes !== undefined && n > spec.maxBytes)) {
-      bad(path, `a text string of${rangeText(spec.minBytes, spec.maxBytes)} UTF-8 bytes`, v);
+      bad(join(parent, key), `a text string of${rangeText(spec.minBytes, spec.maxBytes)} UTF-8 bytes`, v);
     }
   }
-  if (spec.pattern && !spec.pattern.test(v)) bad(path, `a text string matching ${spec.pattern.source}`, v);
+  if (spec.pattern && !spec.pattern.test(v)) bad(join(parent, key), `a text string matching ${spec.pattern.source}`, v);
   return v;
 }
 
-function checkBytes(spec: { size?: number; maxBytes?: number }, v: unknown, path: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) return bad(path, 'a byte string', v);
-  if (spec.size !== undefined && v.length !== spec.size) bad(path, `exactly ${spec.size} bytes`, v);
-  if (spec.maxBytes !== undefined && v.length > spec.maxBytes) bad(path, `at most ${spec.maxBytes} bytes`, v);
+function checkBytes(spec: { size?: number; maxBytes?: number }, v: unknown, parent: string, key: string | number): Uint8Array {
+  if (!(v instanceof Uint8Array)) return bad(join(parent, key), 'a byte string', v);
+  if (spec.size !== undefined && v.length !== spec.size) bad(join(parent, key), `exactly ${spec.size} bytes`, v);
+  if (spec.maxBytes !== undefined && v.length > spec.maxBytes) bad(join(parent, key), `at most ${spec.maxBytes} bytes`, v);
   return v;
 }
 
@@ -118,65 +121,77 @@ function tensorBytesCheck(path: string, dtype: string, bytes: number, shape: num
   }
 }
 
+const UINT: TypeSpec & { t: 'uint' } = { t: 'uint' };
+
 // ---------------------------------------------------------------------------------------------
 // wire -> TypeScript
+//
+// `parent` + `key` name the value being checked (`caps` + `memoryKiB`, `services` + 2); the joined
+// path string is only built when a check fails or a container is entered.
 
 /** `into`: the object to fill for a map (lets the caller put `type` first without a copy). */
-export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: string, into?: Record<string, unknown>): unknown {
+export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: string, key: string | number = '', into?: Record<string, unknown>): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
-      return checkInt(spec, v, path);
+      return checkInt(spec, v, parent, key);
     case 'tstr':
-      return checkText(spec, v, path);
+      return checkText(spec, v, parent, key);
     case 'bstr':
-      if (v instanceof CborTagged) bad(path, 'an untagged byte string', v);
-      return checkBytes(spec, v, path);
+      if (v instanceof CborTagged) bad(join(parent, key), 'an untagged byte string', v);
+      return checkBytes(spec, v, parent, key);
     case 'bool':
-      if (typeof v !== 'boolean') bad(path, 'a boolean', v);
+      if (typeof v !== 'boolean') bad(join(parent, key), 'a boolean', v);
       return v;
     case 'enum': {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= spec.values.length) {
-        bad(path, `one of ${spec.values.map((s, i) => `${i} (${s})`).join(', ')}`, v);
+        bad(join(parent, key), `one of ${spec.values.map((s, i) => `${i} (${s})`).join(', ')}`, v);
       }
       return spec.values[v]!;
     }
     case 'array': {
-      if (!Array.isArray(v)) return bad(path, 'an array', v);
+      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
       if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
-        bad(path, `an array of${rangeText(spec.min, spec.max)} items`, v);
+        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
       }
+      const path = join(parent, key);
       const out = new Array(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = decodeWith(spec.of, v[i], `${path}[${i}]`);
+      for (let i = 0; i < v.length; i++) out[i] = decodeWith(spec.of, v[i], path, i);
       return out;
     }
     case 'range': {
-      if (!Array.isArray(v) || v.length !== 2) return bad(path, 'an array [min, max]', v);
-      const lo = checkInt(spec.of, v[0], `${path}[0]`);
-      const hi = checkInt(spec.of, v[1], `${path}[1]`);
+      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
+      const path = join(parent, key);
+      const lo = checkInt(spec.of, v[0], path, 0);
+      const hi = checkInt(spec.of, v[1], path, 1);
       if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
       return [lo, hi];
     }
     case 'map': {
-      if (!(v instanceof CborMap)) return bad(path, 'a map', v);
+      if (!(v instanceof CborMap)) return bad(join(parent, key), 'a map', v);
+      const path = join(parent, key);
       const out: Record<string, unknown> = into ?? {};
-      for (const f of spec.fields) {
+      const fields = spec.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
         const fv = v.v[f.key];
-        const fp = join(path, f.name);
         if (fv === undefined) {
-          if (f.required) bad(fp, `present (key ${f.key}, required)`, undefined);
+          if (f.required) bad(join(path, f.name), `present (key ${f.key}, required)`, undefined);
           continue;
         }
-        out[f.name] = decodeWith(f.type, fv, fp);
+        out[f.name] = decodeWith(f.type, fv, path, f.name);
       }
       return out;
     }
     case 'tensor': {
+      const path = join(parent, key);
       if (!(v instanceof CborMap)) return bad(path, 'a tensor map {0: name, 1: shape, 2: data}', v);
-      const name = checkText({}, v.v[0], `${path}.name`);
+      const name = checkText({}, v.v[0], path, 'name');
       const shapeV = v.v[1];
       if (!Array.isArray(shapeV)) bad(`${path}.shape`, 'an array of unsigned integers', shapeV);
-      const shape = (shapeV as CborValue[]).map((d, i) => checkInt({ t: 'uint' }, d, `${path}.shape[${i}]`));
+      const shapeIn = shapeV as CborValue[];
+      const shape = new Array<number>(shapeIn.length);
+      for (let i = 0; i < shapeIn.length; i++) shape[i] = checkInt(UINT, shapeIn[i], `${path}.shape`, i);
       const data = v.v[2];
       if (!(data instanceof CborTagged)) {
         return bad(`${path}.data`, 'a byte string tagged with an RFC 8746 typed-array tag', data);
@@ -192,69 +207,74 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, path: strin
 // ---------------------------------------------------------------------------------------------
 // TypeScript -> cbor-x input
 
-export function encodeWith(spec: TypeSpec, v: unknown, path: string): unknown {
+export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: string | number = ''): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
-      return cborInt(checkInt(spec, v, path));
+      return cborInt(checkInt(spec, v, parent, key));
     case 'tstr':
-      return checkText(spec, v, path);
+      return checkText(spec, v, parent, key);
     case 'bstr': {
-      const b = checkBytes(spec, v, path);
+      const b = checkBytes(spec, v, parent, key);
       // cbor-x chooses tags by constructor; Buffer must go out as a plain byte string.
       return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     }
     case 'bool':
-      if (typeof v !== 'boolean') bad(path, 'a boolean', v);
+      if (typeof v !== 'boolean') bad(join(parent, key), 'a boolean', v);
       return v;
     case 'enum': {
       const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
-      if (i < 0) bad(path, `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+      if (i < 0) bad(join(parent, key), `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
       return i;
     }
     case 'array': {
-      if (!Array.isArray(v)) return bad(path, 'an array', v);
+      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
       if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
-        bad(path, `an array of${rangeText(spec.min, spec.max)} items`, v);
+        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
       }
+      const path = join(parent, key);
       const out = new Array(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = encodeWith(spec.of, v[i], `${path}[${i}]`);
+      for (let i = 0; i < v.length; i++) out[i] = encodeWith(spec.of, v[i], path, i);
       return out;
     }
     case 'range': {
-      if (!Array.isArray(v) || v.length !== 2) return bad(path, 'an array [min, max]', v);
-      const lo = checkInt(spec.of, v[0], `${path}[0]`);
-      const hi = checkInt(spec.of, v[1], `${path}[1]`);
+      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
+      const path = join(parent, key);
+      const lo = checkInt(spec.of, v[0], path, 0);
+      const hi = checkInt(spec.of, v[1], path, 1);
       if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
       return [cborInt(lo), cborInt(hi)];
     }
     case 'map': {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(path, 'an object', v);
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(join(parent, key), 'an object', v);
+      const path = join(parent, key);
       const src = v as Record<string, unknown>;
       const m = new Map<number, unknown>();
       // fields are declared in increasing key order (checked in catalogue.ts), so the Map's
       // insertion order is the deterministic key order.
-      for (const f of spec.fields) {
+      const fields = spec.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
         const fv = src[f.name];
-        const fp = join(path, f.name);
         if (fv === undefined) {
-          if (f.required) bad(fp, 'present (required)', undefined);
+          if (f.required) bad(join(path, f.name), 'present (required)', undefined);
           continue;
         }
-        m.set(f.key, encodeWith(f.type, fv, fp));
+        m.set(f.key, encodeWith(f.type, fv, path, f.name));
       }
       return m;
     }
     case 'tensor': {
+      const path = join(parent, key);
       if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
       const t = v as Partial<Tensor>;
-      const name = checkText({}, t.name, `${path}.name`);
+      const name = checkText({}, t.name, path, 'name');
       const info = DTYPE_BY_NAME.get(t.dtype as string);
       if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
       if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
-      const shape = t.shape!.map((d, i) => checkInt({ t: 'uint' }, d, `${path}.shape[${i}]`));
+      const shape = t.shape!.map((d, i) => checkInt(UINT, d, `${path}.shape`, i));
       const shapeOut = shape.map(cborInt);
-      const data = checkBytes({}, t.data, `${path}.data`);
+      const data = checkBytes({}, t.data, path, 'data');
       tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
       const plain = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       return new Map<number, unknown>([
