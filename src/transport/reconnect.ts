@@ -114,7 +114,7 @@ export class ReconnectingConnector extends EventEmitter {
     });
   }
 
-  /** Waits for the next 'connected' (e.g. after a drop). */
+  /** The current stream when connected; otherwise waits for the next 'connected' (e.g. after a drop). */
   nextStream(): Promise<ByteStream> {
     if (this.state === 'connected' && this.stream?.isOpen) return Promise.resolve(this.stream);
     return new Promise((resolve, reject) => {
