@@ -465,7 +465,19 @@ export class EparaDevice extends EventEmitter {
   private async sendState(): Promise<void> {
     const link = this.link;
     if (!link || this.session.state !== 'ready') return;
-    await link.notify(this.buildState()).catch(() => undefined);
+    let state = this.buildState();
+    // A small-frame link (an FPGA's 256 bytes) cannot always carry every service: drop the link
+    // counters first, then report as many services as fit rather than nothing at all.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      try {
+        await link.notify(state);
+        return;
+      } catch (e) {
+        if (!(e instanceof EparaError) || e.code !== 'frame.oversize') return;
+        const { link: _l, frames: _f, ...rest } = state;
+        state = rest.services.length > 1 && !state.link && !state.frames ? { ...rest, services: rest.services.slice(0, Math.ceil(rest.services.length / 2)) } : rest;
+      }
+    }
   }
 
   /** Report soon after a service changes state, coalescing bursts. */

@@ -224,4 +224,32 @@ describe('EparaDevice against a scripted SPEC server', () => {
     await start(server);
     await expect(server.deploy(new Uint8Array(100), { deploymentId: 9, service: 'fc', version: 'v1', kind: 'int8-fc-weights' })).rejects.toMatchObject({ code: 'deploy.unsupported_kind', wire: 403 });
   });
+
+  it('fits STATE into a small negotiated frame by reporting fewer services rather than none', async () => {
+    const server = new ScriptedServer({ key, maxFrame: 160, stateMs: 50 });
+    const dev = await start(server);
+    for (let i = 0; i < 12; i++) dev.registerHandler(`service-number-${i}`, (inputs) => inputs);
+    const st = await server.waitFor('state', (m) => m.services.length > 0);
+    expect(st.services.length).toBeGreaterThan(0);
+    expect(st.services.length).toBeLessThan(12);
+    expect(st.link).toBeUndefined();
+  });
+
+  it('answers hostile PLACEMENT settings with a code instead of failing, and works over a single stream', async () => {
+    const server = new ScriptedServer({ key });
+    const { memoryPair } = await import('../../src/transport/memory.js');
+    const [devEnd, srvEnd] = memoryPair();
+    server.attach(srvEnd);
+    const dev = await EparaDevice.connect({ stream: devEnd, id: 'dev-1', key, deviceClass: 'mcu', dataDir: tmp() });
+    cleanups.push(() => dev.close());
+    dev.registerHandler('h', (inputs) => inputs);
+    const ack = expectOk(await server.placement(1, [{ action: 'configure', service: 'h', settings: { batch: 100_000 } }]), 'PLACEMENT_ACK');
+    expect(ack.results).toEqual([{ service: 'h', code: 113 }]);
+    expect(dev.buildState().services[0]!.batch).toBe(1);
+    // The single stream drops: no connector to reconnect with, so the device closes.
+    const closed = new Promise((r) => dev.on('state', (s) => s === 'closed' && r(s)));
+    await server.drop();
+    await closed;
+    expect(dev.state).toBe('closed');
+  });
 });
