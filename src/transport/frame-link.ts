@@ -237,6 +237,21 @@ export class FrameLink extends EventEmitter {
     return super.off(event, listener);
   }
 
+  /**
+   * Emits to listeners that are not ours: a listener that throws must not unwind into the
+   * stream's event handler (that would crash the process on a byte arriving). It becomes a
+   * process warning instead, visible but not fatal.
+   */
+  private safeEmit(event: 'notify' | 'bad-frame' | 'close', ...args: unknown[]): void {
+    for (const l of this.rawListeners(event) as Array<(...a: unknown[]) => void>) {
+      try {
+        l(...args);
+      } catch (e) {
+        process.emitWarning(`FrameLink '${event}' listener threw: ${String((e as Error)?.stack ?? e)}`, 'EparaListenerWarning');
+      }
+    }
+  }
+
   // ---- sending -------------------------------------------------------------------------------
 
   private takeSeq(): number {
@@ -280,8 +295,18 @@ export class FrameLink extends EventEmitter {
   private onAttemptTimeout(p: Pending): void {
     if (this.pending.get(p.seq) !== p || this.closed) return;
     if (p.attempts < p.maxAttempts) {
+      let wire: Uint8Array;
+      try {
+        wire = encodeFrame(p.msg, { seq: p.seq, rtx: true, maxFrame: this._maxFrame });
+      } catch (e) {
+        // setNegotiated() shrank maxFrame below this request: it can no longer be sent.
+        this.pending.delete(p.seq);
+        this.releaseSlot();
+        p.reject(e instanceof EparaError ? e : errorForCode('internal', { reason: String(e) }));
+        return;
+      }
       this.stats.retries++;
-      this.transmit(p, encodeFrame(p.msg, { seq: p.seq, rtx: true, maxFrame: this._maxFrame }));
+      this.transmit(p, wire);
       return;
     }
     this.stats.timeouts++;
@@ -354,7 +379,7 @@ export class FrameLink extends EventEmitter {
 
   private onBadFrame(err: ProtocolError): void {
     this.stats.badFrames++;
-    this.emit('bad-frame', err);
+    this.safeEmit('bad-frame', err);
     // The CRC held but the body did not parse: the header is trustworthy, so a request gets its
     // one answer (an ERROR) instead of being retransmitted into the same rejection.
     const d = err.details as Partial<FrameHeader> | undefined;
@@ -373,7 +398,7 @@ export class FrameLink extends EventEmitter {
     const h = frame.header;
     if (h.flags & FLAG_RSP) return this.onResponse(frame);
     if (!isRequestType(h.type)) {
-      this.emit('notify', frame);
+      this.safeEmit('notify', frame);
       return;
     }
     if (this.cache.get(h.seq, h.type)) return this.resendCached(h.seq, h.type);
@@ -402,12 +427,18 @@ export class FrameLink extends EventEmitter {
   }
 
   private dispatch(frame: Frame): void {
-    const listeners = this.listeners('request') as Array<FrameLinkEvents['request']>;
+    const listeners = this.rawListeners('request') as Array<FrameLinkEvents['request']>;
     let answered = false;
+    // reply() resolves even when the link has closed meanwhile (the peer retransmits after it
+    // reconnects), so a handler that does not await it cannot cause an unhandled rejection. It
+    // rejects only for an answer that cannot be encoded — a bug worth surfacing to its author.
     const reply: ReplyFn = (msg) => {
       if (answered) return Promise.resolve();
       answered = true;
-      return this.respond(frame.header, msg);
+      return this.respond(frame.header, msg).catch((e: unknown) => {
+        if (e instanceof LinkError && e.code === 'link.closed') return;
+        throw e;
+      });
     };
     const fail = (e: unknown): void => {
       if (answered) return;
@@ -469,7 +500,7 @@ export class FrameLink extends EventEmitter {
     this.pending.clear();
     for (const w of this.waiters.splice(0)) w.fail(this.closedFor('request', undefined, 0, cause));
     this.inProgress.clear();
-    this.emit('close', cause);
+    this.safeEmit('close', cause);
   }
 }
 

@@ -191,6 +191,34 @@ describe('FrameLink', () => {
     expect(server.stats.badFrames).toBe(2);
   });
 
+  it('a listener that throws becomes a process warning, not a crash; reply() after the link closed resolves', async () => {
+    const [a, b] = memoryPair();
+    const client = new FrameLink(a);
+    const server = new FrameLink(b);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      server.on('notify', () => {
+        throw new Error('app bug in a notify listener');
+      });
+      let late: (() => Promise<void>) | undefined;
+      server.on('request', (_f, reply) => {
+        late = () => reply({ type: 'HEARTBEAT_ACK', leaseMs: 1 });
+      });
+      await client.notify({ type: 'BYE', code: 0 });
+      const pending = client.request({ type: 'HEARTBEAT', uptimeMs: 1 }).catch((e: unknown) => e);
+      while (!late) await new Promise((r) => setTimeout(r, 1));
+      await server.close();
+      await expect(late()).resolves.toBeUndefined();
+      expect(((await pending) as LinkError).code).toBe('link.closed');
+      await new Promise((r) => setTimeout(r, 5));
+      expect(warnings.some((w) => /'notify' listener threw: Error: app bug/.test(w))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('rejects out-of-range options with a config error naming the option', () => {
     const [a] = memoryPair();
     expect(() => new FrameLink(a, { window: 0 })).toThrow(/window=0 requests is outside 1..255/);
