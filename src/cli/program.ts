@@ -18,6 +18,7 @@ import { deploymentsCommand } from './commands/deployments.js';
 import { inferCommand } from './commands/infer.js';
 import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
+import { simCliCommand } from './commands/sim.js';
 
 /** Shared state between an action and runCli: the exit code an action chose without throwing. */
 export interface ExitState {
@@ -36,6 +37,7 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Models:', inferCommand],
   ['Emulation:', fleetCommand],
   ['Emulation:', demoCommand],
+  ['Emulation:', simCliCommand],
   ['Hardware setup:', portsCommand],
   ['Hardware setup:', pairCommand],
   ['Hardware setup:', hc05Command],

@@ -1,4 +1,4 @@
-import type { Output } from '../output.js';
+import { stripAnsi, type Output } from '../output.js';
 
 /**
  * A one-line live status at the bottom of a terminal: event lines scroll above it. On a
@@ -34,8 +34,12 @@ export class StatusLine {
 
   private draw(): void {
     const cols = this.out.stderr.columns ?? 100;
-    const text = this.render();
-    this.out.stderr.write('\r\u001b[2K' + (text.length > cols - 1 ? text.slice(0, cols - 2) + '…' : text));
+    let text = this.render();
+    // Measure what shows, not the colour escapes; a line longer than the terminal would wrap and
+    // leave a trail of half-erased status lines behind.
+    const plain = stripAnsi(text);
+    if (plain.length > cols - 1) text = plain.slice(0, cols - 2) + '…';
+    this.out.stderr.write('\r\u001b[2K' + text);
     this.shown = true;
   }
 

@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import type { ExitState } from '../program.js';
+import { action } from '../command-env.js';
+import { simCommand } from '../../sim/cli-entry.js';
+
+interface SimFlags {
+  trace?: string;
+  out?: string;
+  seed?: string;
+  devices?: string;
+  policies?: string;
+  loads?: string;
+  duration?: string;
+}
+
+/** Thin commander wrapper: option parsing and the run itself live in src/sim/cli-entry.ts. */
+export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
+  return new Command('sim')
+    .description('run the scheduling simulator (virtual time, no sockets): every policy over a sweep of loads')
+    .option('--trace <file>', 'Azure LLM trace CSV (default: the one shipped under shared/data)')
+    .option('--out <dir>', 'where results.csv and goodput.svg go', 'sim-out')
+    .option('--seed <n>', 'random seed')
+    .option('--devices <n>', 'simulated devices')
+    .option('--policies <a,b>', 'policies to compare (default: all)')
+    .option('--loads <x,y>', 'offered-load factors, e.g. 0.5,1,2,4')
+    .option('--duration <s>', 'simulated seconds per run')
+    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim')
+    .action(
+      action(ctx, exit, async (env, flags: SimFlags) => {
+        const out = resolveOut(env.ctx.cwd, flags.out);
+        return simCommand({
+          ...flags,
+          out,
+          print: (l) => env.ctx.stdout.write(l + '\n'),
+          printError: (l) => {
+            if (!env.out.quiet) env.ctx.stderr.write(l + '\n');
+          },
+        });
+      }),
+    );
+}
+
+function resolveOut(cwd: string, out: string | undefined): string {
+  const dir = out ?? 'sim-out';
+  return dir.startsWith('/') ? dir : `${cwd}/${dir}`;
+}

@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { epara, sandbox, type Sandbox } from './helpers.js';
+
+let sb: Sandbox | undefined;
+afterEach(() => sb?.cleanup());
+
+describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
+  it('runs the chosen policies and writes results.csv and goodput.svg', async () => {
+    sb = sandbox({ fakeTools: false });
+    const out = join(sb.root, 'sim');
+    const r = await epara(['sim', '--loads', '1', '--duration', '2', '--policies', 'epara,round-robin', '--seed', '3', '--out', out], { env: sb.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^1\s+epara\s/m);
+    expect(r.stdout).toMatch(/^1\s+round-robin\s/m);
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    expect(csv.length).toBe(3); // header + one row per policy
+    expect(existsSync(join(out, 'goodput.svg'))).toBe(true);
+  }, 60_000);
+
+  it('bad options exit 2', async () => {
+    sb = sandbox({ fakeTools: false });
+    const r = await epara(['sim', '--loads', 'lots', '--out', join(sb.root, 'x')], { env: sb.env });
+    expect(r.code).toBe(2);
+  });
+});
