@@ -37,7 +37,7 @@ export interface HandshakeConfig {
   openEnrolment: boolean;
 }
 
-export type RejectionCode = RejectCode | 'auth.timeout' | 'msg.unexpected';
+export type RejectionCode = RejectCode | 'auth.timeout' | 'msg.unexpected' | 'internal';
 
 export interface ConnectionHost {
   readonly handshake: HandshakeConfig;
@@ -121,7 +121,14 @@ export class DeviceConnection {
     this.hello = hello;
     const v = negotiateVersion(hello.proto, cfg.versions);
     if (!v.ok) return this.reject(reply, v.code, v.reason, hello.deviceId);
-    const admission = admitHello(hello.deviceId, this.host.lookupDevice(hello.deviceId), cfg.openEnrolment);
+    let record;
+    try {
+      record = this.host.lookupDevice(hello.deviceId);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split('\n', 1)[0]! : 'registry lookup failed';
+      return this.reject(reply, 'internal', `cannot look up ${hello.deviceId}: ${reason}`, hello.deviceId);
+    }
+    const admission = admitHello(hello.deviceId, record, cfg.openEnrolment);
     if (!admission.ok) return this.reject(reply, admission.code, admission.reason, hello.deviceId);
     if (admission.action === 'enrol') {
       this.host.enrol(this, hello);
@@ -151,7 +158,14 @@ export class DeviceConnection {
     if (!hello || !outstanding) {
       return this.reject(reply, 'auth.replay', 'AUTH without an outstanding CHALLENGE on this link', hello?.deviceId);
     }
-    const key = this.host.deviceKey(hello.deviceId);
+    let key: Uint8Array | undefined;
+    try {
+      key = this.host.deviceKey(hello.deviceId);
+    } catch (err) {
+      // The registry or the master key failed (e.g. master.key replaced): refuse this device, keep serving the rest.
+      const reason = err instanceof Error ? err.message.split('\n', 1)[0]! : 'key lookup failed';
+      return this.reject(reply, 'internal', `cannot check ${hello.deviceId}'s key: ${reason}`, hello.deviceId);
+    }
     if (!key) return this.reject(reply, 'auth.unknown_device', `device ${hello.deviceId} has no key on this server`, hello.deviceId);
     const check = verifyAuth({
       deviceId: hello.deviceId,

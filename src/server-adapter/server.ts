@@ -86,6 +86,8 @@ export interface EparaServerOptions {
   authTimeoutMs?: number;
   /** PING each device this often to measure round-trip time (0 = never). */
   rttProbeMs?: number;
+  /** Retransmissions of an INFER_REQUEST within its deadline (lossy links). */
+  inferRetries?: number;
   deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number };
   /** FrameLink options (timeouts, retries) applied to every device link. */
   link?: { requestTimeoutMs?: number; retries?: number };
@@ -117,6 +119,7 @@ const MISC_SPECS = {
   window: { default: 8, min: 1, max: 255, integer: true },
   authTimeoutMs: { default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms' },
   rttProbeMs: { default: 30_000, min: 0, max: 3_600_000, integer: true, unit: 'ms' },
+  inferRetries: { default: 2, min: 0, max: 10, integer: true },
 };
 
 const DEPLOY_SPECS = {
@@ -930,10 +933,16 @@ export class EparaServer extends EventEmitter {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId % 0xffffffff) + 1;
     l.inflight++;
+    // The deadline bounds the whole call. Within it the request is retransmitted (RTX) so a frame
+    // lost on a noisy UART/SPP link does not cost the whole budget; the device answers a
+    // retransmission of a request it already runs from its response cache, never twice. Attempt
+    // timeouts grow ×1.5 (FrameLink), so the first is sized for all of them to fit the deadline.
+    const retries = this.o.inferRetries;
+    let span = 0;
+    for (let k = 0; k <= retries; k++) span += Math.min(4, 1.5 ** k);
     const call = l.conn!.link.request(
       { type: 'INFER_REQUEST', requestId, service, inputs, deadlineUs: deadlineMs * 1000 },
-      // The deadline bounds the whole call: one attempt, with the device's answer allowed to arrive just at the deadline.
-      { timeoutMs: deadlineMs + 50, retries: 0 },
+      { timeoutMs: Math.max(1, deadlineMs / span), retries },
     );
     this.inflightInfers.add(call);
     try {
@@ -979,7 +988,8 @@ export class EparaServer extends EventEmitter {
     this.closing = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.placementTimer) clearInterval(this.placementTimer);
-    await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
+    // New links are refused from here on (attachStream checks `closing`); listeners close after
+    // the drain because closing a TCP listener also ends the links it accepted.
     const drainMs = opts.drainMs ?? 5000;
     if (this.inflightInfers.size > 0) {
       await Promise.race([Promise.allSettled([...this.inflightInfers]), new Promise((r) => setTimeout(r, drainMs).unref())]);
@@ -992,6 +1002,7 @@ export class EparaServer extends EventEmitter {
         c.close();
       }),
     );
+    await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
     for (const l of this.live.values()) if (!l.session.terminal) this.applySession(l.session, 'bye', now);
     this.live.clear();
     if (this.started) {

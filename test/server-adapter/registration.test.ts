@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +170,26 @@ describe('registration over TCP', () => {
     await d.hello('slow');
     await until(() => d.closed);
     expect(auditCodes('slow')).toContain('auth.timeout');
+  });
+});
+
+describe('registry failures', () => {
+  it('a stored key that no longer opens refuses only that device, with an audited typed error', async () => {
+    await boot();
+    const a = server.provision({ id: 'broken-key', deviceClass: 'mcu' });
+    const b = server.provision({ id: 'fine', deviceClass: 'mcu' });
+    // Tamper with the sealed key behind the server's back (what a restored-from-elsewhere registry looks like).
+    const raw = new Database(join(dir, 'registry.sqlite'));
+    raw.prepare(`UPDATE device_keys SET sealed = ? WHERE device_id = 'broken-key'`).run(Buffer.alloc(61, 1));
+    raw.close();
+    const d = await dev();
+    await d.hello('broken-key');
+    const err = await rejection(d.auth('broken-key', keyFromHex(a.key)));
+    expect(err.code).toBe('internal');
+    expect(err.reason).toContain('registry.key_unsealable');
+    expect(auditCodes('broken-key')).toContain('internal');
+    const ok = await dev();
+    await ok.register('fine', keyFromHex(b.key));
   });
 });
 
