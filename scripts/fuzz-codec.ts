@@ -147,7 +147,7 @@ try {
     } else if (kind < 5) {
       const f = corpusFrames[below(corpusFrames.length)]!;
       const w = cobsEncode(mutate(f, 1 + below(4)));
-      check(new FrameDecoder({ maxFrame: below(2) ? 512 : MAXF }).push(withDelimiter(w)));
+      check(new FrameDecoder({ maxFrame: [64, 512, MAXF][below(3)]! }).push(withDelimiter(w)));
       byKind.mutated++;
     } else if (kind < 7) {
       const f = corpusFrames[below(corpusFrames.length)]!;

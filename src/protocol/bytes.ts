@@ -6,6 +6,8 @@
  * Buffer, `.buffer` is the shared slab, so always honour `byteOffset` / `byteLength`.
  */
 export function allocBytes(n: number): Uint8Array {
+  // V8 keeps typed arrays of up to 64 bytes on the JS heap, where allocation is cheapest.
+  if (n <= 64) return new Uint8Array(n);
   const b = Buffer.allocUnsafe(n);
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
