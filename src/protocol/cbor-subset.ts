@@ -104,7 +104,12 @@ export function encodeCbor(v: CborValue): Uint8Array {
 
 /** Encode straight from a cbor-x-ready value (Maps with sorted keys); returns cbor-x's buffer view. */
 export function encodeCborXView(v: unknown): Uint8Array {
-  return encoder.encode(v) as Uint8Array;
+  try {
+    return encoder.encode(v) as Uint8Array;
+  } catch (e) {
+    // Unreachable for schema-validated input; if cbor-x ever throws, callers still get our type.
+    throw protocolError('internal', { reason: `CBOR encoder failed: ${String((e as Error)?.message ?? e)}`, cause: e });
+  }
 }
 
 export { Tag as CborXTag };

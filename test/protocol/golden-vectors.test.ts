@@ -84,3 +84,42 @@ describe('golden vectors', () => {
     expect(bad.every((o) => o instanceof ProtocolError)).toBe(true);
   });
 });
+
+describe('$readmemh record files', () => {
+  /** count_hi count_lo, then per record len_hi len_lo bytes (protocol/vectors/README.md). */
+  function records(f: string): string[] {
+    const bytesIn = readFileSync(new URL(`../../protocol/vectors/${f}`, import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('//'))
+      .map((l) => {
+        expect(l).toMatch(/^[0-9a-f]{2}$/);
+        return parseInt(l, 16);
+      });
+    let at = 0;
+    const u16 = () => (bytesIn[at++]! << 8) | bytesIn[at++]!;
+    const n = u16();
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const len = u16();
+      out.push(Buffer.from(bytesIn.slice(at, at + len)).toString('hex'));
+      at += len;
+    }
+    expect(at).toBe(bytesIn.length);
+    return out;
+  }
+
+  it('crc.hex holds each crc.json input followed by its CRC, LSB first', () => {
+    const v = load('crc.json').vectors as Array<{ data_hex: string; crc32c: number }>;
+    const le = (n: number) => Buffer.from([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24]).toString('hex');
+    expect(records('crc.hex')).toEqual(v.map((c) => c.data_hex + le(c.crc32c)));
+  });
+
+  it('cobs.hex holds decoded/encoded pairs of cobs.json', () => {
+    const v = load('cobs.json').vectors as Array<{ decoded_hex: string; encoded_hex: string }>;
+    expect(records('cobs.hex')).toEqual(v.flatMap((c) => [c.decoded_hex, c.encoded_hex]));
+  });
+
+  it('valid-frames.hex holds frame/wire pairs of valid.json', () => {
+    expect(records('valid-frames.hex')).toEqual(valid.flatMap((v) => [v.frame_hex, v.wire_hex]));
+  });
+});
