@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { EparaError, LinkError } from '../errors.js';
 import { CliError } from './cli-error.js';
 import { findPortHolders } from './port-holders.js';
@@ -60,18 +61,43 @@ function rehint(e: EparaError, hint: string): EparaError {
   return new Ctor({ code: e.code, reason: e.reason, hint, wire: e.wire, field: e.field, details: e.details, cause: e });
 }
 
+/** A tty is a character device (also through a symlink such as socat's or udev's by-id links). */
+function isTty(path: string): boolean {
+  if (/^\/dev\/(tty|rfcomm)/.test(path)) return true;
+  try {
+    return statSync(path).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
+/** Name of the group owning `path`, from /etc/group (no getent needed). */
+function groupOf(path: string): string | undefined {
+  try {
+    const gid = statSync(path).gid;
+    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    return line?.split(':')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 function fromErrno(code: string, path: string | undefined, cause: unknown): EparaError | undefined {
   const where = path ?? 'the port';
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      if (path && /^\/dev\/(tty|rfcomm)/.test(path)) {
+      if (path && isTty(path)) {
+        const group = groupOf(path);
         return new LinkError({
           code: 'link.permission',
           wire: 305,
           reason: `permission denied opening ${path}`,
-          hint: `serial ports belong to group dialout: run \`sudo usermod -aG dialout $USER\`, then log out and back in (or \`newgrp dialout\`)`,
-          details: { path },
+          hint:
+            group === undefined || group === 'dialout'
+              ? `serial ports belong to group dialout: run \`sudo usermod -aG dialout $USER\`, then log out and back in (or \`newgrp dialout\`)`
+              : `${path} belongs to group ${group}: add yourself with \`sudo usermod -aG ${group} $USER\` (Debian's serial ports use dialout), then log in again`,
+          details: { path, group },
           cause,
         });
       }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHc05Error, parseAtReply, planCommands } from '../../src/cli/hc05/at-protocol.js';
-import { epara, sandbox, startHc05, type Sandbox } from './helpers.js';
+import { epara, repoRoot, sandbox, startHc05, type Sandbox } from './helpers.js';
 
 let sb: Sandbox;
 const stops: Array<() => Promise<void>> = [];
@@ -120,4 +120,27 @@ describe('HC-05 AT protocol (pure)', () => {
     expect(planCommands({ pin: '1234' }, '3.0-20170601').set[0]!.command).toBe('AT+PSWD="1234"');
     expect(planCommands({ baud: 9600, role: 0 }, undefined).verify.map((v) => v.command)).toEqual(['AT+UART?', 'AT+ROLE?']);
   });
+});
+
+describe('epara hc05 as a user without access to the port', () => {
+  // Dropping to another uid needs root (CI and the dev machines run as root).
+  it.skipIf(process.getuid?.() !== 0)('EACCES on a tty names the group to join (real non-root process)', async () => {
+    sb = sandbox();
+    const { chmodSync } = await import('node:fs');
+    chmodSync(sb.root, 0o755);
+    const m = await startHc05(sb.root);
+    const { spawnSync } = await import('node:child_process');
+    // The pty is root:root 0620/0600: uid 65534 (nobody) may not open it.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'hc05', m.path, '--json'], {
+      uid: 65534,
+      gid: 65534,
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: '/tmp', NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(1);
+    const e = (JSON.parse(r.stdout) as { error: { code: string; hint: string } }).error;
+    expect(e.code).toBe('link.permission');
+    expect(e.hint).toMatch(/sudo usermod -aG \w+ \$USER/);
+  }, 30_000);
 });
