@@ -99,7 +99,11 @@ export class Session {
   apply(event: SessionEvent, now: number): boolean {
     const to = nextSessionState(this.state, event);
     if (event === 'heard' || event === 'resumed' || event === 'auth_ok') this.lastHeardAt = now;
-    if (event === 'link_down') this.linkOpen = false;
+    // SPEC §7.2: the lease runs from the last frame heard *or* the link drop, whichever is later.
+    if (event === 'link_down') {
+      this.linkOpen = false;
+      this.lastHeardAt = Math.max(this.lastHeardAt, now);
+    }
     if (event === 'resumed') {
       this.linkOpen = true;
       this.resumes++;

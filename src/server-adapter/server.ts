@@ -88,7 +88,7 @@ export interface EparaServerOptions {
   rttProbeMs?: number;
   /** Retransmissions of an INFER_REQUEST within its deadline (lossy links). */
   inferRetries?: number;
-  deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number };
+  deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number; retryMs?: number };
   /** FrameLink options (timeouts, retries) applied to every device link. */
   link?: { requestTimeoutMs?: number; retries?: number };
   registry?: { batchIntervalMs?: number; synchronous?: 'normal' | 'full' };
@@ -126,6 +126,7 @@ const DEPLOY_SPECS = {
   chunkSize: { default: 4096, min: 16, max: 65_000, integer: true, unit: 'bytes' },
   resultTimeoutMs: { default: 120_000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
   requestTimeoutMs: { default: 5000, min: 50, max: 600_000, integer: true, unit: 'ms' },
+  retryMs: { default: 5000, min: 10, max: 3_600_000, integer: true, unit: 'ms' },
 };
 
 /** A device with a session on this server. */
@@ -137,6 +138,8 @@ interface Live {
   inflight: number;
   nextRttProbeAt: number;
   lastPersistedSeenAt: number;
+  /** Frames received on the link at the last sweep. */
+  framesIn: number;
 }
 
 export interface ProvisionOptions {
@@ -403,7 +406,7 @@ export class EparaServer extends EventEmitter {
       this.applySession(existing.session, 'bye', now);
     }
     this.applySession(candidate, 'auth_ok', now);
-    this.live.set(id, { session: candidate, conn, hello, inflight: 0, nextRttProbeAt: now + this.o.rttProbeMs, lastPersistedSeenAt: now });
+    this.live.set(id, { session: candidate, conn, hello, inflight: 0, nextRttProbeAt: now + this.o.rttProbeMs, lastPersistedSeenAt: now, framesIn: conn.link.stats.framesIn });
     return candidate;
   }
 
@@ -504,6 +507,13 @@ export class EparaServer extends EventEmitter {
     const now = Date.now();
     const base = this.liveness();
     for (const [id, l] of this.live) {
+      // SPEC §7.2: any frame from the device counts as heard, not only HEARTBEAT and STATE (a
+      // device busy answering DEPLOY_CHUNKs is alive).
+      const framesIn = l.conn?.link.stats.framesIn ?? 0;
+      if (framesIn > l.framesIn) {
+        l.framesIn = framesIn;
+        if (l.session.state !== 'registered') this.heard(l, now);
+      }
       const policy = l.conn?.limits ? { ...base, heartbeatMs: l.conn.limits.keepaliveMs } : base;
       const v = livenessVerdict({ state: l.session.state, lastHeardAt: l.session.lastHeardAt, linkOpen: l.conn !== undefined }, now, policy);
       if (v === 'missed') this.applySession(l.session, 'missed', now);
@@ -771,8 +781,10 @@ export class EparaServer extends EventEmitter {
           await this.deployer.run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
         }
       } catch (err) {
-        // Link errors: the deployment stays unsettled and resumes when the device is back.
+        // Link errors: the deployment stays unsettled and resumes when the device is back. A
+        // timeout on a link that stays up (device stuck, not gone) is retried after a pause.
         if (!(err instanceof EparaError) || !err.code.startsWith('link.')) this.emit('error', err as Error);
+        else if (err.code === 'link.timeout') setTimeout(() => this.kickDeployments(deviceId), this.o.deployRetryMs).unref();
       } finally {
         this.deploying.delete(deviceId);
       }
@@ -1038,5 +1050,6 @@ function resolveServerOptions(options: EparaServerOptions) {
     chunkSize: deploy.chunkSize,
     resultTimeoutMs: deploy.resultTimeoutMs,
     deployRequestTimeoutMs: deploy.requestTimeoutMs,
+    deployRetryMs: deploy.retryMs,
   };
 }

@@ -68,6 +68,8 @@ describe('Session', () => {
     expect(s.state).toBe('active');
     s.apply('link_down', 50);
     expect(s.linkOpen).toBe(false);
+    // The lease runs from the link drop (SPEC §7.2), not only from the last heartbeat.
+    expect(s.lastHeardAt).toBe(50);
     s.apply('resumed', 60);
     expect([s.state, s.linkOpen, s.resumes]).toEqual(['registered', true, 1]);
     s.apply('link_down', 70);
