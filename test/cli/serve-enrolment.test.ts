@@ -29,7 +29,7 @@ describe('open enrolment: serve from a config file, devices --pending, devices a
     const dd = ['--data-dir', sb.dataDir];
     mkdirSync(sb.dataDir, { recursive: true });
     // Listeners and enrolment come from <data dir>/config.json; no serve flags.
-    writeFileSync(join(sb.dataDir, 'config.json'), JSON.stringify({ serve: { tcp: ['127.0.0.1:0'], openEnrolment: true } }));
+    writeFileSync(join(sb.dataDir, 'config.json'), JSON.stringify({ serve: { tcp: ['127.0.0.1:0'], openEnrolment: true, metrics: true } }));
     const stop = new AbortController();
     const serve = epara([...dd, 'serve', '--heartbeat', '500'], { env: sb.env, signal: stop.signal });
     try {
@@ -57,6 +57,13 @@ describe('open enrolment: serve from a config file, devices --pending, devices a
         const d = (await epara([...dd, 'devices', 'show', 'mcu-new', '--json'], { env: sb!.env })).json<{ state: string; status: string }>();
         return d.state === 'active' && d.status === 'active' ? true : undefined;
       });
+      // metrics: true in the config serves Prometheus text on the API, behind the same token.
+      const api = (JSON.parse(readFileSync(join(sb.dataDir, 'serve.json'), 'utf8')) as { http: string }).http;
+      const token = readFileSync(join(sb.dataDir, 'http-token'), 'utf8').trim();
+      const metrics = await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# HELP /m);
+      expect((await fetch(`${api}/metrics`)).status).toBe(401);
       const again = await epara([...dd, 'devices', 'approve', 'mcu-new'], { env: sb.env });
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('registry.not_pending');
