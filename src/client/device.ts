@@ -8,7 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { AuthError, ConfigError, EparaError, LinkError } from '../errors.js';
+import { AuthError, ConfigError, EparaError, LinkError, ProtocolError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
 import {
   DEFAULT_MAX_FRAME,
@@ -36,7 +36,7 @@ import type { FrameLinkOptions } from '../transport/frame-link-options.js';
 import { ArtifactStore, type ArtifactRecord, type ArtifactStoreOptions } from './artifact-store.js';
 import { detectCapabilities, hostLoad, type CapabilityConfig } from './capabilities.js';
 import { asEparaError, deployError, inferError, wireOf, CLIENT_WIRE_CODES } from './client-errors.js';
-import { ServiceQueue, type QueueSettings } from './inference.js';
+import { QUEUE_SPECS, ServiceQueue, type QueueSettings } from './inference.js';
 import { OnnxModel } from './onnx-runtime.js';
 import { handlerRunner, type HandlerRunnerOptions, type InferHandler, type ServiceRunner } from './runner.js';
 import { backoffDelay, DeviceSession, type DeviceSessionState } from './session.js';
@@ -321,7 +321,8 @@ export class EparaDevice extends EventEmitter {
         this.link = undefined;
         if (this.session.tryFire('failed') !== 'backoff' && this.session.tryFire('link_lost') !== 'backoff') break;
         // A refused key will not be accepted on retry: fail the first connect right away.
-        if (!firstDone && err instanceof AuthError && err.code !== 'auth.pending_approval' && err.code !== 'auth.timeout') {
+        const refused = (err instanceof AuthError && err.code !== 'auth.pending_approval' && err.code !== 'auth.timeout') || err.code.startsWith('proto.');
+        if (!firstDone && refused) {
           once(err);
           break;
         }
@@ -383,9 +384,9 @@ export class EparaDevice extends EventEmitter {
     };
     const ch = await link.request(hello, t);
     if (ch.type !== 'CHALLENGE') throw unexpected('CHALLENGE', ch.type);
-    if (ch.version !== PROTOCOL_VERSION) throw new AuthError({ code: 'proto.version_too_new', wire: 121, reason: `server chose protocol version ${ch.version}, this device speaks ${PROTOCOL_VERSION}`, hint: 'upgrade the device SDK' });
+    if (ch.version !== PROTOCOL_VERSION) throw new ProtocolError({ code: 'proto.version_too_new', wire: 121, reason: `server chose protocol version ${ch.version}, this device speaks ${PROTOCOL_VERSION}`, hint: 'upgrade the device SDK' });
     if (ch.maxFrame < MIN_MAX_FRAME || ch.maxFrame > this.opts.maxFrame || ch.window < 1) {
-      throw new AuthError({ code: 'proto.frame_size', wire: 122, reason: `server proposed maxFrame ${ch.maxFrame} / window ${ch.window}, outside what this device offered`, hint: 'the server must pick min(device, server) values' });
+      throw new ProtocolError({ code: 'proto.frame_size', wire: 122, reason: `server proposed maxFrame ${ch.maxFrame} / window ${ch.window}, outside what this device offered`, hint: 'the server must pick min(device, server) values' });
     }
     this.session.fire('challenge');
     this.emit('state', 'auth');
@@ -441,12 +442,15 @@ export class EparaDevice extends EventEmitter {
 
   // ---------------------------------------------------------------- STATE
 
-  /** Build the STATE report; served/violation counters restart after each report. */
-  buildState(): StateMessage {
+  /**
+   * The STATE report as it would be sent now. `consume` restarts the served/violation counters
+   * (what sending does: they count "since the last STATE").
+   */
+  buildState(consume = false): StateMessage {
     const services: ServiceState[] = [...this.services.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((e) => {
-        const c = e.queue?.takeCounters() ?? { queueLen: 0, served: 0, violations: 0, batch: 1 };
+        const c = (consume ? e.queue?.takeCounters() : e.queue?.peekCounters()) ?? { queueLen: 0, served: 0, violations: 0, batch: 1 };
         return { name: e.name, version: e.version, status: e.status, queueLen: c.queueLen, served: c.served, violations: c.violations, batch: c.batch };
       });
     const host = hostLoad(this.caps.cpuCores);
@@ -465,7 +469,7 @@ export class EparaDevice extends EventEmitter {
   private async sendState(): Promise<void> {
     const link = this.link;
     if (!link || this.session.state !== 'ready') return;
-    let state = this.buildState();
+    let state = this.buildState(true);
     // A small-frame link (an FPGA's 256 bytes) cannot always carry every service: drop the link
     // counters first, then report as many services as fit rather than nothing at all.
     for (let attempt = 0; attempt < 8; attempt++) {
@@ -546,6 +550,9 @@ export class EparaDevice extends EventEmitter {
   private async onInfer(msg: InferRequestMessage): Promise<Message> {
     try {
       const entry = this.readyService(msg.service);
+      if (this.inflightInfer.has(msg.requestId)) {
+        throw inferError('infer.bad_input', { reason: `request id ${msg.requestId} is already in progress`, hint: 'use a fresh requestId per request', field: 'requestId' });
+      }
       this.inflightInfer.set(msg.requestId, msg.service);
       try {
         const r = await entry.queue!.submit({ requestId: msg.requestId, inputs: msg.inputs, deadlineUs: msg.deadlineUs, flowId: msg.flowId });
@@ -577,7 +584,10 @@ export class EparaDevice extends EventEmitter {
         if (op.action === 'unload') {
           code = (await this.unload(op.service)) ? 0 : CLIENT_WIRE_CODES['placement.unknown_service'];
         } else {
-          this.pendingSettings.set(op.service, { ...this.pendingSettings.get(op.service), ...settings });
+          // Validate before remembering: a bad value must not poison the queue built at the next deploy.
+          const merged = { ...this.pendingSettings.get(op.service), ...settings };
+          resolveNumbers(QUEUE_SPECS, merged, 'settings.');
+          this.pendingSettings.set(op.service, merged);
           let entry = this.services.get(op.service);
           if (op.action === 'load' && (!entry || entry.status === 'unloaded')) entry = await this.reload(op.service);
           if (!entry || (op.version !== undefined && op.action === 'load' && entry.version !== op.version)) code = CLIENT_WIRE_CODES['placement.unknown_service'];
