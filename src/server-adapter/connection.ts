@@ -98,6 +98,16 @@ export class DeviceConnection {
 
   private onRequest(frame: Frame, reply: (msg: Message) => Promise<void>): void {
     const m = frame.message;
+    if (this.phase === 'ready' && m.type === 'HELLO') {
+      // A device behind a UART / SPP link that rebooted says HELLO on the same, still-open stream:
+      // its session loses this link (as if it dropped) and the handshake starts over here.
+      this.host.closed(this);
+      this.session = undefined;
+      this.hello = undefined;
+      this.phase = 'hello';
+      this.authTimer = setTimeout(() => this.onAuthTimeout(), this.host.handshake.authTimeoutMs);
+      this.authTimer.unref();
+    }
     if (this.phase === 'ready') {
       this.host.message(this, frame, reply);
       return;

@@ -81,6 +81,21 @@ describe('liveness', () => {
     expect(server.auditLog({ deviceId: 'pi', event: 'device.lost' }).length).toBe(1);
   });
 
+  it('a device that rebooted behind a still-open link (UART/SPP) says HELLO again and re-registers on it', async () => {
+    const d = await dev();
+    const w1 = await d.register('pi', key);
+    await d.heartbeat();
+    const w2 = await d.register('pi', key);
+    expect(d.closed).toBe(false);
+    expect(Buffer.from(w2.sessionId).equals(Buffer.from(w1.sessionId))).toBe(false);
+    expect(await d.heartbeat()).toMatchObject({ type: 'HEARTBEAT_ACK' });
+    await until(() => stateOf() === 'active');
+    expect(server.auditLog({ deviceId: 'pi', event: 'auth.ok' }).length).toBe(2);
+    // Naming the session it had resumes it instead.
+    const w3 = await d.register('pi', key, { resume: w2.sessionId });
+    expect(w3.resumed).toBe(true);
+  });
+
   it('a BYE ends the session as left', async () => {
     const d = await dev();
     await d.register('pi', key);
