@@ -36,3 +36,4 @@ export {
 } from './error-codes.js';
 export { ProtocolError } from '../errors.js';
 export { messageToJson, messageFromJson, toHex, fromHex } from './messages/json-form.js';
+export { explainWire, cborDiagnostic } from './explain.js';
