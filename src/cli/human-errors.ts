@@ -9,6 +9,8 @@ import { findPortHolders } from './port-holders.js';
  * or forbidden port gets the process or group to deal with). Raw Node errors become cli.* errors.
  */
 export function humanize(e: unknown, opts: { path?: string } = {}): EparaError {
+  // A CliError was written for people already; SDK errors may get a sharper CLI hint.
+  if (e instanceof CliError) return e;
   if (e instanceof EparaError) return sharpen(e, opts.path ?? pathOf(e));
   const errno = e as NodeJS.ErrnoException;
   const path = opts.path ?? errno?.path;

@@ -44,11 +44,6 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Hardware setup:', flashCommand],
 ];
 
-/** Later areas add their commands here (serve, register, …) through this list. */
-export function registerCommands(extra: Array<[string, CommandFactory]>): void {
-  COMMANDS.unshift(...extra);
-}
-
 export function buildProgram(ctx: CliContext, exit: ExitState): Command {
   const program = new Command('epara')
     .description('Manage AI inference devices in an edge cloud: register them, deploy models, route inference.')
@@ -111,11 +106,9 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     return exit.code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version arrive here as "errors" with exitCode 0.
-      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.OK;
-      // `epara devices` with no sub-command prints help and lands here too.
-      if (e.code === 'commander.help') return ExitCode.USAGE;
-      return ExitCode.USAGE;
+      // --help and -V arrive here as "errors" with exitCode 0; everything else commander rejects
+      // (unknown command or option, missing argument, bad choice) is a usage error.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
     }
     const json = argv.includes('--json');
     const out = new Output(ctx, { json, verbose: argv.includes('--verbose') || argv.includes('-v'), color: argv.includes('--no-color') ? false : undefined });

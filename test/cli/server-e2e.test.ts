@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epara, repoRoot, sandbox, type RunResult, type Sandbox } from './helpers.js';
@@ -173,6 +173,19 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     const m = await epara([...dd, 'deploy', join(sb.root, 'missing.onnx'), '--service', 's', '--category', 'latency-single', '--to', 'all'], { env: sb.env });
     expect(m.code).toBe(1);
     expect(m.stderr).toContain('does not exist');
+  });
+
+  it('fleet with a stale key for a registered id fails with the wrong-key hint', async () => {
+    await epara([...dd, 'register', 'stale-microcomputer-1', '--class', 'microcomputer'], { env: sb.env });
+    const keysFile = join(sb.dataDir, 'fleet', 'keys.json');
+    const keys = JSON.parse(readFileSync(keysFile, 'utf8')) as Record<string, string>;
+    keys['stale-microcomputer-1'] = '00'.repeat(32);
+    writeFileSync(keysFile, JSON.stringify(keys));
+    const r = await epara([...dd, 'fleet', '--devices', '1', '--profile', 'microcomputer', '--id-prefix', 'stale-', '--json'], { env: sb.env });
+    expect(r.code).toBe(1);
+    const e = r.json<{ error: { code: string; hint: string } }>().error;
+    expect(e.code).toMatch(/^auth\./);
+    expect(e.hint).toContain('keys.json');
   });
 
   it('the status line and event log of serve went to stderr', async () => {

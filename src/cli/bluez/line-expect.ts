@@ -44,7 +44,7 @@ export class LineExpect {
   }
 
   /** Wait for the earliest match of any pattern; consume the text up to it. */
-  async expect<K extends string>(patterns: Record<K, RegExp>, timeoutMs: number, what: string): Promise<ExpectMatch<K> | undefined> {
+  async expect<K extends string>(patterns: Record<K, RegExp>, timeoutMs: number): Promise<ExpectMatch<K> | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let best: ExpectMatch<K> | undefined;
@@ -70,7 +70,6 @@ export class LineExpect {
           resolve();
         };
       });
-      void what;
     }
   }
 

@@ -80,7 +80,7 @@ export async function pairHc05(
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => onToolText?.(d));
   const wait = async <K extends string>(patterns: Record<K, RegExp>, timeoutMs: number, what: string, hint: string) => {
-    const m = await Promise.race([io.expect(patterns, timeoutMs, what), spawnError]);
+    const m = await Promise.race([io.expect(patterns, timeoutMs), spawnError]);
     if (!m) {
       if (/Waiting to connect to bluetoothd/.test(io.transcript)) throw new CliError({ code: 'cli.bt_no_daemon', reason: 'bluetoothd is not running (bluetoothctl is "Waiting to connect to bluetoothd...")', hint: NO_DAEMON_HINT });
       throw expectTimeout(what, io.tail(), hint);

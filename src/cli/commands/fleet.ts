@@ -122,6 +122,14 @@ Examples:
           });
         } catch (e) {
           await fleet?.close({ graceful: false });
+          if (e instanceof EparaError && (e.code === 'auth.bad_mac' || e.code === 'auth.unknown_device' || e.code === 'auth.revoked')) {
+            throw new CliError({
+              code: e.code,
+              reason: `an emulated device was refused: ${e.reason}`,
+              hint: `the keys in ${keysFile} do not match the server's registry (was its data dir reset?): delete that file, or start the fleet with another --id-prefix`,
+              cause: e,
+            });
+          }
           throw e;
         }
         status.start();
