@@ -272,7 +272,10 @@ export class EparaServer extends EventEmitter {
       this.artifacts,
       {
         progress: (p) => this.onDeploymentProgress(p),
-        bytesSent: (_id, n) => this.metrics.deploymentBytes.inc(n),
+        bytesSent: (_id, n) => {
+          this.metrics.deploymentBytes.inc(n);
+          this.metrics.messages.inc({ direction: 'out', type: 'DEPLOY_CHUNK' });
+        },
       },
       { chunkSize: this.o.chunkSize, resultTimeoutMs: this.o.resultTimeoutMs, requestTimeoutMs: this.o.deployRequestTimeoutMs },
     );
@@ -466,7 +469,10 @@ export class EparaServer extends EventEmitter {
     switch (m.type) {
       case 'HEARTBEAT':
         this.heard(l, now);
-        if (reply) void reply({ type: 'HEARTBEAT_ACK', leaseMs: this.o.leaseMs }).catch(() => undefined);
+        if (reply) {
+          this.metrics.messages.inc({ direction: 'out', type: 'HEARTBEAT_ACK' });
+          void reply({ type: 'HEARTBEAT_ACK', leaseMs: this.o.leaseMs }).catch(() => undefined);
+        }
         return;
       case 'STATE':
         this.heard(l, now);
@@ -957,6 +963,7 @@ export class EparaServer extends EventEmitter {
       { timeoutMs: Math.max(1, deadlineMs / span), retries },
     );
     this.inflightInfers.add(call);
+    this.metrics.messages.inc({ direction: 'out', type: 'INFER_REQUEST' });
     try {
       const r = await call;
       if (r.type !== 'INFER_RESPONSE') {

@@ -101,6 +101,8 @@ describe('HTTP API', () => {
     expect(m.text).toMatch(/epara_deployment_bytes_total \d+/);
     expect(m.text).toMatch(/epara_infer_latency_seconds_count\{service="mlp",outcome="ok"\} 1/);
     expect(m.text).toMatch(/epara_messages_total\{direction="in",type="STATE"\}/);
+    expect(m.text).toMatch(/epara_messages_total\{direction="out",type="INFER_REQUEST"\} 1/);
+    expect(m.text).toMatch(/epara_messages_total\{direction="out",type="DEPLOY_CHUNK"\} [1-9]/);
     const audit = await call('GET', '/audit?deviceId=pi-h');
     expect(audit.json.map((e: { event: string }) => e.event)).toEqual(expect.arrayContaining(['device.provisioned', 'auth.ok', 'deploy.ready', 'deploy.undeployed']));
   });
