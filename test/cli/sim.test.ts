@@ -19,6 +19,15 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
     expect(existsSync(join(out, 'goodput.svg'))).toBe(true);
   }, 60_000);
 
+  it('--json prints the result rows', async () => {
+    sb = sandbox({ fakeTools: false });
+    const r = await epara(['sim', '--loads', '1,2', '--duration', '2', '--policies', 'epara', '--out', join(sb.root, 's'), '--json'], { env: sb.env });
+    expect(r.code).toBe(0);
+    const rows = r.json<Array<{ load: number; policy: string; goodput_rps: number }>>();
+    expect(rows.map((x) => [x.load, x.policy])).toEqual([[1, 'epara'], [2, 'epara']]);
+    expect(typeof rows[0]!.goodput_rps).toBe('number');
+  }, 60_000);
+
   it('bad options exit 2', async () => {
     sb = sandbox({ fakeTools: false });
     const r = await epara(['sim', '--loads', 'lots', '--out', join(sb.root, 'x')], { env: sb.env });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { ExitState } from '../program.js';
@@ -29,16 +31,27 @@ export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
     .action(
       action(ctx, exit, async (env, flags: SimFlags) => {
         const out = resolveOut(env.ctx.cwd, flags.out);
-        return simCommand({
+        const json = env.out.json;
+        const code = await simCommand({
           ...flags,
           out,
-          print: (l) => env.ctx.stdout.write(l + '\n'),
+          // With --json the table goes to stderr and stdout gets results.csv as JSON rows.
+          print: (l) => (json ? env.ctx.stderr : env.ctx.stdout).write(l + '\n'),
           printError: (l) => {
             if (!env.out.quiet) env.ctx.stderr.write(l + '\n');
           },
         });
+        if (json && code === 0) env.out.result(csvRows(readFileSync(join(out, 'results.csv'), 'utf8')), () => '');
+        return code;
       }),
     );
+}
+
+/** results.csv → objects; numeric cells become numbers. */
+export function csvRows(text: string): Array<Record<string, string | number>> {
+  const [head, ...rows] = text.trim().split('\n');
+  const keys = head!.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [keys[i]!, v !== '' && Number.isFinite(Number(v)) ? Number(v) : v])));
 }
 
 function resolveOut(cwd: string, out: string | undefined): string {
