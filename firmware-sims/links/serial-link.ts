@@ -2,7 +2,7 @@ import type { ByteStream, LinkKind } from '../../src/transport/byte-stream.js';
 import { BaseByteStream } from '../../src/transport/base-stream.js';
 import { realClock, type Clock, type TimerHandle } from '../../src/transport/clock.js';
 import { closedError, linkError } from '../../src/transport/link-errors.js';
-import { resolveNumbers, type NumberOptionSpec } from '../../src/options.js';
+import { resolveNumber, resolveNumbers, type NumberOptionSpec } from '../../src/options.js';
 import { mulberry32, type Prng } from './prng.js';
 
 /**
@@ -118,12 +118,10 @@ class Direction {
     const byteMs = 10_000 / this.o.baud;
     const n = Math.min(this.queued, Math.max(1, Math.floor(this.o.tickMs / byteMs)));
     const batch = this.take(n);
-    const lineMs = n * byteMs;
-    this.pacing = this.clock.setTimeout(() => this.finishBatch(batch, lineMs), lineMs);
+    this.pacing = this.clock.setTimeout(() => this.finishBatch(batch), n * byteMs);
   }
 
-  private finishBatch(batch: Uint8Array, lineMs: number): void {
-    void lineMs;
+  private finishBatch(batch: Uint8Array): void {
     this.onCarried(batch.length);
     const out = this.applyFaults(batch);
     const jitter = this.o.jitterMs > 0 ? this.rng.next() * this.o.jitterMs : 0;
@@ -283,7 +281,7 @@ export function emulatedSerialPair(opts: SerialLinkOptions = {}): [ByteStream, B
     counters,
     setFaults(f) {
       for (const k of ['lossRate', 'bitFlipRate', 'duplicateRate', 'truncateRate'] as const) {
-        if (f[k] !== undefined) faults[k] = resolveNumbers({ [k]: SERIAL_LINK_OPTIONS[k] } as Record<string, NumberOptionSpec>, { [k]: f[k] })[k]!;
+        if (f[k] !== undefined) faults[k] = resolveNumber(k, f[k], SERIAL_LINK_OPTIONS[k]);
       }
     },
   };

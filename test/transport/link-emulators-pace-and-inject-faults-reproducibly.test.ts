@@ -89,6 +89,20 @@ describe('emulated serial link', () => {
     await expect(a.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'link.closed' });
   });
 
+  it('changes fault rates mid-run', async () => {
+    const clock = new VirtualClock();
+    const [a, b, ctl] = emulatedSerialPair({ baud: 1_000_000, clock });
+    const got = arrivals(b, clock);
+    await clock.run(a.write(new Uint8Array(100).fill(1)));
+    await clock.run();
+    ctl.setFaults({ lossRate: 1 });
+    await clock.run(a.write(new Uint8Array(100).fill(2)));
+    await clock.run();
+    expect(join(got)).toEqual(new Uint8Array(100).fill(1));
+    expect(ctl.counters.bytesLost).toBe(100);
+    expect(() => ctl.setFaults({ bitFlipRate: -1 })).toThrow(/bitFlipRate/);
+  });
+
   it('rejects nonsense options with config errors', () => {
     expect(() => emulatedSerialPair({ baud: 0 })).toThrow(/baud=0/);
     expect(() => emulatedSerialPair({ lossRate: 1.5 })).toThrow(/lossRate/);
