@@ -197,6 +197,7 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     const serve = await serveRun;
     expect(serve.code).toBe(0);
     expect(serve.stderr).toMatch(/devices online/);
+    expect(serve.stderr).toMatch(/stopped after \d\d:\d\d:\d\d; [1-9]\d* inference requests served/);
     expect(serve.stderr).toMatch(/deploy\.ready microcomputer-1/);
     expect(serve.stderr).toContain('stopped');
     expect(existsSync(join(sb.dataDir, 'serve.json'))).toBe(false);

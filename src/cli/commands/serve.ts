@@ -62,12 +62,22 @@ Examples:
           ...(heartbeatMs !== undefined ? { periods: { heartbeatMs } } : {}),
         });
         const startedAt = Date.now();
+        // Inference count for the status line, read from the server's own Prometheus histogram.
+        let inferences = 0;
+        const countInferences = async () => {
+          try {
+            const m = await server.metrics.inferLatency.get();
+            inferences = m.values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+          } catch {
+            /* the status line is best effort */
+          }
+        };
         const status = new StatusLine(out, () => {
           const devs = server.devices();
           const online = devs.filter((d) => d.state === 'active' || d.state === 'registered').length;
           const degraded = devs.filter((d) => d.state === 'degraded').length;
           const moving = server.deployments({ states: ['offered', 'transferring', 'verifying', 'loading'] }).length;
-          return `${out.e.green('●')} ${online}/${devs.length} devices online${degraded ? `, ${degraded} degraded` : ''} · ${moving} deployments in progress · up ${formatUptime(Date.now() - startedAt)}`;
+          return `${out.e.green('●')} ${online}/${devs.length} devices online${degraded ? `, ${degraded} degraded` : ''} · ${moving} deployments in progress · ${inferences} inferences · up ${formatUptime(Date.now() - startedAt)}`;
         });
         const stamp = () => new Date().toISOString().slice(11, 19);
         const log = (line: string) => status.log(`${out.e.dim(stamp())} ${line}`);
@@ -107,6 +117,8 @@ Examples:
         log(`data dir: ${dataDir}`);
         out.info(out.e.dim('ready; Ctrl-C stops'));
         status.start();
+        const counter = status.live ? setInterval(() => void countInferences(), 1000) : undefined;
+        counter?.unref();
 
         // Wait for Ctrl-C / SIGTERM (real process) or the test's abort signal.
         const reason = await new Promise<string>((resolve) => {
@@ -118,14 +130,16 @@ Examples:
             process.once('SIGTERM', on('SIGTERM'));
           }
         });
+        if (counter) clearInterval(counter);
+        await countInferences();
         status.stop();
         out.info(`${reason === 'abort' ? 'stopping' : `${reason}: stopping`} (BYE to devices, committing the registry) ...`);
         await Promise.all(attachments.map((a) => a.stop()));
         for (const c of closers) await c().catch(() => undefined);
         await server.close({ drainMs: 2000 });
         removeRuntime(dataDir, process.pid);
-        out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt }, () => '');
-        out.info('stopped');
+        out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt, inferences }, () => '');
+        out.info(`stopped after ${formatUptime(Date.now() - startedAt)}; ${inferences} inference requests served`);
       }),
     );
 }
