@@ -99,14 +99,19 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
 
   // Replica plans depend on a device only through its class in every estimator we ship; caching by
   // class keeps 5,000 devices × 200 services to one batch search per (class, service).
-  const replicaCache = new Map<string, Assignment | null>();
+  const classKey = new Map<string, string>();
+  for (const d of state.devices) classKey.set(d.id, `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}`);
+  const replicaCache = new Map<ServiceSpec, Map<string, Assignment | null>>();
   const fullReplica = (s: ServiceSpec, d: DeviceState): Assignment | null => {
-    const k = `${s.name}|${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}`;
-    if (!replicaCache.has(k)) {
+    let m = replicaCache.get(s);
+    if (!m) replicaCache.set(s, (m = new Map()));
+    const k = classKey.get(d.id)!;
+    let r = m.get(k);
+    if (r === undefined) {
       evaluations++;
-      replicaCache.set(k, planReplica(est, d, s, d.memoryMiB, 1, alloc));
+      r = planReplica(est, d, s, d.memoryMiB, 1, alloc);
+      m.set(k, r);
     }
-    const r = replicaCache.get(k)!;
     return r ? { ...r, devices: [d.id] } : null;
   };
 
@@ -161,6 +166,11 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     while (heap.size > 0) {
       const c = heap.pop()!;
       if (chosenKeys.has(c.key)) continue;
+      // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
+      if (residual.get(c.service.name)! <= EPS || c.devices.some((d) => freeTime.get(d.id)! <= EPS)) {
+        onDrop?.(c);
+        continue;
+      }
       const r = evaluate(c);
       if (!r) {
         onDrop?.(c);
@@ -240,13 +250,24 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const regroups = new Map<string, number>();
     for (const s of stageServices) {
       if (residual.get(s.name)! <= EPS) continue;
+      // Initial keys are computed once per (device class, memory, warm) — the devices of a class are
+      // interchangeable until the greedy starts filling them — and evaluated for real when popped.
+      const classBound = new Map<string, number>();
       for (const d of alive) {
         const key = unitKey(s.name, [d.id]);
-        if (chosenKeys.has(key)) continue;
-        const c: Candidate = { key, service: s, devices: [d], warm: warmKeys.has(key), bound: 0, cost: costOf([d], maxMemory) };
-        const r = evaluate(c);
-        if (r && r.gain > EPS) {
-          c.bound = r.gain / c.cost;
+        if (chosenKeys.has(key) || freeMem.get(d.id)! < s.memoryMiB || freeTime.get(d.id)! <= EPS) continue;
+        const warm = warmKeys.has(key);
+        const violated = (d.services[s.name]?.violationRate ?? 0) > 0;
+        const ck = `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}|${warm}`;
+        let bound = violated ? undefined : classBound.get(ck);
+        const c: Candidate = { key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) };
+        if (bound === undefined) {
+          const r = freeTime.get(d.id)! >= 1 - EPS ? evaluate(c) : null;
+          bound = r ? r.gain / c.cost : freeTime.get(d.id)! < 1 - EPS ? Infinity : -Infinity;
+          if (!violated && Number.isFinite(bound)) classBound.set(ck, bound);
+        }
+        if (bound > EPS) {
+          c.bound = bound;
           heap.push(c);
           candidates++;
         }

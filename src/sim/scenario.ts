@@ -28,7 +28,18 @@ import { Rng } from './rng.js';
 import { simulate, type SimDeviceSpec } from './simulator.js';
 import { WorkloadBuilder, parseWorkload, type Workload } from './workload.js';
 
-export const DEFAULT_TRACE_PATH = fileURLToPath(new URL('../../../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv', import.meta.url));
+/**
+ * Where the Azure trace is read from: $EPARA_AZURE_TRACE, else the team's shared data folder next
+ * to the repository (shared/data/azure-llm-2023/, see its README for provenance and licence).
+ */
+export const DEFAULT_TRACE_PATH = process.env.EPARA_AZURE_TRACE ?? fileURLToPath(new URL('../../../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv', import.meta.url));
+
+/**
+ * Figures of the Azure conv trace the default services are sized from (computed from the file by
+ * meanWorkMs / row count / span; test/sim/azure-trace.test.ts checks them against the file when it
+ * is present), so a user workload (--trace FILE) can run without the trace.
+ */
+export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186 } as const;
 
 export const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 117, interZoneMBps: 25 };
 
@@ -86,9 +97,9 @@ function loadAzure(path: string): AzureTrace {
   return trace;
 }
 
-export function defaultServices(trace: AzureTrace, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number }): ServiceSpec[] {
-  const mean = meanWorkMs(trace, DEFAULT_AZURE_MAPPING);
-  const rate = trace.rows.length / trace.spanSec;
+export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number }): ServiceSpec[] {
+  const mean = trace ? meanWorkMs(trace, DEFAULT_AZURE_MAPPING) : AZURE_CONV.meanWorkMs;
+  const rate = trace ? trace.rows.length / trace.spanSec : AZURE_CONV.rows / AZURE_CONV.spanSec;
   const m = DEFAULT_AZURE_MAPPING;
   return [
     { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, loadMs: undefined },
@@ -150,8 +161,7 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
     let services: ServiceSpec[];
     let workload: Workload;
     if (opts.traceFile) {
-      const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
-      const base = defaultServices(trace, 1, sites, { ...o });
+      const base = defaultServices(null, 1, sites, o);
       let text: string;
       try {
         text = readFileSync(opts.traceFile, 'utf8');

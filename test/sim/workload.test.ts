@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { azureRequests, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
+import { cameraFrames } from '../../src/sim/camera-flows.js';
+import { Rng } from '../../src/sim/rng.js';
+import { AZURE_CONV, DEFAULT_TRACE_PATH } from '../../src/sim/scenario.js';
+import { formatWorkload, parseWorkload } from '../../src/sim/workload.js';
+import type { ServiceSpec } from '../../src/scheduler/types.js';
+
+const chat: ServiceSpec = { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: 2500, deadlineMs: 9000, demandRps: 1 };
+const known = new Map([[chat.name, chat]]);
+
+// The first five rows of AzureLLMInferenceTrace_conv.csv (Azure Public Dataset, CC BY 4.0), verbatim.
+const AZURE_HEAD = `TIMESTAMP,ContextTokens,GeneratedTokens
+2023-11-16 18:15:46.6805900,374,44
+2023-11-16 18:15:50.9951690,396,109
+2023-11-16 18:15:51.2224670,879,55
+2023-11-16 18:15:51.3910170,91,16
+2023-11-16 18:15:52.5732450,91,16`;
+
+describe('workload file format', () => {
+  it('parses rows, defaults, comments, a header and #service declarations, and sorts by time', () => {
+    const text = `# epara-workload v1
+#service {"name":"ocr","category":"latency-single","memoryMiB":300,"kind":"vision","workMs":8,"deadlineMs":200,"demandRps":5}
+time_ms,service,size,deadline_ms,flow,ingress
+20,ocr,,,,
+0,chat-7b,1.5,9000,,3
+10,chat-7b,,,7,`;
+    const w = parseWorkload(text, known);
+    expect(w.count).toBe(3);
+    expect(Array.from(w.timeMs)).toEqual([0, 10, 20]);
+    expect(w.services[w.service[2]!]).toBe('ocr');
+    expect(w.size[0]).toBeCloseTo(1.5, 6);
+    expect(w.deadlineMs[1]).toBe(9000); // the spec's deadline
+    expect(w.deadlineMs[2]).toBe(200); // the declared service's deadline
+    expect(w.flow[1]).toBe(7);
+    expect(w.ingress[0]).toBe(3);
+    expect(w.ingress[1]).toBe(-1);
+    expect(w.declared.map((s) => s.name)).toEqual(['ocr']);
+    // round trip
+    const again = parseWorkload(formatWorkload(w), known);
+    expect(Array.from(again.timeMs)).toEqual(Array.from(w.timeMs));
+    expect(Array.from(again.flow)).toEqual(Array.from(w.flow));
+  });
+
+  it.each([
+    ['0,nosuch', /unknown service "nosuch"/],
+    ['-1,chat-7b', /time_ms must be a non-negative number/],
+    ['x,chat-7b', /time_ms/],
+    ['0,chat-7b,0', /size must be a positive number/],
+    ['0,chat-7b,1,-5', /deadline_ms/],
+    ['0,chat-7b,1,5,1.5', /flow must be a non-negative integer/],
+    ['0,chat-7b,1,5,,a', /ingress/],
+    ['0', /expected 2..6/],
+    ['#service {nope', /not valid JSON/],
+    ['#service {"name":"x"}', /not a valid service/],
+    ['# only a comment', /no request rows/],
+  ])('rejects %j with a typed error naming the line', (line, re) => {
+    try {
+      parseWorkload(line, known);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).code).toBe('sim.workload');
+      expect((e as ConfigError).reason).toMatch(re);
+      expect((e as ConfigError).reason).toMatch(/line \d+/);
+    }
+  });
+});
+
+describe('Azure trace reader and time scaling', () => {
+  it('reads relative times and tokens, and rejects other files', () => {
+    const t = parseAzureTrace(AZURE_HEAD);
+    expect(t.rows.length).toBe(5);
+    expect(t.rows[0]).toEqual({ tSec: 0, contextTokens: 374, generatedTokens: 44 });
+    expect(t.rows[1]!.tSec).toBeCloseTo(4.314579, 5);
+    expect(() => parseAzureTrace('a,b,c\n1,2,3')).toThrow(ConfigError);
+    expect(() => parseAzureTrace(`${AZURE_HEAD}\ngarbage`)).toThrow(/line 7/);
+  });
+
+  it('compresses time by the load factor, splits every 4th row to the big model, sizes by tokens', () => {
+    const t = parseAzureTrace(AZURE_HEAD);
+    const m = { ...DEFAULT_AZURE_MAPPING, workMs: 1000 };
+    const { requests } = azureRequests(t, m, { load: 2, durationSec: 3 }); // window [0, 6) s → 5 rows
+    expect(requests.map((r) => r.timeMs)).toEqual(t.rows.map((r) => (r.tSec / 2) * 1000));
+    expect(requests.map((r) => r.service)).toEqual(['chat-7b', 'chat-7b', 'chat-7b', 'chat-13b', 'chat-7b']);
+    expect(requests[0]!.size).toBeCloseTo((374 * 0.04 + 44 * 12) / 1000, 9);
+    // deadline = slack + sloScale × isolated time on the reference device (big model: ×1.8 work)
+    expect(requests[3]!.deadlineMs).toBeCloseTo(m.slackMs + m.sloScale * (1.8 * (91 * 0.04 + 16 * 12) + 1), 6);
+    const half = azureRequests(t, m, { load: 1, durationSec: 5 });
+    expect(half.requests.length).toBe(4); // the row at 5.89 s is outside [0, 5)
+  });
+
+  it.skipIf(!existsSync(DEFAULT_TRACE_PATH))('the documented trace constants match the real file', () => {
+    const t = parseAzureTrace(readFileSync(DEFAULT_TRACE_PATH, 'utf8'));
+    expect(t.rows.length).toBe(AZURE_CONV.rows);
+    expect(t.spanSec).toBeCloseTo(AZURE_CONV.spanSec, 6);
+    expect(meanWorkMs(t, DEFAULT_AZURE_MAPPING)).toBeCloseTo(AZURE_CONV.meanWorkMs, 6);
+  });
+});
+
+describe('camera flows', () => {
+  it('periodic frames per flow with seeded phase and bounded jitter; same seed, same frames', () => {
+    const spec = { service: 'seg', flows: 3, fps: 10, budgetMs: 150, firstFlowId: 5 };
+    const a = cameraFrames(spec, 1000, new Rng(9));
+    const b = cameraFrames(spec, 1000, new Rng(9));
+    expect(a).toEqual(b);
+    for (let f = 5; f < 8; f++) {
+      const ts = a.filter((x) => x.flow === f).map((x) => x.timeMs);
+      expect(ts.length).toBeGreaterThanOrEqual(9);
+      expect(ts.length).toBeLessThanOrEqual(10);
+      for (let i = 1; i < ts.length; i++) {
+        expect(ts[i]! - ts[i - 1]!).toBeGreaterThanOrEqual(100 - 10 - 1e-9);
+        expect(ts[i]! - ts[i - 1]!).toBeLessThanOrEqual(100 + 10 + 1e-9);
+      }
+    }
+    expect(a.every((x) => x.deadlineMs === 150 && x.timeMs >= 0 && x.timeMs < 1000)).toBe(true);
+    expect(cameraFrames(spec, 1000, new Rng(10))).not.toEqual(a);
+  });
+});
