@@ -121,7 +121,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     const gpuIds = onnxDevices.filter((d) => d.profile.caps.gpuCount).map((d) => d.id);
     if (ids.length) deployments.push({ service: 'segmentation', version: '1.0.0', file: 'conv-segmenter.onnx', to: gpuIds.length ? gpuIds : [ids[0]!] });
     // 3. The token model (the LLM case) on the strongest device.
-    const strongest = [...onnxDevices].sort((a, b) => b.profile.caps.computeMops - a.profile.caps.computeMops)[0];
+    const strongest = onnxDevices.filter((d) => Number.isFinite(serviceTimeMs(d.profile, 'llm'))).sort((a, b) => b.profile.caps.computeMops - a.profile.caps.computeMops)[0];
     if (strongest) deployments.push({ service: 'llm', version: '1.0.0', file: 'token-decoder.onnx', to: [strongest.id] });
 
     // 4. int8 FC weights (seeded) for the FPGA endpoints.
@@ -162,7 +162,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     for (const d of onnxDevices) await classify('pinned', d.id);
     if (onnxDevices.length) for (let i = 1; i <= 3; i++) await classify(`auto #${i}`);
 
-    if (strongest) {
+    if (ids.length) {
       // Segmentation: an 8×8 image with a bright square; the mask is printed as a picture.
       const img = new Float32Array(64);
       for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) img[y * 8 + x] = x >= 2 && x < 6 && y >= 2 && y < 6 ? 1 : -1 + rand.next() * 0.2;
@@ -171,7 +171,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       say(`infer       segmentation → ${seg.deviceId}: per-pixel mask (# = class 1) in ${ms(seg.computeUs)} ms compute`);
       for (let y = 0; y < 8; y++) out(`            ${Array.from(img.subarray(y * 8, y * 8 + 8), (v) => (v > 0 ? '█' : '·')).join('')}   →   ${Array.from(mask.subarray(y * 8, y * 8 + 8), (v) => (v ? '#' : '.')).join('')}`);
       answered++;
+    }
 
+    if (strongest) {
       // LLM case: greedy generation, one INFER per token, the context sliding along.
       let ctx = [3, 14, 15, 9, 2, 6, 5, 3];
       const prompt = [...ctx];
@@ -200,7 +202,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
     const allIds = fleet.devices.map((d) => d.id);
     const views = server.devices().filter((d) => allIds.includes(d.id));
-    say(`done: ${views.length} devices registered (${views.map((d) => `${d.id}=${d.state}`).join(', ')}), ${deployedOk} deployments ready, ${answered} inference requests answered`);
+    say(`done: ${views.length} device${views.length === 1 ? '' : 's'} registered (${views.map((d) => `${d.id}=${d.state}`).join(', ')}), ${deployedOk} deployments ready, ${answered} inference requests answered`);
     return 0;
   } catch (e) {
     const err = e instanceof EparaError ? e : new EparaError({ code: 'internal', reason: e instanceof Error ? e.message.split('\n', 1)[0]! : String(e), hint: 'this is a bug in the demo; please report it', cause: e });

@@ -13,7 +13,8 @@ import type { Capabilities, Message } from '../src/protocol/index.js';
 import type { ByteStream, Connector } from '../src/transport/byte-stream.js';
 import { ConfigError } from '../src/errors.js';
 import { mulberry32, type Prng } from './links/prng.js';
-import { profileFor, serviceTimeMs, type DeviceProfile, type ProfileName } from './profiles.js';
+import { profileFor, serviceTimeMs, workSpec, type DeviceProfile, type ProfileName } from './profiles.js';
+import { inferError } from '../src/client/client-errors.js';
 import { int8FcLoader } from './int8-fc-runtime.js';
 
 export interface BehaviourOverrides {
@@ -83,9 +84,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function withServiceTime(profile: DeviceProfile, service: string, runner: ServiceRunner, timeScale: number): ServiceRunner {
   if (timeScale <= 0) return runner;
   const pace = async <T>(batch: number, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> => {
+    const modelled = serviceTimeMs(profile, service, batch);
+    if (!Number.isFinite(modelled)) {
+      // The hardware this stands for could not run the workload at all (e.g. an LLM on an MCU).
+      throw inferError('infer.runtime', { reason: `a ${profile.name} cannot run ${service} (${workSpec(service).kind} workload)`, hint: 'place this service on a device class that can run it' });
+    }
     const t0 = performance.now();
     const out = await work();
-    await sleep(serviceTimeMs(profile, service, batch) * timeScale - (performance.now() - t0), signal);
+    await sleep(modelled * timeScale - (performance.now() - t0), signal);
     return out;
   };
   const paced: ServiceRunner = {

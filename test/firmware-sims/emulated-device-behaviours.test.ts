@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
-import { serviceTimeMs } from '../../firmware-sims/profiles.js';
+import { PROFILES, serviceTimeMs } from '../../firmware-sims/profiles.js';
 import { findFixtureModels } from '../../firmware-sims/demo.js';
 import { connectTcp } from '../../src/transport/tcp.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
@@ -30,7 +30,7 @@ describe('emulated devices against the real server', () => {
     const server = await startServer(cleanups, { deploy: { chunkSize: 512 } });
     const { port } = await server.listenTcp({ host: '127.0.0.1', port: 0 });
     const d = await emulate(server, port, 'jetson-1', 'microcomputer');
-    expect(server.device('jetson-1')?.caps).toMatchObject({ cpuCores: 4, computeMops: 10_000 });
+    expect(server.device('jetson-1')?.caps).toMatchObject({ cpuCores: PROFILES.microcomputer.caps.cpuCores, computeMops: PROFILES.microcomputer.caps.computeMops });
     expect((await deployMlp(server, ['jetson-1']))[0]!.state).toBe('ready');
     await until(() => server.candidates('cls').length === 1);
     const r = await server.infer('cls', input(), { deadlineMs: 5000 });
@@ -97,12 +97,12 @@ describe('emulated devices against the real server', () => {
   it('paces requests to the profile service-time model', async () => {
     const server = await startServer(cleanups);
     const { port } = await server.listenTcp({ host: '127.0.0.1', port: 0 });
-    // timeScale 40 stretches the Pi's modelled 2 ms to 80 ms: far above the real sub-ms compute.
+    // timeScale 40 stretches the Pi's modelled ~5 ms to ~200 ms: far above the real sub-ms compute.
     await emulate(server, port, 'paced-1', 'microcomputer', { timeScale: 40 });
     await deployMlp(server, ['paced-1']);
     await until(() => server.candidates('cls').length === 1);
     const r = await server.infer('cls', input(), { deadlineMs: 5000 });
-    expect(r.computeUs!).toBeGreaterThanOrEqual(serviceTimeMs('microcomputer', 'mlp-classifier') * 40 * 1000 * 0.95);
+    expect(r.computeUs!).toBeGreaterThanOrEqual(serviceTimeMs('microcomputer', 'cls') * 40 * 1000 * 0.95);
     expect(Number((tensorValues(r.outputs[1]!) as BigInt64Array)[0])).toBeGreaterThanOrEqual(0);
   });
 

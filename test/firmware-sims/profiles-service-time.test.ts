@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PROFILES, PROFILE_NAMES, profileFor, serviceTimeMs, throughputRps, workMops, DEFAULT_WORK_MOPS } from '../../firmware-sims/profiles.js';
+import { PROFILES, PROFILE_NAMES, profileFor, serviceTimeMs, throughputRps, workSpec, DEFAULT_WORK } from '../../firmware-sims/profiles.js';
+import { PROFILES as SIM, serviceTimeMs as simServiceTimeMs } from '../../src/sim/device-profiles.js';
 
 describe('device profiles and the service-time model', () => {
   it('has the five hardware classes with the device class the protocol knows', () => {
@@ -12,10 +13,24 @@ describe('device profiles and the service-time model', () => {
     expect(PROFILES.fpga.caps.formats).toEqual(['int8-fc-weights']);
   });
 
-  it('orders the hardware as it is in reality on a heavy model: GPU server < Jetson < Pi < MCU', () => {
-    const t = PROFILE_NAMES.filter((p) => p !== 'fpga').map((p) => serviceTimeMs(p, 'segmentation'));
-    for (let i = 1; i < t.length; i++) expect(t[i]!).toBeGreaterThan(t[i - 1]!);
-    expect(serviceTimeMs('microcomputer', 'segmentation') / serviceTimeMs('gpu-server', 'segmentation')).toBeGreaterThan(100);
+  it('reports in HELLO the figures the simulator and planner assume for the class', () => {
+    for (const p of Object.values(PROFILES)) {
+      const s = SIM[p.deviceClass];
+      expect(p.caps).toMatchObject({ cpuCores: s.cpuCores, computeMops: s.computeMops, memoryKiB: Math.round(s.memoryMiB * 1024) });
+      for (const service of ['classifier', 'llm', 'mlp-classifier', 'unknown']) {
+        for (const b of [1, 4]) expect(serviceTimeMs(p, service, b)).toBe(simServiceTimeMs(s, workSpec(service), b));
+      }
+    }
+  });
+
+  it('orders the hardware as it is in reality on a vision model, and knows who cannot run an LLM', () => {
+    const t = (['gpu-server', 'embedded-gpu', 'microcomputer'] as const).map((p) => serviceTimeMs(p, 'segmentation'));
+    expect(t[0]!).toBeLessThan(t[1]!);
+    expect(t[1]!).toBeLessThan(t[2]!);
+    expect(serviceTimeMs('microcomputer', 'llm')).toBe(Infinity);
+    expect(serviceTimeMs('mcu', 'segmentation')).toBe(Infinity);
+    expect(throughputRps('mcu', 'segmentation')).toBe(0);
+    expect(Number.isFinite(serviceTimeMs('fpga', 'int8-fc'))).toBe(true);
   });
 
   it('is monotone in batch, with per-item time falling fastest where batching pays (GPU)', () => {
@@ -23,7 +38,7 @@ describe('device profiles and the service-time model', () => {
       let prev = 0;
       let prevPerItem = Infinity;
       for (let b = 1; b <= 32; b *= 2) {
-        const t = serviceTimeMs(p, 'classifier', b);
+        const t = serviceTimeMs(p, 'mlp-classifier', b);
         expect(t).toBeGreaterThanOrEqual(prev);
         expect(t / b).toBeLessThanOrEqual(prevPerItem + 1e-9);
         prev = t;
@@ -35,7 +50,7 @@ describe('device profiles and the service-time model', () => {
   });
 
   it('uses a default work figure for unknown services and rejects bad arguments', () => {
-    expect(workMops('something-new')).toBe(DEFAULT_WORK_MOPS);
+    expect(workSpec('something-new')).toEqual(DEFAULT_WORK);
     expect(() => serviceTimeMs('gpu-server', 'classifier', 0)).toThrow(RangeError);
     expect(() => profileFor('toaster')).toThrow(/known: gpu-server/);
   });
