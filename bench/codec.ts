@@ -80,9 +80,9 @@ function ratePair(a: () => unknown, b: () => unknown, ms = 150, rounds = 4): [nu
   return [bestA, bestB];
 }
 
-// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) as mcumgr's console transport uses (crc16_ccitt).
+// CRC-16/CCITT (poly 0x1021, initial value 0) as mcumgr's console transport computes it.
 function crc16(b: Uint8Array): number {
-  let c = 0xffff;
+  let c = 0;
   for (const x of b) {
     c ^= x << 8;
     for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
@@ -90,7 +90,9 @@ function crc16(b: Uint8Array): number {
   return c;
 }
 
-function smpConsoleBytes(body: Uint8Array): number {
+/** Bytes on the line for `body` in SMP console framing; `header` adds SMP's own 8-byte header. */
+function smpConsoleBytes(bodyOnly: Uint8Array, header = false): number {
+  const body = header ? new Uint8Array([...new Uint8Array(8), ...bodyOnly]) : bodyOnly;
   const pkt = new Uint8Array(2 + body.length + 2);
   pkt[0] = (body.length + 2) >> 8;
   pkt[1] = (body.length + 2) & 0xff;
@@ -131,7 +133,7 @@ export async function run(): Promise<void> {
     rows.push([label, fmt(fullEnc), fmt(bareEnc), (bareEnc / fullEnc).toFixed(2) + 'x', fmt(fullDec), fmt(bareDec), (bareDec / fullDec).toFixed(2) + 'x']);
 
     const json = Buffer.byteLength(JSON.stringify(messageToJson(msg)) + '\n');
-    sizes.push([label, String(body.length), String(wire.length), String(json), String(smpConsoleBytes(body)), ((wire.length / json) * 100).toFixed(0) + '%']);
+    sizes.push([label, String(body.length), String(wire.length), String(json), String(smpConsoleBytes(body)), String(smpConsoleBytes(body, true)), ((wire.length / json) * 100).toFixed(0) + '%']);
   }
 
   const head = ['message', 'encode/s', 'cbor-x enc/s', 'ratio', 'decode/s', 'cbor-x dec/s', 'ratio'];
@@ -142,9 +144,10 @@ export async function run(): Promise<void> {
   console.log('(ratio = bare cbor-x rate / full rate: the cost of framing and validation; target < 1.5x)');
 
   console.log('\nwire bytes per message');
-  const sh = ['message', 'CBOR body', 'epara wire', 'JSON line', 'b64+CRC16', 'wire/JSON'];
-  const sw = [20, 10, 11, 10, 10, 10];
+  const sh = ['message', 'CBOR body', 'epara wire', 'JSON line', 'b64+CRC16', '+SMP hdr', 'wire/JSON'];
+  const sw = [20, 10, 11, 10, 10, 9, 10];
   console.log(sh.map((h, i) => (i ? lpad(h, sw[i]!) : pad(h, sw[i]!))).join(' '));
   for (const r of sizes) console.log(r.map((c, i) => (i ? lpad(c, sw[i]!) : pad(c, sw[i]!))).join(' '));
-  console.log('(epara wire = COBS(9-byte header + body + CRC-32C) + 0x00; b64+CRC16 = SMP console framing of the same body)');
+  console.log('(epara wire = COBS(9-byte header + body + CRC-32C) + 0x00, header included; b64+CRC16 = SMP console framing');
+  console.log(' of the same body without a header; +SMP hdr = the same with the 8-byte SMP header, like for like)');
 }

@@ -7,7 +7,8 @@
  *
  * which measures its subject AND a baseline in the same run and prints one table (figures beside
  * their baseline, and the ratio). Modules are run one after another in name order, in this
- * process. Add a benchmark by dropping a file here; nothing to register.
+ * process. Add a benchmark by dropping a file here; nothing to register. Files whose name starts
+ * with `_` are shared helpers, not benchmarks, and are skipped.
  *
  *   npm run bench               # every module
  *   npm run bench -- codec      # only bench/codec.ts (several names allowed)
