@@ -128,7 +128,7 @@ describe('epara hc05 as a user without access to the port', () => {
     sb = sandbox();
     const { chmodSync } = await import('node:fs');
     chmodSync(sb.root, 0o755);
-    const m = await startHc05(sb.root);
+    const m = await hc05();
     const { spawnSync } = await import('node:child_process');
     // The pty is root:root 0620/0600: uid 65534 (nobody) may not open it.
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'hc05', m.path, '--json'], {

@@ -212,17 +212,19 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
 describe('epara serve as a process', () => {
   it('stops cleanly on SIGTERM (exit 0, serve.json removed)', async () => {
     const s = sandbox({ fakeTools: false });
+    let child: ReturnType<typeof spawn> | undefined;
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), '--data-dir', s.dataDir, 'serve', '--tcp', '127.0.0.1:0'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), '--data-dir', s.dataDir, 'serve', '--tcp', '127.0.0.1:0'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       await until('serve.json', () => (existsSync(join(s.dataDir, 'serve.json')) ? true : undefined));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const exited = new Promise<number | null>((r) => child!.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(err).toContain('SIGTERM: stopping');
       expect(existsSync(join(s.dataDir, 'serve.json'))).toBe(false);
     } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       s.cleanup();
     }
   });
