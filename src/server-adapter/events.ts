@@ -11,6 +11,8 @@ export interface DeviceInfo extends DeviceRecord {
   lastHeardAt?: number;
   remote?: string;
   view?: DeviceStateView;
+  /** The view is older than three STATE periods (SPEC §7.2). */
+  viewStale?: boolean;
 }
 
 export interface DeviceStateChange {

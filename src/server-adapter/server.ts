@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NonceCache, type ExistingSession } from '../device-mgmt/auth.js';
 import { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
-import { Deployer, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
+import { Deployer, RETRYABLE, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
 import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
 import {
   generateDeviceKey,
@@ -627,7 +627,11 @@ export class EparaServer extends EventEmitter {
       info.caps = l.hello.caps as unknown as Record<string, unknown>;
     }
     const v = this.views.get(d.id);
-    if (v) info.view = v;
+    if (v) {
+      info.view = v;
+      // SPEC §7.2: a view older than three STATE periods is stale.
+      info.viewStale = Date.now() - v.updatedAt > 3 * this.o.stateSyncMs;
+    }
     return info;
   }
 
@@ -789,8 +793,9 @@ export class EparaServer extends EventEmitter {
       } catch (err) {
         // Link errors: the deployment stays unsettled and resumes when the device is back. A
         // timeout on a link that stays up (device stuck, not gone) is retried after a pause.
-        if (!(err instanceof EparaError) || !err.code.startsWith('link.')) this.emit('error', err as Error);
-        else if (err.code === 'link.timeout') setTimeout(() => this.kickDeployments(deviceId), this.o.deployRetryMs).unref();
+        const transient = err instanceof EparaError && (err.code.startsWith('link.') || RETRYABLE.has(err.code));
+        if (!transient) this.emit('error', err as Error);
+        else if (err.code !== 'link.closed') setTimeout(() => this.kickDeployments(deviceId), this.o.deployRetryMs).unref();
       } finally {
         this.deploying.delete(deviceId);
       }

@@ -14,6 +14,9 @@ import { nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type Deplo
  * A link failure leaves the deployment unsettled (it resumes when the device is back); a device
  * refusal or a failed load settles it.
  */
+/** Device answers that mean "not now" rather than "no". */
+export const RETRYABLE: ReadonlySet<string> = new Set(['deploy.busy', 'busy']);
+
 export interface DeployLink {
   request(msg: Message, opts?: { timeoutMs?: number; retries?: number }): Promise<Message>;
 }
@@ -165,7 +168,9 @@ export class Deployer {
       }
       return this.fail(d, 'deploy.load_failed', `no final DEPLOY_RESULT within ${this.opts.resultTimeoutMs} ms (last state ${d.state})`);
     } catch (err) {
-      if (err instanceof EparaError && err.code.startsWith('link.')) {
+      // Link trouble and a busy device are transient: the deployment stays where it is and the
+      // caller retries (on reconnect, or after a pause); anything else the device said settles it.
+      if (err instanceof EparaError && (err.code.startsWith('link.') || RETRYABLE.has(err.code))) {
         this.emit(d, { interrupted: true });
         throw err;
       }

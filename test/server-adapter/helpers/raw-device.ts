@@ -15,6 +15,8 @@ export class RawDevice {
   lastAuth: Message | undefined;
   closed = false;
   readonly requests: Message[] = [];
+  /** Scripted answers: return a message to answer a server request with it, undefined for the default. */
+  handler: ((m: Message) => Message | undefined) | undefined;
 
   private constructor(readonly link: FrameLink) {
     link.on('close', () => {
@@ -24,6 +26,8 @@ export class RawDevice {
     link.on('request', (frame, reply) => {
       this.requests.push(frame.message);
       const m = frame.message;
+      const custom = this.handler?.(m);
+      if (custom) return reply(custom);
       if (m.type === 'PING') return reply({ type: 'PONG' });
       if (m.type === 'PLACEMENT') return reply({ type: 'PLACEMENT_ACK', planVersion: m.planVersion, results: m.ops.map((o) => ({ service: o.service, code: 0 })) });
       return reply({ type: 'ERROR', code: 901, reason: 'raw test device does not do that' });
