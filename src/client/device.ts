@@ -247,7 +247,8 @@ export class EparaDevice extends EventEmitter {
     }
     for (const e of this.services.values()) {
       e.queue?.close();
-      await e.runner?.release?.().catch(() => undefined);
+      // A handler that ignores its abort signal must not hold the shutdown forever.
+      if (e.runner) await withTimeout(e.queue ? e.queue.idle(e.runner) : Promise.resolve(), 2000).then(() => e.runner!.release?.()).catch(() => undefined);
     }
     await this.store.close();
     await this.loopDone?.catch(() => undefined);
@@ -606,8 +607,11 @@ export class EparaDevice extends EventEmitter {
     const entry = this.services.get(service);
     if (!entry) return false;
     entry.queue?.close();
-    await entry.runner?.release?.().catch(() => undefined);
     this.services.set(service, { name: entry.name, version: entry.version, status: 'unloaded', kind: entry.kind, record: entry.record });
+    if (entry.runner) {
+      const runner = entry.runner;
+      void (entry.queue ? entry.queue.idle(runner) : Promise.resolve()).then(() => runner.release?.()).catch(() => undefined);
+    }
     return true;
   }
 
@@ -664,7 +668,11 @@ export class EparaDevice extends EventEmitter {
     queue.setRunner(runner);
     const entry: ServiceEntry = { name: record.service, version: record.version, status: 'ready', kind: record.kind, runner, queue, record };
     this.services.set(record.service, entry);
-    if (old?.runner && old.runner !== runner) void old.runner.release?.().catch(() => undefined);
+    if (old?.runner && old.runner !== runner) {
+      const retired = old.runner;
+      // Release the old version only once the runs it is still serving have finished.
+      void queue.idle(retired).then(() => retired.release?.()).catch(() => undefined);
+    }
     this.sendStateSoon();
     return entry;
   }

@@ -71,6 +71,8 @@ export class ServiceQueue {
   private violations = 0;
   private closed = false;
   private pumpScheduled = false;
+  private readonly inUse = new Map<ServiceRunner, number>();
+  private readonly idleWaiters = new Map<ServiceRunner, Array<() => void>>();
 
   constructor(
     readonly service: string,
@@ -92,6 +94,19 @@ export class ServiceQueue {
   /** Swap the runner (a new model version); queued requests are served by the new one. */
   setRunner(runner: ServiceRunner): void {
     this.runner = runner;
+  }
+
+  /**
+   * Resolves once no run is using `runner` any more, so its session can be released safely
+   * (a run in progress keeps the runner it started with).
+   */
+  idle(runner: ServiceRunner): Promise<void> {
+    if (!this.inUse.get(runner)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.idleWaiters.get(runner) ?? [];
+      list.push(resolve);
+      this.idleWaiters.set(runner, list);
+    });
   }
 
   submit(req: InferRequestIn): Promise<InferResult> {
@@ -207,17 +222,26 @@ export class ServiceQueue {
     const ctx: InferContext = { service: this.service, requestId: group[0]!.req.requestId, signal: abort.signal, batch: group.length, flowId: group[0]!.req.flowId };
     let outputs: Tensor[][] | undefined;
     let failure: EparaError | undefined;
+    const runner = this.runner;
+    this.inUse.set(runner, (this.inUse.get(runner) ?? 0) + 1);
     try {
       if (group.length === 1) {
-        outputs = [await this.runner.run(group[0]!.req.inputs, { ...ctx, signal: group[0]!.abort.signal })];
-      } else if (this.runner.runBatch) {
-        outputs = await this.runner.runBatch(group.map((p) => p.req.inputs), ctx);
+        outputs = [await runner.run(group[0]!.req.inputs, { ...ctx, signal: group[0]!.abort.signal })];
+      } else if (runner.runBatch) {
+        outputs = await runner.runBatch(group.map((p) => p.req.inputs), ctx);
       } else {
         outputs = [];
-        for (const p of group) outputs.push(await this.runner.run(p.req.inputs, { ...ctx, requestId: p.req.requestId, signal: p.abort.signal }));
+        for (const p of group) outputs.push(await runner.run(p.req.inputs, { ...ctx, requestId: p.req.requestId, signal: p.abort.signal }));
       }
     } catch (e) {
       failure = asEparaError(e, (m) => inferError('infer.runtime', { reason: `${this.service} failed: ${m}`, hint: 'check the service handler or model on this device', cause: e }));
+    }
+    const left = (this.inUse.get(runner) ?? 1) - 1;
+    if (left > 0) this.inUse.set(runner, left);
+    else {
+      this.inUse.delete(runner);
+      for (const w of this.idleWaiters.get(runner) ?? []) w();
+      this.idleWaiters.delete(runner);
     }
     const end = performance.now();
     for (const p of group) p.abort.signal.removeEventListener('abort', onMemberAbort);

@@ -178,4 +178,23 @@ describe('ServiceQueue', () => {
     rs.forEach((r, i) => expect(Number((tensorValues(r.outputs[1]!) as BigInt64Array)[0])).toBe(mlpReference(w, rows[i]!).cls));
     await model.release();
   });
+
+  it('idle(runner) waits for the runs still using a replaced runner, so its session can be released safely', async () => {
+    const g = gatedHandler();
+    const q = new ServiceQueue('svc', g.runner);
+    const p = q.submit({ requestId: 1, inputs: x(1) });
+    const run = await g.nextRun();
+    q.setRunner(handlerRunner((inputs) => inputs));
+    let idle = false;
+    const waiting = q.idle(g.runner).then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(idle).toBe(false);
+    run.release();
+    await p;
+    await waiting;
+    expect(idle).toBe(true);
+    await q.idle(g.runner); // already idle: resolves at once
+    const r2 = await q.submit({ requestId: 2, inputs: x(2) });
+    expect(val(r2.outputs[0]!)).toBe(2); // served by the new runner
+  });
 });
