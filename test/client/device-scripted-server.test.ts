@@ -252,4 +252,22 @@ describe('EparaDevice against a scripted SPEC server', () => {
     await closed;
     expect(dev.state).toBe('closed');
   });
+
+  it('on boot, rolls back to the previous version when the active artifact no longer loads', async () => {
+    const server = new ScriptedServer({ key });
+    const dataDir = tmp();
+    const dev1 = await EparaDevice.connect({ connector: server.connector(), id: 'dev-1', key, deviceClass: 'microcomputer', dataDir });
+    await server.deploy(model('mlp-classifier'), { deploymentId: 1, service: 'cls', version: 'v1' });
+    await server.deploy(model('conv-segmenter'), { deploymentId: 2, service: 'cls', version: 'v2' });
+    const { current } = await dev1.store.active('cls');
+    expect(current?.version).toBe('v2');
+    await dev1.close();
+    // The v2 file is damaged while the device is off (bad flash, full disk…).
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(current!.path, model('broken'));
+    const dev2 = await start(server, { dataDir });
+    expect(dev2.serviceInfo()).toEqual([{ name: 'cls', version: 'v1', status: 'ready', kind: 'onnx' }]);
+    expect((await dev2.store.active('cls')).current?.version).toBe('v1');
+    expectOk(await server.infer('cls', [tensorFrom('input', new Float32Array(16), [1, 16])]), 'INFER_RESPONSE');
+  });
 });
