@@ -17,6 +17,11 @@ export function cobsMaxEncodedLength(n: number): number {
  * typical payloads (weights, compressed models) cost little more than a copy.
  */
 export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  return end - start < 128 ? cobsEncodeShort(src, start, end, dst, at) : cobsEncodeBlocks(src, start, end, dst, at);
+}
+
+/** Block-copy encoder (any length). Exported for the test that pins it to the short encoder. */
+export function cobsEncodeBlocks(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
   let i = start;
   let o = at;
   for (;;) {
@@ -44,6 +49,29 @@ export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst:
     if (z === end) return o;
     i = z + 1;
   }
+}
+
+/**
+ * Byte-at-a-time encoder for inputs shorter than one 254-byte block (most control frames), where
+ * the per-run setup of the block copier costs more than it saves.
+ */
+export function cobsEncodeShort(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  let codeAt = at;
+  let o = at + 1;
+  let code = 1;
+  for (let i = start; i < end; i++) {
+    const b = src[i]!;
+    if (b === 0) {
+      dst[codeAt] = code;
+      codeAt = o++;
+      code = 1;
+    } else {
+      dst[o++] = b;
+      code++;
+    }
+  }
+  dst[codeAt] = code;
+  return o;
 }
 
 /** COBS-encode `data` (no trailing delimiter). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from '../../src/protocol/cobs.js';
+import { cobsDecode, cobsEncode, cobsEncodeBlocks, cobsEncodeShort, cobsMaxEncodedLength } from '../../src/protocol/cobs.js';
 import { ProtocolError } from '../../src/errors.js';
 
 const h = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -66,6 +66,22 @@ describe('COBS', () => {
         } catch (e) {
           expect((e as ProtocolError).code).toBe('frame.cobs');
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('COBS encoder paths', () => {
+  it('the byte-at-a-time and block-copy encoders produce identical bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 255 })), { maxLength: 127 }), (arr) => {
+        const data = new Uint8Array(arr);
+        const a = new Uint8Array(cobsMaxEncodedLength(data.length));
+        const b = new Uint8Array(cobsMaxEncodedLength(data.length));
+        const na = cobsEncodeShort(data, 0, data.length, a, 0);
+        const nb = cobsEncodeBlocks(data, 0, data.length, b, 0);
+        expect(hx(a.subarray(0, na))).toBe(hx(b.subarray(0, nb)));
       }),
       { numRuns: 500 },
     );
