@@ -148,29 +148,18 @@ end
 // delimiter has been accepted, and until the next non-zero byte is, the
 // only thing that may be on the output is the closing beat of the previous
 // frame (tlast set), and nothing is held back for later.
-// Also: a frame never has more decoded bytes than it had wire bytes.
-reg        f_past_valid = 1'b0;
-reg        f_closed = 1'b1;
-reg [15:0] f_in  = 16'd0;   // non-zero wire bytes since the delimiter
-reg [15:0] f_out = 16'd0;   // decoded bytes produced (held or emitted) since the delimiter
+reg f_past_valid = 1'b0;
+reg f_closed = 1'b1;
 always @(posedge clk) begin
     f_past_valid <= 1'b1;
-    if (rst) begin
-        f_closed <= 1'b1;
-        f_in <= 16'd0;
-        f_out <= 16'd0;
-    end else if (in_fire) begin
-        f_closed <= (b == 8'd0);
-        f_in  <= (b == 8'd0) ? 16'd0 : (f_in == 16'hffff ? f_in : f_in + 16'd1);
-        f_out <= (b == 8'd0) ? 16'd0 : ((produce && !overflow) ? f_out + 16'd1 : f_out);
-    end
+    if (rst) f_closed <= 1'b1;
+    else if (in_fire) f_closed <= (b == 8'd0);
 end
 always @(posedge clk) begin
     if (f_past_valid && !$past(rst)) begin
         if (f_closed) assert(!hold_valid);
         if (f_closed && m_axis_tvalid) assert(m_axis_tlast);
         if (!in_frame) assert(!hold_valid);
-        assert(f_out <= f_in);
         assert(count_reg <= MAXL);
     end
 end

@@ -71,18 +71,19 @@ end
 // the line shows start, 8 data, stop, each for CPB clocks, and the
 // transmitter cannot accept a new byte before 10*CPB clocks have passed.
 reg        f_past_valid = 1'b0;
-reg [31:0] f_age = 32'd0;       // clocks since the last accepted byte
+// proven with a small CPB (formal/run.sh uses 2): 10*CPB must fit in f_age
+reg [7:0]  f_age = 8'd0;        // clocks since the last accepted byte
 reg        f_active = 1'b0;
 always @(posedge clk) begin
     f_past_valid <= 1'b1;
     if (rst) begin
         f_active <= 1'b0;
-        f_age <= 32'd0;
+        f_age <= 8'd0;
     end else if (s_axis_tvalid && s_axis_tready) begin
         f_active <= 1'b1;
-        f_age <= 32'd0;
+        f_age <= 8'd0;
     end else if (f_active) begin
-        f_age <= f_age + 32'd1;
+        f_age <= f_age + 8'd1;
         if (f_age == 10 * CPB - 1) f_active <= 1'b0;
     end
 end
