@@ -67,7 +67,8 @@ export interface EmulatedDeviceEvents {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
+    // Timers have whole-millisecond resolution: round up so a run never ends before its model says.
+    const t = setTimeout(done, Math.ceil(ms));
     function done() {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
