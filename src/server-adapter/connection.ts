@@ -45,8 +45,8 @@ export interface ConnectionHost {
   lookupDevice(id: string): DeviceRecord | undefined;
   /** The device's key, unsealed; undefined when it has none. */
   deviceKey(id: string): Uint8Array | undefined;
-  /** Open enrolment: record an unknown device as pending. */
-  enrol(conn: DeviceConnection, hello: HelloMessage): void;
+  /** Open enrolment: record an unknown device as pending; false when the pending list is full. */
+  enrol(conn: DeviceConnection, hello: HelloMessage): boolean;
   existingSession(id: string): ExistingSession | undefined;
   /** AUTH passed: create or resume the session and bind it to this link. */
   bind(conn: DeviceConnection, candidate: Session, action: 'new' | 'resume'): Session;
@@ -141,7 +141,9 @@ export class DeviceConnection {
     const admission = admitHello(hello.deviceId, record, cfg.openEnrolment);
     if (!admission.ok) return this.reject(reply, admission.code, admission.reason, hello.deviceId);
     if (admission.action === 'enrol') {
-      this.host.enrol(this, hello);
+      if (!this.host.enrol(this, hello)) {
+        return this.reject(reply, 'auth.unknown_device', `device ${hello.deviceId} is not provisioned and the pending-approval list is full`, hello.deviceId);
+      }
       return this.reject(reply, 'auth.pending_approval', `device ${hello.deviceId} is new; it waits for an operator to approve it`, hello.deviceId);
     }
     this.version = v.version;

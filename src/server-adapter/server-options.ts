@@ -27,6 +27,8 @@ export interface EparaServerOptions {
   missedHeartbeats?: number;
   /** Unknown devices that say HELLO are recorded as pending for an operator to approve. Default off. */
   openEnrolment?: boolean;
+  /** Open enrolment keeps at most this many pending devices; further unknown ids get auth.unknown_device. */
+  maxPending?: number;
   /** Largest frame the server receives. */
   maxFrame?: number;
   /** Requests the server accepts in flight per link. */
@@ -69,6 +71,7 @@ export const MISC_SPECS = {
   authTimeoutMs: { default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms' },
   rttProbeMs: { default: 30_000, min: 0, max: 3_600_000, integer: true, unit: 'ms' },
   inferRetries: { default: 2, min: 0, max: 10, integer: true },
+  maxPending: { default: 1000, min: 0, max: 1_000_000, integer: true },
 };
 
 export const DEPLOY_SPECS = {

@@ -298,7 +298,9 @@ export class EparaServer extends EventEmitter {
     return { sessionId: l.session.sessionId, linkOpen: l.conn !== undefined && l.session.linkOpen, alive: true };
   }
 
-  private enrol(conn: DeviceConnection, hello: HelloMessage): void {
+  private enrol(conn: DeviceConnection, hello: HelloMessage): boolean {
+    // Unknown ids are free to invent: without a bound a flood of HELLOs would grow the registry forever.
+    if (this.store.countDevices('pending') >= this.o.maxPending) return false;
     try {
       this.store.insertDevice(
         {
@@ -314,8 +316,10 @@ export class EparaServer extends EventEmitter {
         undefined,
       );
       this.audit({ event: 'device.enrolled', deviceId: hello.deviceId, remote: conn.remote, detail: `pending approval (${hello.deviceClass}, firmware ${hello.firmware})` });
+      return true;
     } catch (err) {
       this.emit('error', err as Error);
+      return false;
     }
   }
 

@@ -210,6 +210,13 @@ describe('open enrolment', () => {
     expect(() => server.approve('newbie')).toThrowError(expect.objectContaining({ code: 'registry.not_pending' }));
   });
 
+  it('keeps the pending list bounded: past maxPending, unknown ids get auth.unknown_device', async () => {
+    await boot({ openEnrolment: true, maxPending: 2 });
+    for (const id of ['p1', 'p2']) expect((await rejection((await dev()).hello(id))).code).toBe('auth.pending_approval');
+    expect((await rejection((await dev()).hello('p3'))).code).toBe('auth.unknown_device');
+    expect(server.device('p3')).toBeUndefined();
+  });
+
   it('a revoked device is refused with auth.revoked and its session ends', async () => {
     await boot();
     const { key } = server.provision({ id: 'gone', deviceClass: 'mcu' });

@@ -152,6 +152,7 @@ export class SqliteStore implements RegistryStore {
       getDevice: db.prepare(`SELECT * FROM devices WHERE id = ?`),
       listDevices: db.prepare(`SELECT * FROM devices ORDER BY id`),
       countDevices: db.prepare(`SELECT count(*) AS n FROM devices`),
+      countByStatus: db.prepare(`SELECT count(*) AS n FROM devices WHERE status = ?`),
       setStatus: db.prepare(`UPDATE devices SET status = ? WHERE id = ?`),
       getKey: db.prepare(`SELECT sealed FROM device_keys WHERE device_id = ?`),
       touch: db.prepare(
@@ -251,8 +252,8 @@ export class SqliteStore implements RegistryStore {
     return this.run('listing devices', () => (this.stmts.listDevices.all() as DeviceRow[]).map(rowToDevice));
   }
 
-  countDevices(): number {
-    return this.run('counting devices', () => (this.stmts.countDevices.get() as { n: number }).n);
+  countDevices(status?: DeviceStatus): number {
+    return this.run('counting devices', () => ((status === undefined ? this.stmts.countDevices.get() : this.stmts.countByStatus.get(status)) as { n: number }).n);
   }
 
   setDeviceStatus(id: string, status: DeviceStatus, sealedKey?: Uint8Array): void {

@@ -84,7 +84,8 @@ export interface RegistryStore {
   insertDevice(device: DeviceRecord, sealedKey: Uint8Array | undefined): void;
   getDevice(id: string): DeviceRecord | undefined;
   listDevices(): DeviceRecord[];
-  countDevices(): number;
+  /** All devices, or those with `status`. */
+  countDevices(status?: DeviceStatus): number;
   /** Immediate. Replaces the key when `sealedKey` is given. */
   setDeviceStatus(id: string, status: DeviceStatus, sealedKey?: Uint8Array): void;
   getSealedKey(id: string): Uint8Array | undefined;
