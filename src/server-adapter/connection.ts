@@ -152,14 +152,19 @@ export class DeviceConnection {
     this.candidate = new Session(hello.deviceId, new Uint8Array(randomBytes(SESSION_ID_BYTES)), Date.now());
     this.candidate.apply('challenge', Date.now());
     this.phase = 'auth';
+    const limits = this.limits;
+    // SPEC §7.1: the negotiated frame size and window apply to every frame after CHALLENGE.
     void reply({
       type: 'CHALLENGE',
       nonce: this.nonce,
       version: v.version,
-      maxFrame: this.limits.maxFrame,
-      window: this.limits.window,
-      keepaliveMs: this.limits.keepaliveMs,
-    }).catch(() => undefined);
+      maxFrame: limits.maxFrame,
+      window: limits.window,
+      keepaliveMs: limits.keepaliveMs,
+    }).then(
+      () => this.link.setNegotiated({ maxFrame: limits.maxFrame, window: limits.window }),
+      () => undefined,
+    );
   }
 
   private onAuth(auth: AuthMessage, reply: (msg: Message) => Promise<void>): void {
@@ -188,9 +193,15 @@ export class DeviceConnection {
       key,
       nonces: this.host.nonces,
     });
-    if (!check.ok) return this.reject(reply, check.code, check.reason, hello.deviceId);
+    if (!check.ok) {
+      key.fill(0);
+      return this.reject(reply, check.code, check.reason, hello.deviceId);
+    }
     const decision = decideSession(this.host.existingSession(hello.deviceId), hello.resume, hello.deviceId);
-    if (!decision.ok) return this.reject(reply, decision.code, decision.reason, hello.deviceId);
+    if (!decision.ok) {
+      key.fill(0);
+      return this.reject(reply, decision.code, decision.reason, hello.deviceId);
+    }
     const session = this.host.bind(this, this.candidate!, decision.action);
     this.session = session;
     this.candidate = undefined;
@@ -209,10 +220,7 @@ export class DeviceConnection {
     if (resumed) welcome.resumed = true;
     key.fill(0);
     reply(welcome).then(
-      () => {
-        this.link.setNegotiated({ maxFrame: this.limits!.maxFrame, window: this.limits!.window });
-        this.host.welcomed(this, session, resumed);
-      },
+      () => this.host.welcomed(this, session, resumed),
       () => undefined,
     );
   }
