@@ -27,6 +27,8 @@ export interface PlanOptions {
   groupsPerService?: number;
   /** Keep idle current units as warm spares when they still fit (default true). */
   keepWarmSpares?: boolean;
+  /** Fraction of each device's time the plan may fill (default 0.75). */
+  targetUtilisation?: number;
   /** A service that fits at most this fraction of the alive fleet is placed in the first, scarce stage (default 0.25). */
   scarceFraction?: number;
 }
@@ -76,9 +78,12 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
 
   const freeMem = new Map<string, number>();
   const freeTime = new Map<string, number>();
+  // Plan devices to a target utilisation below 1: queueing delay grows without bound as a device
+  // nears saturation, and deadlines are tens of milliseconds for camera frames.
+  const targetUtil = opts.targetUtilisation ?? 0.75;
   for (const d of state.devices) {
     freeMem.set(d.id, d.alive ? d.memoryMiB : 0);
-    freeTime.set(d.id, d.alive ? 1 : 0);
+    freeTime.set(d.id, d.alive ? targetUtil : 0);
   }
   const demand = new Map<string, number>();
   const residual = new Map<string, number>();
@@ -116,8 +121,11 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   };
 
   /** The unit this candidate would add now, with the share of time it would take, and its gain. */
+  const hostedPairs = new Set<string>();
   const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
     const s = c.service;
+    // One unit of a service per device: a device already serving s (alone or as a stage) cannot join another.
+    for (const d of c.devices) if (hostedPairs.has(`${s.name}@${d.id}`)) return null;
     const resid = residual.get(s.name)!;
     const dem = demand.get(s.name)!;
     let unit: Assignment | null;
@@ -155,6 +163,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     residual.set(c.service.name, residual.get(c.service.name)! - unit.rateRps);
     supplied.set(c.service.name, supplied.get(c.service.name)! + unit.rateRps);
     unit.devices.forEach((id, i) => {
+      hostedPairs.add(`${c.service.name}@${id}`);
       freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
       freeTime.set(id, Math.max(0, freeTime.get(id)! - unit.share));
     });
@@ -232,6 +241,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   for (const s of specs.values()) (feasibleOn(s) <= (opts.scarceFraction ?? 0.25) * alive.length ? constrained : flexible).push(s);
 
   let accepted = 0;
+  const addUnits = (): void => {
   for (const stageServices of [constrained, flexible]) {
     const heap = new Heap<Candidate>(byBound);
     const pushGroups = (s: ServiceSpec): void => {
@@ -262,8 +272,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
         let bound = violated ? undefined : classBound.get(ck);
         const c: Candidate = { key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) };
         if (bound === undefined) {
-          const r = freeTime.get(d.id)! >= 1 - EPS ? evaluate(c) : null;
-          bound = r ? r.gain / c.cost : freeTime.get(d.id)! < 1 - EPS ? Infinity : -Infinity;
+          const r = freeTime.get(d.id)! >= targetUtil - EPS ? evaluate(c) : null;
+          bound = r ? r.gain / c.cost : freeTime.get(d.id)! < targetUtil - EPS ? Infinity : -Infinity;
           if (!violated && Number.isFinite(bound)) classBound.set(ck, bound);
         }
         if (bound > EPS) {
@@ -284,6 +294,28 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       }
     });
   }
+  };
+  addUnits();
+
+  // Overload: when the demand is not covered at the target utilisation, let the plan use the rest
+  // of each device's time — first by widening the units already chosen, then with new units.
+  if (targetUtil < 1 && [...specs.values()].some((s) => supplied.get(s.name)! < demand.get(s.name)! - EPS)) {
+    for (const d of alive) freeTime.set(d.id, freeTime.get(d.id)! + (1 - targetUtil));
+    const byDensity = [...chosen].sort((x, y) => y.rateRps / y.share - x.rateRps / x.share);
+    for (const u of byDensity) {
+      const need = demand.get(u.service)! - supplied.get(u.service)!;
+      if (need <= EPS || u.share <= 0) continue;
+      const full = u.rateRps / u.share;
+      const add = Math.min(...u.devices.map((id) => freeTime.get(id)!), need / full);
+      if (add <= EPS) continue;
+      u.share += add;
+      u.rateRps += add * full;
+      residual.set(u.service, residual.get(u.service)! - add * full);
+      supplied.set(u.service, supplied.get(u.service)! + add * full);
+      for (const id of u.devices) freeTime.set(id, freeTime.get(id)! - add);
+    }
+    addUnits();
+  }
 
   // Warm spares: idle current units that still fit stay loaded (no churn for a passing dip).
   if (opts.keepWarmSpares ?? true) {
@@ -291,8 +323,6 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       if (chosenKeys.has(c.key)) continue;
       const r = evaluate(c);
       if (!r) continue;
-      const overlaps = c.devices.some((d) => chosen.some((u) => u.service === c.service.name && u.devices.includes(d.id)));
-      if (overlaps) continue;
       accept(c, r.unit);
     }
   }

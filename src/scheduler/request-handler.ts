@@ -171,8 +171,10 @@ export class RequestHandler {
     if (slot.queue.length >= this.o.maxQueue) {
       throw inferError('infer.overloaded', `queue for ${job.service} is full (${this.o.maxQueue})`, 'forward to another replica or retry later', { queueLen: slot.queue.length });
     }
-    if (slot.credits && job.stage === 0 && slot.queue.length >= slot.credits.credits) {
-      throw inferError('infer.overloaded', `flow control: ${job.service} has no credit (${slot.credits.credits} frames in flight)`, 'the flow should slow down or another replica take the frame', { credits: slot.credits.credits });
+    // Credits never go below one full batch: fewer queued frames than a batch would starve the batcher.
+    const credit = slot.credits ? Math.max(slot.credits.credits, slot.batch) : Infinity;
+    if (job.stage === 0 && slot.queue.length >= credit) {
+      throw inferError('infer.overloaded', `flow control: ${job.service} has no credit (${credit} frames in flight)`, 'the flow should slow down or another replica take the frame', { credits: credit });
     }
     if (this.o.admission) {
       const finish = this.predictFinishMs(job.service, job.stage, job.sizeFactor);

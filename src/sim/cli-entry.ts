@@ -24,7 +24,7 @@ export interface SimCommandOptions {
 }
 
 /** Default load sweep: from light to well past the fleet's capacity. */
-export const DEFAULT_LOADS = [0.5, 1, 2, 3, 4, 6];
+export const DEFAULT_LOADS = [0.5, 1, 2, 4, 6];
 
 function toNumber(name: string, v: number | string | undefined): number | undefined {
   if (v === undefined) return undefined;

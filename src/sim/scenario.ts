@@ -75,7 +75,7 @@ export interface ScenarioOptions {
 
 const NUMERIC = {
   devices: { default: 48, min: 2, max: 20_000, integer: true },
-  durationSec: { default: 600, min: 1, max: 86_400 },
+  durationSec: { default: 300, min: 1, max: 86_400 },
   seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
   camFlowsPerSite: { default: 2, min: 0, max: 1000 },
   hdFlowsPerSite: { default: 1, min: 0, max: 1000 },

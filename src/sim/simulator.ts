@@ -79,7 +79,8 @@ interface Dev {
   activeSince: number;
   alive: boolean;
   busyMs: number;
-  outstanding: number;
+  /** Requests routed here per service and not finished (a router counts per replica). */
+  outstanding: Map<string, number>;
   /** STATE view per service: backlog at the last sync, and estimated work sent since. */
   viewBacklogMs: Map<string, number>;
   viewAt: number;
@@ -163,7 +164,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       activeSince: 0,
       alive: true,
       busyMs: 0,
-      outstanding: 0,
+      outstanding: new Map(),
       viewBacklogMs: new Map(),
       viewAt: 0,
       sentMs: new Map(),
@@ -189,6 +190,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   let ready = new Map<string, Unit[]>();
   let placement: Placement = { version: 0, assignments: [] };
   const arrivalsInWindow = new Map<string, number>();
+  const smoothedRps = new Map<string, number>();
   let windowStart = 0;
 
   const rebuildReady = (): void => {
@@ -209,9 +211,16 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   const reqs = new Map<number, Req>();
+  /** The router sees the request leave its entry device (finished, dropped or re-routed). */
+  const release = (r: Req): void => {
+    if (!r.entry) return;
+    const n = r.entry.outstanding.get(r.spec.name) ?? 0;
+    r.entry.outstanding.set(r.spec.name, Math.max(0, n - 1));
+    r.entry = null;
+  };
   const finishReq = (r: Req): void => {
     reqs.delete(r.id);
-    if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
+    release(r);
   };
   const countAt = (d: Dev | null, r: Req, met: boolean): void => {
     if (!d) return;
@@ -251,7 +260,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       return rc.length;
     },
     device: (i) => rc[i]!.devices[0]!.spec.id,
-    outstanding: (i) => rc[i]!.devices[0]!.outstanding,
+    outstanding: (i) => rc[i]!.devices[0]!.outstanding.get(rr!.spec.name) ?? 0,
     violationRate: (i) => rc[i]!.devices[0]!.violation.get(rr!.spec.name) ?? 0,
     predictedFinishMs: (i) => {
       const u = rc[i]!;
@@ -283,7 +292,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     r.unit = u;
     r.entry = e;
     r.stage = 0;
-    e.outstanding++;
+    e.outstanding.set(r.spec.name, (e.outstanding.get(r.spec.name) ?? 0) + 1);
     e.sentMs.set(r.spec.name, (e.sentMs.get(r.spec.name) ?? 0) + serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.size) / u.batch);
     at(now + hopMs(from, e), Ev.Enqueue, e, r);
   };
@@ -328,8 +337,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     if (!d.alive || !d.handler.hosts(r.spec.name, r.stage)) {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject + 1) {
         r.tries++;
-        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
-        r.entry = null;
+        release(r);
         route(r, d.alive ? d : r.ingress);
       } else drop(r, 'infer.unknown_service', d);
       return;
@@ -341,8 +349,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
         r.tries++;
         r.tried.push(d);
-        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
-        r.entry = null;
+        release(r);
         route(r, d);
       } else drop(r, code, d);
       return;
@@ -437,8 +444,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     rebuildReady();
     for (const { r, d } of orphans) {
       if (r.stage === 0) {
-        if (r.entry) r.entry.outstanding = Math.max(0, r.entry.outstanding - 1);
-        r.entry = null;
+        release(r);
         route(r, d);
       } else drop(r, 'infer.unknown_service', d);
     }
@@ -448,7 +454,12 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const clusterState = (): ClusterState => {
     const sec = Math.max(1, now - windowStart) / 1000;
     const observedRps: Record<string, number> = {};
-    for (const s of cfg.services) observedRps[s.name] = (arrivalsInWindow.get(s.name) ?? 0) / sec;
+    // Demand is smoothed over windows (EWMA, α = 0.5) so one bursty minute does not flip placements.
+    for (const s of cfg.services) {
+      const rate = (arrivalsInWindow.get(s.name) ?? 0) / sec;
+      const prev = smoothedRps.get(s.name);
+      observedRps[s.name] = prev === undefined ? rate : 0.5 * rate + 0.5 * prev;
+    }
     for (const d of devs) {
       d.state.alive = d.alive;
       for (const [name, st] of Object.entries(d.state.services)) {
@@ -461,6 +472,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
 
   const replan = (): void => {
     const st = clusterState();
+    for (const [k, v] of Object.entries(st.observedRps ?? {})) smoothedRps.set(k, v);
     apply(policy.place(st, cfg.services, placement, est), false);
     arrivalsInWindow.clear();
     windowStart = now;
