@@ -260,9 +260,9 @@ export class EparaServer extends EventEmitter {
       return undefined;
     }
     // Devices send few requests (HELLO, AUTH, HEARTBEAT, PING) and rarely more than one at a time;
-    // a response cache of `window` entries answers any retransmission while costing a fraction of
-    // the transport's default per link, which matters at 10k links.
-    const link = new FrameLink(stream, { maxFrame: DEFAULT_MAX_FRAME, responseCacheSize: this.o.window, ...this.options.link }) as unknown as DeviceLink;
+    // a response cache of 4 entries answers any retransmission while costing a fraction of the
+    // transport's default per link, which matters at 10k links.
+    const link = new FrameLink(stream, { maxFrame: DEFAULT_MAX_FRAME, responseCacheSize: 4, ...this.options.link }) as unknown as DeviceLink;
     const conn = new DeviceConnection(link, stream.description, this.host);
     this.connections.add(conn);
     link.on('close', () => {
