@@ -369,7 +369,7 @@ localparam [5:0]
     E_W_DONE = 6'd6, E_DISPATCH = 6'd7, E_EMIT = 6'd8, E_EM_HEAD = 6'd9, E_EM_DATA = 6'd10, E_EM_DATA2 = 6'd11,
     E_HDR = 6'd12, E_SEND = 6'd13, E_COPY = 6'd14, E_COPY2 = 6'd15, E_MAC_RUN = 6'd16, E_CMP = 6'd17, E_CMP2 = 6'd18,
     E_SHA_RUN = 6'd19, E_INFER_X = 6'd20, E_INFER_X2 = 6'd21, E_INFER_RUN = 6'd22, E_FINISH = 6'd23,
-    E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26;
+    E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26, E_RELEASE = 6'd27;
 reg  [5:0]   est = E_IDLE;
 reg  [5:0]   after = E_IDLE;              // where a copy/compare continues
 
@@ -570,7 +570,8 @@ always @(posedge clk) begin
     case (est)
     // ---------------------------------------------------------------- idle
     E_IDLE: begin
-        if (frame_ready) begin
+        // tx_mem has one frame: a new answer waits until the previous one has left
+        if (frame_ready && !tx_busy) begin
             // start the CBOR walk over the body
             pos <= 10'd9;
             body_end <= h_len[BW:0] + 10'd9;
@@ -1129,8 +1130,9 @@ always @(posedge clk) begin
     end
     E_FINISH: begin
         if (frame_ready) frame_release <= 1'b1;
-        est <= E_IDLE;
+        est <= E_RELEASE;
     end
+    E_RELEASE: est <= E_IDLE;        // frame_ready drops before E_IDLE looks at it again
     default: est <= E_IDLE;
     endcase
 

@@ -1,0 +1,198 @@
+/**
+ * Co-simulation at the protocol level: the Verilator-built edge_core, its UART
+ * pins bridged to a pseudo-terminal, opened with the project's serial transport
+ * (openSerial, the /dev/rfcomm0 code path) and driven through FrameLink with
+ * src/protocol messages. The test plays the server: handshake with real
+ * HMAC-SHA256 both ways, PING, DEPLOY of int8-fc weights (good and bad hash),
+ * INFER checked against the TypeScript behavioural model, and errors.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FrameLink, openSerial } from '../../src/transport/index.js';
+import type { Message } from '../../src/protocol/index.js';
+import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
+import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { missingTools } from './hdl-project.js';
+import { authMac, buildCosim, CosimProcess, serverMac, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
+
+const missing = missingTools('co-simulation', ['verilator', 'g++', 'make']);
+
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
+}
+
+interface Session {
+  proc: CosimProcess;
+  link: FrameLink;
+  notes: Message[];
+  heartbeats: number;
+  handshake: { challengeOk: boolean; authMacOk: boolean };
+}
+
+async function startSession(cpb: number, clksPerMs: number): Promise<Session> {
+  const proc = new CosimProcess(buildCosim(cpb, clksPerMs));
+  const path = await proc.ready();
+  const stream = await openSerial({ path, baudRate: 115200 });
+  const link = new FrameLink(stream, { requestTimeoutMs: 5000, retries: 2 });
+  const s: Session = { proc, link, notes: [], heartbeats: 0, handshake: { challengeOk: false, authMacOk: false } };
+  const nonce = randomBytes(16);
+  link.on('notify', (f) => s.notes.push(f.message));
+  link.on('request', async (f, reply) => {
+    const m = f.message;
+    if (m.type === 'HELLO') {
+      s.handshake.challengeOk = m.deviceId === SIM_DEVICE_ID && m.deviceClass === 'fpga';
+      await reply({ type: 'CHALLENGE', nonce, version: 1, maxFrame: 512, window: 1, keepaliveMs: 5000 });
+    } else if (m.type === 'AUTH') {
+      s.handshake.authMacOk =
+        Buffer.from(m.serverNonce).equals(nonce) &&
+        Buffer.from(authMac(SIM_KEY, nonce, m.deviceNonce, SIM_DEVICE_ID)).equals(Buffer.from(m.mac));
+      await reply({
+        type: 'WELCOME', sessionId: randomBytes(8), leaseMs: 60000, heartbeatMs: 5000, stateMs: 3000,
+        serverMac: serverMac(SIM_KEY, m.deviceNonce, nonce, SIM_DEVICE_ID),
+      });
+    } else if (m.type === 'HEARTBEAT') {
+      s.heartbeats++;
+      await reply({ type: 'HEARTBEAT_ACK', leaseMs: 60000 });
+    }
+  });
+  return s;
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function deploy(link: FrameLink, id: number, artifact: Uint8Array, sha: Uint8Array, version: string) {
+  const accept = await link.request({
+    type: 'DEPLOY_OFFER', deploymentId: id, service: 'fc16', version, kind: 'int8-fc-weights',
+    size: artifact.length, sha256: sha, chunkSize: 32, category: 'latency-single',
+  });
+  expect(accept).toMatchObject({ type: 'DEPLOY_ACCEPT', deploymentId: id, nextOffset: 0, window: 1 });
+  const acks: number[] = [];
+  for (let off = 0; off < artifact.length; off += 32) {
+    const ack = await link.request({ type: 'DEPLOY_CHUNK', deploymentId: id, offset: off, data: artifact.subarray(off, off + 32) });
+    acks.push((ack as { nextOffset: number }).nextOffset);
+  }
+  return { acks, result: await link.request({ type: 'DEPLOY_COMMIT', deploymentId: id }) };
+}
+
+/** Cycles from the end of the host's frame to the end of the FPGA's answer to it. */
+function exchangeCycles(events: CosimEvent[], fromIndex: number): number[] {
+  const out: number[] = [];
+  const evs = events.slice(fromIndex);
+  for (let i = 0; i < evs.length; i++) {
+    if (evs[i]!.kind !== 'rxf') continue;
+    const rsp = evs.slice(i + 1).find((e) => e.kind === 'txf' && e.start > evs[i]!.end);
+    if (rsp) out.push(rsp.end - evs[i]!.end);
+  }
+  return out;
+}
+
+describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 clocks/bit)', () => {
+  let s: Session;
+  const rnd = lcg(0xfeed);
+  const s8 = () => rnd() - 128;
+  const weights = Int8Array.from({ length: 64 }, s8);
+  const bias = Int32Array.from({ length: 4 }, () => (rnd() << 4) - 2048);
+  const artifact = int8FcArtifact(weights, bias);
+  const model = new Int8FcModel(artifact);
+
+  beforeAll(async () => {
+    s = await startSession(16, 200);
+    await until(() => s.proc.events.some((e) => e.kind === 'registered'), 'registration');
+  }, 180_000);
+  afterAll(async () => {
+    s?.link.close();
+    await s?.proc.stop();
+  });
+
+  it('authenticates with HMAC-SHA256 computed in hardware, both directions', () => {
+    expect(s.handshake.challengeOk).toBe(true);
+    expect(s.handshake.authMacOk).toBe(true);
+    const reg = s.proc.events.find((e) => e.kind === 'registered')!;
+    const frames = s.proc.events.filter((e) => e.end <= reg.end);
+    // HELLO out, CHALLENGE in, AUTH out, WELCOME in, then registered
+    expect(frames.filter((e) => e.kind === 'rxf').length).toBeGreaterThanOrEqual(2);
+    console.log(`[cosim] registered at cycle ${reg.end}`);
+  });
+
+  it('answers PING with PONG echoing data that contains zeros', async () => {
+    const data = new Uint8Array([0, 1, 0, 0, 255, 7, 0]);
+    expect(await s.link.request({ type: 'PING', data })).toEqual({ type: 'PONG', data });
+    expect(await s.link.request({ type: 'PING' })).toEqual({ type: 'PONG' });
+  });
+
+  it('refuses what it does not handle with a typed ERROR', async () => {
+    await expect(s.link.request({ type: 'PLACEMENT', planVersion: 1, ops: [] })).rejects.toMatchObject({ code: 'not_supported' });
+    const x = tensorFrom('x', new Int8Array(16), [16]);
+    await expect(
+      s.link.request({ type: 'INFER_REQUEST', requestId: 1, service: 'fc16', inputs: [x] }),
+    ).rejects.toMatchObject({ code: 'infer.unknown_service' });
+    await expect(
+      s.link.request({ type: 'DEPLOY_OFFER', deploymentId: 1, service: 'm', version: '1', kind: 'onnx', size: 80, sha256: new Uint8Array(32), chunkSize: 32, category: 'latency-single' }),
+    ).rejects.toMatchObject({ code: 'deploy.unsupported_kind' });
+    await expect(s.link.request({ type: 'DEPLOY_CHUNK', deploymentId: 99, offset: 0, data: new Uint8Array(4) })).rejects.toMatchObject({ code: 'deploy.unknown' });
+  });
+
+  it('deploys int8-fc weights, SHA-256 checked in hardware, and rejects a bad hash without touching the active weights', async () => {
+    const sha = createHash('sha256').update(artifact).digest();
+    const good = await deploy(s.link, 7, artifact, sha, 'v1');
+    expect(good.acks).toEqual([32, 64, 80]);
+    expect(good.result).toEqual({ type: 'DEPLOY_RESULT', deploymentId: 7, state: 'ready', activeVersion: 'v1' });
+
+    // an out-of-order chunk is dropped and the ack repeats nextOffset (go-back-N)
+    const other = int8FcArtifact(Int8Array.from({ length: 64 }, s8), new Int32Array(4));
+    const wrongSha = createHash('sha256').update(other).digest();
+    wrongSha[0]! ^= 1;
+    await s.link.request({ type: 'DEPLOY_OFFER', deploymentId: 8, service: 'fc16', version: 'v2', kind: 'int8-fc-weights', size: 80, sha256: wrongSha, chunkSize: 32, category: 'latency-single' });
+    const ooo = await s.link.request({ type: 'DEPLOY_CHUNK', deploymentId: 8, offset: 32, data: other.subarray(32, 64) });
+    expect(ooo).toMatchObject({ type: 'DEPLOY_CHUNK_ACK', nextOffset: 0 });
+    const early = await s.link.request({ type: 'DEPLOY_COMMIT', deploymentId: 8 });
+    expect(early).toMatchObject({ type: 'DEPLOY_RESULT', state: 'failed', code: 401 });
+    const bad = await deploy(s.link, 8, other, wrongSha, 'v2');
+    expect(bad.result).toMatchObject({ type: 'DEPLOY_RESULT', deploymentId: 8, state: 'failed', code: 400 });
+  });
+
+  it('runs INFER_REQUEST on the int8-fc kernel bit-identically to the TypeScript model', async () => {
+    const latencies: number[] = [];
+    for (let k = 0; k < 12; k++) {
+      const x = Int8Array.from({ length: BASYS3_FC_DIMS.inputs }, s8);
+      if (k === 0) x.fill(127);
+      if (k === 1) x.fill(-128);
+      const before = s.proc.events.length;
+      const rsp = await s.link.request({ type: 'INFER_REQUEST', requestId: 1000 + k, service: 'fc16', inputs: [tensorFrom('x', x, [16])] });
+      const want = model.infer(x);
+      expect(rsp.type).toBe('INFER_RESPONSE');
+      if (rsp.type !== 'INFER_RESPONSE') return;
+      expect(rsp.requestId).toBe(1000 + k);
+      const scores = rsp.outputs.find((t) => t.name === 'scores')!;
+      const cls = rsp.outputs.find((t) => t.name === 'class')!;
+      expect(scores.dtype).toBe('int32');
+      expect(Array.from(tensorValues(scores) as Int32Array)).toEqual(Array.from(want.scores));
+      expect(Array.from(tensorValues(cls) as Uint8Array)).toEqual([want.classIndex]);
+      await until(() => exchangeCycles(s.proc.events, before).length > 0, 'cycle events');
+      latencies.push(exchangeCycles(s.proc.events, before)[0]!);
+    }
+    console.log(`[cosim] INFER request-end -> response-end at 16 clocks/bit: ${Math.min(...latencies)}..${Math.max(...latencies)} cycles`);
+    // wrong input width is a typed error
+    await expect(
+      s.link.request({ type: 'INFER_REQUEST', requestId: 5, service: 'fc16', inputs: [tensorFrom('x', new Int8Array(8), [8])] }),
+    ).rejects.toMatchObject({ code: 'infer.bad_input' });
+    await expect(
+      s.link.request({ type: 'INFER_REQUEST', requestId: 5, service: 'other', inputs: [tensorFrom('x', new Int8Array(16), [16])] }),
+    ).rejects.toMatchObject({ code: 'infer.unknown_service' });
+  });
+
+  it('reports STATE with the loaded service and frame counters, and sends heartbeats', async () => {
+    await until(() => s.notes.some((m) => m.type === 'STATE' && m.services.length === 1), 'STATE with a service');
+    const st = [...s.notes].reverse().find((m) => m.type === 'STATE' && m.services.length === 1)!;
+    expect(st).toMatchObject({ type: 'STATE', services: [{ name: 'fc16', version: 'v1', status: 'ready' }] });
+    if (st.type === 'STATE') expect(st.frames!.good).toBeGreaterThan(10);
+    expect(s.heartbeats).toBeGreaterThan(0);
+  });
+});
