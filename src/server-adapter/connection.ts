@@ -219,10 +219,10 @@ export class DeviceConnection {
     };
     if (resumed) welcome.resumed = true;
     key.fill(0);
-    reply(welcome).then(
-      () => this.host.welcomed(this, session, resumed),
-      () => undefined,
-    );
+    reply(welcome)
+      .then(() => this.host.welcomed(this, session, resumed))
+      // A failure here (a listener of the server's events threw) must not become an unhandled rejection.
+      .catch(() => undefined);
   }
 
   private reject(reply: ((msg: Message) => Promise<void>) | undefined, code: RejectionCode, reason: string, deviceId: string | undefined): void {

@@ -332,6 +332,7 @@ export class EparaServer extends EventEmitter {
       const old = existing.conn;
       existing.conn = conn;
       existing.hello = hello;
+      existing.framesIn = conn.link.stats.framesIn;
       this.applySession(existing.session, 'resumed', now);
       // The old link (half-open after a device reboot) must not act for the session any more.
       if (old && old !== conn) old.close();
@@ -347,13 +348,15 @@ export class EparaServer extends EventEmitter {
   }
 
   private welcomed(conn: DeviceConnection, session: Session, resumed: boolean): void {
+    // Runs after the WELCOME write resolved: the server may be shutting down meanwhile.
+    if (this.closing) return;
     const id = session.deviceId;
     const hello = conn.hello!;
     this.store.touchDevice(id, { at: Date.now(), firmware: hello.firmware, caps: hello.caps as unknown as Record<string, unknown>, remote: conn.remote });
     this.audit({ event: resumed ? 'auth.resumed' : 'auth.ok', deviceId: id, remote: conn.remote, detail: `protocol ${conn.version}, maxFrame ${conn.limits!.maxFrame}, window ${conn.limits!.window}` });
     this.metrics.messages.inc({ direction: 'in', type: 'AUTH' });
-    const info = this.device(id);
-    if (info) this.emit('device-registered', { ...info, resumed });
+    const record = this.store.getDevice(id);
+    if (record) this.emit('device-registered', { ...this.info(record), resumed });
     // Deployments start once the device has spoken after WELCOME (first HEARTBEAT or STATE): a
     // device may still be wiring its request handlers when the WELCOME lands.
   }
