@@ -128,6 +128,8 @@ export class EparaServer extends EventEmitter {
   /** Latest deployment state per device and service: what routing trusts over a lagging STATE. */
   private readonly deployedState = new Map<string, Map<string, DeploymentState>>();
   private readonly inflightInfers = new Set<Promise<unknown>>();
+  /** deploy() calls waiting for settlement; close() answers them. */
+  private readonly settleWaiters = new Set<() => void>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   private http: HttpApi | undefined;
@@ -672,7 +674,13 @@ export class EparaServer extends EventEmitter {
 
   /** Resolves with the records once all settled or the timeout passed (records in their current state). */
   waitSettled(ids: number[], timeoutMs: number): Promise<DeploymentRecord[]> {
-    const current = (): DeploymentRecord[] => ids.map((id) => this.store.getDeployment(id)!).filter(Boolean);
+    let last: DeploymentRecord[] = [];
+    const current = (): DeploymentRecord[] => {
+      // After close() the registry is gone: answer with what was last read instead of throwing in a timer.
+      if (this.closing) return last;
+      last = ids.map((id) => this.store.getDeployment(id)!).filter(Boolean);
+      return last;
+    };
     return new Promise((resolve) => {
       const check = (): boolean => {
         const rs = current();
@@ -688,11 +696,14 @@ export class EparaServer extends EventEmitter {
       const timer = setTimeout(() => done(current()), timeoutMs);
       timer.unref();
       const done = (rs: DeploymentRecord[]): void => {
+        this.settleWaiters.delete(wake);
         clearTimeout(timer);
         this.off('deployment-progress', onProgress);
         resolve(rs);
       };
       this.on('deployment-progress', onProgress);
+      const wake = (): void => done(current());
+      this.settleWaiters.add(wake);
       check();
     });
   }
@@ -965,6 +976,7 @@ export class EparaServer extends EventEmitter {
     await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
     for (const l of this.live.values()) if (!l.session.terminal) this.applySession(l.session, 'bye', now);
     this.live.clear();
+    for (const wake of [...this.settleWaiters]) wake();
     if (this.started) {
       this.store.flush();
       if (!this.options.store) this.store.close();

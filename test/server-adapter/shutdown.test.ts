@@ -42,4 +42,15 @@ describe('graceful shutdown', () => {
     expect(() => server.devices()).toThrowError(expect.objectContaining({ code: 'config.closed' }));
     await device.close();
   });
+
+  it('answers a deploy() still waiting for an offline device when the server closes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epara-shut-'));
+    const server = new EparaServer({ dataDir: join(dir, 'srv'), rttProbeMs: 0 });
+    await server.start();
+    server.provision({ id: 'away', deviceClass: 'mcu' });
+    const pending = server.deploy({ artifact: new Uint8Array([1, 2, 3]), service: 's', version: '1', kind: 'blob', category: 'latency-single', to: ['away'] });
+    await server.close();
+    const [rec] = await pending;
+    expect(rec).toMatchObject({ deviceId: 'away', state: 'offered' });
+  });
 });
