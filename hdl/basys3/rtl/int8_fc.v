@@ -15,22 +15,22 @@
 
 module int8_fc #
 (
-    parameter integer IN  = 16,   // input vector length
-    parameter integer OUT = 4     // classes
+    parameter integer IN  = 16,   // input vector length, >= 2
+    parameter integer OUT = 4     // classes, >= 2
 )
 (
     input  wire                  clk,
     input  wire                  rst,
 
     /* staging port: write/read the inactive bank (deployment) */
-    input  wire [AW-1:0]         st_addr,
+    input  wire [$clog2(OUT*IN+4*OUT)-1:0] st_addr,
     input  wire                  st_we,
     input  wire [7:0]            st_wdata,
     output wire [7:0]            st_rdata,     // registered: st_addr of the previous clock
     input  wire                  activate,     // pulse: the inactive bank becomes active
 
     /* input vector */
-    input  wire [XW-1:0]         x_addr,
+    input  wire [$clog2(IN)-1:0]  x_addr,        // IN >= 2
     input  wire                  x_we,
     input  wire [7:0]            x_wdata,
 
@@ -39,13 +39,13 @@ module int8_fc #
     output wire                  busy,
     output wire                  done,         // one-clock strobe
     output wire [32*OUT-1:0]     scores,       // score[o] in bits 32*o +: 32
-    output wire [CW-1:0]         class_idx
+    output wire [$clog2(OUT)-1:0] class_idx      // OUT >= 2
 );
 
 localparam integer NBYTES = OUT * IN + 4 * OUT;      // artifact size
 localparam integer AW     = $clog2(NBYTES);          // address within a bank
-localparam integer XW     = (IN > 1) ? $clog2(IN) : 1;
-localparam integer CW     = (OUT > 1) ? $clog2(OUT) : 1;
+localparam integer XW     = $clog2(IN);
+localparam integer CW     = $clog2(OUT);
 localparam integer BANK   = 1 << AW;
 localparam [31:0]  WB32   = OUT * IN;
 localparam [31:0]  IN32   = IN;

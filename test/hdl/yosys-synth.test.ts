@@ -1,0 +1,61 @@
+/**
+ * Synthesis check: yosys `synth_xilinx -family xc7 -flatten` of basys3_top, utilisation
+ * from `stat -json`, printed as a table, and a budget: at most 15% of the XC7A35T's
+ * 20,800 LUTs. Post-synthesis estimates only (no place and route); Vivado's reports
+ * from `make bit` are the real numbers.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { missingTools, RTL_TOP, run } from './hdl-project.js';
+
+const missing = missingTools('Yosys synthesis budget', ['yosys']);
+export const XC7A35T = { LUT: 20_800, FF: 41_600, RAMB36: 50, DSP: 90 };
+export const LUT_BUDGET = Math.floor(0.15 * XC7A35T.LUT);
+
+export function utilisation(cells: Record<string, number>) {
+  const sum = (re: RegExp) => Object.entries(cells).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+  return {
+    LUT: sum(/^LUT[1-6]$/),
+    LUTRAM: sum(/^RAM(32|64|128|256)[XM]/),
+    FF: sum(/^FD[RSCP]E?$/),
+    CARRY4: sum(/^CARRY4$/),
+    RAMB36eq: sum(/^RAMB36E1$/) + sum(/^RAMB18E1$/) / 2,
+    DSP: sum(/^DSP48E1$/),
+  };
+}
+
+describe.skipIf(missing.length > 0)('yosys synth_xilinx -family xc7 (basys3_top)', () => {
+  it(`fits the LUT budget (${LUT_BUDGET} LUTs = 15% of ${XC7A35T.LUT})`, () => {
+    const work = mkdtempSync(join(tmpdir(), 'epara-synth-'));
+    try {
+      const json = join(work, 'stat.json');
+      const r = run('yosys', ['-q', '-p',
+        `read_verilog -Irtl ${RTL_TOP.map((f) => `rtl/${f}`).join(' ')}; synth_xilinx -family xc7 -top basys3_top -flatten; tee -q -o ${json} stat -json`,
+      ], { timeoutMs: 900_000 });
+      expect(r.status, r.output).toBe(0);
+      const stat = JSON.parse(readFileSync(json, 'utf8')) as { design: { num_cells_by_type: Record<string, number> } };
+      const u = utilisation(stat.design.num_cells_by_type);
+      const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
+      console.log(
+        [
+          '[hdl] yosys synth_xilinx -family xc7 -flatten, basys3_top (post-synthesis estimate)',
+          `  LUT     ${String(u.LUT).padStart(6)} / ${XC7A35T.LUT}  ${pct(u.LUT, XC7A35T.LUT)}  (budget ${LUT_BUDGET})`,
+          `  LUTRAM  ${String(u.LUTRAM).padStart(6)}`,
+          `  FF      ${String(u.FF).padStart(6)} / ${XC7A35T.FF}  ${pct(u.FF, XC7A35T.FF)}`,
+          `  CARRY4  ${String(u.CARRY4).padStart(6)}`,
+          `  BRAM36  ${String(u.RAMB36eq).padStart(6)} / ${XC7A35T.RAMB36}  ${pct(u.RAMB36eq, XC7A35T.RAMB36)}`,
+          `  DSP48E1 ${String(u.DSP).padStart(6)} / ${XC7A35T.DSP}  ${pct(u.DSP, XC7A35T.DSP)}`,
+          `  cells: ${JSON.stringify(stat.design.num_cells_by_type)}`,
+        ].join('\n'),
+      );
+      expect(u.LUT).toBeGreaterThan(500); // the design really was synthesised, not optimised away
+      expect(u.LUT).toBeLessThanOrEqual(LUT_BUDGET);
+      expect(u.RAMB36eq).toBeLessThanOrEqual(XC7A35T.RAMB36);
+      expect(u.DSP).toBeLessThanOrEqual(XC7A35T.DSP);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 900_000);
+});
