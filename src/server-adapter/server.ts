@@ -735,7 +735,9 @@ export class EparaServer extends EventEmitter {
           if (!conn?.isReady || this.closing) return;
           const next = this.store.listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES] })[0];
           if (!next) return;
-          await this.deployer.run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
+          const after = await this.deployer.run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
+          // run() settles a deployment or throws; never spin on one that did neither.
+          if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
         }
       } catch (err) {
         // Link errors: the deployment stays unsettled and resumes when the device is back. A
