@@ -121,6 +121,22 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   };
 
   /** The unit this candidate would add now, with the share of time it would take, and its gain. */
+  // Violations count against a unit only beyond the service's fleet average: when the whole
+  // service is overloaded every host violates, and a fresh unit elsewhere is no better (it only
+  // lacks history) — penalising absolute rates would make the plan chase clean devices and churn.
+  const meanViolation = new Map<string, number>();
+  for (const s of specs.values()) {
+    let sum = 0;
+    let n = 0;
+    for (const d of state.devices) {
+      const v = d.services[s.name]?.violationRate;
+      if (d.alive && v !== undefined) {
+        sum += v;
+        n++;
+      }
+    }
+    meanViolation.set(s.name, n > 0 ? sum / n : 0);
+  }
   const hostedPairs = new Set<string>();
   const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
     const s = c.service;
@@ -150,7 +166,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       demandRps: dem,
       suppliedRps: supplied.get(s.name)!,
       rateRps: scaled.rateRps,
-      violation: violationOf(scaled, byId),
+      violation: Math.max(0, violationOf(scaled, byId) - meanViolation.get(s.name)!),
       loadFraction: Math.min(1, loadMs / obj.windowMs),
       memoryFraction: memoryFractionOf(scaled, s, byId),
     }, obj);
@@ -221,6 +237,15 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
   const kept = greedy(stage1, EPS, (c) => droppedWarm.push(c));
   while (stage1.size > 0) droppedWarm.push(stage1.pop()!);
+  // Warm units of services whose demand is already covered stay before new units are considered:
+  // otherwise a dip in demand frees their memory, a new unit of another service takes it, and the
+  // next window reloads the first one elsewhere (churn costs seconds of load per model).
+  droppedWarm.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const c of droppedWarm) {
+    if (chosenKeys.has(c.key) || supplied.get(c.service.name)! < demand.get(c.service.name)! - EPS) continue;
+    const r = evaluate(c);
+    if (r) accept(c, r.unit);
+  }
 
   // Stage 2: new replicas and pipeline groups, scarcity first (FarFly's priority stage): services
   // that only a small part of the fleet can serve (LLMs on GPU servers) are placed before services
