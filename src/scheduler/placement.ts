@@ -121,7 +121,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   };
 
   /** The unit this candidate would add now, with the share of time it would take, and its gain. */
-  // Violations count against a unit only beyond the service's fleet average: when the whole
+  // Violations count against a unit only beyond the average of the service's hosts: when the whole
   // service is overloaded every host violates, and a fresh unit elsewhere is no better (it only
   // lacks history) — penalising absolute rates would make the plan chase clean devices and churn.
   const meanViolation = new Map<string, number>();
@@ -135,7 +135,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
         n++;
       }
     }
-    meanViolation.set(s.name, n > 0 ? sum / n : 0);
+    // A sole host has nothing to be compared with: its violations count in full.
+    meanViolation.set(s.name, n >= 2 ? sum / n : 0);
   }
   const hostedPairs = new Set<string>();
   const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
