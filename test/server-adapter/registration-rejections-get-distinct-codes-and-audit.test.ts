@@ -132,7 +132,7 @@ describe('registration over TCP', () => {
   });
 
   // proto.version_too_old cannot be sent by a device of this build: version 1 is the first and the
-  // HELLO schema forbids 0. The decision is pinned in test/device-mgmt/auth.test.ts (negotiateVersion).
+  // HELLO schema forbids 0. The decision is pinned in test/device-mgmt/auth-decisions-reject-replays-bad-macs-and-duplicates.test.ts (negotiateVersion).
   it('unsupported protocol version: proto.version_too_new, audited; an out-of-schema range is msg.schema', async () => {
     await boot();
     server.provision({ id: 'new', deviceClass: 'mcu' });
