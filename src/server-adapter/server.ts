@@ -1,10 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NonceCache, type ExistingSession } from '../device-mgmt/auth.js';
 import { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
-import { Deployer, RETRYABLE, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
-import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
+import { Deployer } from '../device-mgmt/deployment/deployer.js';
 import {
   generateDeviceKey,
   keyFromHex,
@@ -51,6 +49,7 @@ import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import { ServerMetrics } from './metrics.js';
 import { pickDevice, type RouteCandidate } from './routing.js';
+import { DeploymentCoordinator } from './deployments.js';
 import { resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 export type { EparaServerOptions } from './server-options.js';
@@ -124,12 +123,8 @@ export class EparaServer extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private readonly connections = new Set<DeviceConnection>();
   private readonly linkListeners: Listener[] = [];
-  private readonly deploying = new Set<string>();
-  /** Latest deployment state per device and service: what routing trusts over a lagging STATE. */
-  private readonly deployedState = new Map<string, Map<string, DeploymentState>>();
+  private coordinator!: DeploymentCoordinator;
   private readonly inflightInfers = new Set<Promise<unknown>>();
-  /** deploy() calls waiting for settlement; close() answers them. */
-  private readonly settleWaiters = new Set<() => void>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   private http: HttpApi | undefined;
@@ -202,7 +197,7 @@ export class EparaServer extends EventEmitter {
       this.store,
       this.artifacts,
       {
-        progress: (p) => this.onDeploymentProgress(p),
+        progress: (p) => this.coordinator.progress(p),
         bytesSent: (_id, n) => {
           this.metrics.deploymentBytes.inc(n);
           this.metrics.messages.inc({ direction: 'out', type: 'DEPLOY_CHUNK' });
@@ -217,7 +212,24 @@ export class EparaServer extends EventEmitter {
       this.placementTimer = setInterval(() => void this.runPlanner(), this.o.placementMs);
       this.placementTimer.unref();
     }
-    for (const d of this.store.listDeployments()) this.noteDeployment(d.deviceId, d.service, d.state);
+    this.coordinator = new DeploymentCoordinator(
+      {
+        store: () => this.store,
+        artifacts: () => this.artifacts,
+        deployer: () => this.deployer,
+        readyConn: (id) => {
+          const c = this.live.get(id)?.conn;
+          return c?.isReady ? c : undefined;
+        },
+        closing: () => this.closing,
+        audit: (e) => this.audit(e),
+        emitProgress: (p) => this.emit('deployment-progress', p),
+        emitError: (err) => this.emit('error', err),
+        sendPlacement: (id, ops) => this.sendPlacement(id, ops),
+      },
+      { chunkSize: this.o.chunkSize, retryMs: this.o.deployRetryMs },
+    );
+    this.coordinator.load(this.store.listDeployments());
     if (this.options.http) this.http = await startHttpApi(this, this.options.http);
     this.started = true;
     return this;
@@ -375,7 +387,7 @@ export class EparaServer extends EventEmitter {
     if (!s.apply(event, now)) return;
     const change: DeviceStateChange = { deviceId: s.deviceId, state: s.state, previous };
     this.emit('device-state', change);
-    if (s.state === 'active' && previous === 'registered') this.kickDeployments(s.deviceId);
+    if (s.state === 'active' && previous === 'registered') this.coordinator.kick(s.deviceId);
     if (s.state === 'lost') {
       this.audit({ event: 'device.lost', deviceId: s.deviceId, detail: `no heartbeat for ${this.o.leaseMs} ms` });
       this.emit('device-lost', change);
@@ -595,185 +607,26 @@ export class EparaServer extends EventEmitter {
 
   // ───────────────────────────── deployment ─────────────────────────────
 
-  private resolveTargets(to: DeployOptions['to']): DeviceRecord[] {
-    const all = this.store.listDevices().filter((d) => d.status === 'active');
-    if (to === 'all') return all;
-    if (typeof to === 'string') {
-      const cls = validateDeviceClass(to, 'to');
-      return all.filter((d) => d.deviceClass === cls);
-    }
-    if (!Array.isArray(to) || to.length === 0) {
-      throw new ConfigError({ code: 'config.deploy_target', reason: 'deploy `to` must be device ids, a device class or "all"', hint: "e.g. to: ['jetson-01'] or to: 'embedded-gpu'", field: 'to' });
-    }
-    return to.map((id) => {
-      const d = this.store.getDevice(validateDeviceId(id, 'to'));
-      if (!d || d.status !== 'active') {
-        throw new DeployError({ code: 'deploy.unknown_device', reason: d ? `device ${id} is ${d.status}` : `no device ${id} in the registry`, hint: 'deploy to provisioned, active devices (see `epara devices`)', field: 'to' });
-      }
-      return d;
-    });
-  }
-
   /**
    * Records a deployment per target device and starts the transfers on the connected ones;
    * the others get theirs when they connect. By default resolves once every deployment settled
    * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
    */
-  async deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
+  deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
     this.requireStarted();
-    for (const f of ['service', 'version'] as const) {
-      if (typeof opts[f] !== 'string' || opts[f].length === 0 || opts[f].length > 64) {
-        throw new ConfigError({ code: 'config.deploy', reason: `deploy ${f} must be 1..64 characters`, hint: `e.g. ${f}: ${f === 'service' ? "'resnet18'" : "'1.0.0'"}`, field: f });
-      }
-    }
-    if (!['onnx', 'int8-fc-weights', 'blob'].includes(opts.kind)) {
-      throw new ConfigError({ code: 'config.deploy', reason: `deploy kind ${JSON.stringify(opts.kind)} is not onnx, int8-fc-weights or blob`, hint: "use kind: 'onnx' for ONNX models", field: 'kind' });
-    }
-    if (!['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'].includes(opts.category)) {
-      throw new ConfigError({ code: 'config.deploy', reason: `deploy category ${JSON.stringify(opts.category)} is not a task category`, hint: "e.g. category: 'latency-single'", field: 'category' });
-    }
-    let bytes: Uint8Array;
-    if (typeof opts.artifact === 'string') {
-      try {
-        bytes = new Uint8Array(readFileSync(opts.artifact));
-      } catch (err) {
-        throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${opts.artifact}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path', field: 'artifact', cause: err });
-      }
-    } else if (opts.artifact instanceof Uint8Array) {
-      bytes = opts.artifact;
-    } else {
-      throw new ConfigError({ code: 'config.deploy', reason: 'deploy artifact must be bytes or a file path', hint: 'pass a Uint8Array or a path', field: 'artifact' });
-    }
-    if (bytes.length === 0) throw new DeployError({ code: 'deploy.too_large', reason: 'the artifact is empty', hint: 'deploy a non-empty file', field: 'artifact' });
-    const targets = this.resolveTargets(opts.to);
-    if (targets.length === 0) {
-      throw new DeployError({ code: 'deploy.unknown_device', reason: `no active device matches ${JSON.stringify(opts.to)}`, hint: 'provision devices of that class first', field: 'to' });
-    }
-    const sha = this.artifacts.put(bytes);
-    const records = targets.map((t) =>
-      this.store.insertDeployment({
-        deviceId: t.id,
-        service: opts.service,
-        version: opts.version,
-        kind: opts.kind,
-        category: opts.category,
-        size: bytes.length,
-        sha256: sha,
-        chunkSize: this.o.chunkSize,
-        ...(opts.meta ? { meta: opts.meta } : {}),
-      }),
-    );
-    for (const r of records) {
-      this.audit({ event: 'deploy.offered', deviceId: r.deviceId, detail: `${r.service}@${r.version} (${r.size} bytes, sha256 ${sha.slice(0, 12)}…) deployment ${r.id}` });
-      this.onDeploymentProgress({ deploymentId: r.id, deviceId: r.deviceId, service: r.service, version: r.version, state: r.state, offset: 0, size: r.size });
-    }
-    for (const id of new Set(records.map((r) => r.deviceId))) this.kickDeployments(id);
-    if (opts.wait === false) return records;
-    return this.waitSettled(records.map((r) => r.id), opts.timeoutMs ?? 600_000);
+    return this.coordinator.deploy(opts);
   }
 
   /** Resolves with the records once all settled or the timeout passed (records in their current state). */
   waitSettled(ids: number[], timeoutMs: number): Promise<DeploymentRecord[]> {
-    let last: DeploymentRecord[] = [];
-    const current = (): DeploymentRecord[] => {
-      // After close() the registry is gone: answer with what was last read instead of throwing in a timer.
-      if (this.closing) return last;
-      last = ids.map((id) => this.store.getDeployment(id)!).filter(Boolean);
-      return last;
-    };
-    return new Promise((resolve) => {
-      const check = (): boolean => {
-        const rs = current();
-        if (rs.every((r) => SETTLED_DEPLOYMENT_STATES.has(r.state))) {
-          done(rs);
-          return true;
-        }
-        return false;
-      };
-      const onProgress = (p: DeploymentProgress): void => {
-        if (ids.includes(p.deploymentId) && SETTLED_DEPLOYMENT_STATES.has(p.state)) check();
-      };
-      const timer = setTimeout(() => done(current()), timeoutMs);
-      timer.unref();
-      const done = (rs: DeploymentRecord[]): void => {
-        this.settleWaiters.delete(wake);
-        clearTimeout(timer);
-        this.off('deployment-progress', onProgress);
-        resolve(rs);
-      };
-      this.on('deployment-progress', onProgress);
-      const wake = (): void => done(current());
-      this.settleWaiters.add(wake);
-      check();
-    });
-  }
-
-  private noteDeployment(deviceId: string, service: string, state: DeploymentState): void {
-    let m = this.deployedState.get(deviceId);
-    if (!m) this.deployedState.set(deviceId, (m = new Map()));
-    m.set(service, state);
-  }
-
-  private onDeploymentProgress(p: DeploymentProgress): void {
-    this.noteDeployment(p.deviceId, p.service, p.state);
-    if (SETTLED_DEPLOYMENT_STATES.has(p.state)) {
-      this.audit({ event: `deploy.${p.state}`, deviceId: p.deviceId, detail: `${p.service}@${p.version} deployment ${p.deploymentId}${p.errorCode ? ` (${p.errorCode})` : ''}` });
-    }
-    this.emit('deployment-progress', p);
-  }
-
-  /** Runs the device's unsettled deployments one at a time while it is connected. */
-  private kickDeployments(deviceId: string): void {
-    if (this.deploying.has(deviceId) || this.closing) return;
-    const l = this.live.get(deviceId);
-    if (!l?.conn?.isReady) return;
-    this.deploying.add(deviceId);
-    void (async () => {
-      try {
-        for (;;) {
-          const conn = this.live.get(deviceId)?.conn;
-          if (!conn?.isReady || this.closing) return;
-          const next = this.store.listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES] })[0];
-          if (!next) return;
-          const after = await this.deployer.run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
-          // run() settles a deployment or throws; never spin on one that did neither.
-          if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
-        }
-      } catch (err) {
-        // Link errors: the deployment stays unsettled and resumes when the device is back. A
-        // timeout on a link that stays up (device stuck, not gone) is retried after a pause.
-        const transient = err instanceof EparaError && (err.code.startsWith('link.') || RETRYABLE.has(err.code));
-        if (!transient) this.emit('error', err as Error);
-        else if (err.code !== 'link.closed') setTimeout(() => this.kickDeployments(deviceId), this.o.deployRetryMs).unref();
-      } finally {
-        this.deploying.delete(deviceId);
-      }
-    })();
+    this.requireStarted();
+    return this.coordinator.waitSettled(ids, timeoutMs);
   }
 
   /** Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed. */
-  async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
+  undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
     this.requireStarted();
-    const ready = this.store.listDeployments({ service, states: ['ready'] }).filter((d) => !to || to.includes(d.deviceId));
-    const deviceIds = [...new Set(ready.map((d) => d.deviceId))];
-    if (deviceIds.length === 0) {
-      throw new DeployError({ code: 'deploy.unknown', reason: `service ${service} is not deployed${to ? ` on ${to.join(', ')}` : ''}`, hint: 'list deployments with `epara deployments`', field: 'service' });
-    }
-    const results = await Promise.all(
-      deviceIds.map(async (deviceId) => {
-        const r = await this.sendPlacement(deviceId, [{ action: 'unload', service }]);
-        const code = r[0]?.code;
-        if (code === 0) {
-          for (const d of ready.filter((x) => x.deviceId === deviceId)) {
-            this.store.updateDeployment(d.id, { state: 'undeployed' });
-            this.onDeploymentProgress({ deploymentId: d.id, deviceId, service, version: d.version, state: 'undeployed', offset: d.offset, size: d.size });
-          }
-          return { deviceId, ok: true };
-        }
-        return { deviceId, ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
-      }),
-    );
-    return results;
+    return this.coordinator.undeploy(service, to);
   }
 
   /** Sends one PLACEMENT to a device; resolves with its per-service results (code 0 = ok). */
@@ -863,7 +716,7 @@ export class EparaServer extends EventEmitter {
       // A DEPLOY_RESULT is fresher than the last STATE: trust the deployment record when it says
       // ready or undeployed; otherwise (rolled back, new version in transfer, custom handler) the
       // device's own report decides.
-      const latest = this.deployedState.get(id)?.get(service);
+      const latest = this.coordinator.latestState(id, service);
       const ready =
         latest === 'ready' || latest === 'rolled-back'
           ? reported?.status !== 'failed' && reported?.status !== 'unloaded'
@@ -978,7 +831,7 @@ export class EparaServer extends EventEmitter {
     await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
     for (const l of this.live.values()) if (!l.session.terminal) this.applySession(l.session, 'bye', now);
     this.live.clear();
-    for (const wake of [...this.settleWaiters]) wake();
+    this.coordinator?.wakeAll();
     if (this.started) {
       this.store.flush();
       if (!this.options.store) this.store.close();

@@ -1,0 +1,241 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
+import { RETRYABLE, type Deployer, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
+import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
+import { validateDeviceClass, validateDeviceId } from '../device-mgmt/identity.js';
+import type { AuditEntry, DeploymentRecord, DeploymentState, DeviceRecord, RegistryStore } from '../device-mgmt/registry/store.js';
+import { ConfigError, DeployError, EparaError } from '../errors.js';
+import { errorInfo, type PlacementOp } from '../protocol/index.js';
+import type { DeviceConnection } from './connection.js';
+import type { DeployOptions } from './server.js';
+
+/**
+ * Deployment coordination for the server: records one deployment per target device, runs each
+ * device's unsettled deployments one at a time while it is connected (the Deployer does the wire
+ * work), retries transient failures, tracks the latest state per (device, service) for routing,
+ * answers callers waiting for settlement, and undeploys.
+ */
+export interface DeploymentsHost {
+  store(): RegistryStore;
+  artifacts(): ArtifactStore;
+  deployer(): Deployer;
+  /** The device's connection when it has finished the handshake, else undefined. */
+  readyConn(deviceId: string): DeviceConnection | undefined;
+  closing(): boolean;
+  audit(e: Omit<AuditEntry, 'at'>): void;
+  emitProgress(p: DeploymentProgress): void;
+  emitError(err: Error): void;
+  sendPlacement(deviceId: string, ops: PlacementOp[]): Promise<Array<{ service: string; code: number }>>;
+}
+
+export class DeploymentCoordinator {
+  /** Latest deployment state per device and service: what routing trusts over a lagging STATE. */
+  private readonly latest = new Map<string, Map<string, DeploymentState>>();
+  /** Devices whose deployment loop is running. */
+  private readonly deploying = new Set<string>();
+  /** deploy() calls waiting for settlement; wakeAll() answers them. */
+  private readonly settleWaiters = new Set<() => void>();
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly h: DeploymentsHost,
+    private readonly o: { chunkSize: number; retryMs: number },
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Loads the latest state of every recorded deployment (server start). */
+  load(records: DeploymentRecord[]): void {
+    for (const d of records) this.note(d.deviceId, d.service, d.state);
+  }
+
+  latestState(deviceId: string, service: string): DeploymentState | undefined {
+    return this.latest.get(deviceId)?.get(service);
+  }
+
+  /** Answers every waiting deploy() with the records as last read (shutdown). */
+  wakeAll(): void {
+    for (const wake of [...this.settleWaiters]) wake();
+  }
+
+  private resolveTargets(to: DeployOptions['to']): DeviceRecord[] {
+    const all = this.h.store().listDevices().filter((d) => d.status === 'active');
+    if (to === 'all') return all;
+    if (typeof to === 'string') {
+      const cls = validateDeviceClass(to, 'to');
+      return all.filter((d) => d.deviceClass === cls);
+    }
+    if (!Array.isArray(to) || to.length === 0) {
+      throw new ConfigError({ code: 'config.deploy_target', reason: 'deploy `to` must be device ids, a device class or "all"', hint: "e.g. to: ['jetson-01'] or to: 'embedded-gpu'", field: 'to' });
+    }
+    return to.map((id) => {
+      const d = this.h.store().getDevice(validateDeviceId(id, 'to'));
+      if (!d || d.status !== 'active') {
+        throw new DeployError({ code: 'deploy.unknown_device', reason: d ? `device ${id} is ${d.status}` : `no device ${id} in the registry`, hint: 'deploy to provisioned, active devices (see `epara devices`)', field: 'to' });
+      }
+      return d;
+    });
+  }
+
+  /**
+   * Records a deployment per target device and starts the transfers on the connected ones;
+   * the others get theirs when they connect. By default resolves once every deployment settled
+   * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
+   */
+  async deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
+    for (const f of ['service', 'version'] as const) {
+      if (typeof opts[f] !== 'string' || opts[f].length === 0 || opts[f].length > 64) {
+        throw new ConfigError({ code: 'config.deploy', reason: `deploy ${f} must be 1..64 characters`, hint: `e.g. ${f}: ${f === 'service' ? "'resnet18'" : "'1.0.0'"}`, field: f });
+      }
+    }
+    if (!['onnx', 'int8-fc-weights', 'blob'].includes(opts.kind)) {
+      throw new ConfigError({ code: 'config.deploy', reason: `deploy kind ${JSON.stringify(opts.kind)} is not onnx, int8-fc-weights or blob`, hint: "use kind: 'onnx' for ONNX models", field: 'kind' });
+    }
+    if (!['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'].includes(opts.category)) {
+      throw new ConfigError({ code: 'config.deploy', reason: `deploy category ${JSON.stringify(opts.category)} is not a task category`, hint: "e.g. category: 'latency-single'", field: 'category' });
+    }
+    let bytes: Uint8Array;
+    if (typeof opts.artifact === 'string') {
+      try {
+        bytes = new Uint8Array(readFileSync(opts.artifact));
+      } catch (err) {
+        throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${opts.artifact}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path', field: 'artifact', cause: err });
+      }
+    } else if (opts.artifact instanceof Uint8Array) {
+      bytes = opts.artifact;
+    } else {
+      throw new ConfigError({ code: 'config.deploy', reason: 'deploy artifact must be bytes or a file path', hint: 'pass a Uint8Array or a path', field: 'artifact' });
+    }
+    if (bytes.length === 0) throw new DeployError({ code: 'deploy.too_large', reason: 'the artifact is empty', hint: 'deploy a non-empty file', field: 'artifact' });
+    const targets = this.resolveTargets(opts.to);
+    if (targets.length === 0) {
+      throw new DeployError({ code: 'deploy.unknown_device', reason: `no active device matches ${JSON.stringify(opts.to)}`, hint: 'provision devices of that class first', field: 'to' });
+    }
+    const sha = this.h.artifacts().put(bytes);
+    const records = targets.map((t) =>
+      this.h.store().insertDeployment({
+        deviceId: t.id,
+        service: opts.service,
+        version: opts.version,
+        kind: opts.kind,
+        category: opts.category,
+        size: bytes.length,
+        sha256: sha,
+        chunkSize: this.o.chunkSize,
+        ...(opts.meta ? { meta: opts.meta } : {}),
+      }),
+    );
+    for (const r of records) {
+      this.h.audit({ event: 'deploy.offered', deviceId: r.deviceId, detail: `${r.service}@${r.version} (${r.size} bytes, sha256 ${sha.slice(0, 12)}…) deployment ${r.id}` });
+      this.progress({ deploymentId: r.id, deviceId: r.deviceId, service: r.service, version: r.version, state: r.state, offset: 0, size: r.size });
+    }
+    for (const id of new Set(records.map((r) => r.deviceId))) this.kick(id);
+    if (opts.wait === false) return records;
+    return this.waitSettled(records.map((r) => r.id), opts.timeoutMs ?? 600_000);
+  }
+
+  /** Resolves with the records once all settled or the timeout passed (records in their current state). */
+  waitSettled(ids: number[], timeoutMs: number): Promise<DeploymentRecord[]> {
+    let last: DeploymentRecord[] = [];
+    const current = (): DeploymentRecord[] => {
+      // After close() the registry is gone: answer with what was last read instead of throwing in a timer.
+      if (this.h.closing()) return last;
+      last = ids.map((id) => this.h.store().getDeployment(id)!).filter(Boolean);
+      return last;
+    };
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const rs = current();
+        if (rs.every((r) => SETTLED_DEPLOYMENT_STATES.has(r.state))) {
+          done(rs);
+          return true;
+        }
+        return false;
+      };
+      const onProgress = (p: DeploymentProgress): void => {
+        if (ids.includes(p.deploymentId) && SETTLED_DEPLOYMENT_STATES.has(p.state)) check();
+      };
+      const timer = setTimeout(() => done(current()), timeoutMs);
+      timer.unref();
+      const done = (rs: DeploymentRecord[]): void => {
+        this.settleWaiters.delete(wake);
+        clearTimeout(timer);
+        this.events.off('progress', onProgress);
+        resolve(rs);
+      };
+      this.events.on('progress', onProgress);
+      const wake = (): void => done(current());
+      this.settleWaiters.add(wake);
+      check();
+    });
+  }
+
+  note(deviceId: string, service: string, state: DeploymentState): void {
+    let m = this.latest.get(deviceId);
+    if (!m) this.latest.set(deviceId, (m = new Map()));
+    m.set(service, state);
+  }
+
+  /** Every deployment state change and transfer ack passes here (from the Deployer and from deploy/undeploy). */
+  progress(p: DeploymentProgress): void {
+    this.note(p.deviceId, p.service, p.state);
+    if (SETTLED_DEPLOYMENT_STATES.has(p.state)) {
+      this.h.audit({ event: `deploy.${p.state}`, deviceId: p.deviceId, detail: `${p.service}@${p.version} deployment ${p.deploymentId}${p.errorCode ? ` (${p.errorCode})` : ''}` });
+    }
+    this.events.emit('progress', p);
+    this.h.emitProgress(p);
+  }
+
+  /** Runs the device's unsettled deployments one at a time while it is connected. */
+  kick(deviceId: string): void {
+    if (this.deploying.has(deviceId) || this.h.closing()) return;
+    if (!this.h.readyConn(deviceId)) return;
+    this.deploying.add(deviceId);
+    void (async () => {
+      try {
+        for (;;) {
+          const conn = this.h.readyConn(deviceId);
+          if (!conn || this.h.closing()) return;
+          const next = this.h.store().listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES] })[0];
+          if (!next) return;
+          const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
+          // run() settles a deployment or throws; never spin on one that did neither.
+          if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
+        }
+      } catch (err) {
+        // Link errors: the deployment stays unsettled and resumes when the device is back. A
+        // timeout on a link that stays up (device stuck, not gone) is retried after a pause.
+        const transient = err instanceof EparaError && (err.code.startsWith('link.') || RETRYABLE.has(err.code));
+        if (!transient) this.h.emitError(err as Error);
+        else if (err.code !== 'link.closed') setTimeout(() => this.kick(deviceId), this.o.retryMs).unref();
+      } finally {
+        this.deploying.delete(deviceId);
+      }
+    })();
+  }
+
+  /** Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed. */
+  async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
+    const ready = this.h.store().listDeployments({ service, states: ['ready'] }).filter((d) => !to || to.includes(d.deviceId));
+    const deviceIds = [...new Set(ready.map((d) => d.deviceId))];
+    if (deviceIds.length === 0) {
+      throw new DeployError({ code: 'deploy.unknown', reason: `service ${service} is not deployed${to ? ` on ${to.join(', ')}` : ''}`, hint: 'list deployments with `epara deployments`', field: 'service' });
+    }
+    const results = await Promise.all(
+      deviceIds.map(async (deviceId) => {
+        const r = await this.h.sendPlacement(deviceId, [{ action: 'unload', service }]);
+        const code = r[0]?.code;
+        if (code === 0) {
+          for (const d of ready.filter((x) => x.deviceId === deviceId)) {
+            this.h.store().updateDeployment(d.id, { state: 'undeployed' });
+            this.progress({ deploymentId: d.id, deviceId, service, version: d.version, state: 'undeployed', offset: d.offset, size: d.size });
+          }
+          return { deviceId, ok: true };
+        }
+        return { deviceId, ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
+      }),
+    );
+    return results;
+  }
+}
