@@ -83,6 +83,15 @@ describe('go-back-N chunk sender', () => {
     expect(Buffer.from(rx.got).equals(Buffer.from(artifact))).toBe(true);
   });
 
+  it('keeps going when every third chunk is lost: progress between go-backs resets the stall count', async () => {
+    // Window 1 over a link that loses every third delivery: 34 chunks need far more than
+    // maxStalls go-backs in total, but never two in a row at the same offset.
+    const rx = receiver(artifact.length, (n) => n % 3 === 2);
+    const r = await sendChunks({ size: artifact.length, chunkSize: 300, window: 1, startOffset: 0, read, sendChunk: rx.sendChunk, maxStalls: 3 });
+    expect(r.goBacks).toBeGreaterThan(3);
+    expect(Buffer.from(rx.got).equals(Buffer.from(artifact))).toBe(true);
+  });
+
   it('gives up with deploy.offset when the device never advances', async () => {
     const rx = receiver(artifact.length, () => true);
     await expect(sendChunks({ size: artifact.length, chunkSize: 500, window: 3, startOffset: 0, read, sendChunk: rx.sendChunk, maxStalls: 4 })).rejects.toMatchObject({ code: 'deploy.offset' });

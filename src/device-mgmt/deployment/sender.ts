@@ -54,7 +54,10 @@ export async function sendChunks(o: ChunkSenderOptions): Promise<ChunkSenderResu
   let sentBytes = 0;
   let chunks = 0;
   let goBacks = 0;
+  // Consecutive go-backs that found the device at the offset of the previous go-back: progress
+  // between go-backs (a link that drops every Nth chunk) must not count towards giving up.
   let stalls = 0;
+  let goBackOffset = -1;
   const inflight: Array<{ end: number; reply: Promise<number> }> = [];
 
   const checkOffset = (n: number): number => {
@@ -92,7 +95,8 @@ export async function sendChunks(o: ChunkSenderOptions): Promise<ChunkSenderResu
       if (acked !== before) o.onProgress?.(acked, sentBytes);
       next = acked;
       goBacks++;
-      stalls = acked > before ? 0 : stalls + 1;
+      stalls = acked > goBackOffset ? 0 : stalls + 1;
+      goBackOffset = acked;
       if (stalls >= maxStalls) {
         throw new DeployError({
           code: 'deploy.offset',
