@@ -8,7 +8,7 @@ import { runDemo } from '../../../firmware-sims/demo.js';
 export function demoCommand(ctx: CliContext, exit: ExitState): Command {
   return new Command('demo')
     .description('run the README demo: a server and an emulated fleet in a temp dir — register, deploy real ONNX models, infer')
-    .option('--devices <n>', 'emulated devices (1..12)', '3')
+    .option('--devices <n>', 'emulated devices (1..12): microcomputer, embedded-gpu, gpu-server, then the Basys 3 FPGA over 9600-baud SPP', '4')
     .option('--seed <n>', 'seed for the demo\'s inputs and fleet', '7')
     .addHelpText('after', '\nNothing to set up: everything runs on 127.0.0.1 in a temporary directory that is removed at the end.\nExample:\n  epara demo --devices 4')
     .action(
