@@ -54,6 +54,8 @@ interface Candidate {
   /** Stale gain per cost: an upper bound on the current one. */
   bound: number;
   cost: number;
+  /** Stage 1: a kept unit starts from the share it had, so it cannot squeeze out its co-located units. */
+  maxShare?: number;
 }
 
 const EPS = 1e-9;
@@ -80,11 +82,17 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const freeTime = new Map<string, number>();
   // Plan devices to a target utilisation below 1: queueing delay grows without bound as a device
   // nears saturation, and deadlines are tens of milliseconds for camera frames.
+  // Kept units (stage 1) may use a device's whole time, as they did; new units only up to the target.
   const targetUtil = opts.targetUtilisation ?? 0.75;
+  const usedTime = new Map<string, number>();
   for (const d of state.devices) {
     freeMem.set(d.id, d.alive ? d.memoryMiB : 0);
-    freeTime.set(d.id, d.alive ? targetUtil : 0);
+    freeTime.set(d.id, d.alive ? 1 : 0);
+    usedTime.set(d.id, 0);
   }
+  const setCap = (cap: number): void => {
+    for (const d of state.devices) freeTime.set(d.id, d.alive ? Math.max(0, cap - usedTime.get(d.id)!) : 0);
+  };
   const demand = new Map<string, number>();
   const residual = new Map<string, number>();
   const supplied = new Map<string, number>();
@@ -159,7 +167,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const free = Math.min(...c.devices.map((d) => freeTime.get(d.id)!));
     const need = Math.max(resid, 0) / unit.rateRps;
     // Warm spares (resid 0) still get the device's free time: it costs nothing and absorbs bursts.
-    const share = Math.min(free, need > EPS ? need : free);
+    const share = Math.min(free, need > EPS ? need : free, c.maxShare ?? Infinity);
     const scaled: Assignment = { ...unit, share, rateRps: unit.rateRps * share };
     const loadMs = c.warm ? 0 : Math.max(...c.devices.map((d, i) => s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * unit!.stageFractions[i]!)));
     const gain = marginalGain({
@@ -183,7 +191,32 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       hostedPairs.add(`${c.service.name}@${id}`);
       freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
       freeTime.set(id, Math.max(0, freeTime.get(id)! - unit.share));
+      usedTime.set(id, usedTime.get(id)! + unit.share);
     });
+  };
+
+  /**
+   * Give chosen units more of their devices' free time, densest first, up to their service's demand
+   * (`baseOnly`) or demand plus headroom. Kept units start from their old share; this lets them grow
+   * in place instead of the plan adding a unit elsewhere.
+   */
+  const widen = (baseOnly: boolean): void => {
+    const byDensity = [...chosen].filter((u) => u.share > EPS).sort((x, y) => y.rateRps / y.share - x.rateRps / x.share);
+    for (const u of byDensity) {
+      const need = baseOnly ? demand.get(u.service)! - supplied.get(u.service)! : residual.get(u.service)!;
+      if (need <= EPS) continue;
+      const full = u.rateRps / u.share;
+      const add = Math.min(...u.devices.map((id) => freeTime.get(id)!), need / full);
+      if (add <= EPS) continue;
+      u.share += add;
+      u.rateRps += add * full;
+      residual.set(u.service, residual.get(u.service)! - add * full);
+      supplied.set(u.service, supplied.get(u.service)! + add * full);
+      for (const id of u.devices) {
+        freeTime.set(id, freeTime.get(id)! - add);
+        usedTime.set(id, usedTime.get(id)! + add);
+      }
+    }
   };
 
   /** Lazy greedy over a heap of candidates; stops when the true best gain is below `minGain`. */
@@ -229,7 +262,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const devs = u.devices.map((id) => byId.get(id));
     if (!s || devs.some((d) => !d || !d.alive)) continue;
     if (devs.length > 1 && gpuNeedOf(s.category) !== 'multi') continue;
-    const c: Candidate = { key: unitKey(s.name, u.devices), service: s, devices: devs as DeviceState[], warm: true, bound: 0, cost: costOf(devs as DeviceState[], maxMemory) };
+    const c: Candidate = { key: unitKey(s.name, u.devices), service: s, devices: devs as DeviceState[], warm: true, bound: 0, cost: costOf(devs as DeviceState[], maxMemory), maxShare: u.share > EPS ? u.share : undefined };
     const r = evaluate(c);
     if (!r) continue;
     c.bound = r.gain / c.cost;
@@ -247,6 +280,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const r = evaluate(c);
     if (r) accept(c, r.unit);
   }
+  // From here on devices fill only to the target utilisation; kept units grow in place (up to
+  // demand + headroom) before any new unit is considered.
+  setCap(targetUtil);
+  widen(false);
 
   // Stage 2: new replicas and pipeline groups, scarcity first (FarFly's priority stage): services
   // that only a small part of the fleet can serve (LLMs on GPU servers) are placed before services
@@ -298,8 +335,9 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
         let bound = violated ? undefined : classBound.get(ck);
         const c: Candidate = { key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) };
         if (bound === undefined) {
-          const r = freeTime.get(d.id)! >= targetUtil - EPS ? evaluate(c) : null;
-          bound = r ? r.gain / c.cost : freeTime.get(d.id)! < targetUtil - EPS ? Infinity : -Infinity;
+          const unused = usedTime.get(d.id)! <= EPS;
+          const r = unused ? evaluate(c) : null;
+          bound = r ? r.gain / c.cost : !unused ? Infinity : -Infinity;
           if (!violated && Number.isFinite(bound)) classBound.set(ck, bound);
         }
         if (bound > EPS) {
@@ -326,20 +364,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   // Overload: when the demand is not covered at the target utilisation, let the plan use the rest
   // of each device's time — first by widening the units already chosen, then with new units.
   if (targetUtil < 1 && [...specs.values()].some((s) => supplied.get(s.name)! < demand.get(s.name)! - EPS)) {
-    for (const d of alive) freeTime.set(d.id, freeTime.get(d.id)! + (1 - targetUtil));
-    const byDensity = [...chosen].sort((x, y) => y.rateRps / y.share - x.rateRps / x.share);
-    for (const u of byDensity) {
-      const need = demand.get(u.service)! - supplied.get(u.service)!;
-      if (need <= EPS || u.share <= 0) continue;
-      const full = u.rateRps / u.share;
-      const add = Math.min(...u.devices.map((id) => freeTime.get(id)!), need / full);
-      if (add <= EPS) continue;
-      u.share += add;
-      u.rateRps += add * full;
-      residual.set(u.service, residual.get(u.service)! - add * full);
-      supplied.set(u.service, supplied.get(u.service)! + add * full);
-      for (const id of u.devices) freeTime.set(id, freeTime.get(id)! - add);
-    }
+    setCap(1);
+    widen(true);
     addUnits();
   }
 
