@@ -98,14 +98,24 @@ function plainBytes(b: Uint8Array): Uint8Array {
  * The caller guarantees the value is in the subset (the message schemas do).
  */
 export function encodeCbor(v: CborValue): Uint8Array {
-  const out = encoder.encode(toCborX(v)) as Uint8Array;
-  return new Uint8Array(out);
+  return new Uint8Array(encodeCborXView(toCborX(v)));
 }
 
-/** Encode straight from a cbor-x-ready value (Maps with sorted keys); returns cbor-x's buffer view. */
+/**
+ * cbor-x's RESET_BUFFER_MODE (encode.js; not re-exported by its index): after the call the encoder
+ * writes the next item at the same place again. By default it moves on through its 8 KiB buffer
+ * and allocates a fresh one whenever less than 2 KiB is left, i.e. every few 1 KiB deploy chunks;
+ * our views are copied before the next encode anyway.
+ */
+const RESET_BUFFER_MODE = 1024;
+
+/**
+ * Encode straight from a cbor-x-ready value (Maps with sorted keys); returns a view of cbor-x's
+ * buffer, valid until the next encode.
+ */
 export function encodeCborXView(v: unknown): Uint8Array {
   try {
-    return encoder.encode(v) as Uint8Array;
+    return (encoder.encode as (value: unknown, mode: number) => Uint8Array)(v, RESET_BUFFER_MODE);
   } catch (e) {
     // Unreachable for schema-validated input; if cbor-x ever throws, callers still get our type.
     throw protocolError('internal', { reason: `CBOR encoder failed: ${String((e as Error)?.message ?? e)}`, cause: e });

@@ -86,33 +86,58 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
 
 /**
  * Decode one COBS piece (the bytes between two delimiters, delimiter excluded). Throws
- * ProtocolError `frame.cobs` when a code byte is 0x00 or points past the end.
+ * ProtocolError `frame.cobs` when the piece contains a 0x00 or a code byte points past the end.
+ * The result is a fresh copy.
  */
 export function cobsDecode(piece: Uint8Array, start = 0, end = piece.length): Uint8Array {
   const zero = indexOfZero(piece, start, end);
   if (zero >= 0) {
     throw protocolError('frame.cobs', { reason: `COBS piece contains a 0x00 at offset ${zero - start}`, details: { offset: zero - start } });
   }
-  const out = allocBytes(Math.max(0, end - start - 1));
-  let o = 0;
+  const out = allocBytes(end - start);
+  out.set(start === 0 && end === piece.length ? piece : piece.subarray(start, end));
+  return out.subarray(1, cobsDecodeInPlace(out, 0, out.length));
+}
+
+/**
+ * Decode the COBS piece in `buf[start, end)` in place; the frame is left in
+ * `buf[start + 1, returned position)`. The caller has checked that the range holds no 0x00 other
+ * than as a code (FrameDecoder splits on 0x00, cobsDecode scans for it); a 0x00 code or one
+ * pointing past the end is ProtocolError `frame.cobs`.
+ *
+ * Why in place and why at start + 1: COBS writes each code byte where the zero it stands for was,
+ * plus one leading code, so without 0xFF blocks the frame is the piece after its first byte with
+ * the codes turned back into zeros: no byte moves. Each 0xFF block drops a code byte, and only the
+ * data after it moves left (copyWithin: memmove, no allocation). The write position never passes
+ * the read position, so nothing unread is overwritten.
+ */
+export function cobsDecodeInPlace(buf: Uint8Array, start: number, end: number): number {
+  let w = start + 1;
+  if (start >= end) return w;
   let i = start;
-  while (i < end) {
-    const code = piece[i]!;
+  let code = buf[i]!;
+  for (;;) {
     const next = i + code;
-    if (next > end) {
+    if (code === 0 || next > end) {
       throw protocolError('frame.cobs', {
-        reason: `COBS code 0x${code.toString(16).padStart(2, '0')} at offset ${i - start} points ${next - end} bytes past the end of the piece`,
+        reason:
+          code === 0
+            ? `COBS code 0x00 at offset ${i - start}`
+            : `COBS code 0x${code.toString(16).padStart(2, '0')} at offset ${i - start} points ${next - end} bytes past the end of the piece`,
         details: { offset: i - start },
       });
     }
-    if (code > 17) {
-      out.set(piece.subarray(i + 1, next), o);
-      o += code - 1;
-    } else {
-      for (let k = i + 1; k < next; k++) out[o++] = piece[k]!;
+    const n = code - 1;
+    if (w !== i + 1) {
+      // shifted left by earlier 0xFF blocks
+      if (n > 16) buf.copyWithin(w, i + 1, next);
+      else for (let k = 0; k < n; k++) buf[w + k] = buf[i + 1 + k]!;
     }
+    w += n;
+    if (next === end) return w;
+    const nextCode = buf[next]!; // read before the zero below may land on it
+    if (code !== 0xff) buf[w++] = 0;
     i = next;
-    if (code !== 0xff && i < end) out[o++] = 0;
+    code = nextCode;
   }
-  return o === out.length ? out : out.subarray(0, o);
 }

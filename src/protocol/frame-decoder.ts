@@ -8,7 +8,7 @@
 import { ProtocolError } from '../errors.js';
 import { resolveNumber } from '../options.js';
 import { indexOfZero } from './bytes.js';
-import { cobsDecode } from './cobs.js';
+import { cobsDecodeInPlace } from './cobs.js';
 import { DEFAULT_MAX_FRAME, maxWirePiece } from './constants.js';
 import { protocolError } from './error-codes.js';
 import { MAX_FRAME_SPEC, parseFrame, type Frame } from './frame.js';
@@ -16,6 +16,38 @@ import { MAX_FRAME_SPEC, parseFrame, type Frame } from './frame.js';
 export interface FrameDecoderOptions {
   /** Largest unencoded frame accepted (64..65535, default 512 until the handshake negotiates it). */
   maxFrame?: number;
+}
+
+/**
+ * Decoded frames are carved from shared 16 KiB slabs: a frame must outlive the next push (message
+ * byte strings are views into it), so it needs memory of its own, and carving is cheaper than a
+ * Buffer-pool slice or a fresh array per frame (bench/codec: ~0.2 µs per 1 KiB frame). A region is
+ * never reused; a slab is freed once no message views into it remain, so a kept byte string keeps
+ * at most one slab alive. Pieces above a quarter slab get their own buffer.
+ */
+const SLAB_SIZE = 16 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** A copy of `src[from, to)` in memory no later frame will touch. */
+function takeCopy(src: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  let dst: Uint8Array;
+  if (n > SLAB_SIZE / 4) {
+    const b = Buffer.allocUnsafeSlow(n);
+    dst = new Uint8Array(b.buffer, b.byteOffset, n);
+  } else {
+    if (slabUsed + n > slab.length) {
+      const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_SIZE);
+      slabUsed = 0;
+    }
+    dst = slab.subarray(slabUsed, slabUsed + n);
+    slabUsed += n;
+  }
+  if (n > 32) dst.set(from === 0 && to === src.length ? src : src.subarray(from, to));
+  else for (let k = 0; k < n; k++) dst[k] = src[from + k]!;
+  return dst;
 }
 
 export class FrameDecoder {
@@ -72,9 +104,12 @@ export class FrameDecoder {
     });
   }
 
-  private decodePiece(piece: Uint8Array, out: Array<Frame | ProtocolError>): void {
+  /** Decode `src[from, to)`, a whole piece (no 0x00 in it: push splits on 0x00). */
+  private decodePiece(src: Uint8Array, from: number, to: number, out: Array<Frame | ProtocolError>): void {
     try {
-      out.push(parseFrame(cobsDecode(piece), this.max));
+      // COBS-decoded in place in our own copy: the caller's chunk is never written to.
+      const piece = takeCopy(src, from, to);
+      out.push(parseFrame(piece.subarray(1, cobsDecodeInPlace(piece, 0, piece.length)), this.max));
     } catch (e) {
       out.push(
         e instanceof ProtocolError
@@ -109,13 +144,13 @@ export class FrameDecoder {
         out.push(this.oversize());
       } else if (z >= 0 && this.len === 0) {
         // Whole piece inside this chunk: decode in place, no copy.
-        if (seg > 0) this.decodePiece(chunk.subarray(i, end), out);
+        if (seg > 0) this.decodePiece(chunk, i, end, out);
       } else {
         this.buf.set(chunk.subarray(i, end), this.len);
         this.len += seg;
         if (z >= 0) {
-          // cobsDecode copies, so handing it a view of our buffer is safe.
-          this.decodePiece(this.buf.subarray(0, this.len), out);
+          // decodePiece copies, so our buffer can be refilled right away.
+          this.decodePiece(this.buf, 0, this.len, out);
         }
       }
       if (z < 0) break;

@@ -5,8 +5,8 @@
 import { resolveNumber } from '../options.js';
 import { protocolError } from './error-codes.js';
 import { cobsDecode, cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
-import { crc32c } from './crc32c.js';
-import { copyBytes } from './bytes.js';
+import { CRC32C_RESIDUE, crc32c } from './crc32c.js';
+import { allocBytes, copyBytes } from './bytes.js';
 import {
   CRC_SIZE,
   DEFAULT_MAX_FRAME,
@@ -93,6 +93,13 @@ let scratch = new Uint8Array(DEFAULT_MAX_FRAME);
 let wireScratch = new Uint8Array(DEFAULT_MAX_FRAME * 2);
 
 /**
+ * A frame of at most this many bytes has no run of 254 non-zero bytes, so its COBS form is exactly
+ * one byte longer (each zero becomes a code, plus the leading code): the wire array can be
+ * allocated at its final size and encoded into directly.
+ */
+const EXACT_COBS_MAX = 253;
+
+/**
  * Encode `msg` as wire bytes: COBS(frame) followed by 0x00. Throws ProtocolError `msg.schema`
  * for an invalid message and `frame.oversize` when the unencoded frame exceeds `maxFrame`.
  */
@@ -121,6 +128,12 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
   if (scratch.length < frameLen) scratch = new Uint8Array(Math.max(frameLen, scratch.length * 2));
   const flags = (h.rsp ? FLAG_RSP : 0) | (h.rtx ? FLAG_RTX : 0);
   writeFrame(scratch, type, flags, seq, corr, body);
+  if (frameLen <= EXACT_COBS_MAX) {
+    const wire = allocBytes(frameLen + 2);
+    const end = cobsEncodeInto(scratch, 0, frameLen, wire, 0);
+    wire[end] = 0;
+    return wire;
+  }
   const need = cobsMaxEncodedLength(frameLen) + 1;
   if (wireScratch.length < need) wireScratch = new Uint8Array(Math.max(need, wireScratch.length * 2));
   const n = cobsEncodeInto(scratch, 0, frameLen, wireScratch, 0);
@@ -141,9 +154,11 @@ export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRA
     throw protocolError('frame.oversize', { reason: `frame is ${n} bytes, larger than maxFrame ${maxFrame}`, details: { frameLen: n, maxFrame } });
   }
   const crcAt = n - CRC_SIZE;
-  const got = (frame[crcAt]! | (frame[crcAt + 1]! << 8) | (frame[crcAt + 2]! << 16) | (frame[crcAt + 3]! << 24)) >>> 0;
-  const want = crc32c(frame, 0, 0, crcAt);
-  if (got !== want) {
+  // Over the whole frame, CRC included, an intact frame gives the residue (see CRC32C_RESIDUE):
+  // the same check as recomputing over bytes 0..crcAt, without a view of that range.
+  if (crc32c(frame) !== CRC32C_RESIDUE) {
+    const got = (frame[crcAt]! | (frame[crcAt + 1]! << 8) | (frame[crcAt + 2]! << 16) | (frame[crcAt + 3]! << 24)) >>> 0;
+    const want = crc32c(frame, 0, 0, crcAt);
     throw protocolError('frame.crc', {
       reason: `frame CRC-32C is 0x${got.toString(16).padStart(8, '0')}, contents give 0x${want.toString(16).padStart(8, '0')}`,
       details: { frameLen: n },
