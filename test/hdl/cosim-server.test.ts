@@ -61,7 +61,7 @@ async function serverSession(cpb: number, clksPerMs: number) {
   await server.start();
   if (process.env.EPARA_COSIM_DEBUG) server.on('audit', (e) => console.log('[audit]', e.event, (e as { detail?: string }).detail ?? ''));
   server.provision({ id: SIM_DEVICE_ID, deviceClass: 'fpga', key: SIM_KEY.toString('hex') });
-  const registered = new Promise<{ id: string; deviceClass: string; caps: unknown }>((r) => server.once('device-registered', r));
+  const registered = new Promise<unknown>((r) => server.once('device-registered', (info) => r(info)));
   server.attachStream(await openSerial({ path, baudRate: 115200 }));
   return {
     proc, server, registered,
