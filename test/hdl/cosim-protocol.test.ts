@@ -7,12 +7,14 @@
  * INFER checked against the TypeScript behavioural model, and errors.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameLink, openSerial } from '../../src/transport/index.js';
 import type { Message } from '../../src/protocol/index.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
 import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
-import { missingTools } from './hdl-project.js';
+import { missingTools, ROOT } from './hdl-project.js';
 import { authMac, buildCosim, CosimProcess, serverMac, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
 
 const missing = missingTools('co-simulation', ['verilator', 'g++', 'make']);
@@ -186,6 +188,27 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     await expect(
       s.link.request({ type: 'INFER_REQUEST', requestId: 5, service: 'other', inputs: [tensorFrom('x', new Int8Array(16), [16])] }),
     ).rejects.toMatchObject({ code: 'infer.unknown_service' });
+  });
+
+  it('survives every invalid golden vector (protocol/vectors/invalid-wire.hex): frame errors counted, next frame answered', async () => {
+    const lines = readFileSync(join(ROOT, 'protocol', 'vectors', 'invalid-wire.hex'), 'utf8').split('\n');
+    const frameLevel = lines.filter((l) => /^\/\/ .*: frame\./.test(l)).length;
+    const bytes = Uint8Array.from(lines.filter((l) => /^[0-9a-f]{2}$/i.test(l.trim())).map((l) => parseInt(l, 16)));
+    expect(frameLevel).toBeGreaterThan(5);
+    const latestBad = () => {
+      const st = [...s.notes].reverse().find((m) => m.type === 'STATE');
+      return st && st.type === 'STATE' ? st.frames!.badCrc : -1;
+    };
+    const seen = s.notes.length;
+    await until(() => s.notes.slice(seen).some((m) => m.type === 'STATE'), 'a STATE before');
+    const before = latestBad();
+    await s.link.stream.write(bytes);
+    const data = new Uint8Array([9, 0, 9]);
+    expect(await s.link.request({ type: 'PING', data })).toEqual({ type: 'PONG', data });
+    const mark = s.notes.length;
+    await until(() => s.notes.slice(mark).some((m) => m.type === 'STATE'), 'a STATE after');
+    console.log(`[cosim] invalid-wire.hex: ${bytes.length} bytes, ${frameLevel} frame-level errors expected; bad-frame counter ${before} -> ${latestBad()}`);
+    expect(latestBad() - before).toBeGreaterThanOrEqual(frameLevel);
   });
 
   it('reports STATE with the loaded service and frame counters, and sends heartbeats', async () => {
