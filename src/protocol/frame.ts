@@ -20,7 +20,7 @@ import {
   PROTOCOL_VERSION,
   maxWirePiece,
 } from './constants.js';
-import { decodeMessage, encodeMessageView } from './messages/codec.js';
+import { decodeMessage, encodeMessageAt } from './messages/codec.js';
 import { MessageType, messageTypeName, type Message } from './messages/types.js';
 
 export interface FrameHeader {
@@ -68,7 +68,12 @@ export function buildFrame(type: number, flags: number, seq: number, corr: numbe
 }
 
 function writeFrame(frame: Uint8Array, type: number, flags: number, seq: number, corr: number, body: Uint8Array): void {
-  const len = body.length;
+  frame.set(body, HEADER_SIZE);
+  writeHeaderAndCrc(frame, type, flags, seq, corr, body.length);
+}
+
+/** Header into `frame[0, 9)` and the CRC after the `len`-byte body already at `frame[9, 9 + len)`. */
+function writeHeaderAndCrc(frame: Uint8Array, type: number, flags: number, seq: number, corr: number, len: number): void {
   frame[0] = PROTOCOL_VERSION;
   frame[1] = type;
   frame[2] = flags;
@@ -78,18 +83,16 @@ function writeFrame(frame: Uint8Array, type: number, flags: number, seq: number,
   frame[6] = corr & 0xff;
   frame[7] = len >> 8;
   frame[8] = len & 0xff;
-  frame.set(body, HEADER_SIZE);
-  const crc = crc32c(frame, 0, 0, HEADER_SIZE + len);
   const c = HEADER_SIZE + len;
+  const crc = crc32c(frame, 0, 0, c);
   frame[c] = crc & 0xff;
   frame[c + 1] = (crc >>> 8) & 0xff;
   frame[c + 2] = (crc >>> 16) & 0xff;
   frame[c + 3] = crc >>> 24;
 }
 
-// One scratch frame buffer reused across encodes: the wire output is a fresh array, the frame is
-// only an intermediate, so reusing it saves an allocation per frame.
-let scratch = new Uint8Array(DEFAULT_MAX_FRAME);
+// The frame is built in the message writer's buffer (body written at offset 9, then header and
+// CRC around it) and COBS-encoded from there; only the wire array is fresh per frame.
 let wireScratch = new Uint8Array(DEFAULT_MAX_FRAME * 2);
 
 /**
@@ -115,9 +118,10 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
       field: 'corr',
     });
   }
-  const body = encodeMessageView(msg); // validates msg and its type first
+  const w = encodeMessageAt(msg, HEADER_SIZE); // validates msg and its type first
   const type = MessageType[msg.type as keyof typeof MessageType];
-  const frameLen = HEADER_SIZE + body.length + CRC_SIZE;
+  const bodyLen = w.pos - HEADER_SIZE;
+  const frameLen = HEADER_SIZE + bodyLen + CRC_SIZE;
   if (frameLen > maxFrame) {
     throw protocolError('frame.oversize', {
       reason: `${msg.type} frame is ${frameLen} bytes, larger than maxFrame ${maxFrame}`,
@@ -125,18 +129,19 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
       details: { frameLen, maxFrame, type: msg.type },
     });
   }
-  if (scratch.length < frameLen) scratch = new Uint8Array(Math.max(frameLen, scratch.length * 2));
+  w.room(CRC_SIZE);
+  const frame = w.buf;
   const flags = (h.rsp ? FLAG_RSP : 0) | (h.rtx ? FLAG_RTX : 0);
-  writeFrame(scratch, type, flags, seq, corr, body);
+  writeHeaderAndCrc(frame, type, flags, seq, corr, bodyLen);
   if (frameLen <= EXACT_COBS_MAX) {
     const wire = allocBytes(frameLen + 2);
-    const end = cobsEncodeInto(scratch, 0, frameLen, wire, 0);
+    const end = cobsEncodeInto(frame, 0, frameLen, wire, 0);
     wire[end] = 0;
     return wire;
   }
   const need = cobsMaxEncodedLength(frameLen) + 1;
   if (wireScratch.length < need) wireScratch = new Uint8Array(Math.max(need, wireScratch.length * 2));
-  const n = cobsEncodeInto(scratch, 0, frameLen, wireScratch, 0);
+  const n = cobsEncodeInto(frame, 0, frameLen, wireScratch, 0);
   wireScratch[n] = 0;
   return copyBytes(wireScratch, 0, n + 1);
 }

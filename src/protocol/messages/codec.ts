@@ -1,9 +1,9 @@
 /** Message bodies: TypeScript message <-> deterministic CBOR bytes, validated both ways. */
 import { copyBytes } from '../bytes.js';
 import { protocolError } from '../error-codes.js';
-import { decodeCbor, encodeCborXView } from '../cbor-subset.js';
+import { CborWriter, decodeCbor } from '../cbor-subset.js';
 import { SCHEMAS } from './catalogue.js';
-import { decodeWith, encodeWith } from './schema.js';
+import { decodeWith, writeWith } from './schema.js';
 import { MessageType, type Message } from './types.js';
 
 function schemaFor(msg: Message) {
@@ -19,13 +19,31 @@ function schemaFor(msg: Message) {
   return schema;
 }
 
+// One writer shared by every encode: its buffer only holds the frame being built.
+const writer = new CborWriter(1024);
+/** Twice the largest frame SPEC §2.2 allows. */
+const MAX_KEPT_WRITER_BYTES = 128 * 1024;
+
 /**
- * The body as a view into cbor-x's scratch buffer: valid until the next encode. `encodeFrame`
- * copies it straight into the frame, saving one copy per frame.
+ * Validate `msg` and write its body into the shared writer starting at `at` (the bytes before it
+ * are left for the caller, e.g. the frame header). The body is `writer.buf[at, writer.pos)`, valid
+ * until the next encode.
  */
-export function encodeMessageView(msg: Message): Uint8Array {
+export function encodeMessageAt(msg: Message, at: number): CborWriter {
   const schema = schemaFor(msg);
-  return encodeCborXView(encodeWith(schema.body, msg, ''));
+  // The buffer grows to the largest body encoded; do not keep a huge one after a one-off.
+  if (writer.buf.length > MAX_KEPT_WRITER_BYTES) writer.buf = new Uint8Array(1024);
+  writer.pos = 0;
+  writer.room(at);
+  writer.pos = at;
+  writeWith(schema.body, msg, writer, '');
+  return writer;
+}
+
+/** The body as a view into the shared writer's buffer: valid until the next encode. */
+export function encodeMessageView(msg: Message): Uint8Array {
+  const w = encodeMessageAt(msg, 0);
+  return w.buf.subarray(0, w.pos);
 }
 
 /** Deterministic CBOR body of `msg`. Throws ProtocolError msg.schema (with `field`) on bad input. */

@@ -9,7 +9,7 @@
  */
 import { Tag } from 'cbor-x';
 import { protocolError } from '../error-codes.js';
-import { CborMap, CborTagged, cborInt, type CborValue } from '../cbor-subset.js';
+import { CborMap, CborTagged, CborWriter, cborInt, type CborValue } from '../cbor-subset.js';
 import { DTYPE_BY_NAME, DTYPE_BY_TAG, type Tensor } from '../tensor.js';
 
 export type TypeSpec =
@@ -282,6 +282,121 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
         [1, shapeOut],
         [2, new Tag(plain, info!.tag)],
       ]);
+    }
+  }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript -> CBOR bytes, directly
+//
+// The same checks, in the same order, as encodeWith, but the value is written as deterministic
+// CBOR into `w` instead of being built as Maps for cbor-x: no intermediate objects, and the body
+// lands where the caller wants it (encodeFrame: right after the frame header). encodeWith stays
+// as the reference the tests compare this against byte for byte.
+
+/** Lone UTF-16 surrogates have no UTF-8 form; the receiver's strict reader would reject them. */
+function checkWellFormed(s: string, parent: string, key: string | number): void {
+  if ((s as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
+    bad(join(parent, key), 'a well-formed text string (no lone UTF-16 surrogates)', s);
+  }
+}
+
+export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: string, key: string | number = ''): void {
+  switch (spec.t) {
+    case 'uint':
+    case 'int':
+      w.int(checkInt(spec, v, parent, key));
+      return;
+    case 'tstr': {
+      const s = checkText(spec, v, parent, key);
+      checkWellFormed(s, parent, key);
+      w.text(s);
+      return;
+    }
+    case 'bstr':
+      w.bytes(checkBytes(spec, v, parent, key));
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') bad(join(parent, key), 'a boolean', v);
+      w.bool(v);
+      return;
+    case 'enum': {
+      const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
+      if (i < 0) bad(join(parent, key), `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+      w.head(0, i);
+      return;
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
+      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
+        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
+      }
+      const path = join(parent, key);
+      w.head(4, v.length);
+      for (let i = 0; i < v.length; i++) writeWith(spec.of, v[i], w, path, i);
+      return;
+    }
+    case 'range': {
+      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
+      const path = join(parent, key);
+      const lo = checkInt(spec.of, v[0], path, 0);
+      const hi = checkInt(spec.of, v[1], path, 1);
+      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      w.head(4, 2);
+      w.int(lo);
+      w.int(hi);
+      return;
+    }
+    case 'map': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(join(parent, key), 'an object', v);
+      const path = join(parent, key);
+      const src = v as Record<string, unknown>;
+      const fields = spec.fields;
+      // Keys are 0..23 and unique, so a map has at most 24 entries; up to 23 its head is one
+      // byte, reserved here and filled in once we know how many fields are present.
+      if (fields.length > 23) throw protocolError('internal', { reason: `schema map ${path || '(body)'} has ${fields.length} fields; the writer handles at most 23` });
+      w.room(1);
+      const headAt = w.pos++;
+      let count = 0;
+      // fields are declared in increasing key order (checked in catalogue.ts): deterministic order.
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        const fv = src[f.name];
+        if (fv === undefined) {
+          if (f.required) bad(join(path, f.name), 'present (required)', undefined);
+          continue;
+        }
+        w.head(0, f.key);
+        writeWith(f.type, fv, w, path, f.name);
+        count++;
+      }
+      w.buf[headAt] = 0xa0 | count;
+      return;
+    }
+    case 'tensor': {
+      const path = join(parent, key);
+      if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
+      const t = v as Partial<Tensor>;
+      const name = checkText({}, t.name, path, 'name');
+      checkWellFormed(name, path, 'name');
+      const info = DTYPE_BY_NAME.get(t.dtype as string);
+      if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
+      if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
+      const shape = t.shape!.map((d, i) => checkInt(UINT, d, `${path}.shape`, i));
+      const data = checkBytes({}, t.data, path, 'data');
+      tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
+      w.room(1);
+      w.buf[w.pos++] = 0xa3;
+      w.head(0, 0);
+      w.text(name);
+      w.head(0, 1);
+      w.head(4, shape.length);
+      for (const d of shape) w.int(d);
+      w.head(0, 2);
+      w.head(6, info!.tag);
+      w.bytes(data);
+      return;
     }
   }
 }
