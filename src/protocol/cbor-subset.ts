@@ -154,6 +154,11 @@ export class CborWriter {
 
   /** A head of major type `major` with argument `n` (a safe integer >= 0), shortest form. */
   head(major: number, n: number): void {
+    // one-byte heads (map keys, small counts and integers) are most of them
+    if (n < 24 && this.pos < this.buf.length) {
+      this.buf[this.pos++] = (major << 5) | n;
+      return;
+    }
     this.room(9);
     const b = this.buf;
     const mt = major << 5;
