@@ -22,8 +22,9 @@ export interface CosimBuild {
   binary: string;
 }
 
-export function buildCosim(cpb: number, clksPerMs: number, helloRetryMs = 300): CosimBuild {
-  const mdir = join(HDL_DIR, `obj_cosim_${cpb}`);
+/** `tag` keeps test files that run in parallel workers out of each other's build directory. */
+export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRetryMs = 300): CosimBuild {
+  const mdir = join(HDL_DIR, `obj_cosim_${tag}_${cpb}`);
   const binary = join(mdir, 'Vedge_core');
   const sources = [...RTL_CORE.map((f) => join(HDL_DIR, 'rtl', f)), join(HDL_DIR, 'sim', 'edge_bridge.cpp')];
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));

@@ -54,7 +54,7 @@ function registration(events: CosimEvent[], cpb: number) {
 }
 
 async function serverSession(cpb: number, clksPerMs: number) {
-  const proc = new CosimProcess(buildCosim(cpb, clksPerMs));
+  const proc = new CosimProcess(buildCosim(cpb, clksPerMs, 'server'));
   const path = await proc.ready();
   const dataDir = mkdtempSync(join(tmpdir(), 'epara-cosim-srv-'));
   const server = new EparaServer({ dataDir, periods: { heartbeatMs: 5000 } });

@@ -307,8 +307,20 @@ reg  [31:0]  hello_ms = 32'd0;          // ms since HELLO/AUTH went out
 reg  [31:0]  hb_ms = 32'd0, st_ms = 32'd0;
 reg  [31:0]  hb_period = KA32, st_period = 32'd3000;
 reg  [1:0]   hb_missed = 2'd0;
-reg  [127:0] snonce = 128'd0, dnonce = 128'd0;
-reg  [255:0] auth_mac = 256'd0;
+// Byte strings (nonces, the offered SHA-256, service names and versions) live in one
+// 256-byte scratchpad with an asynchronous read port (distributed RAM) instead of wide
+// registers: only one of them is ever needed per clock, and wide registers indexed by
+// a byte counter cost a multiplexer per bit.
+localparam [7:0] A_SN = 8'h00, A_DN = 8'h10, A_SHA = 8'h40,
+                 A_SVC0 = 8'h80, A_SVC1 = 8'ha0, A_VER0 = 8'hc0, A_VER1 = 8'he0;
+reg  [7:0]   scr [0:255];
+reg          scr_we;
+reg  [7:0]   scr_wa;
+reg  [7:0]   scr_wd;
+reg  [7:0]   scr_ra;
+wire [7:0]   scr_rd = scr[scr_ra];
+reg          nb = 1'b0;                 // which name bank is active
+always @(posedge clk) if (scr_we) scr[scr_wa] <= scr_wd;
 reg  [31:0]  link_ms = 32'd0;
 reg  [31:0]  err_ms = 32'd0;
 reg          err_flag = 1'b0;
@@ -317,10 +329,7 @@ reg          err_flag = 1'b0;
 reg          dep_open = 1'b0;
 reg  [31:0]  dep_id = 32'd0;
 reg  [31:0]  dep_next = 32'd0;
-reg  [255:0] dep_sha = 256'd0;
-reg  [8*SVC_MAX-1:0] p_svc = 0, p_ver = 0;   // offered name/version
 reg  [7:0]   p_svc_n = 8'd0, p_ver_n = 8'd0;
-reg  [8*SVC_MAX-1:0] a_svc = 0, a_ver = 0;   // active name/version
 reg  [7:0]   a_svc_n = 8'd0, a_ver_n = 8'd0;
 reg          loaded = 1'b0;
 reg  [31:0]  served = 32'd0;
@@ -369,7 +378,8 @@ localparam [5:0]
     E_W_DONE = 6'd6, E_DISPATCH = 6'd7, E_EMIT = 6'd8, E_EM_HEAD = 6'd9, E_EM_DATA = 6'd10, E_EM_DATA2 = 6'd11,
     E_HDR = 6'd12, E_SEND = 6'd13, E_COPY = 6'd14, E_COPY2 = 6'd15, E_MAC_RUN = 6'd16, E_CMP = 6'd17, E_CMP2 = 6'd18,
     E_SHA_RUN = 6'd19, E_INFER_X = 6'd20, E_INFER_X2 = 6'd21, E_INFER_RUN = 6'd22, E_FINISH = 6'd23,
-    E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26, E_RELEASE = 6'd27;
+    E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26, E_RELEASE = 6'd27, E_SHA_CMP = 6'd28,
+    E_DNONCE = 6'd29;
 reg  [5:0]   est = E_IDLE;
 reg  [5:0]   after = E_IDLE;              // where a copy/compare continues
 
@@ -418,13 +428,11 @@ always @* begin
     mf_byte = 8'h00;
     if (mf_kind == 2'd0) begin
         if (mf_i < 9'd13) mf_byte = AUTH_TAG[8 * (12 - mf_i) +: 8];
-        else if (mf_i < 9'd29) mf_byte = snonce[8 * (28 - mf_i) +: 8];
-        else if (mf_i < 9'd45) mf_byte = dnonce[8 * (44 - mf_i) +: 8];
+        else if (mf_i < 9'd45) mf_byte = scr_rd;          // server nonce, device nonce
         else mf_byte = devid_byte(mf_i[7:0] - 8'd45);
     end else if (mf_kind == 2'd1) begin
         if (mf_i < 9'd12) mf_byte = SRV_TAG[8 * (11 - mf_i) +: 8];
-        else if (mf_i < 9'd28) mf_byte = dnonce[8 * (27 - mf_i) +: 8];
-        else if (mf_i < 9'd44) mf_byte = snonce[8 * (43 - mf_i) +: 8];
+        else if (mf_i < 9'd44) mf_byte = scr_rd;          // device nonce, server nonce
         else mf_byte = devid_byte(mf_i[7:0] - 8'd44);
     end else begin
         mf_byte = st_rdata;
@@ -437,6 +445,45 @@ assign mac_in_valid = mf_on && (mf_kind != 2'd2 || mf_ram_ok);
 assign mac_in_last  = (mf_i + 9'd1 == mf_len);
 
 wire [15:0] word = tpl_word(pc);
+
+// scratchpad addressing
+wire [7:0] a_svc_base = nb ? A_SVC1 : A_SVC0;
+wire [7:0] a_ver_base = nb ? A_VER1 : A_VER0;
+wire [7:0] p_svc_base = nb ? A_SVC0 : A_SVC1;
+wire [7:0] p_ver_base = nb ? A_VER0 : A_VER1;
+reg  [7:0] cp_wa;
+always @* begin
+    case (cp_kind)
+    CP_SNONCE: cp_wa = A_SN + {4'd0, cp_i[3:0]};
+    CP_SHA:    cp_wa = A_SHA + {3'd0, cp_i[4:0]};
+    CP_SVC:    cp_wa = p_svc_base + {3'd0, cp_i[4:0]};
+    default:   cp_wa = p_ver_base + {3'd0, cp_i[4:0]};
+    endcase
+end
+always @* begin
+    case (est)
+    E_MAC_RUN: begin
+        // the HMAC message: tag, then the two nonces in the order of SPEC §5.3 / §5.4
+        if (mf_kind == 2'd0) scr_ra = (mf_i < 9'd29) ? A_SN + mf_i[7:0] - 8'd13 : A_DN + mf_i[7:0] - 8'd29;
+        else                 scr_ra = (mf_i < 9'd28) ? A_DN + mf_i[7:0] - 8'd12 : A_SN + mf_i[7:0] - 8'd28;
+    end
+    E_COPY2:    scr_ra = cp_wa;
+    E_SHA_CMP:  scr_ra = A_SHA + {3'd0, cp_i[4:0]};
+    E_SVC_CMP2: scr_ra = a_svc_base + {3'd0, cp_i[4:0]};
+    default: begin
+        // emitter: the string source being sent
+        case (em_src)
+        4'd2:    scr_ra = A_SN + {4'd0, em_idx[3:0]};
+        4'd3:    scr_ra = A_DN + {4'd0, em_idx[3:0]};
+        4'd6:    scr_ra = a_svc_base + {3'd0, em_idx[4:0]};
+        default: scr_ra = a_ver_base + {3'd0, em_idx[4:0]};
+        endcase
+    end
+    endcase
+end
+// one byte of the hash core's digest (AUTH mac, expected serverMac, weights hash)
+wire [4:0] dg_idx  = (est == E_EM_DATA2) ? em_idx[4:0] : cp_i[4:0];
+wire [7:0] dg_byte = mac_digest[8 * (5'd31 - dg_idx) +: 8];
 
 // value selectors for UINT (scripts/hdl-gen-templates.ts V)
 reg [31:0] val;
@@ -482,12 +529,9 @@ reg [7:0] src_byte;
 always @* begin
     case (em_src)
     4'd1: src_byte = devid_byte(em_idx);
-    4'd2: src_byte = snonce[8 * (15 - em_idx[3:0]) +: 8];
-    4'd3: src_byte = dnonce[8 * (15 - em_idx[3:0]) +: 8];
-    4'd4: src_byte = auth_mac[8 * (31 - em_idx[4:0]) +: 8];
+    4'd2, 4'd3, 4'd6, 4'd7: src_byte = scr_rd;
+    4'd4: src_byte = dg_byte;
     4'd5: src_byte = rb_data;
-    4'd6: src_byte = a_svc[8 * em_idx +: 8];
-    4'd7: src_byte = a_ver[8 * em_idx +: 8];
     4'd8: src_byte = k_scores[8 * em_idx +: 8];
     4'd9: src_byte = {{(8-$clog2(OUT)){1'b0}}, k_class};
     default: src_byte = 8'h00;
@@ -553,6 +597,7 @@ always @(posedge clk) begin
     x_we <= 1'b0;
     k_start <= 1'b0;
     mf_ram_ok <= 1'b0;
+    scr_we <= 1'b0;
 
     // timers
     if (ms_tick) begin
@@ -874,13 +919,14 @@ always @(posedge clk) begin
     E_COPY: est <= E_COPY2;
     E_COPY2: begin
         case (cp_kind)
-        CP_SNONCE: snonce <= {snonce[119:0], rb_data};
-        CP_SHA: begin
-            if (dep_sha[255 - 8 * cp_i[4:0] -: 8] != rb_data) cmp_bad <= 1'b1;
-            dep_sha[255 - 8 * cp_i[4:0] -: 8] <= rb_data;
+        CP_SNONCE, CP_SVC, CP_VER: begin
+            scr_we <= 1'b1; scr_wa <= cp_wa; scr_wd <= rb_data;
         end
-        CP_SVC: p_svc[8 * cp_i[4:0] +: 8] <= rb_data;
-        CP_VER: p_ver[8 * cp_i[4:0] +: 8] <= rb_data;
+        CP_SHA: begin
+            // same id and same hash as the open transfer means resume
+            if (scr_rd != rb_data) cmp_bad <= 1'b1;
+            scr_we <= 1'b1; scr_wa <= cp_wa; scr_wd <= rb_data;
+        end
         CP_STAGE: begin
             st_addr <= dep_next[KAW-1:0] + cp_i[KAW-1:0];
             st_wdata <= rb_data;
@@ -894,11 +940,9 @@ always @(posedge clk) begin
         if (cp_i + 9'd1 == cp_n) begin
             case (cp_kind)
             CP_SNONCE: begin
-                // server nonce in: pick our nonce and compute the AUTH mac
-                dnonce <= rng;
-                mf_kind <= 2'd0; mf_i <= 9'd0; mf_on <= 1'b1;
-                mac_hmac <= 1'b1; mac_start <= 1'b1;
-                est <= E_MAC_RUN;
+                // server nonce in: draw our nonce, then compute the AUTH mac
+                cp_i <= 9'd0;
+                est <= E_DNONCE;
             end
             CP_SHA: begin
                 cp_kind <= CP_SVC; cp_i <= 9'd0; cp_n <= {1'b0, p_svc_n}; rb_ptr <= f_off[1];
@@ -930,8 +974,7 @@ always @(posedge clk) begin
         end
         if (mac_done) begin
             if (mf_kind == 2'd0) begin
-                // AUTH out
-                auth_mac <= mac_digest;
+                // AUTH out (the mac is read from the hash core's digest while emitting)
                 em_type <= 8'h03; em_rsp <= 1'b0; em_corr <= 16'd0;
                 req_seq <= tx_seq;
                 hello_ms <= 32'd0;
@@ -940,7 +983,6 @@ always @(posedge clk) begin
                 est <= E_EMIT;
             end else begin
                 // expected serverMac ready: compare with the WELCOME's
-                auth_mac <= mac_digest;
                 cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off[4];
                 est <= E_CMP;
             end
@@ -948,12 +990,12 @@ always @(posedge clk) begin
     end
     E_CMP: est <= E_CMP2;
     E_CMP2: begin
-        if (auth_mac[255 - 8 * cp_i[4:0] -: 8] != rb_data) cmp_bad <= 1'b1;
+        if (dg_byte != rb_data) cmp_bad <= 1'b1;
         rb_ptr <= rb_ptr + 1'b1;
         cp_i <= cp_i + 9'd1;
         est <= E_CMP;
         if (cp_i == 9'd31) begin
-            if (cmp_bad || auth_mac[7:0] != rb_data) begin
+            if (cmp_bad || dg_byte != rb_data) begin
                 // the server could not prove it knows the key: do not trust it
                 sess <= SS_UNREG;
                 hello_ms <= 32'd0;
@@ -977,12 +1019,22 @@ always @(posedge clk) begin
             mf_ram_ok <= 1'b1;          // hold the byte until the hash takes it
         end
         if (mac_done) begin
+            cp_i <= 9'd0; cmp_bad <= 1'b0;
+            est <= E_SHA_CMP;
+        end
+    end
+    E_SHA_CMP: begin
+        // digest against the offer's hash, a byte per clock
+        if (dg_byte != scr_rd) cmp_bad <= 1'b1;
+        cp_i <= cp_i + 9'd1;
+        if (cp_i == 9'd31) begin
             em_type <= 8'h25;
-            if (mac_digest == dep_sha) begin
+            if (!cmp_bad && dg_byte == scr_rd) begin
                 k_activate <= 1'b1;
                 loaded <= 1'b1;
-                a_svc <= p_svc; a_svc_n <= p_svc_n;
-                a_ver <= p_ver; a_ver_n <= p_ver_n;
+                nb <= ~nb;                 // the offered name/version become the active ones
+                a_svc_n <= p_svc_n;
+                a_ver_n <= p_ver_n;
                 served <= 32'd0;
                 dep_open <= 1'b0;
                 pc <= T_DEPLOY_READY;
@@ -994,16 +1046,25 @@ always @(posedge clk) begin
             est <= E_EMIT;
         end
     end
+    E_DNONCE: begin
+        scr_we <= 1'b1; scr_wa <= A_DN + {4'd0, cp_i[3:0]}; scr_wd <= rng[7:0];
+        cp_i <= cp_i + 9'd1;
+        if (cp_i == 9'd15) begin
+            mf_kind <= 2'd0; mf_i <= 9'd0; mf_on <= 1'b1;
+            mac_hmac <= 1'b1; mac_start <= 1'b1;
+            est <= E_MAC_RUN;
+        end
+    end
 
     // ---------------------------------------------------------------- inference
     E_SVC_CMP: est <= E_SVC_CMP2;
     E_SVC_CMP2: begin
-        if (a_svc[8 * cp_i[4:0] +: 8] != rb_data) cmp_bad <= 1'b1;
+        if (scr_rd != rb_data) cmp_bad <= 1'b1;
         rb_ptr <= rb_ptr + 1'b1;
         cp_i <= cp_i + 9'd1;
         est <= E_SVC_CMP;
         if (cp_i + 9'd1 == {1'b0, a_svc_n}) begin
-            if (cmp_bad || a_svc[8 * cp_i[4:0] +: 8] != rb_data) begin
+            if (cmp_bad || scr_rd != rb_data) begin
                 err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
             end else begin
                 cp_i <= 9'd0; rb_ptr <= t_off;
