@@ -133,9 +133,12 @@ function main(): void {
   lines.push('function [15:0] err_code;', '    input [3:0] e;', '    begin', '        case (e)');
   ERRORS.forEach(([name], i) => lines.push(`        4'd${i}: err_code = E_${name}_CODE;`));
   lines.push(`        default: err_code = 16'd901;`, '        endcase', '    end', 'endfunction');
-  lines.push('function [15:0] tpl_word;', '    input [11:0] a;', '    begin', '        case (a)');
-  rom.forEach((w, i) => lines.push(`        12'd${i}: tpl_word = 16'h${w.toString(16).padStart(4, '0')};`));
-  lines.push(`        default: tpl_word = 16'h0000;`, '        endcase', '    end', 'endfunction');
+  // a ROM with a registered read: synthesis puts it in one block RAM instead of LUTs
+  const depth = 1 << Math.ceil(Math.log2(rom.length));
+  lines.push(`reg [15:0] tpl_rom [0:${depth - 1}];`, 'integer tpl_i;', 'initial begin');
+  lines.push(`    for (tpl_i = 0; tpl_i < ${depth}; tpl_i = tpl_i + 1) tpl_rom[tpl_i] = 16'h0000;`);
+  rom.forEach((w, i) => lines.push(`    tpl_rom[${i}] = 16'h${w.toString(16).padStart(4, '0')};`));
+  lines.push('end');
   const out = join(import.meta.dirname, '..', 'hdl', 'basys3', 'rtl', 'edge_templates.vh');
   writeFileSync(out, lines.join('\n') + '\n');
   console.log(`wrote ${rom.length} template words to ${out}`);

@@ -444,7 +444,13 @@ assign mac_in_data  = mf_byte;
 assign mac_in_valid = mf_on && (mf_kind != 2'd2 || mf_ram_ok);
 assign mac_in_last  = (mf_i + 9'd1 == mf_len);
 
-wire [15:0] word = tpl_word(pc);
+// template word at pc: block RAM, valid the clock after pc settles (word_pc == pc)
+reg  [15:0] word = 16'h0000;
+reg  [11:0] word_pc = 12'hfff;
+always @(posedge clk) begin
+    word    <= tpl_rom[pc[9:0]];
+    word_pc <= pc;
+end
 
 // scratchpad addressing
 wire [7:0] a_svc_base = nb ? A_SVC1 : A_SVC0;
@@ -1092,7 +1098,7 @@ always @(posedge clk) begin
     end
 
     // ---------------------------------------------------------------- emitter
-    E_EMIT: begin
+    E_EMIT: if (word_pc == pc) begin
         case (word[15:12])
         4'd1: begin   // LIT
             tx_we <= 1'b1; tx_waddr <= em_w; tx_wdata <= word[7:0];
