@@ -1,4 +1,8 @@
-/** Earliest-deadline-first queue of jobs for one service (ties: arrival order). */
+/**
+ * Earliest-deadline-first queue of jobs for one service (ties: arrival order). With `fcfs` it is a
+ * plain first-come-first-served queue (the order of a conventional serving runtime, used by the
+ * baselines that have no deadline-aware handling).
+ */
 import { Heap } from './heap.js';
 
 export interface InferJob {
@@ -26,7 +30,10 @@ interface Entry {
 }
 
 export class EdfQueue {
-  private readonly heap = new Heap<Entry>((a, b) => a.job.deadlineMs < b.job.deadlineMs || (a.job.deadlineMs === b.job.deadlineMs && a.seq < b.seq));
+  private readonly heap: Heap<Entry>;
+  constructor(readonly fcfs = false) {
+    this.heap = fcfs ? new Heap<Entry>((a, b) => a.seq < b.seq) : new Heap<Entry>((a, b) => a.job.deadlineMs < b.job.deadlineMs || (a.job.deadlineMs === b.job.deadlineMs && a.seq < b.seq));
+  }
   /** Sum of sizeFactor over queued jobs (the backlog estimate scales with it). */
   work = 0;
 

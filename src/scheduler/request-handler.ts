@@ -44,6 +44,8 @@ export interface RequestHandlerOptions {
   credits?: Partial<CreditOptions> | false;
   /** Queueing-delay target for credits, as a fraction of the frame budget (default 0.25). */
   creditTargetFraction?: number;
+  /** Queue order: 'edf' (EPARA, default) or 'fcfs' (a conventional runtime: arrival order within and across services). */
+  order?: 'edf' | 'fcfs';
 }
 
 export interface Batch {
@@ -80,6 +82,7 @@ export class RequestHandler {
       adaptiveBatch: true,
       credits: {},
       creditTargetFraction: 0.25,
+      order: 'edf',
       ...opts,
     };
   }
@@ -101,7 +104,7 @@ export class RequestHandler {
       const batch = Math.max(1, Math.min(maxBatchOf(h.spec), old?.batch ?? h.batch));
       const slot: Slot = {
         hosted: h,
-        queue: old?.queue ?? new EdfQueue(),
+        queue: old?.queue ?? new EdfQueue(this.o.order === 'fcfs'),
         batch,
         credits: old?.credits ?? (sensitivityOf(h.spec.category) === 'frequency' && this.o.credits !== false ? new CreditController(this.o.credits) : undefined),
         perJobMs: 0,
@@ -200,7 +203,7 @@ export class RequestHandler {
       for (const s of this.slots.values()) {
         if (s.running) continue;
         const h = s.queue.peek();
-        if (h && (!best || h.deadlineMs < best.queue.peek()!.deadlineMs)) best = s;
+        if (h && (!best || this.before(h, best.queue.peek()!))) best = s;
       }
       if (!best) return null;
       const jobs: InferJob[] = [];
@@ -220,6 +223,12 @@ export class RequestHandler {
       this.runningCount++;
       return best.running;
     }
+  }
+
+  /** Order of two queue heads of different services: earliest deadline, or earliest arrival at this device (FCFS). */
+  private before(a: InferJob, b: InferJob): boolean {
+    if (this.o.order === 'fcfs') return (a.enqueuedMs ?? 0) < (b.enqueuedMs ?? 0);
+    return a.deadlineMs < b.deadlineMs;
   }
 
   /** Jobs dropped by `next()` because they could no longer meet their deadline (each returned once). */

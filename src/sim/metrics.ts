@@ -7,7 +7,10 @@
  *  - p50 / p99 latency: over completed requests (arrival at the ingress to the response back there);
  *  - drop rate: rejected (admission, credits, queue full, no device) or discarded late ÷ all;
  *  - utilisation: busy time (batches and model loads) ÷ (devices × run time);
- *  - churn: model loads + unloads after the initial placement.
+ *  - churn: model loads + unloads after the initial placement;
+ *  - balanced attainment: the mean of the per-category SLO attainments (categories with requests),
+ *    and balanced goodput = offered rate × balanced attainment — goodput with every category
+ *    weighted equally, so a cheap, numerous class (camera frames) cannot hide the others.
  */
 import { CATEGORIES } from '../scheduler/categories.js';
 import type { Category } from '../scheduler/types.js';
@@ -26,6 +29,8 @@ export interface RunMetrics {
   offeredRps: number;
   goodputRps: number;
   attainment: number;
+  balancedAttainment: number;
+  balancedGoodputRps: number;
   byCategory: Record<Category, CategoryStats & { attainment: number }>;
   p50Ms: number;
   p99Ms: number;
@@ -79,6 +84,8 @@ export class MetricsCollector {
       byCategory[k] = { ...c, attainment: c.total > 0 ? c.met / c.total : NaN };
     }
     const sec = durationMs / 1000;
+    const atts = Object.values(byCategory).filter((c) => c.total > 0).map((c) => c.attainment);
+    const balanced = atts.length > 0 ? atts.reduce((a, b) => a + b, 0) / atts.length : NaN;
     return {
       policy,
       load,
@@ -87,6 +94,8 @@ export class MetricsCollector {
       offeredRps: total / sec,
       goodputRps: met / sec,
       attainment: total > 0 ? met / total : NaN,
+      balancedAttainment: balanced,
+      balancedGoodputRps: Number.isFinite(balanced) ? (total / sec) * balanced : 0,
       byCategory,
       p50Ms: pct(0.5),
       p99Ms: pct(0.99),

@@ -12,12 +12,12 @@ const SHORT: Record<string, string> = { 'latency-single': 'lat-1', 'latency-mult
 
 /** One row per (load, policy); the ratio column is goodput over round-robin's at the same load. */
 export function formatTable(results: readonly RunMetrics[]): string {
-  const head = ['load', 'policy', 'offered/s', 'goodput/s', 'vs RR', 'SLO', ...CATEGORIES.map((c) => SHORT[c]!), 'p50 ms', 'p99 ms', 'drop', 'util', 'churn'];
+  const head = ['load', 'policy', 'offered/s', 'goodput/s', 'vs RR', 'SLO', 'bal.good/s', 'bal.SLO', ...CATEGORIES.map((c) => SHORT[c]!), 'p50 ms', 'p99 ms', 'drop', 'util', 'churn'];
   const rr = new Map(results.filter((r) => r.policy === 'round-robin').map((r) => [r.load, r.goodputRps]));
   const rows = results.map((r) => {
     const base = rr.get(r.load);
     return [
-      String(r.load), r.policy, num(r.offeredRps), num(r.goodputRps), base ? `${(r.goodputRps / base).toFixed(2)}x` : '-', pct(r.attainment),
+      String(r.load), r.policy, num(r.offeredRps), num(r.goodputRps), base ? `${(r.goodputRps / base).toFixed(2)}x` : '-', pct(r.attainment), num(r.balancedGoodputRps), pct(r.balancedAttainment),
       ...CATEGORIES.map((c) => pct(r.byCategory[c].attainment)), num(r.p50Ms, 0), num(r.p99Ms, 0), pct(r.dropRate), pct(r.utilisation), String(r.loads + r.unloads),
     ];
   });
@@ -27,10 +27,10 @@ export function formatTable(results: readonly RunMetrics[]): string {
 }
 
 export function toCsv(results: readonly RunMetrics[]): string {
-  const head = ['load', 'policy', 'duration_s', 'requests', 'offered_rps', 'goodput_rps', 'slo_attainment', ...CATEGORIES.flatMap((c) => [`${c}_total`, `${c}_met`, `${c}_dropped`, `${c}_attainment`]), 'p50_ms', 'p99_ms', 'drop_rate', 'utilisation', 'loads', 'unloads', 'placements'];
+  const head = ['load', 'policy', 'duration_s', 'requests', 'offered_rps', 'goodput_rps', 'slo_attainment', 'balanced_goodput_rps', 'balanced_attainment', ...CATEGORIES.flatMap((c) => [`${c}_total`, `${c}_met`, `${c}_dropped`, `${c}_attainment`]), 'p50_ms', 'p99_ms', 'drop_rate', 'utilisation', 'loads', 'unloads', 'placements'];
   const f = (x: number): string => (Number.isFinite(x) ? String(+x.toFixed(6)) : '');
   const rows = results.map((r) => [
-    f(r.load), r.policy, f(r.durationSec), String(r.requests), f(r.offeredRps), f(r.goodputRps), f(r.attainment),
+    f(r.load), r.policy, f(r.durationSec), String(r.requests), f(r.offeredRps), f(r.goodputRps), f(r.attainment), f(r.balancedGoodputRps), f(r.balancedAttainment),
     ...CATEGORIES.flatMap((c) => [String(r.byCategory[c].total), String(r.byCategory[c].met), String(r.byCategory[c].dropped), f(r.byCategory[c].attainment)]),
     f(r.p50Ms), f(r.p99Ms), f(r.dropRate), f(r.utilisation), String(r.loads), String(r.unloads), String(r.placements),
   ].join(','));

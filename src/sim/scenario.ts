@@ -14,7 +14,8 @@
  *    site `camFlowsPerSite × load` seg-cam cameras and `hdFlowsPerSite × load` seg-hd cameras (camera-flows.ts);
  *  - every policy starts with its own initial placement loaded; EPARA re-places every 60 s.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
@@ -29,10 +30,21 @@ import { simulate, type SimDeviceSpec } from './simulator.js';
 import { WorkloadBuilder, parseWorkload, type Workload } from './workload.js';
 
 /**
- * Where the Azure trace is read from: $EPARA_AZURE_TRACE, else the team's shared data folder next
- * to the repository (shared/data/azure-llm-2023/, see its README for provenance and licence).
+ * The repository root: the nearest folder above this module that holds package.json. Found by
+ * walking up, so it is the same whether this file runs from src/sim (tsx) or dist/src/sim (build).
  */
-export const DEFAULT_TRACE_PATH = process.env.EPARA_AZURE_TRACE ?? fileURLToPath(new URL('../../../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv', import.meta.url));
+export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
+
+/**
+ * Where the Azure trace is read from: $EPARA_AZURE_TRACE, else the copy vendored in the repository
+ * (data/azure-llm-2023/, unmodified, CC BY 4.0; see its README for provenance and licence).
+ */
+export const DEFAULT_TRACE_PATH = process.env.EPARA_AZURE_TRACE ?? join(repoRoot(), 'data', 'azure-llm-2023', 'AzureLLMInferenceTrace_conv.csv');
 
 /**
  * Figures of the Azure conv trace the default services are sized from (computed from the file by
@@ -43,7 +55,11 @@ export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSe
 
 export const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 117, interZoneMBps: 25 };
 
-const SITE: DeviceClass[] = ['gpu-server', 'embedded-gpu', 'embedded-gpu', 'embedded-gpu', 'microcomputer', 'microcomputer', 'microcomputer', 'microcomputer'];
+/**
+ * One edge site (one LAN): few GPU servers, more Jetson-class modules, many Pi-class boards and a
+ * few MCU / FPGA endpoints — 2 + 4 + 8 + 1 + 1 = 16 devices.
+ */
+export const SITE: readonly DeviceClass[] = ['gpu-server', 'gpu-server', 'embedded-gpu', 'embedded-gpu', 'embedded-gpu', 'embedded-gpu', ...Array<DeviceClass>(8).fill('microcomputer'), 'mcu', 'fpga'];
 
 export function defaultFleet(n: number): SimDeviceSpec[] {
   return Array.from({ length: n }, (_, i) => {
@@ -62,8 +78,10 @@ export interface ScenarioOptions {
   policies?: string[];
   /** A workload file (workload.ts format) instead of the default trace + camera mix. */
   traceFile?: string;
-  /** The Azure trace file for the default workload (default: shared/data/azure-llm-2023). */
+  /** The Azure trace file for the default workload (default: data/azure-llm-2023 in the repository). */
   azureFile?: string;
+  /** Where in the Azure trace the replayed window starts, seconds (default 0). */
+  traceStartSec?: number;
   camFlowsPerSite?: number;
   hdFlowsPerSite?: number;
   stateSyncMs?: number;
@@ -74,10 +92,11 @@ export interface ScenarioOptions {
 }
 
 const NUMERIC = {
-  devices: { default: 48, min: 2, max: 20_000, integer: true },
+  devices: { default: 64, min: 2, max: 20_000, integer: true },
   durationSec: { default: 300, min: 1, max: 86_400 },
   seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
-  camFlowsPerSite: { default: 2, min: 0, max: 1000 },
+  traceStartSec: { default: 0, min: 0, max: 3500 },
+  camFlowsPerSite: { default: 1, min: 0, max: 1000 },
   hdFlowsPerSite: { default: 1, min: 0, max: 1000 },
   stateSyncMs: { default: 3000, min: 10, max: 600_000 },
   placementMs: { default: 60_000, min: 100, max: 86_400_000 },
@@ -104,15 +123,15 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   return [
     { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, loadMs: undefined },
     { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64 },
-    { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 400, workMs: 4, deadlineMs: 150, targetFps: 10, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 10, maxBatch: 16 },
-    { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 25, deadlineMs: 400, targetFps: 5, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 5, maxBatch: 8, activationKiB: 2048 },
+    { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 8, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
+    { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 40, deadlineMs: 500, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
   ];
 }
 
-export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number; seed: number }): Workload {
+export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number; seed: number; traceStartSec?: number }): Workload {
   const b = new WorkloadBuilder();
   const dur = o.durationSec * 1000;
-  const { requests, note } = azureRequests(trace, DEFAULT_AZURE_MAPPING, { load, durationSec: o.durationSec });
+  const { requests, note } = azureRequests(trace, DEFAULT_AZURE_MAPPING, { load, durationSec: o.durationSec, startSec: o.traceStartSec ?? 0 });
   for (const r of requests) b.add({ timeMs: r.timeMs, service: r.service, size: r.size, deadlineMs: r.deadlineMs, flow: -1, ingress: r.ingress });
   b.notes.push(note);
   const rng = new Rng(o.seed).fork(7);

@@ -135,6 +135,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const random = (): number => routeRng.next();
   const noiseRng = rng.fork(2);
   const noise = cfg.noise ?? 0.1;
+  const placeRng = rng.fork(3);
+  const placeCtx = { random: (): number => placeRng.next() };
   const syncMs = cfg.stateSyncMs ?? 3000;
   const placeMs = cfg.placementMs ?? 60_000;
   const policy = cfg.policy;
@@ -180,6 +182,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       dropLate: policy.handler.dropLate,
       adaptiveBatch: policy.handler.adaptiveBatch,
       credits: policy.handler.credits ? {} : false,
+      order: policy.handler.order ?? 'edf',
     });
     return dev;
   });
@@ -284,7 +287,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
     rfrom = from;
     const pick = router.route(replicas, { ingress: r.ingress.spec.id, service: r.spec.name, nowMs: now, deadlineMs: r.deadline, random });
     if (pick === null || pick < 0 || pick >= cands.length) {
-      drop(r, 'infer.deadline', from);
+      // The router refused: EPARA when no replica can meet the deadline, local-only when the ingress does not host the service.
+      drop(r, r.tried.length || policy.handler.admission ? 'infer.deadline' : 'infer.no_device', from);
       return;
     }
     const u = cands[pick]!;
@@ -473,13 +477,13 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const replan = (): void => {
     const st = clusterState();
     for (const [k, v] of Object.entries(st.observedRps ?? {})) smoothedRps.set(k, v);
-    apply(policy.place(st, cfg.services, placement, est), false);
+    apply(policy.place(st, cfg.services, placement, est, placeCtx), false);
     arrivalsInWindow.clear();
     windowStart = now;
   };
 
   // t = 0: every policy starts with its initial placement already loaded (the run measures serving, not a cold start).
-  apply(policy.place(clusterState(), cfg.services, placement, est), true);
+  apply(policy.place(clusterState(), cfg.services, placement, est, placeCtx), true);
   for (let t = syncMs; t < duration; t += syncMs) at(t, Ev.Sync);
   if (policy.replan) for (let t = placeMs; t < duration; t += placeMs) at(t, Ev.Place);
   for (const f of cfg.failures ?? []) {

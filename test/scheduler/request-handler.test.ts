@@ -139,3 +139,24 @@ describe('forwarding decision', () => {
     expect(chooseTarget([], 40)).toBeNull();
   });
 });
+
+describe('request handler: FCFS (the baselines\' conventional runtime)', () => {
+  it('serves in arrival order within and across services, whatever the deadlines', () => {
+    const { h, set } = handler({ admission: false, order: 'fcfs' });
+    set(0);
+    const j1 = job('a', 900);
+    h.submit(j1);
+    set(1);
+    const j2 = job('a', 300);
+    h.submit(j2);
+    set(2);
+    const j3 = job('b', 100);
+    h.submit(j3);
+    const first = h.next()!;
+    expect(first.jobs.map((j) => j.id)).toEqual([j1.id]); // earliest arrival, though its deadline is the latest
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual([j3.id]); // a is busy; b's head is next
+    set(50);
+    h.complete(first);
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual([j2.id]);
+  });
+});

@@ -30,7 +30,7 @@ const fixedOnG0: Policy = {
   place: (_st, _sv, cur) => ({ version: cur.version + 1, assignments: [{ service: 's', devices: ['g0'], stageFractions: [1], share: 1, batch: 4, rateRps: 0, latencyMs: 0 }] }),
   replan: false,
   makeRouter: roundRobinRouter,
-  handler: { admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0 },
+  handler: { admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0, order: 'edf' },
 };
 
 describe('simulator: device failure', () => {

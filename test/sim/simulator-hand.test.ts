@@ -56,7 +56,7 @@ const run = (handler: Policy['handler']) =>
 
 describe('simulator on a hand-computed trace', () => {
   it('plain EDF server: D runs late, the other three meet their deadlines', () => {
-    const m = run({ admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0 });
+    const m = run({ admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0, order: 'edf' });
     expect(m.requests).toBe(4);
     expect(m.byCategory['latency-single']).toMatchObject({ total: 4, met: 3, dropped: 0 });
     expect(m.attainment).toBe(0.75);
@@ -68,7 +68,7 @@ describe('simulator on a hand-computed trace', () => {
   });
 
   it('admission control rejects D early with infer.deadline, and B finishes sooner', () => {
-    const m = run({ admission: true, dropLate: 'predicted', adaptiveBatch: false, credits: false, forwardOnReject: 0 });
+    const m = run({ admission: true, dropLate: 'predicted', adaptiveBatch: false, credits: false, forwardOnReject: 0, order: 'edf' });
     expect(m.byCategory['latency-single']).toMatchObject({ total: 4, met: 3, dropped: 1 });
     expect(m.dropsByCode).toEqual({ 'infer.deadline': 1 });
     expect(m.dropRate).toBe(0.25);

@@ -9,8 +9,9 @@ import { random } from './random.js';
 import { roundRobin } from './round-robin.js';
 import type { Policy } from './policy.js';
 
-export type { Policy, Router, ReplicaSet, RouteContext, HandlerSettings, PlacementFn } from './policy.js';
-export { selectiveReplicationPlacement } from './selective-replication.js';
+export type { Policy, Router, ReplicaSet, RouteContext, HandlerSettings, PlacementFn, PlacementContext } from './policy.js';
+export { selectiveReplicationPlacement, staticDemandPlacement } from './selective-replication.js';
+export { randomPlacement, roundRobinPlacement, localPlacement } from './static-placements.js';
 
 export const POLICIES: readonly Policy[] = [epara, random, roundRobin, leastOutstanding, powerOfTwo, leastViolation, localOnly, alpaserveSr];
 

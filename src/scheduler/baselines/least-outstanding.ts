@@ -1,5 +1,5 @@
 /** Least outstanding requests (join the shortest queue, as counted by the router; Vidur's LOR). */
-import { selectiveReplicationPlacement } from './selective-replication.js';
+import { staticDemandPlacement } from './selective-replication.js';
 import { PLAIN_HANDLER, type Policy, type Router } from './policy.js';
 
 export function leastOutstandingRouter(): Router {
@@ -17,8 +17,8 @@ export function leastOutstandingRouter(): Router {
 
 export const leastOutstanding: Policy = {
   name: 'least-outstanding',
-  description: 'selective-replication placement + least outstanding requests',
-  place: selectiveReplicationPlacement,
+  description: 'static demand-proportional placement + least outstanding requests',
+  place: staticDemandPlacement,
   replan: false,
   makeRouter: leastOutstandingRouter,
   handler: PLAIN_HANDLER,

@@ -1,11 +1,11 @@
 /** Least violation: the replica with the lowest smoothed SLO-violation rate from the last STATE (FarFly's baseline); ties rotate. */
-import { selectiveReplicationPlacement } from './selective-replication.js';
+import { staticDemandPlacement } from './selective-replication.js';
 import { PLAIN_HANDLER, type Policy } from './policy.js';
 
 export const leastViolation: Policy = {
   name: 'least-violation',
-  description: 'selective-replication placement + lowest reported SLO-violation rate',
-  place: selectiveReplicationPlacement,
+  description: 'static demand-proportional placement + lowest reported SLO-violation rate',
+  place: staticDemandPlacement,
   replan: false,
   makeRouter: () => {
     let turn = 0;

@@ -1,25 +1,20 @@
 /**
- * Local only: a request is served where it lands when that device hosts the service; otherwise by
- * one fixed replica chosen from the ingress id (no load-aware forwarding).
+ * Local only: every device loads, on its own, the single-device services it can serve (most demanded
+ * first, while memory lasts), and a request is served by the device it arrives at or dropped — no
+ * forwarding between devices, hence no model-parallel groups either.
  */
-import { selectiveReplicationPlacement } from './selective-replication.js';
 import { PLAIN_HANDLER, type Policy } from './policy.js';
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
+import { localPlacement } from './static-placements.js';
 
 export const localOnly: Policy = {
   name: 'local-only',
-  description: 'selective-replication placement + serve at the ingress device (else a fixed home replica)',
-  place: selectiveReplicationPlacement,
+  description: 'each device loads what it can serve alone; a request is served where it arrives or dropped',
+  place: localPlacement,
   replan: false,
   makeRouter: () => ({
     route(replicas, ctx) {
       for (let i = 0; i < replicas.length; i++) if (replicas.device(i) === ctx.ingress) return i;
-      return hash(ctx.ingress + ctx.service) % replicas.length;
+      return null;
     },
   }),
   handler: PLAIN_HANDLER,

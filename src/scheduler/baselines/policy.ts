@@ -23,7 +23,12 @@ export interface Router {
   route(replicas: ReplicaSet, ctx: RouteContext): number | null;
 }
 
-export type PlacementFn = (state: ClusterState, services: ServiceSpec[], current: Placement, estimator: Estimator) => Placement;
+/** What a placement may draw on besides the cluster: a seeded uniform [0, 1) source (random placement). */
+export interface PlacementContext {
+  random: () => number;
+}
+
+export type PlacementFn = (state: ClusterState, services: ServiceSpec[], current: Placement, estimator: Estimator, ctx?: PlacementContext) => Placement;
 
 export interface HandlerSettings {
   admission: boolean;
@@ -32,6 +37,8 @@ export interface HandlerSettings {
   credits: boolean;
   /** Further devices tried when the chosen one rejects the request (EPARA forwarding). */
   forwardOnReject: number;
+  /** Queue order on the device: earliest deadline first (EPARA) or first come first served (a conventional runtime). */
+  order: 'edf' | 'fcfs';
 }
 
 export interface Policy {
@@ -44,5 +51,10 @@ export interface Policy {
   handler: HandlerSettings;
 }
 
-/** Handler settings of a conventional server: EDF queue, drop what already expired, fixed batch, no early reject. */
-export const PLAIN_HANDLER: HandlerSettings = { admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0 };
+/**
+ * Handler settings of a conventional serving runtime (every baseline): FCFS queue, dynamic batching
+ * up to the SLO-feasible batch the allocator chose for the device (what Triton / TorchServe-style
+ * runtimes do), a request whose deadline already passed is discarded (the client timed out), no
+ * early reject, no flow control, no forwarding.
+ */
+export const PLAIN_HANDLER: HandlerSettings = { admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0, order: 'fcfs' };

@@ -1,11 +1,11 @@
 /** Power of two choices: sample two replicas, send to the one with fewer outstanding requests (Ray Serve's default). */
-import { selectiveReplicationPlacement } from './selective-replication.js';
+import { staticDemandPlacement } from './selective-replication.js';
 import { PLAIN_HANDLER, type Policy } from './policy.js';
 
 export const powerOfTwo: Policy = {
   name: 'power-of-two',
-  description: 'selective-replication placement + power-of-two-choices on outstanding requests',
-  place: selectiveReplicationPlacement,
+  description: 'static demand-proportional placement + power-of-two-choices on outstanding requests',
+  place: staticDemandPlacement,
   replan: false,
   makeRouter: () => ({
     route(replicas, ctx) {

@@ -1,6 +1,9 @@
-/** Round-robin over the replicas of each service (FarFly's and Vidur's baseline). */
-import { selectiveReplicationPlacement } from './selective-replication.js';
+/**
+ * Round-robin (FarFly's and Vidur's baseline): replicas spread round-robin over the feasible devices
+ * (static, demand-unaware) and requests dispatched round-robin over each service's replicas.
+ */
 import { PLAIN_HANDLER, type Policy, type Router } from './policy.js';
+import { roundRobinPlacement } from './static-placements.js';
 
 export function roundRobinRouter(): Router {
   const next = new Map<string, number>();
@@ -15,8 +18,8 @@ export function roundRobinRouter(): Router {
 
 export const roundRobin: Policy = {
   name: 'round-robin',
-  description: 'selective-replication placement + round-robin',
-  place: selectiveReplicationPlacement,
+  description: 'round-robin placement over feasible devices (static) + round-robin dispatch',
+  place: roundRobinPlacement,
   replan: false,
   makeRouter: roundRobinRouter,
   handler: PLAIN_HANDLER,

@@ -2,11 +2,11 @@
  * A greedy replication baseline in the style of AlpaServe's "Selective Replication" (greedy variant):
  * repeatedly take the service with the lowest burst tolerance (supply ÷ demand) and give it one
  * more unit on the device with the most free memory that can serve it within its SLO (a pipeline
- * group when the model fits no single device), until nothing more fits. Computed once from the
- * declared demand; requests go to the replica with the fewest outstanding requests and are dropped
- * early when they cannot meet the SLO (AlpaServe's runtime). Not AlpaServe's auto-parallel search.
- * The routing baselines run on this placement too, so none of them is handicapped by a naive,
- * demand-blind placement: what they lack is EPARA's periodic state-aware re-placement and handler.
+ * group when the model fits no single device), until nothing more fits. Computed from the
+ * demand the cluster state carries (observed, else declared). Not AlpaServe's auto-parallel search.
+ * alpaserve-sr re-runs it every period; `staticDemandPlacement` is the same greedy run once at
+ * start from the declared demand — the static, demand-proportional placement the dispatch-policy
+ * baselines (least-outstanding, power-of-two, least-violation) run on.
  */
 import { DEFAULT_ALLOCATOR, formGroups, planGroup, planReplica } from '../allocator.js';
 import { gpuNeedOf } from '../categories.js';
@@ -65,3 +65,8 @@ export function selectiveReplicationPlacement(state: ClusterState, services: Ser
   return { version: current.version + 1, assignments: out };
 }
 
+
+/** Selective replication computed once from the declared demand (demand-proportional, static). */
+export function staticDemandPlacement(state: ClusterState, services: ServiceSpec[], current: Placement, est: Estimator): Placement {
+  return selectiveReplicationPlacement({ ...state, observedRps: undefined }, services, current, est);
+}
