@@ -61,7 +61,7 @@ function knee(r: ReturnType<typeof runScenario>, loads: number[], att: 'attainme
  * one seed it was developed on.
  */
 function goodputComparison(): void {
-  const loads = envList('EPARA_BENCH_LOADS', [1, 2, 3, 4, 5, 6]);
+  const loads = envList('EPARA_BENCH_LOADS', [1, 2, 3, 4, 6, 8]);
   const durationSec = Number(process.env.EPARA_BENCH_DURATION ?? 240);
   const runs = [{ seed: 1, traceStartSec: 0 }, { seed: 2, traceStartSec: 1800 }];
   for (const { seed, traceStartSec } of runs) {

@@ -96,7 +96,7 @@ const NUMERIC = {
   durationSec: { default: 300, min: 1, max: 86_400 },
   seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
   traceStartSec: { default: 0, min: 0, max: 3500 },
-  camFlowsPerSite: { default: 1, min: 0, max: 1000 },
+  camFlowsPerSite: { default: 2, min: 0, max: 1000 },
   hdFlowsPerSite: { default: 1, min: 0, max: 1000 },
   stateSyncMs: { default: 3000, min: 10, max: 600_000 },
   placementMs: { default: 60_000, min: 100, max: 86_400_000 },
@@ -122,9 +122,9 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   const m = DEFAULT_AZURE_MAPPING;
   return [
     { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, loadMs: undefined },
-    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64 },
-    { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 8, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
-    { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 40, deadlineMs: 500, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
+    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor },
+    { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 12, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
+    { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 60, deadlineMs: 1000, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
   ];
 }
 
