@@ -3,12 +3,13 @@
  * frame counters) and a 1 KiB DEPLOY_CHUNK:
  *  - frames/s for the full path beside bare cbor-x on the same body, measured in alternating
  *    rounds of the same run; the ratio is the figure (target < 1.5x). What each column includes:
- *      encode/s      encodeFrame(msg): schema validation of the TypeScript message, building the
- *                    integer-keyed Maps, cbor-x encode, 9-byte header, CRC-32C, COBS, delimiter,
- *                    returned in a fresh array the caller owns.
- *      cbor-x enc/s  cbor-x encode of the prebuilt Map (no validation, no Map building), returning
- *                    a view of cbor-x's own buffer (no copy). Same buffer mode as the codec uses
- *                    (RESET_BUFFER_MODE), so buffer reallocation is not counted on one side only.
+ *      encode/s      encodeFrame(msg): schema validation of the TypeScript message while writing
+ *                    its deterministic CBOR straight into the frame buffer (CborWriter), 9-byte
+ *                    header, CRC-32C, COBS, delimiter, returned in a fresh array the caller owns.
+ *      cbor-x enc/s  cbor-x encode of the same body from a prebuilt integer-keyed Map (no
+ *                    validation, Map not built in the loop), returning a view of cbor-x's own
+ *                    buffer (no copy), in RESET_BUFFER_MODE so it does not pay for reallocating
+ *                    that buffer every few KiB (plain encode() would, which would flatter us).
  *      decode/s      FrameDecoder.push(wire): delimiter search, one copy of the piece, COBS decode,
  *                    CRC-32C, header checks, strict CBOR reader (well-formedness, subset and
  *                    determinism), schema validation, building the TypeScript message.
@@ -153,8 +154,8 @@ export async function run(): Promise<void> {
   const head = ['message', 'encode/s', 'cbor-x enc/s', 'ratio', 'decode/s', 'cbor-x dec/s', 'ratio'];
   const w = [20, 10, 13, 7, 10, 13, 7];
   console.log('frames per second: full framing vs bare cbor-x on the same body');
-  console.log(' encode = validate + build Maps + cbor-x + header + CRC-32C + COBS + fresh wire array;  cbor-x enc = cbor-x on the prebuilt Map');
-  console.log(' decode = split + copy + COBS + CRC-32C + header + strict CBOR/determinism + schema;     cbor-x dec = cbor-x on the body alone');
+  console.log(' encode = validate + write CBOR into the frame + header + CRC-32C + COBS + fresh wire array;  cbor-x enc = cbor-x on a prebuilt Map');
+  console.log(' decode = split + copy + COBS + CRC-32C + header + strict CBOR/determinism + schema;         cbor-x dec = cbor-x on the body alone');
   console.log(` CRC-32C: ${nativeCrc32c ? `native @node-rs/crc32 from ${NATIVE_CRC_MIN_BYTES} bytes, JS below` : 'JS slicing-by-8 only (native binding not loaded)'}`);
   console.log(head.map((h, i) => (i ? lpad(h, w[i]!) : pad(h, w[i]!))).join(' '));
   for (const r of rows) console.log(r.map((c, i) => (i ? lpad(c, w[i]!) : pad(c, w[i]!))).join(' '));

@@ -2,9 +2,11 @@
  * The CBOR subset of SPEC §4: core deterministic encoding, integer map keys 0..23, no floats, no
  * null/undefined, definite lengths, only RFC 8746 typed-array tags on byte strings.
  *
- * Encoding goes through cbor-x, configured so it cannot leave the subset: no records extension, no
- * implicit tags (`tagUint8Array: false`), maps written as `Map`s whose keys are inserted in
- * increasing order, so its shortest-form output is the deterministic encoding.
+ * Message bodies are written by `CborWriter` (below), driven by the message schema: shortest-form
+ * heads, definite lengths, keys in increasing order. Generic values (`encodeCbor`) go through
+ * cbor-x, configured so it cannot leave the subset: no records extension, no implicit tags
+ * (`tagUint8Array: false`), maps written as `Map`s whose keys are inserted in increasing order, so
+ * its shortest-form output is the deterministic encoding. Tests hold the writer to cbor-x's bytes.
  *
  * Decoding is a strict single-pass reader instead of `cbor-x.decode`, for two reasons:
  *  1. cbor-x accepts non-canonical input and turns tag 64 into the same Uint8Array as an untagged
