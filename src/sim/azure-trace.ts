@@ -1,6 +1,6 @@
 /**
  * Reader for the Azure LLM Inference Trace 2023 (conversation), the real production trace in
- * shared/data/azure-llm-2023/ — Microsoft Azure Public Dataset, CC BY 4.0; Patel et al.,
+ * data/azure-llm-2023/ (vendored in the repository) — Microsoft Azure Public Dataset, CC BY 4.0; Patel et al.,
  * "Splitwise: Efficient generative LLM inference using phase splitting", ISCA 2024.
  *
  * Deterministic time scaling (documented so results can be reproduced and compared):

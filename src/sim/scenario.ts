@@ -2,17 +2,18 @@
  * Scenarios: a fleet, services and a workload, run for one or more policies and load factors.
  *
  * The default scenario (documented in docs/scheduling.md):
- *  - fleet: `devices` devices (default 48) in edge sites of 8 — each site has 1 gpu-server,
- *    3 embedded-gpu and 4 microcomputer devices on one LAN (zone); sites are linked by a slower WAN;
+ *  - fleet: `devices` devices (default 64) in edge sites of 16 — each site has 2 gpu-server,
+ *    4 embedded-gpu, 8 microcomputer, 1 mcu and 1 fpga devices on one LAN (zone); sites are linked
+ *    by a slower WAN;
  *  - services, one per category:
- *      chat-7b   latency-single   LLM, 14 GiB (a gpu-server or an embedded-gpu holds it)
- *      chat-13b  latency-multi    LLM, 26 GiB (fits no device: a pipeline over two or more)
- *      seg-cam   frequency-single segmentation, 0.4 GiB, 10 fps cameras, 150 ms frame budget
- *      seg-hd    frequency-multi  high-resolution segmentation, 28 GiB (pipeline), 5 fps, 400 ms budget
+ *      chat-7b   latency-single   LLM, 14 GiB (a gpu-server holds it within its SLO)
+ *      chat-13b  latency-multi    LLM, 26 GiB, weight 1.8 (fits no device: a pipeline over two or more)
+ *      seg-cam   frequency-single segmentation, 1 GiB, 12 ms, 5 fps cameras, 250 ms frame budget
+ *      seg-hd    frequency-multi  high-resolution segmentation, 28 GiB (pipeline), 60 ms, 2 fps, 1 s budget
  *  - workload: the Azure LLM 2023 conversation trace for the two chat services (azure-trace.ts
  *    explains the split, sizes, deadlines and the time compression by the load factor), and per
- *    site `camFlowsPerSite × load` seg-cam cameras and `hdFlowsPerSite × load` seg-hd cameras (camera-flows.ts);
- *  - every policy starts with its own initial placement loaded; EPARA re-places every 60 s.
+ *    site `camFlowsPerSite × load` (default 2) seg-cam cameras and `hdFlowsPerSite × load` (default 1) seg-hd cameras (camera-flows.ts);
+ *  - every policy starts with its own initial placement loaded; EPARA and alpaserve-sr re-place every 60 s.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
