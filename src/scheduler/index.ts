@@ -18,7 +18,8 @@
  *
  * Request handling (one RequestHandler per serving point):
  *
- *   const h = new RequestHandler({ clock, serviceTimeMs, admission?, dropLate?, maxQueue?, adaptiveBatch?, credits? })
+ *   const h = new RequestHandler({ clock, serviceTimeMs, admission?, dropLate?, maxQueue?, adaptiveBatch?, credits?, order? })
+ *     (order 'edf' — EPARA, the default — or 'fcfs', the conventional runtime the baselines get)
  *   h.setServices(hosted)      // from the placement; returns queued jobs of services no longer hosted
  *   h.submit(job)              // admits or throws InferError: infer.deadline (501), infer.overloaded (504), infer.unknown_service (500)
  *   h.next()                   // next batch to run (EDF across services; one batch per service at a time) or null
@@ -31,7 +32,8 @@
  *
  * Building blocks: categories.ts (four categories, SLOs, spec validation), allocator.ts (replicas,
  * model-parallel groups, batching), objective.ts (φ and marginal gains), credits.ts (AIMD),
- * edf-queue.ts, baselines/ (the policies compared in the simulator).
+ * edf-queue.ts, baselines/ (the policies compared in the simulator, each with its own placement —
+ * baselines/static-placements.ts, baselines/selective-replication.ts — and dispatch).
  */
 export * from './types.js';
 export { CATEGORIES, categoryOf, sensitivityOf, gpuNeedOf, isCategory, sloOf, validateService, validateServices, type Slo } from './categories.js';

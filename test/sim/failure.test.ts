@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { epara } from '../../src/scheduler/baselines/epara.js';
 import type { Policy } from '../../src/scheduler/baselines/policy.js';
-import { roundRobinRouter } from '../../src/scheduler/baselines/round-robin.js';
+import { alpaserveSr } from '../../src/scheduler/baselines/alpaserve-sr.js';
+import { roundRobin, roundRobinRouter } from '../../src/scheduler/baselines/round-robin.js';
 import type { ServiceSpec } from '../../src/scheduler/types.js';
 import { simulate } from '../../src/sim/simulator.js';
 import { WorkloadBuilder } from '../../src/sim/workload.js';
@@ -52,5 +53,18 @@ describe('simulator: device failure', () => {
     // ≈ 33 arrivals fall in the ~324 ms load window; nothing else should be lost
     expect(lost).toBeGreaterThanOrEqual(30);
     expect(lost).toBeLessThanOrEqual(40);
+  });
+
+  it('baselines re-plan on device loss only when their definition re-plans (alpaserve-sr yes, round-robin no)', () => {
+    const run = (policy: Policy) => simulate({ devices, services: [S], workload: workload(), policy, seed: 1, noise: 0, links, failures: [{ atMs: 1000, device: 'g0' }] });
+    const sr = run(alpaserveSr);
+    const rr = run(roundRobin);
+    expect(sr.placements).toBe(2);
+    expect(rr.placements).toBe(1);
+    // Both placed a replica on each device and dispatch only to live replicas, so the survivor
+    // keeps serving: at most the requests queued or running on g0 at the failure are lost.
+    expect(sr.byCategory['latency-single'].met).toBeGreaterThanOrEqual(190);
+    expect(rr.byCategory['latency-single'].met).toBeGreaterThanOrEqual(190);
+    expect(sr.loads + rr.loads).toBe(0); // nothing to move: the re-plan keeps the survivor's replica
   });
 });
