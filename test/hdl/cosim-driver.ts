@@ -22,9 +22,14 @@ export interface CosimBuild {
   binary: string;
 }
 
-/** `tag` keeps test files that run in parallel workers out of each other's build directory. */
-export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRetryMs = 300): CosimBuild {
-  const mdir = join(HDL_DIR, `obj_cosim_${tag}_${cpb}`);
+/**
+ * `tag` keeps test files that run in parallel workers out of each other's build directory.
+ * `helloRetryMs` x `clksPerMs` should be >= ~1 M cycles: the harness runs ~2 M cycles/s
+ * while idle, and the host must answer a HELLO before the device retries it.
+ */
+export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRetryMs: number): CosimBuild {
+  // parameters are baked into the binary, so they name the build directory
+  const mdir = join(HDL_DIR, `obj_cosim_${tag}_${cpb}_${clksPerMs}_${helloRetryMs}`);
   const binary = join(mdir, 'Vedge_core');
   const sources = [...RTL_CORE.map((f) => join(HDL_DIR, 'rtl', f)), join(HDL_DIR, 'sim', 'edge_bridge.cpp')];
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));

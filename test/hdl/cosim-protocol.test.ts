@@ -33,7 +33,7 @@ interface Session {
 }
 
 async function startSession(cpb: number, clksPerMs: number): Promise<Session> {
-  const proc = new CosimProcess(buildCosim(cpb, clksPerMs, 'proto'));
+  const proc = new CosimProcess(buildCosim(cpb, clksPerMs, 'proto', 5000));
   const path = await proc.ready();
   const stream = await openSerial({ path, baudRate: 115200 });
   const link = new FrameLink(stream, { requestTimeoutMs: 5000, retries: 2 });

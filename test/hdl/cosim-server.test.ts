@@ -53,8 +53,8 @@ function registration(events: CosimEvent[], cpb: number) {
   return { bytes, gaps, at: (c: number) => bytes * 10 * c - 2 * Math.floor(c / 2) + gaps };
 }
 
-async function serverSession(cpb: number, clksPerMs: number) {
-  const proc = new CosimProcess(buildCosim(cpb, clksPerMs, 'server'));
+async function serverSession(cpb: number, clksPerMs: number, helloRetryMs: number) {
+  const proc = new CosimProcess(buildCosim(cpb, clksPerMs, 'server', helloRetryMs));
   const path = await proc.ready();
   const dataDir = mkdtempSync(join(tmpdir(), 'epara-cosim-srv-'));
   const server = new EparaServer({ dataDir, periods: { heartbeatMs: 5000 } });
@@ -112,7 +112,7 @@ async function timedInfer(s: { server: EparaServer; proc: CosimProcess }, cpb: n
 describe.skipIf(missing.length > 0)('EparaServer manages the simulated Basys 3 over a pty', () => {
   let s: Awaited<ReturnType<typeof serverSession>>;
   beforeAll(async () => {
-    s = await serverSession(16, 200);
+    s = await serverSession(16, 200, 5000);
   }, 300_000);
   afterAll(async () => s?.close());
 
@@ -140,7 +140,7 @@ describe.skipIf(missing.length > 0)('EparaServer manages the simulated Basys 3 o
 describe.skipIf(missing.length > 0)('smoke test at the real 115200 divider (868 clocks/bit)', () => {
   let s: Awaited<ReturnType<typeof serverSession>>;
   beforeAll(async () => {
-    s = await serverSession(CPB_115200, 10_000);
+    s = await serverSession(CPB_115200, 10_000, 300);
   }, 600_000);
   afterAll(async () => s?.close());
 

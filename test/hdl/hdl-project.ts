@@ -14,7 +14,7 @@ export const RTL_CORE = [
   'uart_rx.v', 'uart_tx.v', 'axis_fifo.v', 'cobs_decode.v', 'cobs_encode.v', 'crc32c.v',
   'sha256_core.v', 'hmac_sha256.v', 'int8_fc.v', 'edge_core.v',
 ];
-export const RTL_TOP = [...RTL_CORE, 'basys3_top.v'];
+export const RTL_TOP = [...RTL_CORE, 'reset_sync.v', 'seg7_display.v', 'basys3_top.v'];
 
 const cache = new Map<string, boolean>();
 export function haveTool(name: string): boolean {

@@ -12,7 +12,10 @@
 //
 // Simulated time only advances while this loop runs: when the line is idle
 // the loop sleeps 1 ms per IDLE_BURST clocks, so on-chip timers keep moving
-// (slowly) without spinning a shared CPU.
+// without spinning a shared CPU. The idle rate also bounds how fast the
+// device's timeouts (HELLO retry) run against the host's wall-clock latency:
+// build with a HELLO_RETRY_MS worth ~1 M cycles or more, or a loaded host
+// answers a HELLO after the device has already given up on it.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -36,7 +39,7 @@
 static volatile sig_atomic_t stop_requested = 0;
 static void on_signal(int) { stop_requested = 1; }
 
-static const unsigned long IDLE_BURST = 20000;   // clocks simulated per 1 ms sleep while idle
+static const unsigned long IDLE_BURST = 2000;    // clocks simulated per 1 ms sleep while idle (~2 M cycles/s)
 
 int main(int argc, char** argv) {
     Verilated::commandArgs(argc, argv);
