@@ -5,9 +5,10 @@
  * services placed on it: artifacts arrive over DEPLOY (resumable, verified, loaded, warmed up,
  * rolled back on failure) and INFER requests run through per-service queues.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { authMac, macsEqual, NONCE_BYTES, serverMac } from '../protocol/auth-mac.js';
 import { AuthError, ConfigError, EparaError, LinkError, ProtocolError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
 import {
@@ -391,12 +392,11 @@ export class EparaDevice extends EventEmitter {
     }
     this.session.fire('challenge');
     this.emit('state', 'auth');
-    const deviceNonce = randomBytes(16);
-    const mac = createHmac('sha256', this.key).update('epara-auth-v1').update(ch.nonce).update(deviceNonce).update(this.id, 'utf8').digest();
+    const deviceNonce = randomBytes(NONCE_BYTES);
+    const mac = authMac(this.key, ch.nonce, deviceNonce, this.id);
     const wel = await link.request({ type: 'AUTH', serverNonce: ch.nonce, deviceNonce, mac }, t);
     if (wel.type !== 'WELCOME') throw unexpected('WELCOME', wel.type);
-    const expect = createHmac('sha256', this.key).update('epara-srv-v1').update(deviceNonce).update(ch.nonce).update(this.id, 'utf8').digest();
-    if (wel.serverMac.length !== 32 || !timingSafeEqual(Buffer.from(wel.serverMac), expect)) {
+    if (!macsEqual(wel.serverMac, serverMac(this.key, deviceNonce, ch.nonce, this.id))) {
       throw new AuthError({ code: 'auth.server_mac', wire: 208, reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
     }
     link.setNegotiated({ maxFrame: ch.maxFrame, window: ch.window });

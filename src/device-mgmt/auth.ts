@@ -1,15 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { authMac, MAC_BYTES, macsEqual as equalBytes } from '../protocol/auth-mac.js';
 import type { DeviceRecord } from './registry/store.js';
+
+// The MACs are part of the wire contract; re-exported so server code keeps one import.
+export { AUTH_LABEL, SERVER_LABEL, NONCE_BYTES, MAC_BYTES, authMac, serverMac, macsEqual as equalBytes } from '../protocol/auth-mac.js';
 
 /**
  * Registration decisions (SPEC §5.1–5.4, §7.1) as pure functions: no I/O, no timers, so every
  * rejection path is tested without a socket. The server turns a `Rejection` into an ERROR
  * response, an AuthError and an audit entry.
  */
-export const AUTH_LABEL = 'epara-auth-v1';
-export const SERVER_LABEL = 'epara-srv-v1';
-export const NONCE_BYTES = 16;
-export const MAC_BYTES = 32;
 export const SESSION_ID_BYTES = 8;
 
 export type RejectCode =
@@ -34,24 +33,6 @@ export interface Rejection {
 
 function reject(code: RejectCode, reason: string, field?: string): Rejection {
   return field === undefined ? { ok: false, code, reason } : { ok: false, code, reason, field };
-}
-
-function bytes(s: string): Buffer {
-  return Buffer.from(s, 'utf8');
-}
-
-/** HMAC-SHA256(key, "epara-auth-v1" ‖ serverNonce ‖ deviceNonce ‖ deviceId) — what the device proves. */
-export function authMac(key: Uint8Array, serverNonce: Uint8Array, deviceNonce: Uint8Array, deviceId: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(bytes(AUTH_LABEL)).update(serverNonce).update(deviceNonce).update(bytes(deviceId)).digest());
-}
-
-/** HMAC-SHA256(key, "epara-srv-v1" ‖ deviceNonce ‖ serverNonce ‖ deviceId) — what the server proves. */
-export function serverMac(key: Uint8Array, deviceNonce: Uint8Array, serverNonce: Uint8Array, deviceId: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(bytes(SERVER_LABEL)).update(deviceNonce).update(serverNonce).update(bytes(deviceId)).digest());
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface VersionRange {

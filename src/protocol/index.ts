@@ -37,3 +37,4 @@ export {
 export { ProtocolError } from '../errors.js';
 export { messageToJson, messageFromJson, toHex, fromHex } from './messages/json-form.js';
 export { explainWire, cborDiagnostic } from './explain.js';
+export { AUTH_LABEL, SERVER_LABEL, NONCE_BYTES, MAC_BYTES, authMac, serverMac, macsEqual } from './auth-mac.js';
