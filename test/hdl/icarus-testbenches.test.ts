@@ -57,4 +57,7 @@ describe.skipIf(missing.length > 0)('Icarus testbenches (hdl/basys3/tb)', () => 
   it('int8_fc kernel against results written by the TypeScript model', () => {
     sim('tb_int8_fc', ['int8_fc.v']);
   });
+  it('edge_core: every invalid golden vector rejected (frame errors counted), golden PING answered with the golden PONG body', () => {
+    sim('tb_edge_core', ['uart_rx.v', 'uart_tx.v', 'axis_fifo.v', 'cobs_decode.v', 'cobs_encode.v', 'crc32c.v', 'sha256_core.v', 'hmac_sha256.v', 'int8_fc.v', 'edge_core.v']);
+  }, 120_000);
 });

@@ -767,7 +767,10 @@ always @(posedge clk) begin
                 end
             end
             3'd6: begin
-                if (tag_pend || !tag_ok(w_arg)) begin
+                if (depth < 3'd3) begin
+                    // tags belong on tensor data only (SPEC §4), never on a top-level field
+                    perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
+                end else if (tag_pend || !tag_ok(w_arg)) begin
                     perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
                 end else begin
                     tag_pend <= 1'b1;
