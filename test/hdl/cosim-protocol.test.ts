@@ -216,6 +216,8 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     const st = [...s.notes].reverse().find((m) => m.type === 'STATE' && m.services.length === 1)!;
     expect(st).toMatchObject({ type: 'STATE', services: [{ name: 'fc16', version: 'v1', status: 'ready' }] });
     if (st.type === 'STATE') expect(st.frames!.good).toBeGreaterThan(10);
+    // keepaliveMs 5000 at 200 clocks/ms is 1 M cycles: about half a second of idle simulation
+    await until(() => s.heartbeats > 0, 'a HEARTBEAT');
     expect(s.heartbeats).toBeGreaterThan(0);
   });
 });
