@@ -4,7 +4,8 @@
 // The key is 32 bytes (key[255:248] first), zero-padded to the 64-byte block
 // as RFC 2104 prescribes for short keys. Message bytes arrive on s_axis with
 // tlast on the last one; an empty message is given as start with msg_empty.
-// Padding (0x80, zeros, 64-bit bit length) is pushed through the same byte
+// Bytes are packed into 32-bit words and pushed into the core one word at a
+// time (no block register). Padding (0x80, zeros, 64-bit bit length) is pushed through the same byte
 // path as the data: slower by ~70 clocks per message, but one datapath.
 `resetall
 `timescale 1ns / 1ps
@@ -37,8 +38,8 @@ localparam [2:0] P_IDLE = 3'd0, P_IPAD = 3'd1, P_MSG = 3'd2, P_PAD = 3'd3,
 reg [2:0]   phase_reg  = P_IDLE;
 reg         hmac_reg   = 1'b0;
 reg         outer_reg  = 1'b0;     // absorbing the outer hash
-reg [511:0] blk_reg    = 512'd0;
-reg [5:0]   fill_reg   = 6'd0;     // bytes in blk_reg
+reg [23:0]  acc_reg    = 24'd0;    // the first 1..3 bytes of the current word
+reg [5:0]   fill_reg   = 6'd0;     // bytes of the current block absorbed
 reg [31:0]  len_reg    = 32'd0;    // bytes absorbed in this hash
 reg [6:0]   idx_reg    = 7'd0;     // byte index in key pad / inner digest / padding
 reg         first_reg  = 1'b1;     // next compression starts from the IV
@@ -51,9 +52,6 @@ reg         wrap_reg   = 1'b0;     // 0x80 landed past byte 55: the length goes 
 wire         core_busy, core_done;
 wire [255:0] core_digest;
 
-sha256_core core (
-    .clk(clk), .rst(rst), .start(start_core), .init(first_reg), .block(blk_reg),
-    .busy(core_busy), .done(core_done), .digest(core_digest));
 
 // the absorber can take a byte when no compression is pending
 wire can_take = !start_core && !core_busy;
@@ -83,6 +81,14 @@ always @* begin
     endcase
 end
 
+// every fourth byte completes a word, which goes straight into the core's schedule
+wire        w_push = byte_ok && (fill_reg[1:0] == 2'd3);
+
+sha256_core core (
+    .clk(clk), .rst(rst), .w_push(w_push), .w_data({acc_reg, byte_in}),
+    .start(start_core), .init(first_reg),
+    .busy(core_busy), .done(core_done), .digest(core_digest));
+
 assign s_axis_tready = (phase_reg == P_MSG) && can_take;
 assign busy   = (phase_reg != P_IDLE);
 assign done   = done_reg;
@@ -94,7 +100,7 @@ always @(posedge clk) begin
     if (core_done) first_reg <= 1'b0;
 
     if (byte_ok) begin
-        blk_reg  <= {blk_reg[503:0], byte_in};
+        acc_reg  <= {acc_reg[15:0], byte_in};
         fill_reg <= fill_reg + 6'd1;
         if (phase_reg == P_PAD && idx_reg == 7'd0) wrap_reg <= (fill_reg > 6'd55);
         // a full block is compressed; whatever the padding still owes fits in the next one

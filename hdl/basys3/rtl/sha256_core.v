@@ -1,8 +1,16 @@
 // sha256_core: one SHA-256 compression (FIPS 180-4) per start, one round per
-// clock (64 clocks + 1). The message schedule is a 16-word shift register,
-// so no 64-word W memory is needed. The chaining value lives here: `init`
-// starts a new message from the IV, otherwise the block extends the current
-// digest.
+// clock: 64 round clocks + 8 clocks of chaining-value addition.
+// Area choices (the core is the largest block of the endpoint):
+// - the message block is pushed in one 32-bit word per clock (`w_push`) into
+//   the 16-word schedule shift register, so there is no 512-bit block
+//   register and no parallel-load multiplexer; without a load the schedule
+//   is a plain shift chain with taps at w[t], w[t+1], w[t+9], w[t+14], which
+//   maps to SRL shift registers instead of 512 flip-flops;
+// - the final H += {a..h} is done a word per clock with one adder while the
+//   working variables rotate, which also leaves {a..h} = the new H for the
+//   next block of the same message.
+// `init` with `start` begins a new message from the IV, otherwise the block
+// extends the current digest.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -12,9 +20,10 @@ module sha256_core
     input  wire         clk,
     input  wire         rst,
 
-    input  wire         start,     // pulse: compress `block` (ignored while busy)
+    input  wire         w_push,    // one message word in (ignored while busy); 16 per block
+    input  wire [31:0]  w_data,    // big-endian word, word 0 of the block first
+    input  wire         start,     // pulse after 16 pushes: compress them (ignored while busy)
     input  wire         init,      // with start: begin a new message from the IV
-    input  wire [511:0] block,     // big-endian: word 0 is block[511:480]
 
     output wire         busy,
     output wire         done,      // one-clock strobe when `digest` is updated
@@ -57,53 +66,75 @@ function [31:0] rotr;
 endfunction
 
 reg [255:0] h_reg = IV;
-reg [31:0]  a, b, c, d, e, f, g, h;
-reg [511:0] w_reg = 512'd0;   // w[t .. t+15], w[t] in the top word
-reg [5:0]   t_reg = 6'd0;
+reg [31:0]  a = IV[255:224], b = IV[223:192], c = IV[191:160], d = IV[159:128];
+reg [31:0]  e = IV[127:96],  f = IV[95:64],   g = IV[63:32],   h = IV[31:0];
+reg [6:0]   t_reg = 7'd0;      // 0..63 rounds, 64..71 chaining-value addition
 reg         busy_reg = 1'b0;
 reg         done_reg = 1'b0;
 
-wire [31:0] w0  = w_reg[511:480];
-wire [31:0] w1  = w_reg[479:448];
-wire [31:0] w9  = w_reg[223:192];
-wire [31:0] w14 = w_reg[63:32];
+// schedule: w[k] holds w[t+k]; no reset and no load, so it stays a shift chain
+reg [31:0] w [0:15];
+
+wire [31:0] w0  = w[0];
+wire [31:0] w1  = w[1];
+wire [31:0] w9  = w[9];
+wire [31:0] w14 = w[14];
 wire [31:0] s0  = rotr(w1, 7) ^ rotr(w1, 18) ^ (w1 >> 3);
 wire [31:0] s1  = rotr(w14, 17) ^ rotr(w14, 19) ^ (w14 >> 10);
 wire [31:0] w16 = s1 + w9 + s0 + w0;
 
+wire        rounds = busy_reg && !t_reg[6];
+wire        adding = busy_reg && t_reg[6];
+wire        w_shift = rounds || (w_push && !busy_reg);
+wire [31:0] w_in    = busy_reg ? w16 : w_data;
+
 wire [31:0] S1  = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
 wire [31:0] ch  = (e & f) ^ (~e & g);
-wire [31:0] T1  = h + S1 + ch + k_of(t_reg) + w0;
+wire [31:0] T1  = h + S1 + ch + k_of(t_reg[5:0]) + w0;
 wire [31:0] S0  = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
 wire [31:0] maj = (a & b) ^ (a & c) ^ (b & c);
 wire [31:0] T2  = S0 + maj;
-
-wire [255:0] h_start = init ? IV : h_reg;
+// chaining value, a word per clock: H7 + h first, H0 + a last
+wire [31:0] h_new = h_reg[31:0] + h;
 
 assign busy   = busy_reg;
 assign done   = done_reg;
 assign digest = h_reg;
 
+integer k;
+always @(posedge clk) begin
+    if (w_shift) begin
+        for (k = 0; k < 15; k = k + 1) w[k] <= w[k + 1];
+        w[15] <= w_in;
+    end
+end
+
 always @(posedge clk) begin
     done_reg <= 1'b0;
     if (!busy_reg) begin
         if (start) begin
-            if (init) h_reg <= IV;
-            {a, b, c, d, e, f, g, h} <= h_start;
-            w_reg    <= block;
-            t_reg    <= 6'd0;
+            if (init) begin
+                h_reg <= IV;
+                {a, b, c, d, e, f, g, h} <= IV;
+            end
+            t_reg    <= 7'd0;
             busy_reg <= 1'b1;
         end
     end else begin
-        h <= g; g <= f; f <= e; e <= d + T1;
-        d <= c; c <= b; b <= a; a <= T1 + T2;
-        w_reg <= {w_reg[479:0], w16};
-        t_reg <= t_reg + 6'd1;
-        if (t_reg == 6'd63) begin
+        // rounds and the addition share the rotation of the working variables
+        h <= g; g <= f; f <= e; d <= c; c <= b; b <= a;
+        if (rounds) begin
+            e <= d + T1;
+            a <= T1 + T2;
+        end else begin
+            e <= d;
+            a <= h_new;
+            h_reg <= {h_new, h_reg[255:32]};
+        end
+        t_reg <= t_reg + 7'd1;
+        if (adding && t_reg[2:0] == 3'd7) begin
             busy_reg <= 1'b0;
             done_reg <= 1'b1;
-            h_reg <= {h_reg[255:224] + T1 + T2, h_reg[223:192] + a, h_reg[191:160] + b, h_reg[159:128] + c,
-                      h_reg[127:96] + d + T1,   h_reg[95:64] + e,   h_reg[63:32] + f,    h_reg[31:0] + g};
         end
     end
     if (rst) begin
