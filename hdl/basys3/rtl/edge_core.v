@@ -272,20 +272,23 @@ int8_fc #(.IN(IN), .OUT(OUT)) u_fc (
     .start(k_start), .busy(k_busy), .done(k_done), .scores(k_scores), .class_idx(k_class));
 
 // ------------------------------------------------------------------ timers
-reg  [31:0] ms_div = 32'd0;
+// the prescaler is as wide as CLKS_PER_MS needs (17 bits at 100 MHz), not 32
+localparam integer MSW = (CLKS_PER_MS > 1) ? $clog2(CLKS_PER_MS) : 1;
+localparam [31:0]  MS_LAST = CPMS32 - 32'd1;
+reg  [MSW-1:0] ms_div = {MSW{1'b0}};
 reg         ms_tick = 1'b0;
 reg  [31:0] uptime_ms = 32'd0;
 always @(posedge clk) begin
     ms_tick <= 1'b0;
-    if (ms_div + 32'd1 >= CPMS32) begin
-        ms_div <= 32'd0;
+    if (ms_div >= MS_LAST[MSW-1:0]) begin
+        ms_div <= {MSW{1'b0}};
         ms_tick <= 1'b1;
         uptime_ms <= uptime_ms + 32'd1;
     end else begin
-        ms_div <= ms_div + 32'd1;
+        ms_div <= ms_div + 1'b1;
     end
     if (rst) begin
-        ms_div <= 32'd0;
+        ms_div <= {MSW{1'b0}};
         uptime_ms <= 32'd0;
     end
 end
@@ -303,7 +306,9 @@ localparam [2:0] SS_UNREG = 3'd0, SS_WAIT_CHAL = 3'd1, SS_WAIT_WELCOME = 3'd2, S
 reg  [2:0]   sess = SS_UNREG;
 reg  [15:0]  tx_seq = 16'd0;
 reg  [15:0]  req_seq = 16'd0;           // seq of our outstanding HELLO/AUTH
-reg  [31:0]  hello_ms = 32'd0;          // ms since HELLO/AUTH went out
+// ms since HELLO/AUTH went out, saturating at HELLO_RETRY_MS: only `>= HR` is ever asked
+localparam integer HRW = $clog2(HELLO_RETRY_MS + 1);
+reg  [HRW-1:0] hello_ms = {HRW{1'b0}};
 reg  [31:0]  hb_ms = 32'd0, st_ms = 32'd0;
 reg  [31:0]  hb_period = KA32, st_period = 32'd3000;
 reg  [1:0]   hb_missed = 2'd0;
@@ -322,7 +327,7 @@ wire [7:0]   scr_rd = scr[scr_ra];
 reg          nb = 1'b0;                 // which name bank is active
 always @(posedge clk) if (scr_we) scr[scr_wa] <= scr_wd;
 reg  [31:0]  link_ms = 32'd0;
-reg  [31:0]  err_ms = 32'd0;
+reg  [10:0]  err_ms = 11'd0;            // ms since the last error, saturating: only `== 1000` is asked
 reg          err_flag = 1'b0;
 
 // deployment
@@ -607,15 +612,15 @@ always @(posedge clk) begin
 
     // timers
     if (ms_tick) begin
-        hello_ms <= hello_ms + 32'd1;
+        if (hello_ms < HR32[HRW-1:0]) hello_ms <= hello_ms + 1'b1;
         hb_ms <= hb_ms + 32'd1;
         st_ms <= st_ms + 32'd1;
         if (link_ms != 32'hffffffff) link_ms <= link_ms + 32'd1;
-        if (err_ms != 32'hffffffff) err_ms <= err_ms + 32'd1;
+        if (err_ms != 11'h7ff) err_ms <= err_ms + 11'd1;
     end
     if (frame_check) link_ms <= 32'd0;
-    if (dec_bad || dec_over || urx_overrun || urx_ferr || (urx_valid && !fifo_in_ready)) err_ms <= 32'd0;
-    if (err_ms == 32'd1000) err_flag <= 1'b0;
+    if (dec_bad || dec_over || urx_overrun || urx_ferr || (urx_valid && !fifo_in_ready)) err_ms <= 11'd0;
+    if (err_ms == 11'd1000) err_flag <= 1'b0;
     if (dec_bad || dec_over) err_flag <= 1'b1;
 
     case (est)
@@ -635,19 +640,19 @@ always @(posedge clk) begin
             perr_set <= 1'b0;
             est <= E_W_HEAD;
         end else if (!tx_busy) begin
-            if (sess == SS_UNREG && hello_ms >= HR32) begin
+            if (sess == SS_UNREG && hello_ms >= HR32[HRW-1:0]) begin
                 // (re)send HELLO
                 em_type <= 8'h01; em_rsp <= 1'b0; em_corr <= 16'd0; em_is_err <= 1'b0;
                 req_seq <= tx_seq;
-                hello_ms <= 32'd0;
+                hello_ms <= {HRW{1'b0}};
                 sess <= SS_WAIT_CHAL;
                 pc <= T_HELLO; em_w <= 8'd9; est <= E_EMIT;
-            end else if ((sess == SS_WAIT_CHAL || sess == SS_WAIT_WELCOME) && hello_ms >= HR32) begin
+            end else if ((sess == SS_WAIT_CHAL || sess == SS_WAIT_WELCOME) && hello_ms >= HR32[HRW-1:0]) begin
                 sess <= SS_UNREG;               // no answer: start over
             end else if (sess == SS_REG && hb_ms >= hb_period) begin
                 if (hb_missed == 2'd3) begin
                     sess <= SS_UNREG;           // three heartbeats unanswered: the server is gone
-                    hello_ms <= HR32;
+                    hello_ms <= HR32[HRW-1:0];
                 end else begin
                     hb_missed <= hb_missed + 2'd1;
                     hb_ms <= 32'd0;
@@ -825,18 +830,18 @@ always @(posedge clk) begin
                 est <= E_MAC_RUN;
             end else if (h_type == 8'h0b && (sess == SS_WAIT_CHAL || sess == SS_WAIT_WELCOME) && h_corr == req_seq) begin
                 sess <= SS_UNREG;      // refused: retry after HELLO_RETRY_MS
-                hello_ms <= 32'd0;
-                err_flag <= 1'b1; err_ms <= 32'd0;
+                hello_ms <= {HRW{1'b0}};
+                err_flag <= 1'b1; err_ms <= 11'd0;
             end else if (h_type == 8'h09 && sess == SS_REG) begin
                 hb_missed <= 2'd0;
             end
         end else if (!is_request(h_type)) begin
             if (!is_known(h_type)) begin
                 // a notification of a type we do not know is only counted
-                err_flag <= 1'b1; err_ms <= 32'd0;
+                err_flag <= 1'b1; err_ms <= 11'd0;
             end else if (h_type == 8'h05 && sess == SS_REG) begin
                 sess <= SS_UNREG;      // BYE: the server ended the session
-                hello_ms <= 32'd0;
+                hello_ms <= {HRW{1'b0}};
                 loaded <= loaded;
             end
         end else if (!is_known(h_type)) begin
@@ -986,7 +991,7 @@ always @(posedge clk) begin
                 // AUTH out (the mac is read from the hash core's digest while emitting)
                 em_type <= 8'h03; em_rsp <= 1'b0; em_corr <= 16'd0;
                 req_seq <= tx_seq;
-                hello_ms <= 32'd0;
+                hello_ms <= {HRW{1'b0}};
                 sess <= SS_WAIT_WELCOME;
                 pc <= T_AUTH; em_w <= 8'd9;
                 est <= E_EMIT;
@@ -1007,8 +1012,8 @@ always @(posedge clk) begin
             if (cmp_bad || dg_byte != rb_data) begin
                 // the server could not prove it knows the key: do not trust it
                 sess <= SS_UNREG;
-                hello_ms <= 32'd0;
-                err_flag <= 1'b1; err_ms <= 32'd0;
+                hello_ms <= {HRW{1'b0}};
+                err_flag <= 1'b1; err_ms <= 11'd0;
             end else begin
                 sess <= SS_REG;
                 hb_ms <= 32'd0; st_ms <= 32'd0; hb_missed <= 2'd0;
@@ -1195,7 +1200,7 @@ always @(posedge clk) begin
         ts_total <= {1'b0, em_w};
         ts_start <= 1'b1;
         tx_seq <= tx_seq + 16'd1;
-        if (em_is_err) begin err_flag <= 1'b1; err_ms <= 32'd0; end
+        if (em_is_err) begin err_flag <= 1'b1; err_ms <= 11'd0; end
         est <= E_FINISH;
     end
     E_FINISH: begin
@@ -1210,7 +1215,7 @@ always @(posedge clk) begin
         est <= E_IDLE;
         sess <= SS_UNREG;
         tx_seq <= 16'd0;
-        hello_ms <= HR32;          // say HELLO right after reset
+        hello_ms <= HR32[HRW-1:0];          // say HELLO right after reset
         hb_period <= KA32;
         st_period <= 32'd3000;
         dep_open <= 1'b0;
@@ -1221,7 +1226,7 @@ always @(posedge clk) begin
         last_class_reg <= 8'hff;
         err_flag <= 1'b0;
         link_ms <= 32'hffffffff;
-        err_ms <= 32'hffffffff;
+        err_ms <= 11'h7ff;
         for (li = 1; li <= MAXD; li = li + 1) lv_cnt[li] <= 16'd0;
     end
 end
