@@ -123,6 +123,60 @@ function tensorBytesCheck(path: string, dtype: string, bytes: number, shape: num
 
 const UINT: TypeSpec & { t: 'uint' } = { t: 'uint' };
 
+// Checks shared by the three walkers below (decodeWith, encodeWith, writeWith), so a field is
+// judged, and its error worded, the same way whichever direction the bytes go.
+
+function checkArray(spec: { min?: number; max?: number }, v: unknown, parent: string, key: string | number): unknown[] {
+  if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
+  if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
+    bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
+  }
+  return v;
+}
+
+function checkRange(spec: { of: { t: 'uint' | 'int'; min?: number; max?: number } }, v: unknown, parent: string, key: string | number): [number, number] {
+  if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
+  const path = join(parent, key);
+  const lo = checkInt(spec.of, v[0], path, 0);
+  const hi = checkInt(spec.of, v[1], path, 1);
+  if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+  return [lo, hi];
+}
+
+/** The wire index of a TypeScript enum string. */
+function enumIndex(spec: { values: readonly string[] }, v: unknown, parent: string, key: string | number): number {
+  const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
+  if (i < 0) bad(join(parent, key), `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+  return i;
+}
+
+function checkObject(v: unknown, parent: string, key: string | number): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(join(parent, key), 'an object', v);
+  return v as Record<string, unknown>;
+}
+
+/** A TypeScript Tensor checked for sending; `wellFormedName` adds the writer's UTF-8 check right after the name. */
+function checkTensorOut(v: unknown, path: string, wellFormedName: boolean) {
+  if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
+  const t = v as Partial<Tensor>;
+  const name = checkText({}, t.name, path, 'name');
+  if (wellFormedName) checkWellFormed(name, path, 'name');
+  const info = DTYPE_BY_NAME.get(t.dtype as string);
+  if (!info) return bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
+  if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
+  const shape = t.shape!.map((d, i) => checkInt(UINT, d, `${path}.shape`, i));
+  const data = checkBytes({}, t.data, path, 'data');
+  tensorBytesCheck(path, info.dtype, info.bytes, shape, data.length);
+  return { name, info, shape, data };
+}
+
+/** Lone UTF-16 surrogates have no UTF-8 form; the receiver's strict reader would reject them. */
+function checkWellFormed(s: string, parent: string, key: string | number): void {
+  if ((s as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
+    bad(join(parent, key), 'a well-formed text string (no lone UTF-16 surrogates)', s);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // wire -> TypeScript
 //
@@ -150,21 +204,14 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: str
       return spec.values[v]!;
     }
     case 'array': {
-      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
-      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
-        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
-      }
+      const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
-      const out = new Array(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = decodeWith(spec.of, v[i], path, i);
+      const out = new Array(items.length);
+      for (let i = 0; i < items.length; i++) out[i] = decodeWith(spec.of, items[i] as CborValue, path, i);
       return out;
     }
     case 'range': {
-      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
-      const path = join(parent, key);
-      const lo = checkInt(spec.of, v[0], path, 0);
-      const hi = checkInt(spec.of, v[1], path, 1);
-      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      const [lo, hi] = checkRange(spec, v, parent, key);
       return [lo, hi];
     }
     case 'map': {
@@ -223,32 +270,23 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
       if (typeof v !== 'boolean') bad(join(parent, key), 'a boolean', v);
       return v;
     case 'enum': {
-      const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
-      if (i < 0) bad(join(parent, key), `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+      const i = enumIndex(spec, v, parent, key);
       return i;
     }
     case 'array': {
-      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
-      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
-        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
-      }
+      const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
-      const out = new Array(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = encodeWith(spec.of, v[i], path, i);
+      const out = new Array(items.length);
+      for (let i = 0; i < items.length; i++) out[i] = encodeWith(spec.of, items[i], path, i);
       return out;
     }
     case 'range': {
-      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
-      const path = join(parent, key);
-      const lo = checkInt(spec.of, v[0], path, 0);
-      const hi = checkInt(spec.of, v[1], path, 1);
-      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      const [lo, hi] = checkRange(spec, v, parent, key);
       return [cborInt(lo), cborInt(hi)];
     }
     case 'map': {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(join(parent, key), 'an object', v);
+      const src = checkObject(v, parent, key);
       const path = join(parent, key);
-      const src = v as Record<string, unknown>;
       const m = new Map<number, unknown>();
       // fields are declared in increasing key order (checked in catalogue.ts), so the Map's
       // insertion order is the deterministic key order.
@@ -265,22 +303,13 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
       return m;
     }
     case 'tensor': {
-      const path = join(parent, key);
-      if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
-      const t = v as Partial<Tensor>;
-      const name = checkText({}, t.name, path, 'name');
-      const info = DTYPE_BY_NAME.get(t.dtype as string);
-      if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
-      if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
-      const shape = t.shape!.map((d, i) => checkInt(UINT, d, `${path}.shape`, i));
+      const { name, info, shape, data } = checkTensorOut(v, join(parent, key), false);
       const shapeOut = shape.map(cborInt);
-      const data = checkBytes({}, t.data, path, 'data');
-      tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
       const plain = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       return new Map<number, unknown>([
         [0, name],
         [1, shapeOut],
-        [2, new Tag(plain, info!.tag)],
+        [2, new Tag(plain, info.tag)],
       ]);
     }
   }
@@ -294,13 +323,6 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
 // CBOR into `w` instead of being built as Maps for cbor-x: no intermediate objects, and the body
 // lands where the caller wants it (encodeFrame: right after the frame header). encodeWith stays
 // as the reference the tests compare this against byte for byte.
-
-/** Lone UTF-16 surrogates have no UTF-8 form; the receiver's strict reader would reject them. */
-function checkWellFormed(s: string, parent: string, key: string | number): void {
-  if ((s as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
-    bad(join(parent, key), 'a well-formed text string (no lone UTF-16 surrogates)', s);
-  }
-}
 
 export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: string, key: string | number = ''): void {
   switch (spec.t) {
@@ -322,36 +344,27 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       w.bool(v);
       return;
     case 'enum': {
-      const i = typeof v === 'string' ? spec.values.indexOf(v) : -1;
-      if (i < 0) bad(join(parent, key), `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`, v);
+      const i = enumIndex(spec, v, parent, key);
       w.head(0, i);
       return;
     }
     case 'array': {
-      if (!Array.isArray(v)) return bad(join(parent, key), 'an array', v);
-      if ((spec.min !== undefined && v.length < spec.min) || (spec.max !== undefined && v.length > spec.max)) {
-        bad(join(parent, key), `an array of${rangeText(spec.min, spec.max)} items`, v);
-      }
+      const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
-      w.head(4, v.length);
-      for (let i = 0; i < v.length; i++) writeWith(spec.of, v[i], w, path, i);
+      w.head(4, items.length);
+      for (let i = 0; i < items.length; i++) writeWith(spec.of, items[i], w, path, i);
       return;
     }
     case 'range': {
-      if (!Array.isArray(v) || v.length !== 2) return bad(join(parent, key), 'an array [min, max]', v);
-      const path = join(parent, key);
-      const lo = checkInt(spec.of, v[0], path, 0);
-      const hi = checkInt(spec.of, v[1], path, 1);
-      if (lo > hi) bad(path, 'a range [min, max] with min <= max', v);
+      const [lo, hi] = checkRange(spec, v, parent, key);
       w.head(4, 2);
       w.int(lo);
       w.int(hi);
       return;
     }
     case 'map': {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return bad(join(parent, key), 'an object', v);
+      const src = checkObject(v, parent, key);
       const path = join(parent, key);
-      const src = v as Record<string, unknown>;
       const fields = spec.fields;
       // Keys are 0..23 and unique, so a map has at most 24 entries; up to 23 its head is one
       // byte, reserved here and filled in once we know how many fields are present.
@@ -375,17 +388,7 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       return;
     }
     case 'tensor': {
-      const path = join(parent, key);
-      if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
-      const t = v as Partial<Tensor>;
-      const name = checkText({}, t.name, path, 'name');
-      checkWellFormed(name, path, 'name');
-      const info = DTYPE_BY_NAME.get(t.dtype as string);
-      if (!info) bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
-      if (!Array.isArray(t.shape)) bad(`${path}.shape`, 'an array of unsigned integers', t.shape);
-      const shape = t.shape!.map((d, i) => checkInt(UINT, d, `${path}.shape`, i));
-      const data = checkBytes({}, t.data, path, 'data');
-      tensorBytesCheck(path, info!.dtype, info!.bytes, shape, data.length);
+      const { name, info, shape, data } = checkTensorOut(v, join(parent, key), true);
       w.room(1);
       w.buf[w.pos++] = 0xa3;
       w.head(0, 0);
@@ -394,7 +397,7 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       w.head(4, shape.length);
       for (const d of shape) w.int(d);
       w.head(0, 2);
-      w.head(6, info!.tag);
+      w.head(6, info.tag);
       w.bytes(data);
       return;
     }
