@@ -92,3 +92,14 @@ export function calls(log: string): Array<{ tool: string; args: string[]; input:
     .filter(Boolean)
     .map((l: string) => JSON.parse(l));
 }
+
+/** Polls `fn` every 100 ms until it returns something other than undefined; fails naming `what`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { connectTcp } from '../../src/transport/tcp.js';
-import { epara, sandbox, type Sandbox } from './helpers.js';
+import { epara, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
 const devices: EmulatedDevice[] = [];
@@ -13,15 +13,6 @@ afterEach(async () => {
   sb?.cleanup();
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('open enrolment: serve from a config file, devices --pending, devices approve', () => {
   it('an unknown device is recorded as pending; approving it with the key on its label lets it in', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { openSerial } from '../../src/transport/serial.js';
-import { epara, repoRoot, sandbox, type Sandbox } from './helpers.js';
+import { epara, repoRoot, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
 let socat: ChildProcess | undefined;
@@ -20,15 +20,6 @@ afterEach(async () => {
   sb?.cleanup();
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('epara serve --serial', () => {
   it('serves a device on the far end of a serial line (socat pty pair): register, deploy, infer', async () => {

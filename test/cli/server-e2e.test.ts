@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { epara, repoRoot, sandbox, type RunResult, type Sandbox } from './helpers.js';
+import { epara, repoRoot, sandbox, until, type RunResult, type Sandbox } from './helpers.js';
 
 // One server and one emulated fleet for the whole file, each run as `epara serve` / `epara fleet`
 // in-process (stopped through the abort signal that stands in for Ctrl-C).
@@ -15,15 +15,6 @@ let fleetRun: Promise<RunResult>;
 const MODEL = join(repoRoot, 'fixtures', 'models', 'mlp-classifier.onnx');
 const INPUT = JSON.stringify([Array.from({ length: 16 }, (_, i) => i / 10)]);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Dev = { id: string; state: string; status: string; deviceClass: string };
 
