@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { resolveNumbers } from '../options.js';
 import { deployError } from './client-errors.js';
 
-export type ArtifactKind = 'onnx' | 'int8-fc-weights' | 'blob';
+import type { ArtifactKind } from '../protocol/messages/types.js';
+export type { ArtifactKind };
 
 export interface ArtifactOffer {
   deploymentId: number;

@@ -3,8 +3,10 @@
  * request handler run in the simulator (virtual time) and in the live server adapter (real time).
  */
 
-export type DeviceClass = 'gpu-server' | 'embedded-gpu' | 'microcomputer' | 'mcu' | 'fpga';
-export const DEVICE_CLASSES: readonly DeviceClass[] = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'];
+// The device classes are the wire protocol's (HELLO deviceClass); one definition for all areas.
+export type { DeviceClass } from '../protocol/messages/types.js';
+import type { DeviceClass } from '../protocol/messages/types.js';
+export { DEVICE_CLASSES } from '../protocol/messages/catalogue.js';
 
 /** Request sensitivity axis: a per-request deadline, or a flow with a target frame rate. */
 export type Sensitivity = 'latency' | 'frequency';

@@ -9,8 +9,10 @@
  *   one flush interval, many per transaction, so a registration storm is not one commit per device.
  *   `flush()` forces them out.
  */
-export type DeviceClass = 'gpu-server' | 'embedded-gpu' | 'microcomputer' | 'mcu' | 'fpga';
-export const DEVICE_CLASSES: readonly DeviceClass[] = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'];
+// Device classes, artifact kinds and task categories are the wire protocol's enums (SPEC §5).
+import type { ArtifactKind, DeviceClass, ServiceCategory } from '../../protocol/messages/types.js';
+export type { ArtifactKind, DeviceClass };
+export { DEVICE_CLASSES } from '../../protocol/messages/catalogue.js';
 
 /** active: may authenticate. pending: seen in open-enrolment mode, waits for an operator. revoked: refused. */
 export type DeviceStatus = 'active' | 'pending' | 'revoked';
@@ -30,8 +32,7 @@ export interface DeviceRecord {
 }
 
 export type DeploymentState = 'offered' | 'transferring' | 'verifying' | 'loading' | 'ready' | 'failed' | 'rolled-back' | 'undeployed';
-export type ArtifactKind = 'onnx' | 'int8-fc-weights' | 'blob';
-export type TaskCategory = 'latency-single' | 'latency-multi' | 'frequency-single' | 'frequency-multi';
+export type TaskCategory = ServiceCategory;
 
 export interface DeploymentRecord {
   /** Also the wire deploymentId: stable across server restarts so a device can resume. */
