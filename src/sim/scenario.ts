@@ -70,7 +70,28 @@ export function defaultFleet(n: number): SimDeviceSpec[] {
   });
 }
 
+/**
+ * Named workload mixes on the same fleet and services (docs/scheduling.md §5, "Scenarios"). They
+ * differ only in how many cameras each site has; the LLM requests are the Azure trace in all three.
+ *  - mixed (default): 2 seg-cam + 1 seg-hd cameras per site — a site with a few cameras and a
+ *    chat assistant; frames are ~90% of the requests;
+ *  - llm-heavy: one seg-cam and one seg-hd camera per 4 sites (×1) — an office/campus edge whose
+ *    work is mostly the chat assistant (LLM ≈ 44% of the requests, nearly all of the GPU time);
+ *  - camera-heavy: 8 seg-cam + 2 seg-hd cameras per site — a store or road junction with a
+ *    camera per aisle/approach (video analytics), same chat traffic.
+ * Explicit camFlowsPerSite / hdFlowsPerSite override the preset.
+ */
+export const SCENARIOS = {
+  mixed: { camFlowsPerSite: 2, hdFlowsPerSite: 1 },
+  'llm-heavy': { camFlowsPerSite: 0.25, hdFlowsPerSite: 0.25 },
+  'camera-heavy': { camFlowsPerSite: 8, hdFlowsPerSite: 2 },
+} as const satisfies Record<string, { camFlowsPerSite: number; hdFlowsPerSite: number }>;
+export type ScenarioName = keyof typeof SCENARIOS;
+export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
+
 export interface ScenarioOptions {
+  /** Workload mix preset (default 'mixed'); sets camFlowsPerSite / hdFlowsPerSite unless given. */
+  scenario?: ScenarioName;
   devices?: number;
   /** Offered-load factors to run (each one a separate run per policy). */
   loads?: number[];
@@ -147,6 +168,7 @@ export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load
 }
 
 export interface ScenarioResult {
+  scenario: ScenarioName;
   results: RunMetrics[];
   notes: string[];
   devices: number;
@@ -167,7 +189,14 @@ export function resolvePolicies(names?: string[]): Policy[] {
 
 /** Run every (load, policy) pair of a scenario. Deterministic for a given options object. */
 export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
-  const o = resolveNumbers(NUMERIC, opts as Partial<Record<keyof typeof NUMERIC, unknown>>);
+  const name = opts.scenario ?? 'mixed';
+  if (!Object.hasOwn(SCENARIOS, name)) {
+    throw new ConfigError({ code: 'sim.scenario', reason: `unknown scenario ${JSON.stringify(name)}`, hint: `use one of ${SCENARIO_NAMES.join(', ')}`, field: 'scenario' });
+  }
+  const preset = SCENARIOS[name];
+  const given: Record<string, unknown> = { ...preset };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) given[k] = v;
+  const o = resolveNumbers(NUMERIC, given as Partial<Record<keyof typeof NUMERIC, unknown>>);
   const loads = opts.loads ?? [1];
   for (const l of loads) {
     if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > 1000) throw new ConfigError({ code: 'config.range', reason: `load factor ${l} is outside (0, 1000]`, hint: 'use loads such as 0.5,1,2', field: 'loads' });
@@ -213,5 +242,5 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
       opts.onRun?.(m);
     }
   }
-  return { results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads };
+  return { scenario: name, results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads };
 }

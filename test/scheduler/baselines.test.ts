@@ -109,11 +109,12 @@ describe('demand-proportional placements', () => {
 });
 
 describe('policy definitions', () => {
-  it('only EPARA has deadline-aware handling; alpaserve-sr and EPARA re-plan, the others are static', () => {
+  it('only EPARA has EDF, credits and forwarding; EPARA and alpaserve-sr (AlpaServe drops requests predicted to miss) admit by deadline; both re-plan, the others are static', () => {
     for (const p of POLICIES) {
       const isEpara = p.name === 'epara';
       expect(p.handler.order).toBe(isEpara ? 'edf' : 'fcfs');
-      expect(p.handler.admission).toBe(isEpara);
+      expect(p.handler.admission).toBe(isEpara || p.name === 'alpaserve-sr');
+      expect(p.handler.forwardOnReject > 0).toBe(isEpara);
       expect(p.handler.credits).toBe(isEpara);
       expect(p.replan).toBe(isEpara || p.name === 'alpaserve-sr');
     }

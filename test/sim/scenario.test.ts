@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MetricsCollector } from '../../src/sim/metrics.js';
-import { DEFAULT_TRACE_PATH, defaultFleet, repoRoot } from '../../src/sim/scenario.js';
+import { ConfigError } from '../../src/errors.js';
+import { DEFAULT_TRACE_PATH, SCENARIOS, defaultFleet, repoRoot, runScenario } from '../../src/sim/scenario.js';
 
 describe('default trace path', () => {
   it('walks up from a nested folder to the one holding package.json', () => {
@@ -41,5 +42,26 @@ describe('balanced goodput', () => {
     expect(r.attainment).toBeCloseTo(0.92);
     expect(r.balancedAttainment).toBeCloseTo((1 + 0.2) / 2);
     expect(r.balancedGoodputRps).toBeCloseTo(10 * 0.6);
+  });
+});
+
+describe('scenario presets', () => {
+  // A user workload with no cameras keeps these runs tiny; the presets only change the default mix.
+  it('set the cameras per site of the default workload; explicit counts override them', () => {
+    const run = (o: Parameters<typeof runScenario>[0]) => runScenario({ devices: 16, durationSec: 2, policies: ['round-robin'], loads: [1], ...o }).results[0]!;
+    const frames = (m: ReturnType<typeof run>) => m.byCategory['frequency-single'].total;
+    const mixed = run({});
+    const heavy = run({ scenario: 'camera-heavy' });
+    const light = run({ scenario: 'llm-heavy' });
+    // One site: 2 (mixed) vs 8 (camera-heavy) seg-cam cameras at 5 fps for 2 s, and round(0.25) = 0 for llm-heavy.
+    expect(frames(mixed)).toBe(SCENARIOS.mixed.camFlowsPerSite * 5 * 2);
+    expect(frames(heavy)).toBe(SCENARIOS['camera-heavy'].camFlowsPerSite * 5 * 2);
+    expect(frames(light)).toBe(0);
+    expect(frames(run({ scenario: 'camera-heavy', camFlowsPerSite: 1 }))).toBe(10);
+    expect(run({ scenario: 'camera-heavy' }).byCategory['latency-single'].total).toBe(mixed.byCategory['latency-single'].total);
+  });
+
+  it('rejects an unknown scenario with a typed error', () => {
+    expect(() => runScenario({ scenario: 'nope' as never, durationSec: 1, loads: [1], policies: ['epara'] })).toThrow(ConfigError);
   });
 });
