@@ -333,7 +333,7 @@ reg          err_flag = 1'b0;
 // deployment
 reg          dep_open = 1'b0;
 reg  [31:0]  dep_id = 32'd0;
-reg  [31:0]  dep_next = 32'd0;
+reg  [KAW:0]  dep_next = {(KAW+1){1'b0}};   // 0..NB: never wider than the artifact
 reg  [7:0]   p_svc_n = 8'd0, p_ver_n = 8'd0;
 reg  [7:0]   a_svc_n = 8'd0, a_ver_n = 8'd0;
 reg          loaded = 1'b0;
@@ -342,17 +342,28 @@ reg  [31:0]  req_id = 32'd0;
 reg  [7:0]   last_class_reg = 8'hff;
 reg  [15:0]  res_code = 16'd0;
 
-// CBOR walker captures: top-level keys 0..8, plus the first tagged byte string
-reg  [2:0]   f_mt  [0:8];
-reg  [31:0]  f_val [0:8];
-reg  [BW-1:0] f_off [0:8];
-/* verilator lint_off UNUSEDSIGNAL */
-reg  [8:0]   f_has = 9'd0;               // keys 7, 8 are captured but no handled message needs them
+// CBOR walker captures: top-level keys 0..6 (no handled message reads a higher key), plus
+// the first tagged byte string. Dispatch only ever asks a few fixed questions about a field's
+// value (is it 0, 1, 16, 32, the artifact size, at most 24 or 64, under 512?), so they are
+// answered once, by one set of comparators on the walker's argument while the field is
+// captured, and kept as flag bits per key; full 32-bit values are kept only where a value
+// itself is used (the id in key 0, the periods in keys 2..4), 9 bits where an offset/length
+// is (keys 1, 2). Plain registers, never arrays: an array read at several constant indices
+// becomes a multi-port LUTRAM per read (yosys), which is what this replaces.
+localparam integer NK = 7;
+reg  [3*NK-1:0] f_mt = {(3*NK){1'b0}};   // major type per key
+reg  [NK-1:0]   f_has = {NK{1'b0}};
+/* verilator lint_off UNUSEDSIGNAL */   // every key gets every flag; each handler asks for a few (synthesis drops the rest)
+reg  [NK-1:0]   f_z = {NK{1'b0}}, f_1 = {NK{1'b0}}, f_16 = {NK{1'b0}}, f_32 = {NK{1'b0}};
+reg  [NK-1:0]   f_nb = {NK{1'b0}}, f_le24 = {NK{1'b0}}, f_le64 = {NK{1'b0}}, f_lt512 = {NK{1'b0}};
 /* verilator lint_on UNUSEDSIGNAL */
+reg  [31:0]     f_val0 = 32'd0, f_val2 = 32'd0, f_val3 = 32'd0, f_val4 = 32'd0;
+reg  [8:0]      f_lo1 = 9'd0;            // key 1 below 512 (f_lt512[1]): offset / name length
+reg  [BW-1:0]   f_off0 = {BW{1'b0}}, f_off1 = {BW{1'b0}}, f_off2 = {BW{1'b0}}, f_off4 = {BW{1'b0}}, f_off5 = {BW{1'b0}};
 reg          t_seen = 1'b0;
 reg  [7:0]   t_tag = 8'd0;
 reg  [BW-1:0] t_off = {BW{1'b0}};
-reg  [31:0]  t_len = 32'd0;
+reg          t_len_in = 1'b0;            // the tagged string is IN bytes long
 reg  [7:0]   t_count = 8'd0;
 
 // walker
@@ -513,7 +524,7 @@ always @* begin
     12'd11: val = cnt_bad;
     12'd12: val = cnt_over;
     12'd13: val = dep_id;
-    12'd14: val = dep_next;
+    12'd14: val = {{(31-KAW){1'b0}}, dep_next};
     12'd15: val = req_id;
     12'd16: val = OUT32;
     12'd17: val = {16'd0, em_is_err ? err_code(err_kind) : res_code};
@@ -528,7 +539,7 @@ always @* begin
     4'd1: src_len = ID32[7:0];
     4'd2, 4'd3: src_len = 8'd16;
     4'd4: src_len = 8'd32;
-    4'd5: src_len = f_val[0][7:0];
+    4'd5: src_len = f_val0[7:0];
     4'd6: src_len = a_svc_n;
     4'd7: src_len = a_ver_n;
     4'd8: src_len = 8'd4 * OUT32[7:0];
@@ -592,9 +603,16 @@ function tag_ok;   // RFC 8746 typed-array tags allowed by SPEC §4.1
 endfunction
 
 // field checks used by dispatch
-wire is_uint0 = f_has[0] && f_mt[0] == 3'd0;
-wire is_uint1 = f_has[1] && f_mt[1] == 3'd0;
-wire [31:0] tlen_ok_n = t_len;
+function [2:0] fmt;   // captured major type of key k
+    input integer k;
+    begin
+        fmt = f_mt[3*k +: 3];
+    end
+endfunction
+wire is_uint0 = f_has[0] && fmt(0) == 3'd0;
+wire is_uint1 = f_has[1] && fmt(1) == 3'd0;
+// the walker's argument as captured: 8-byte integers saturate
+wire [31:0] w_val = w_big ? 32'hffffffff : w_arg;
 wire frame_is_rsp = h_flags[0];
 
 integer li;
@@ -633,7 +651,7 @@ always @(posedge clk) begin
             body_end <= h_len[BW:0] + 10'd9;
             rb_ptr <= 9'd9;
             depth <= 3'd0;
-            f_has <= 9'd0;
+            f_has <= {NK{1'b0}};
             t_seen <= 1'b0;
             t_count <= 8'd0;
             tag_pend <= 1'b0;
@@ -728,7 +746,7 @@ always @(posedge clk) begin
                 lv_last[depth] <= w_arg[4:0];
                 if (depth == 3'd1) begin
                     top_key <= w_arg[3:0];
-                    top_key_ok <= (w_arg < 32'd9);
+                    top_key_ok <= (w_arg < NK);
                 end
                 est <= E_W_HEAD;
             end
@@ -738,21 +756,40 @@ always @(posedge clk) begin
             perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
         end else begin
             if (depth == 3'd1 && top_key_ok) begin
-                f_mt[top_key] <= w_mt;
-                f_val[top_key] <= w_big ? 32'hffffffff : w_arg;
-                f_off[top_key] <= pos[BW-1:0];
-                f_has[top_key] <= 1'b1;
+                for (li = 0; li < NK; li = li + 1) if (top_key == li[3:0]) begin
+                    f_mt[3*li +: 3] <= w_mt;
+                    f_has[li] <= 1'b1;
+                    f_z[li]     <= (w_val == 32'd0);
+                    f_1[li]     <= (w_val == 32'd1);
+                    f_16[li]    <= (w_val == 32'd16);
+                    f_32[li]    <= (w_val == 32'd32);
+                    f_nb[li]    <= (w_val == NB32);
+                    f_le24[li]  <= (w_val <= SVC_MAX);
+                    f_le64[li]  <= (w_val <= 32'd64);
+                    f_lt512[li] <= (w_val[31:9] == 23'd0);
+                end
+                case (top_key)
+                4'd0: begin f_val0 <= w_val; f_off0 <= pos[BW-1:0]; end
+                4'd1: begin f_lo1 <= w_val[8:0]; f_off1 <= pos[BW-1:0]; end
+                4'd2: begin f_val2 <= w_val; f_off2 <= pos[BW-1:0]; end
+                4'd3: f_val3 <= w_val;
+                4'd4: begin f_val4 <= w_val; f_off4 <= pos[BW-1:0]; end
+                4'd5: f_off5 <= pos[BW-1:0];
+                default: ;
+                endcase
             end
             case (w_mt)
             3'd2, 3'd3: begin
-                if (w_big || {{(31-BW){1'b0}}, pos} + w_arg > {{(31-BW){1'b0}}, body_end}) begin
+                // a length of 2^(BW+1) or more cannot fit the frame; below that an (BW+2)-bit
+                // sum cannot wrap (a 32-bit one could, for lengths near 2^32)
+                if (w_big || w_arg[31:BW+1] != {(31-BW){1'b0}} || {1'b0, pos} + {1'b0, w_arg[BW:0]} > {1'b0, body_end}) begin
                     perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
                 end else begin
                     if (tag_pend) begin
                         tag_pend <= 1'b0;
                         t_count <= t_count + 8'd1;
                         if (!t_seen) begin
-                            t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len <= w_arg;
+                            t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= (w_arg == IN32);
                         end
                     end
                     pos <= pos + w_arg[BW:0];
@@ -815,15 +852,15 @@ always @(posedge clk) begin
         if (frame_is_rsp) begin
             // answers to what we sent; malformed ones are ignored
             if (!perr_set && h_corr == req_seq && h_type == 8'h02 && sess == SS_WAIT_CHAL &&
-                f_has[0] && f_mt[0] == 3'd2 && f_val[0] == 32'd16) begin
-                if (f_has[4] && f_mt[4] == 3'd0 && f_val[4] != 32'd0) hb_period <= f_val[4];
-                cp_kind <= CP_SNONCE; cp_i <= 9'd0; cp_n <= 9'd16; rb_ptr <= f_off[0];
+                f_has[0] && fmt(0) == 3'd2 && f_16[0]) begin
+                if (f_has[4] && fmt(4) == 3'd0 && !f_z[4]) hb_period <= f_val4;
+                cp_kind <= CP_SNONCE; cp_i <= 9'd0; cp_n <= 9'd16; rb_ptr <= f_off0;
                 after <= E_MAC_RUN;
                 est <= E_COPY;
             end else if (!perr_set && h_corr == req_seq && h_type == 8'h04 && sess == SS_WAIT_WELCOME &&
-                         f_has[4] && f_mt[4] == 3'd2 && f_val[4] == 32'd32) begin
-                if (f_has[2] && f_mt[2] == 3'd0 && f_val[2] != 32'd0) hb_period <= f_val[2];
-                if (f_has[3] && f_mt[3] == 3'd0 && f_val[3] != 32'd0) st_period <= f_val[3];
+                         f_has[4] && fmt(4) == 3'd2 && f_32[4]) begin
+                if (f_has[2] && fmt(2) == 3'd0 && !f_z[2]) hb_period <= f_val2;
+                if (f_has[3] && fmt(3) == 3'd0 && !f_z[3]) st_period <= f_val3;
                 // compute the expected serverMac, then compare
                 mf_kind <= 2'd1; mf_i <= 9'd0; mf_on <= 1'b1;
                 mac_hmac <= 1'b1; mac_start <= 1'b1;
@@ -850,45 +887,46 @@ always @(posedge clk) begin
             err_kind <= perr; em_is_err <= 1'b1; pc <= err_template(perr); est <= E_EMIT;
         end else if (h_type == 8'h06) begin
             // PING (allowed before registration: link checks)
-            if (f_has[0] && (f_mt[0] != 3'd2 || f_val[0] > 32'd64)) begin
+            if (f_has[0] && (fmt(0) != 3'd2 || !f_le64[0])) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
             end else begin
                 em_type <= 8'h07; pc <= T_PONG; est <= E_EMIT;
-                rb_ptr <= f_off[0];
+                rb_ptr <= f_off0;
             end
         end else if (sess != SS_REG) begin
             err_kind <= E_NOT_AUTH; em_is_err <= 1'b1; pc <= err_template(E_NOT_AUTH); est <= E_EMIT;
         end else if (h_type == 8'h20) begin
             // DEPLOY_OFFER
-            if (!is_uint0 || !f_has[1] || f_mt[1] != 3'd3 || !f_has[2] || f_mt[2] != 3'd3 ||
-                !f_has[3] || f_mt[3] != 3'd0 || !f_has[4] || f_mt[4] != 3'd0 ||
-                !f_has[5] || f_mt[5] != 3'd2 || f_val[5] != 32'd32 || !f_has[6] || f_mt[6] != 3'd0 ||
-                f_val[1] == 32'd0 || f_val[1] > SVC_MAX || f_val[2] == 32'd0 || f_val[2] > SVC_MAX) begin
+            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd3 ||
+                !f_has[3] || fmt(3) != 3'd0 || !f_has[4] || fmt(4) != 3'd0 ||
+                !f_has[5] || fmt(5) != 3'd2 || !f_32[5] || !f_has[6] || fmt(6) != 3'd0 ||
+                f_z[1] || !f_le24[1] || f_z[2] || !f_le24[2]) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
-            end else if (f_val[3] != 32'd1) begin
+            end else if (!f_1[3]) begin
                 err_kind <= E_DEPLOY_KIND; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_KIND); est <= E_EMIT;
-            end else if (f_val[4] != NB32) begin
+            end else if (!f_nb[4]) begin
                 err_kind <= E_DEPLOY_SIZE; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_SIZE); est <= E_EMIT;
             end else begin
                 // a new offer restarts the transfer (resume needs the same id AND hash:
                 // the hash is compared while it is copied, see E_COPY2)
-                dep_id <= f_val[0];
-                cmp_bad <= (f_val[0] != dep_id) || !dep_open;
-                p_svc_n <= f_val[1][7:0];
-                p_ver_n <= f_val[2][7:0];
-                cp_kind <= CP_SHA; cp_i <= 9'd0; cp_n <= 9'd32; rb_ptr <= f_off[5];
+                dep_id <= f_val0;
+                cmp_bad <= (f_val0 != dep_id) || !dep_open;
+                p_svc_n <= f_lo1[7:0];
+                p_ver_n <= f_val2[7:0];
+                cp_kind <= CP_SHA; cp_i <= 9'd0; cp_n <= 9'd32; rb_ptr <= f_off5;
                 after <= E_COPY;               // then the service name (chained in E_COPY2)
                 est <= E_COPY;
             end
         end else if (h_type == 8'h22) begin
             // DEPLOY_CHUNK
-            if (!is_uint0 || !is_uint1 || !f_has[2] || f_mt[2] != 3'd2) begin
+            if (!is_uint0 || !is_uint1 || !f_has[2] || fmt(2) != 3'd2) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
-            end else if (!dep_open || f_val[0] != dep_id) begin
+            end else if (!dep_open || f_val0 != dep_id) begin
                 err_kind <= E_DEPLOY_UNKNOWN; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_UNKNOWN); est <= E_EMIT;
-            end else if (f_val[1] == dep_next && f_val[1] + f_val[2] <= NB32 && f_val[2] != 32'd0) begin
+            end else if (f_lt512[1] && f_lo1 == {{(8-KAW){1'b0}}, dep_next} && f_lt512[2] &&
+                         {1'b0, f_lo1} + {1'b0, f_val2[8:0]} <= NB32[9:0] && !f_z[2]) begin
                 // in order: store it; anything else is dropped (go-back-N) and the ack repeats nextOffset
-                cp_kind <= CP_STAGE; cp_i <= 9'd0; cp_n <= f_val[2][8:0]; rb_ptr <= f_off[2];
+                cp_kind <= CP_STAGE; cp_i <= 9'd0; cp_n <= f_val2[8:0]; rb_ptr <= f_off2;
                 after <= E_EMIT;
                 em_type <= 8'h23; pc <= T_DEPLOY_CHUNK_ACK;
                 est <= E_COPY;
@@ -899,9 +937,9 @@ always @(posedge clk) begin
             // DEPLOY_COMMIT
             if (!is_uint0) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
-            end else if (!dep_open || f_val[0] != dep_id) begin
+            end else if (!dep_open || f_val0 != dep_id) begin
                 err_kind <= E_DEPLOY_UNKNOWN; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_UNKNOWN); est <= E_EMIT;
-            end else if (dep_next != NB32) begin
+            end else if (dep_next != NB32[KAW:0]) begin
                 res_code <= 16'd401;           // incomplete: chunks missing
                 em_type <= 8'h25; pc <= T_DEPLOY_FAILED; est <= E_EMIT;
             end else begin
@@ -912,15 +950,15 @@ always @(posedge clk) begin
             end
         end else if (h_type == 8'h30) begin
             // INFER_REQUEST
-            if (!is_uint0 || !f_has[1] || f_mt[1] != 3'd3 || !f_has[2] || f_mt[2] != 3'd4) begin
+            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd4) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
-            end else if (!loaded || f_val[1][7:0] != a_svc_n || f_val[1] > SVC_MAX) begin
+            end else if (!loaded || f_lo1[7:0] != a_svc_n || !f_le24[1]) begin
                 err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
-            end else if (f_val[2] != 32'd1 || t_count != 8'd1 || t_tag != 8'd72 || tlen_ok_n != IN32) begin
+            end else if (!f_1[2] || t_count != 8'd1 || t_tag != 8'd72 || !t_len_in) begin
                 err_kind <= E_INFER_INPUT; em_is_err <= 1'b1; pc <= err_template(E_INFER_INPUT); est <= E_EMIT;
             end else begin
-                req_id <= f_val[0];
-                cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off[1];
+                req_id <= f_val0;
+                cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off1;
                 est <= E_SVC_CMP;
             end
         end else begin
@@ -959,20 +997,20 @@ always @(posedge clk) begin
                 est <= E_DNONCE;
             end
             CP_SHA: begin
-                cp_kind <= CP_SVC; cp_i <= 9'd0; cp_n <= {1'b0, p_svc_n}; rb_ptr <= f_off[1];
+                cp_kind <= CP_SVC; cp_i <= 9'd0; cp_n <= {1'b0, p_svc_n}; rb_ptr <= f_off1;
             end
             CP_SVC: begin
-                cp_kind <= CP_VER; cp_i <= 9'd0; cp_n <= {1'b0, p_ver_n}; rb_ptr <= f_off[2];
+                cp_kind <= CP_VER; cp_i <= 9'd0; cp_n <= {1'b0, p_ver_n}; rb_ptr <= f_off2;
             end
             CP_VER: begin
                 // same id and same hash as the open transfer: resume, else restart at 0
-                if (cmp_bad) dep_next <= 32'd0;
+                if (cmp_bad) dep_next <= {(KAW+1){1'b0}};
                 dep_open <= 1'b1;
                 em_type <= 8'h21; pc <= T_DEPLOY_ACCEPT;
                 est <= E_EMIT;
             end
             CP_STAGE: begin
-                dep_next <= dep_next + {23'd0, cp_n};
+                dep_next <= dep_next + cp_n[KAW:0];   // offset + size <= NB was checked
                 est <= after;
             end
             default: est <= after;
@@ -997,7 +1035,7 @@ always @(posedge clk) begin
                 est <= E_EMIT;
             end else begin
                 // expected serverMac ready: compare with the WELCOME's
-                cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off[4];
+                cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off4;
                 est <= E_CMP;
             end
         end
@@ -1054,7 +1092,7 @@ always @(posedge clk) begin
                 pc <= T_DEPLOY_READY;
             end else begin
                 res_code <= 16'd400;    // deploy.hash_mismatch: the device restarts at offset 0
-                dep_next <= 32'd0;
+                dep_next <= {(KAW+1){1'b0}};
                 pc <= T_DEPLOY_FAILED;
             end
             est <= E_EMIT;
@@ -1164,7 +1202,7 @@ always @(posedge clk) begin
         em_len <= src_len;
         em_hi <= 3'd0; em_has_data <= 1'b1;
         em_idx <= 8'd0;
-        if (em_src == 4'd5) rb_ptr <= f_off[0];   // PING data comes from the frame
+        if (em_src == 4'd5) rb_ptr <= f_off0;   // PING data comes from the frame
         est <= E_EM_HEAD;
     end
     E_EM_DATA2: begin
@@ -1219,7 +1257,7 @@ always @(posedge clk) begin
         hb_period <= KA32;
         st_period <= 32'd3000;
         dep_open <= 1'b0;
-        dep_next <= 32'd0;
+        dep_next <= {(KAW+1){1'b0}};
         loaded <= 1'b0;
         served <= 32'd0;
         mf_on <= 1'b0;
