@@ -10,7 +10,7 @@
  *  - frame packing: frames of a flow join the same batch (a batch counts frames, not flows).
  * Every decision checks memory, GPU count and compute (an Infinity service time means "cannot run").
  */
-import { gpuNeedOf } from './categories.js';
+import { gpuNeedOf, sensitivityOf } from './categories.js';
 import type { Assignment, DeviceState, Estimator, LinkSpec, ServiceSpec } from './types.js';
 
 export interface AllocatorOptions {
@@ -24,6 +24,11 @@ export const DEFAULT_ALLOCATOR: AllocatorOptions = { slack: 0.5, maxStages: 4 };
 
 export function maxBatchOf(s: ServiceSpec): number {
   return s.maxBatch ?? 16;
+}
+
+/** A batch of b requests lasts as long as its largest one: the factor on t(b) for planning rates. */
+export function spreadOf(s: ServiceSpec, batch: number): number {
+  return batch > 1 ? Math.max(1, s.sizeSpread ?? 1) : 1;
 }
 
 /** GPU need of a service kind: LLMs and vision models need an accelerator when they are large. */
@@ -62,7 +67,7 @@ export function planReplica(est: Estimator, device: DeviceState, s: ServiceSpec,
     stageFractions: [1],
     share,
     batch: b.batch,
-    rateRps: (share * b.batch * 1000) / b.timeMs,
+    rateRps: (share * b.batch * 1000) / (b.timeMs * spreadOf(s, b.batch)),
     latencyMs: b.timeMs,
   };
 }
@@ -107,7 +112,7 @@ export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, 
       stageFractions: fractions,
       share,
       batch: b,
-      rateRps: (share * b * 1000) / bottleneck,
+      rateRps: (share * b * 1000) / (bottleneck * spreadOf(s, b)),
       latencyMs: latency,
     };
   }
@@ -193,6 +198,39 @@ export function formGroups(est: Estimator, devices: DeviceState[], s: ServiceSpe
   // Drop cross-zone duplicates of a group already formed inside one zone.
   const seen = new Set(groups.slice(0, before).map((g) => g.map((d) => d.id).join('+')));
   return groups.filter((g, i) => i < before || !seen.has(g.map((d) => d.id).join('+')));
+}
+
+/**
+ * Device time, in units of one service running alone, that `units` services sharing a device can
+ * use together: m = min(units, streams) batches run at once, each slowed by `slowdown` per other one,
+ * so m / (1 + slowdown·(m − 1)) — FarFly measured two tasks on one GPU at ≈ 0.8× each, 1.6 in all.
+ * 1 for a time-sliced device (streams 1) or a single unit. Planning a GPU server as 1 while its
+ * runtime runs a camera batch next to an LLM batch undersold it and pushed co-locatable units away.
+ */
+export function sharedCapacity(units: number, sharing?: { streams: number; slowdown: number }): number {
+  if (!sharing || units <= 1) return 1;
+  const m = Math.max(1, Math.min(units, Math.floor(sharing.streams)));
+  return m / (1 + Math.max(0, sharing.slowdown) * (m - 1));
+}
+
+/** Queueing-tail factor of frameShareCap: the p99-ish wait is taken as this many mean (M/D/1) waits. */
+export const FRAME_TAIL = 3;
+
+/**
+ * Most of a device's time a frequency-sensitive unit should be planned to fill. Frames have a fixed
+ * budget B and a batch takes t on this device; with the device busy a fraction ρ of the time the
+ * mean M/D/1 wait is ρ·t / (2(1 − ρ)), and a frame meets its budget while t + FRAME_TAIL × that
+ * wait ≤ B, i.e. ρ ≤ 2q / (FRAME_TAIL + 2q) with q = (B − t) / t. A GPU server doing a 16-frame
+ * batch in 27 ms of a 250 ms budget may run near full (q ≈ 8, ρ ≤ 0.85); a Jetson whose 4-frame
+ * batch takes 98 ms only to about half (q ≈ 1.5, ρ ≤ 0.5) — filling slow devices to the edge of
+ * their frame budget is what made camera frames miss at high load. Latency-sensitive units return 1:
+ * their deadlines scale with the request, and admission control rejects what cannot make it.
+ */
+export function frameShareCap(s: ServiceSpec, batchMs: number): number {
+  if (sensitivityOf(s.category) !== 'frequency') return 1;
+  if (!(batchMs > 0) || batchMs >= s.deadlineMs) return 0;
+  const q = (s.deadlineMs - batchMs) / batchMs;
+  return Math.min(1, (2 * q) / (FRAME_TAIL + 2 * q));
 }
 
 /** Replicas a frequency flow (or any demand) needs: target rate over one device's rate, rounded up. */

@@ -1,13 +1,15 @@
 /**
  * The placement objective: served demand less penalties, in requests per second.
  *
- *   φ(P) = Σ_s w_s · v_s(S_s(P))                            served demand, v(x) = min(x, D) + ¼·min((x − D)⁺, (h−1)·D)
+ *   φ(P) = Σ_s w_s · v_s(S_s(P))                            served demand, v(x) = min(x, D) + c·(y − y²/2D) + ¼·min((x − D)⁺, (h−1)·D), y = min(x, D)
  *        − λ_mem  · Σ_u mem_u / mem_device                  memory held (keeps room for others)
  *        − λ_slo  · Σ_u w_s · v_u · rate_u                  supply on devices that report SLO violations
  *        − Σ_{u new} w_s · (load_u / window) · rate_u       supply lost while a new model loads (churn)
  *
- * v is the issue's min(demand, supply) plus a quarter credit for headroom up to h·D (bursts): under
- * overload every service is covered to its demand before any gets spare capacity.
+ * v is the issue's min(demand, supply) plus a fair-share credit that falls from c (FAIR_CREDIT) per
+ * request/s at no supply to 0 at the demand (so no service starves under overload) and a quarter
+ * credit for headroom up to h·D (bursts): every service is covered to its demand before any gets
+ * spare capacity.
  * Served demand counts requests, the unit goodput is measured in; a cheap high-rate camera
  * service cannot starve an LLM because min(·) stops rewarding it once its demand is covered and a
  * unit only takes the share of a device its residual demand needs. min(D, ·) of a sum is concave,
@@ -54,10 +56,26 @@ export function memoryFractionOf(unit: Pick<Assignment, 'stageFractions' | 'devi
 /** Credit per request/s of supply beyond the demand (up to the headroom): spare capacity is worth less than demand. */
 export const HEADROOM_CREDIT = 0.25;
 
-/** Value of supply x for demand d with headroom h (concave, piecewise linear). */
+/**
+ * Fair-share credit: a request/s of supply is worth 1 + FAIR_CREDIT·(1 − x/D) while the supply x
+ * is below the demand D, so the first requests of a service count up to twice (with the default 1)
+ * and the credit falls linearly to nothing at full demand. Under overload, when no service's demand
+ * can be covered, the plain min(x, D) is linear in supply and the greedy hands every scarce device to
+ * whichever service earns most per device — chat-13b lost every GPU server to chat-7b from ×6, whose
+ * weighted requests per device were as good. With this term the greedy equalises x/D across
+ * services of equal value per device (proportional shares of the demand), and a service with nothing
+ * placed outbids one that already has its demand by up to 2×, so none starves. Still concave in x.
+ */
+export const FAIR_CREDIT = 1;
+
+/**
+ * Value of supply x for demand d with headroom h: min(x, d) + fair-share credit + ¼ credit for spare
+ * capacity up to h·d. Concave and non-decreasing (slope 1 + FAIR_CREDIT at 0, 1 at d, ¼, then 0).
+ */
 export function servedValue(x: number, d: number, h: number): number {
   if (x <= 0 || d <= 0) return 0;
-  return Math.min(x, d) + HEADROOM_CREDIT * Math.min(Math.max(0, x - d), (h - 1) * d);
+  const y = Math.min(x, d);
+  return y + FAIR_CREDIT * (y - (y * y) / (2 * d)) + HEADROOM_CREDIT * Math.min(Math.max(0, x - d), (h - 1) * d);
 }
 
 export interface GainInput {

@@ -12,7 +12,7 @@
  * fresh gain still beats the next stale key it is the true best and is taken without evaluating
  * the rest. Pure: no I/O, no clock, same input → same output.
  */
-import { DEFAULT_ALLOCATOR, formGroups, planGroup, planReplica, type AllocatorOptions } from './allocator.js';
+import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sharedCapacity, type AllocatorOptions } from './allocator.js';
 import { gpuNeedOf, validateServices } from './categories.js';
 import { schedError } from './errors.js';
 import { Heap } from './heap.js';
@@ -79,19 +79,30 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
 
   const freeMem = new Map<string, number>();
-  const freeTime = new Map<string, number>();
   // Plan devices to a target utilisation below 1: queueing delay grows without bound as a device
   // nears saturation, and deadlines are tens of milliseconds for camera frames.
   // Kept units (stage 1) may use a device's whole time, as they did; new units only up to the target.
+  // A device's time is counted in units of one service running alone: services sharing a GPU run
+  // concurrently (allocator.ts sharedCapacity), so a device hosting k units offers more than 1.
   const targetUtil = opts.targetUtilisation ?? 0.75;
+  let cap = 1;
   const usedTime = new Map<string, number>();
+  const unitsOn = new Map<string, number>();
+  const sharingOf = new Map<string, { streams: number; slowdown: number } | undefined>();
   for (const d of state.devices) {
     freeMem.set(d.id, d.alive ? d.memoryMiB : 0);
-    freeTime.set(d.id, d.alive ? 1 : 0);
     usedTime.set(d.id, 0);
+    unitsOn.set(d.id, 0);
+    sharingOf.set(d.id, est.sharing?.(d));
   }
-  const setCap = (cap: number): void => {
-    for (const d of state.devices) freeTime.set(d.id, d.alive ? Math.max(0, cap - usedTime.get(d.id)!) : 0);
+  /** Time a unit may still take on device `id`: `adding` a new unit there, or growing one already there. */
+  const freeOf = (id: string, adding: boolean): number => {
+    const d = byId.get(id);
+    if (!d || !d.alive) return 0;
+    return Math.max(0, cap * sharedCapacity(unitsOn.get(id)! + (adding ? 1 : 0), sharingOf.get(id)) - usedTime.get(id)!);
+  };
+  const setCap = (c: number): void => {
+    cap = c;
   };
   const demand = new Map<string, number>();
   const residual = new Map<string, number>();
@@ -156,18 +167,21 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     let unit: Assignment | null;
     if (c.devices.length === 1) {
       const d = c.devices[0]!;
-      if (freeMem.get(d.id)! < s.memoryMiB || freeTime.get(d.id)! <= EPS) return null;
+      if (freeMem.get(d.id)! < s.memoryMiB || freeOf(d.id, true) <= EPS) return null;
       unit = fullReplica(s, d);
     } else {
-      if (c.devices.some((d) => freeTime.get(d.id)! <= EPS)) return null;
+      if (c.devices.some((d) => freeOf(d.id, true) <= EPS)) return null;
       evaluations++;
       unit = planGroup(est, c.devices, s, (d) => freeMem.get(d.id)!, 1, state.links, alloc);
     }
     if (!unit) return null;
-    const free = Math.min(...c.devices.map((d) => freeTime.get(d.id)!));
+    // One unit runs at most the whole time of its device(s).
+    const free = Math.min(1, ...c.devices.map((d) => freeOf(d.id, true)));
     const need = Math.max(resid, 0) / unit.rateRps;
     // Warm spares (resid 0) still get the device's free time: it costs nothing and absorbs bursts.
-    const share = Math.min(free, need > EPS ? need : free, c.maxShare ?? Infinity);
+    // A frame unit fills its device only as far as its frame budget tolerates queueing (allocator.ts frameShareCap).
+    const share = Math.min(free, need > EPS ? need : free, c.maxShare ?? Infinity, frameShareCap(s, unit.latencyMs));
+    if (share <= EPS) return null;
     const scaled: Assignment = { ...unit, share, rateRps: unit.rateRps * share };
     const loadMs = c.warm ? 0 : Math.max(...c.devices.map((d, i) => s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * unit!.stageFractions[i]!)));
     const gain = marginalGain({
@@ -190,8 +204,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     unit.devices.forEach((id, i) => {
       hostedPairs.add(`${c.service.name}@${id}`);
       freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
-      freeTime.set(id, Math.max(0, freeTime.get(id)! - unit.share));
       usedTime.set(id, usedTime.get(id)! + unit.share);
+      unitsOn.set(id, unitsOn.get(id)! + 1);
     });
   };
 
@@ -206,14 +220,13 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       const need = baseOnly ? demand.get(u.service)! - supplied.get(u.service)! : residual.get(u.service)!;
       if (need <= EPS) continue;
       const full = u.rateRps / u.share;
-      const add = Math.min(...u.devices.map((id) => freeTime.get(id)!), need / full);
+      const add = Math.min(...u.devices.map((id) => freeOf(id, false)), need / full, frameShareCap(specs.get(u.service)!, u.latencyMs) - u.share, 1 - u.share);
       if (add <= EPS) continue;
       u.share += add;
       u.rateRps += add * full;
       residual.set(u.service, residual.get(u.service)! - add * full);
       supplied.set(u.service, supplied.get(u.service)! + add * full);
       for (const id of u.devices) {
-        freeTime.set(id, freeTime.get(id)! - add);
         usedTime.set(id, usedTime.get(id)! + add);
       }
     }
@@ -226,7 +239,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       const c = heap.pop()!;
       if (chosenKeys.has(c.key)) continue;
       // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
-      if (residual.get(c.service.name)! <= EPS || c.devices.some((d) => freeTime.get(d.id)! <= EPS)) {
+      if (residual.get(c.service.name)! <= EPS || c.devices.some((d) => freeOf(d.id, true) <= EPS)) {
         onDrop?.(c);
         continue;
       }
@@ -295,7 +308,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     let n = 0;
     for (const d of alive) if (fullReplica(s, d)) n++;
     if (n === 0 && gpuNeedOf(s.category) === 'multi') {
-      for (const g of formGroups(est, alive, s, (d) => d.memoryMiB, state.links, alloc, groupsPer)) n += g.length;
+      // Only groups that can meet the SLO count (two Jetsons hold chat-13b but are too slow for it).
+      for (const g of formGroups(est, alive, s, (d) => d.memoryMiB, state.links, alloc, groupsPer)) {
+        if (planGroup(est, g, s, (d) => d.memoryMiB, 1, state.links, alloc)) n += g.length;
+      }
     }
     return n;
   };
@@ -308,7 +324,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   for (const stageServices of [constrained, flexible]) {
     const heap = new Heap<Candidate>(byBound);
     const pushGroups = (s: ServiceSpec): void => {
-      for (const g of formGroups(est, state.devices, s, (d) => freeMem.get(d.id)!, state.links, alloc, groupsPer)) {
+      // Devices with no time left cannot be a stage (they would only make the group infeasible).
+      for (const g of formGroups(est, state.devices, s, (d) => (freeOf(d.id, true) > EPS ? freeMem.get(d.id)! : 0), state.links, alloc, groupsPer)) {
         const key = unitKey(s.name, g.map((d) => d.id));
         if (chosenKeys.has(key)) continue;
         const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory) };
@@ -328,7 +345,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       const classBound = new Map<string, number>();
       for (const d of alive) {
         const key = unitKey(s.name, [d.id]);
-        if (chosenKeys.has(key) || freeMem.get(d.id)! < s.memoryMiB || freeTime.get(d.id)! <= EPS) continue;
+        if (chosenKeys.has(key) || freeMem.get(d.id)! < s.memoryMiB || freeOf(d.id, true) <= EPS) continue;
         const warm = warmKeys.has(key);
         const violated = (d.services[s.name]?.violationRate ?? 0) > 0;
         const ck = `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}|${warm}`;

@@ -39,6 +39,13 @@ export interface ServiceSpec {
   activationKiB?: number;
   /** Upper bound on the batch size (default 16). */
   maxBatch?: number;
+  /**
+   * Requests of different sizes (LLM prompts and generations): the expected size of the largest
+   * request in a full batch over the mean size (≥ 1, default 1). A batch runs until its longest
+   * request is done, so a unit's rate is planned at batch / (t(batch) · sizeSpread). Measured from
+   * the workload (azure-trace.ts batchSpread: 2.38 for the Azure conversation trace at batch 16).
+   */
+  sizeSpread?: number;
 }
 
 export type ServiceStatus = 'loading' | 'ready' | 'failed' | 'unloaded';
@@ -89,6 +96,11 @@ export interface ClusterState {
 export interface Estimator {
   serviceTimeMs(device: DeviceState, service: ServiceSpec, batch: number, workFraction?: number, sizeFactor?: number): number;
   loadTimeMs(device: DeviceState, service: ServiceSpec, memoryMiB: number): number;
+  /**
+   * How the device runs batches of different services: up to `streams` at once (GPU streams / MPS),
+   * each slowed by `slowdown` per other running batch. Without it a device is time-sliced (1, 0).
+   */
+  sharing?(device: DeviceState): { streams: number; slowdown: number };
 }
 
 /**

@@ -114,3 +114,22 @@ export function azureRequests(t: AzureTrace, m: AzureMapping, opts: { load: numb
   const clipped = end > t.spanSec ? ` (clipped at the trace end, ${t.spanSec.toFixed(0)} s)` : '';
   return { requests: out, note: `Azure LLM 2023 conv trace (CC BY 4.0): window ${start}–${Math.min(end, t.spanSec).toFixed(0)} s compressed ×${opts.load}${clipped}, ${out.length} requests` };
 }
+
+/**
+ * Expected largest request size of a batch of `batch` requests drawn from the trace, over the mean
+ * size (ServiceSpec.sizeSpread): Σ_i s_(i) · (F_i^b − F_(i−1)^b) over the sorted sizes, exact for
+ * independent draws from the trace's own size distribution (no sampling).
+ */
+export function batchSpread(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerToken' | 'decodeMsPerToken'>, batch: number): number {
+  const sizes = t.rows.map((r) => referenceWorkMs(r, m)).sort((a, b) => a - b);
+  const n = sizes.length;
+  const mean = sizes.reduce((a, b) => a + b, 0) / n;
+  let e = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const f = ((i + 1) / n) ** batch;
+    e += sizes[i]! * (f - prev);
+    prev = f;
+  }
+  return e / mean;
+}

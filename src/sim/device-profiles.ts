@@ -61,5 +61,6 @@ export function profileEstimator(profiles: Readonly<Record<DeviceClass, DevicePr
   return {
     serviceTimeMs: (d: DeviceState, s: ServiceSpec, batch: number, workFraction = 1, sizeFactor = 1) => serviceTimeMs(profiles[d.deviceClass], s, batch, workFraction, sizeFactor),
     loadTimeMs: (d: DeviceState, _s: ServiceSpec, memoryMiB: number) => loadTimeMs(profiles[d.deviceClass], memoryMiB),
+    sharing: (d: DeviceState) => ({ streams: profiles[d.deviceClass].concurrency, slowdown: profiles[d.deviceClass].mtSlowdown }),
   };
 }

@@ -23,7 +23,7 @@ import { resolveNumbers } from '../options.js';
 import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/index.js';
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
-import { DEFAULT_AZURE_MAPPING, azureRequests, meanWorkMs, parseAzureTrace, type AzureTrace } from './azure-trace.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzureTrace, type AzureTrace } from './azure-trace.js';
 import { cameraFrames } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
@@ -52,7 +52,7 @@ export const DEFAULT_TRACE_PATH = process.env.EPARA_AZURE_TRACE ?? join(repoRoot
  * meanWorkMs / row count / span; test/sim/azure-trace.test.ts checks them against the file when it
  * is present), so a user workload (--trace FILE) can run without the trace.
  */
-export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186 } as const;
+export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186, batchSpread16: 2.373578450333158 } as const;
 
 export const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 117, interZoneMBps: 25 };
 
@@ -142,9 +142,11 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   const mean = trace ? meanWorkMs(trace, DEFAULT_AZURE_MAPPING) : AZURE_CONV.meanWorkMs;
   const rate = trace ? trace.rows.length / trace.spanSec : AZURE_CONV.rows / AZURE_CONV.spanSec;
   const m = DEFAULT_AZURE_MAPPING;
+  // A batch of 16 chat requests lasts as long as its longest one: 2.37× the mean on this trace.
+  const sizeSpread = trace ? batchSpread(trace, m, 16) : AZURE_CONV.batchSpread16;
   return [
-    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, loadMs: undefined },
-    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor },
+    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread },
+    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread },
     { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 12, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
     { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 60, deadlineMs: 1000, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
   ];

@@ -183,6 +183,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       adaptiveBatch: policy.handler.adaptiveBatch,
       credits: policy.handler.credits ? {} : false,
       order: policy.handler.order ?? 'edf',
+      sizeAwareBatch: policy.handler.sizeAwareBatch ?? false,
     });
     return dev;
   });

@@ -160,3 +160,40 @@ describe('request handler: FCFS (the baselines\' conventional runtime)', () => {
     expect(h.next()!.jobs.map((j) => j.id)).toEqual([j2.id]);
   });
 });
+
+describe('request handler: size-aware batching (length bucketing)', () => {
+  const L: ServiceSpec = { ...A, name: 'l', maxBatch: 4, deadlineMs: 100_000 };
+  const make = (sizeAwareBatch: boolean) => {
+    const now = 0;
+    const h = new RequestHandler({ clock: () => now, serviceTimeMs: (s, b, f, size) => s.workMs * f * size * b, admission: false, adaptiveBatch: false, sizeAwareBatch });
+    h.setServices([{ spec: L, stage: 0, workFraction: 1, batch: 4 }]);
+    return h;
+  };
+
+  it('the earliest-deadline job leads; jobs more than SIZE_RATIO times its size wait for a later batch, smaller ones join', () => {
+    const h = make(true);
+    const head = job('l', 1000, { sizeFactor: 1 });
+    const long = job('l', 2000, { sizeFactor: 5 });
+    const small = job('l', 3000, { sizeFactor: 0.3 });
+    const alike = job('l', 4000, { sizeFactor: 1.8 });
+    [head, long, small, alike].forEach((j) => h.submit(j));
+    const b = h.next()!;
+    expect(b.jobs.map((j) => j.id)).toEqual([head.id, small.id, alike.id]);
+    expect(h.queueLength('l')).toBe(1); // the long job kept its place
+    h.complete(b);
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual([long.id]);
+  });
+
+  it('off (the baselines) a batch takes the next jobs whatever their size; frames are never bucketed', () => {
+    const h = make(false);
+    const js = [job('l', 1000, { sizeFactor: 1 }), job('l', 2000, { sizeFactor: 5 }), job('l', 3000, { sizeFactor: 0.3 })];
+    js.forEach((j) => h.submit(j));
+    expect(h.next()!.jobs.map((j) => j.id)).toEqual(js.map((j) => j.id));
+    const f = new RequestHandler({ clock: () => 0, serviceTimeMs: (s, b, fr, size) => s.workMs * fr * size * b, admission: false, credits: false, sizeAwareBatch: true });
+    const FF: ServiceSpec = { ...F, maxBatch: 4, deadlineMs: 100_000 };
+    f.setServices([{ spec: FF, stage: 0, workFraction: 1, batch: 4 }]);
+    const frames = [job('f', 1000, { sizeFactor: 1 }), job('f', 2000, { sizeFactor: 5 })];
+    frames.forEach((j) => f.submit(j));
+    expect(f.next()!.jobs).toHaveLength(2);
+  });
+});

@@ -17,5 +17,5 @@ export const epara: Policy = {
       return chooseTarget(replicas, ctx.deadlineMs)?.index ?? null;
     },
   }),
-  handler: { admission: true, dropLate: 'predicted', adaptiveBatch: true, credits: true, forwardOnReject: 2, order: 'edf' },
+  handler: { admission: true, dropLate: 'predicted', adaptiveBatch: true, credits: true, forwardOnReject: 2, order: 'edf', sizeAwareBatch: true },
 };

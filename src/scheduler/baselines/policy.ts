@@ -39,6 +39,8 @@ export interface HandlerSettings {
   forwardOnReject: number;
   /** Queue order on the device: earliest deadline first (EPARA) or first come first served (a conventional runtime). */
   order: 'edf' | 'fcfs';
+  /** Latency services: batch jobs of similar size together (EPARA's length bucketing; request-handler.ts). */
+  sizeAwareBatch?: boolean;
 }
 
 export interface Policy {
