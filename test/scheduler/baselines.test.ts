@@ -121,3 +121,21 @@ describe('policy definitions', () => {
     expect(POLICIES.map((p) => p.name)).toEqual(['epara', 'random', 'round-robin', 'least-outstanding', 'power-of-two', 'least-violation', 'local-only', 'alpaserve-sr']);
   });
 });
+
+describe('least-outstanding dispatch', () => {
+  const set = (outstanding: number[], ids: string[]): ReplicaSet => ({
+    length: outstanding.length,
+    device: (i) => ids[i]!,
+    outstanding: (i) => outstanding[i]!,
+    predictedFinishMs: () => 0,
+    violationRate: () => 0,
+  });
+  const ctx = { ingress: 'x', service: 's', nowMs: 0, deadlineMs: 1, random: () => 0.5 };
+
+  it('picks the fewest outstanding requests; on a tie the replica the placement listed first, whatever the device names', () => {
+    const r = policyByName('least-outstanding')!.makeRouter();
+    expect(r.route(set([3, 1, 2], ['a', 'b', 'c']), ctx)).toBe(1);
+    expect(r.route(set([1, 0, 0], ['z', 'y', 'a']), ctx)).toBe(1);
+    expect(policyByName('alpaserve-sr')!.makeRouter().route(set([0, 0], ['gpu-server-0', 'embedded-gpu-0']), ctx)).toBe(0);
+  });
+});
