@@ -1,10 +1,11 @@
 /**
- * Device profiles for the simulator and the planner's default estimator.
- *
- * NOTE for the lead: the contract puts device profiles in firmware-sims/profiles.ts (client
- * engineer). It did not exist when the scheduler was written, so this file defines the same five
- * classes with the figures the scheduler needs; unify the two when both exist (the simulator only
- * needs `PROFILES`, `serviceTimeMs` and `profileEstimator`).
+ * Device profiles: the one service-time model of the device classes, shared by the simulator, the
+ * planner's default estimator and the emulated devices. firmware-sims/profiles.ts (the emulators
+ * behind `epara fleet` and the demo) takes its HELLO caps (memory, GPU count, cores, compute) and
+ * its per-request service time from this table (`DeviceProfile.sim` is the entry below, and its
+ * serviceTimeMs calls the function below), so `epara sim` in virtual time and the emulated fleet on
+ * real sockets differ only where real links and runtimes do; test/sim/profiles-unified.test.ts
+ * checks that they agree for every class.
  *
  * Service-time model (one batch):
  *   t(b) = overheadMs + workMs · workFraction · sizeFactor / speed[kind] · (1 + batchBeta · (b − 1))
