@@ -1,16 +1,34 @@
-// sha256_core: one SHA-256 compression (FIPS 180-4) per start, one round per
-// clock: 64 round clocks + 8 clocks of chaining-value addition.
-// Area choices (the core is the largest block of the endpoint):
-// - the message block is pushed in one 32-bit word per clock (`w_push`) into
-//   the 16-word schedule shift register, so there is no 512-bit block
-//   register and no parallel-load multiplexer; without a load the schedule
-//   is a plain shift chain with taps at w[t], w[t+1], w[t+9], w[t+14], which
-//   maps to SRL shift registers instead of 512 flip-flops;
-// - the final H += {a..h} is done a word per clock with one adder while the
-//   working variables rotate, which also leaves {a..h} = the new H for the
-//   next block of the same message.
-// `init` with `start` begins a new message from the IV, otherwise the block
-// extends the current digest.
+// sha256_core: one SHA-256 compression (FIPS 180-4) per start, bit-serial.
+//
+// Why bit-serial: the endpoint hashes a few hundred bytes per handshake or
+// deployment and the link delivers a byte every 868 clocks at 115200 baud,
+// so throughput is worth nothing and LUTs are worth a lot (issue 8: 15% of
+// the XC7A35T). One bit per clock turns every 32-bit adder into a full adder
+// and a carry flip-flop, and every 32-bit word into a shift register, which
+// synth_xilinx maps to SRLC32E (32 bits in one LUT).
+//
+// Storage, each a shift line, newest bit at index 0, words LSB first:
+// - la: a,b,c,d (128 bits). Since b(t) = a(t-1), c(t) = a(t-2), ..., the
+//   four words are one line that the new a is shifted into; at round t,
+//   cycle j, a[j] = la[31], b[j] = la[63], c[j] = la[95], d[j] = la[127].
+//   A rotation tap a[(j+k) mod 32] is la[31-k] while j+k < 32 and
+//   la[63-k] after it wraps (the low bits of a(t) have moved on into b's
+//   place, still in the line).
+// - le: e,f,g,h, the same way.
+// - lw: the message schedule, 16 words (512 bits). The block is pushed in
+//   (m_bit) word 0 first; during rounds 0..15 the tail (w[t]) is fed back in,
+//   so from round 16 on w[t-2], w[t-7], w[t-15], w[t-16] are fixed taps.
+// - hr: the chaining value H0..H7, 256 flip-flops that rotate one bit per
+//   clock only while it is updated, so they need no multiplexer and drive
+//   the `digest` port directly.
+// - K: a 2048 x 1 ROM (K[t] bit j at 32t+j), read synchronously: block RAM.
+//
+// Timing per block: 64 rounds x 32 clocks + 256 clocks to add the working
+// variables into H (one serial adder: d,c,b,a into H3..H0, then h,g,f,e
+// into H7..H4, which also reloads the lines with the new H for the next
+// block). `init` starts from the IV with one more 256-clock pass (H = IV,
+// lines = IV). Loading the block (512 pushes) is the caller's.
+// Total: 2304 clocks per compression (+256 with init) after the 512 pushes.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -20,18 +38,32 @@ module sha256_core
     input  wire         clk,
     input  wire         rst,
 
-    input  wire         w_push,    // one message word in (ignored while busy); 16 per block
-    input  wire [31:0]  w_data,    // big-endian word, word 0 of the block first
-    input  wire         start,     // pulse after 16 pushes: compress them (ignored while busy)
+    /* message block in, one bit per transfer: word 0 first, each word LSB first */
+    input  wire         m_bit,
+    input  wire         m_valid,
+    output wire         m_ready,   // idle: the 512 bits of the next block may be pushed
+
+    input  wire         start,     // after 512 pushes: compress them (ignored while busy)
     input  wire         init,      // with start: begin a new message from the IV
 
     output wire         busy,
     output wire         done,      // one-clock strobe when `digest` is updated
-    output wire [255:0] digest
+
+    /* the new H as it is computed (not during the IV pass): H3,H2,H1,H0,H7,H6,H5,H4, LSB first */
+    output wire         h_bit,
+    output wire         h_valid,
+
+    output wire [255:0] digest     // {H0, ..., H7}, valid from done until the next start
 );
 
 localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
                          32'h510e527f, 32'h9b05688c, 32'h1f83d9ab, 32'h5be0cd19};
+
+// hr rotates right (hr[0] leaves first); at rest hr = {H4,H5,H6,H7,H0,H1,H2,H3}
+// with H3 in hr[31:0], i.e. the two halves of {H0..H7} swapped
+localparam [255:0] IV_RING = {IV[127:0], IV[255:128]};
+
+localparam [1:0] S_IDLE = 2'd0, S_INIT = 2'd1, S_ROUND = 2'd2, S_CHAIN = 2'd3;
 
 function [31:0] k_of;
     input [5:0] t;
@@ -57,90 +89,119 @@ function [31:0] k_of;
     end
 endfunction
 
-function [31:0] rotr;
-    input [31:0] x;
-    input integer n;
+// full adder over one bit of two operands and a carry: {carry, sum}
+function [1:0] fa;
+    input x, y, c;
     begin
-        rotr = (x >> n) | (x << (32 - n));
+        fa = {(x & y) | (x & c) | (y & c), x ^ y ^ c};
     end
 endfunction
 
-reg [255:0] h_reg = IV;
-reg [31:0]  a = IV[255:224], b = IV[223:192], c = IV[191:160], d = IV[159:128];
-reg [31:0]  e = IV[127:96],  f = IV[95:64],   g = IV[63:32],   h = IV[31:0];
-reg [6:0]   t_reg = 7'd0;      // 0..63 rounds, 64..71 chaining-value addition
-reg         busy_reg = 1'b0;
-reg         done_reg = 1'b0;
-
-// schedule: w[k] holds w[t+k]; no reset and no load, so it stays a shift chain
-reg [31:0] w [0:15];
-
-wire [31:0] w0  = w[0];
-wire [31:0] w1  = w[1];
-wire [31:0] w9  = w[9];
-wire [31:0] w14 = w[14];
-wire [31:0] s0  = rotr(w1, 7) ^ rotr(w1, 18) ^ (w1 >> 3);
-wire [31:0] s1  = rotr(w14, 17) ^ rotr(w14, 19) ^ (w14 >> 10);
-wire [31:0] w16 = s1 + w9 + s0 + w0;
-
-wire        rounds = busy_reg && !t_reg[6];
-wire        adding = busy_reg && t_reg[6];
-wire        w_shift = rounds || (w_push && !busy_reg);
-wire [31:0] w_in    = busy_reg ? w16 : w_data;
-
-wire [31:0] S1  = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-wire [31:0] ch  = (e & f) ^ (~e & g);
-wire [31:0] T1  = h + S1 + ch + k_of(t_reg[5:0]) + w0;
-wire [31:0] S0  = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-wire [31:0] maj = (a & b) ^ (a & c) ^ (b & c);
-wire [31:0] T2  = S0 + maj;
-// chaining value, a word per clock: H7 + h first, H0 + a last
-wire [31:0] h_new = h_reg[31:0] + h;
-
-assign busy   = busy_reg;
-assign done   = done_reg;
-assign digest = h_reg;
-
-integer k;
-always @(posedge clk) begin
-    if (w_shift) begin
-        for (k = 0; k < 15; k = k + 1) w[k] <= w[k + 1];
-        w[15] <= w_in;
+// K as 2048 x 1 bits: K[t] bit j at address {t, j}
+(* rom_style = "block", ram_style = "block" *)
+reg krom [0:2047];
+reg [11:0] ki;
+reg [31:0] kword;
+initial begin
+    for (ki = 12'd0; ki < 12'd2048; ki = ki + 12'd1) begin
+        kword = k_of(ki[10:5]);
+        krom[ki[10:0]] = kword[ki[4:0]];
     end
+end
+
+reg  [1:0]   st_reg   = S_IDLE;
+reg  [10:0]  cnt_reg  = 11'd0;   // rounds: {t, j}; passes: {half, word, j} in cnt_reg[7:0]
+reg          done_reg = 1'b0;
+reg          k_bit    = 1'b0;    // K[t] bit j, read a clock ahead
+reg  [10:0]  cy_reg   = 11'd0;   // carries of the serial adders, cleared after bit 31
+reg  [127:0] la, le;             // shift lines, no reset and no load: SRLs
+reg  [511:0] lw;
+reg  [255:0] hr = IV_RING;
+
+wire [4:0]  j       = cnt_reg[4:0];
+wire        idle    = (st_reg == S_IDLE);
+wire        rounds  = (st_reg == S_ROUND);
+wire        pass    = (st_reg == S_INIT) || (st_reg == S_CHAIN);
+wire        pass_hi = cnt_reg[7];                 // second half of a pass: the e line
+wire        last    = rounds ? (&cnt_reg) : (&cnt_reg[7:0]);
+wire [10:0] cnt_d   = (idle || last) ? 11'd0 : cnt_reg + 11'd1;
+
+// ---------------------------------------------------------------- round, one bit
+wire a_j = la[31], b_j = la[63], c_j = la[95], d_j = la[127];
+wire e_j = le[31], f_j = le[63], g_j = le[95], h_j = le[127];
+// Σ0(a) = a>>>2 ^ a>>>13 ^ a>>>22, Σ1(e) = e>>>6 ^ e>>>11 ^ e>>>25
+wire S0  = (j < 5'd30 ? la[29] : la[61]) ^ (j < 5'd19 ? la[18] : la[50]) ^ (j < 5'd10 ? la[9] : la[41]);
+wire S1  = (j < 5'd26 ? le[25] : le[57]) ^ (j < 5'd21 ? le[20] : le[52]) ^ (j < 5'd7  ? le[6] : le[38]);
+wire ch  = (e_j & f_j) ^ (~e_j & g_j);
+wire maj = (a_j & b_j) ^ (a_j & c_j) ^ (b_j & c_j);
+// σ0(w[t-15]) = >>>7 ^ >>>18 ^ >>3, σ1(w[t-2]) = >>>17 ^ >>>19 ^ >>10; w[t-m] bit j+k is
+// lw[32m-1-k], or lw[32m+31-k] once it wraps
+wire s0  = (j < 5'd25 ? lw[472] : lw[504]) ^ (j < 5'd14 ? lw[461] : lw[493]) ^ (j < 5'd29 && lw[476]);
+wire s1  = (j < 5'd15 ? lw[46]  : lw[78])  ^ (j < 5'd13 ? lw[44]  : lw[76])  ^ (j < 5'd22 && lw[53]);
+
+// w[t] = σ1 + w[t-7] + σ0 + w[t-16], or the pushed block (fed back) in rounds 0..15
+wire [1:0] w_a = fa(s1, lw[223], cy_reg[0]);
+wire [1:0] w_b = fa(w_a[0], s0, cy_reg[1]);
+wire [1:0] w_c = fa(w_b[0], lw[511], cy_reg[2]);
+wire       w_t = (cnt_reg[10:9] == 2'd0) ? lw[511] : w_c[0];
+// T1 = h + Σ1 + Ch + K + w, e' = d + T1, a' = T1 + Σ0 + Maj
+wire [1:0] t_a = fa(h_j, S1, cy_reg[3]);
+wire [1:0] t_b = fa(t_a[0], ch, cy_reg[4]);
+wire [1:0] t_c = fa(t_b[0], k_bit, cy_reg[5]);
+wire [1:0] t_1 = fa(t_c[0], w_t, cy_reg[6]);
+wire [1:0] e_n = fa(d_j, t_1[0], cy_reg[7]);
+wire [1:0] a_x = fa(t_1[0], S0, cy_reg[8]);
+wire [1:0] a_n = fa(a_x[0], maj, cy_reg[9]);
+
+// ---------------------------------------------------------------- H += {a..h}, one bit
+// the IV pass adds nothing: H = IV goes round once and into the lines
+wire       tail  = (st_reg == S_CHAIN) && (pass_hi ? le[127] : la[127]);
+wire [1:0] h_sum = fa(hr[0], tail, cy_reg[10]);
+
+assign m_ready = idle;
+assign busy    = !idle;
+assign done    = done_reg;
+assign h_bit   = h_sum[0];
+assign h_valid = (st_reg == S_CHAIN);
+assign digest  = {hr[127:0], hr[255:128]};
+
+always @(posedge clk) begin
+    k_bit <= krom[cnt_d];
+end
+
+always @(posedge clk) begin
+    if (rounds || (idle && m_valid)) lw <= {lw[510:0], rounds ? w_t : m_bit};
+    if (rounds || (pass && !pass_hi)) la <= {la[126:0], rounds ? a_n[0] : h_sum[0]};
+    if (rounds || (pass && pass_hi))  le <= {le[126:0], rounds ? e_n[0] : h_sum[0]};
+end
+
+always @(posedge clk) begin
+    if (idle && start && init) hr <= IV_RING;
+    else if (pass) hr <= {h_sum[0], hr[255:1]};
+end
+
+always @(posedge clk) begin
+    // a word's carries end with its bit 31
+    if (idle || j == 5'd31) cy_reg <= 11'd0;
+    else cy_reg <= {h_sum[1], a_n[1], a_x[1], e_n[1], t_1[1], t_c[1], t_b[1], t_a[1], w_c[1], w_b[1], w_a[1]};
 end
 
 always @(posedge clk) begin
     done_reg <= 1'b0;
-    if (!busy_reg) begin
-        if (start) begin
-            if (init) begin
-                h_reg <= IV;
-                {a, b, c, d, e, f, g, h} <= IV;
-            end
-            t_reg    <= 7'd0;
-            busy_reg <= 1'b1;
-        end
-    end else begin
-        // rounds and the addition share the rotation of the working variables
-        h <= g; g <= f; f <= e; d <= c; c <= b; b <= a;
-        if (rounds) begin
-            e <= d + T1;
-            a <= T1 + T2;
-        end else begin
-            e <= d;
-            a <= h_new;
-            h_reg <= {h_new, h_reg[255:32]};
-        end
-        t_reg <= t_reg + 7'd1;
-        if (adding && t_reg[2:0] == 3'd7) begin
-            busy_reg <= 1'b0;
-            done_reg <= 1'b1;
-        end
+    cnt_reg  <= cnt_d;
+    case (st_reg)
+    S_IDLE:  if (start) st_reg <= init ? S_INIT : S_ROUND;
+    S_INIT:  if (last) st_reg <= S_ROUND;
+    S_ROUND: if (last) st_reg <= S_CHAIN;
+    default: if (last) begin
+        st_reg   <= S_IDLE;
+        done_reg <= 1'b1;
     end
+    endcase
     if (rst) begin
-        busy_reg <= 1'b0;
+        st_reg   <= S_IDLE;
+        cnt_reg  <= 11'd0;
         done_reg <= 1'b0;
-        h_reg    <= IV;
     end
 end
 

@@ -23,7 +23,7 @@ hmac_sha256 dut (
     .busy(busy), .done(done), .digest(digest));
 
 reg [7:0] vec [0:65535];
-integer p, n, i, j, dn, errors = 0, cases = 0, seed = 5, cycles, nrec, r;
+integer p, n, i, j, dn, errors = 0, cases = 0, seed = 5, cycles, nrec, r, max_cycles = 0;
 reg [255:0] want;
 reg [8*256-1:0] vec_path;
 
@@ -59,6 +59,9 @@ initial begin
             m_valid <= 1'b0;
         end
         while (!done) begin @(posedge clk); cycles = cycles + 1; end
+        if (cycles > max_cycles) max_cycles = cycles;
+        // the digest must hold from done until the next start, not just on the done clock
+        repeat (1 + ($random(seed) & 7)) @(posedge clk);
         if (digest !== want) begin
             errors = errors + 1;
             $display("FAIL case %0d (hmac=%0d, %0d bytes): %064x want %064x", cases, hmac, n, digest, want);
@@ -66,7 +69,7 @@ initial begin
         cases = cases + 1;
     end
     if (cases < 20) begin errors = errors + 1; $display("FAIL only %0d vectors read", cases); end
-    if (errors == 0) $display("PASS tb_sha256: %0d vectors (SHA-256 and HMAC-SHA256)", cases);
+    if (errors == 0) $display("PASS tb_sha256: %0d vectors (SHA-256 and HMAC-SHA256), at most %0d clocks from last byte to done", cases, max_cycles);
     else begin
         $display("FAIL tb_sha256: %0d errors", errors);
         $fatal(1);
@@ -75,8 +78,9 @@ initial begin
 end
 
 initial begin
-    #2_000_000;
-    $display("FAIL tb_sha256: timeout (phase %0d fill %0d idx %0d)", dut.phase_reg, dut.fill_reg, dut.idx_reg);
+    // the bit-serial core takes ~2,900 clocks per block: 25 vectors are ~170 blocks
+    #20_000_000;
+    $display("FAIL tb_sha256: timeout (state %0d stage %0d word %0d bit %0d)", dut.st_reg, dut.stage_reg, dut.w_reg, dut.j_reg);
     $fatal(1);
 end
 
