@@ -2,16 +2,19 @@
  * `epara sim`: runs the default scenario (or a user workload) for every policy over a sweep of
  * load factors, prints the comparison table, and writes results.csv and goodput.svg.
  * The CLI engineer registers this in commander:
- *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC]
+ *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME]
+ * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, isEparaError } from '../errors.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
-import { runScenario } from './scenario.js';
+import { SCENARIO_NAMES, runScenario, type ScenarioName } from './scenario.js';
 
 export interface SimCommandOptions {
   trace?: string;
+  /** Workload mix of the default scenario: mixed (default), llm-heavy or camera-heavy. */
+  scenario?: string;
   out?: string;
   seed?: number | string;
   devices?: number | string;
@@ -47,7 +50,11 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
     const loads = Array.isArray(opts.loads) ? opts.loads : toList(opts.loads)?.map((s) => toNumber('loads', s)!) ?? DEFAULT_LOADS;
     const out = resolve(opts.out ?? 'sim-out');
     const started = Date.now();
+    if (opts.scenario !== undefined && !(SCENARIO_NAMES as string[]).includes(opts.scenario)) {
+      throw new ConfigError({ code: 'cli.bad_option', reason: `--scenario must be one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(opts.scenario)}`, hint: 'e.g. --scenario llm-heavy', field: 'scenario' });
+    }
     const r = runScenario({
+      scenario: opts.scenario as ScenarioName | undefined,
       traceFile: opts.trace,
       seed: toNumber('seed', opts.seed),
       devices: toNumber('devices', opts.devices),
@@ -56,7 +63,7 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
       loads,
       onRun: (m) => printError(`  load ×${m.load} ${m.policy}: goodput ${m.goodputRps.toFixed(1)}/s, SLO ${(m.attainment * 100).toFixed(1)}%`),
     });
-    print(`epara sim: ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}`);
+    print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}`);
     for (const n of r.notes) print(`  ${n}`);
     print('');
     print(formatTable(r.results));

@@ -44,6 +44,16 @@ describe('epara sim entry point', () => {
     expect(await simCommand({ trace: bad, print: () => {}, printError: (l) => errs.push(l) })).toBe(2);
     expect(errs.join('\n')).toMatch(/workload line 2/);
     expect(await simCommand({ trace: join(dir, 'missing.csv'), print: () => {}, printError: (l) => errs.push(l) })).toBe(2);
+    expect(await simCommand({ scenario: 'video-only', trace: traceFile, print: () => {}, printError: (l) => errs.push(l) })).toBe(2);
+    expect(errs.join('\n')).toMatch(/--scenario must be one of mixed, llm-heavy, camera-heavy/);
+  });
+
+  it('runs a named scenario and says which', async () => {
+    const out: string[] = [];
+    const code = await simCommand({ scenario: 'camera-heavy', out: join(dir, 'cam'), devices: '16', policies: 'epara', loads: '1', duration: '2', print: (l) => out.push(l), printError: () => {} });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/scenario camera-heavy/);
+    expect(readFileSync(join(dir, 'cam', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('is reproducible: the same seed gives identical results', () => {
