@@ -12,7 +12,7 @@ export const HDL_DIR = join(ROOT, 'hdl', 'basys3');
 /** edge_core and everything under it, in dependency order. */
 export const RTL_CORE = [
   'uart_rx.v', 'uart_tx.v', 'axis_fifo.v', 'cobs_decode.v', 'cobs_encode.v', 'crc32c.v',
-  'sha256_core.v', 'hmac_sha256.v', 'int8_fc.v', 'edge_core.v',
+  'sha256_core.v', 'hmac_sha256.v', 'int8_fc.v', 'edge_counters.v', 'edge_core.v',
 ];
 export const RTL_TOP = [...RTL_CORE, 'reset_sync.v', 'seg7_display.v', 'basys3_top.v'];
 

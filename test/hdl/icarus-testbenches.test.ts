@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { missingTools, run } from './hdl-project.js';
+import { missingTools, RTL_CORE, run } from './hdl-project.js';
 
 const missing = missingTools('Icarus testbenches', ['iverilog', 'vvp']);
 const work = mkdtempSync(join(tmpdir(), 'epara-hdl-tb-'));
@@ -58,6 +58,6 @@ describe.skipIf(missing.length > 0)('Icarus testbenches (hdl/basys3/tb)', () => 
     sim('tb_int8_fc', ['int8_fc.v']);
   });
   it('edge_core: every invalid golden vector rejected (frame errors counted), golden PING answered with the golden PONG body', () => {
-    sim('tb_edge_core', ['uart_rx.v', 'uart_tx.v', 'axis_fifo.v', 'cobs_decode.v', 'cobs_encode.v', 'crc32c.v', 'sha256_core.v', 'hmac_sha256.v', 'int8_fc.v', 'edge_core.v']);
+    sim('tb_edge_core', RTL_CORE);
   }, 120_000);
 });

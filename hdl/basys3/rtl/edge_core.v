@@ -113,7 +113,8 @@ reg  [7:0]    h_ver = 8'd0, h_type = 8'd0;
 reg  [7:0]    h_flags = 8'd0;           // RTX (bit 1) needs no special case: every handler is idempotent
 /* verilator lint_on UNUSEDSIGNAL */
 reg  [15:0]   h_seq = 16'd0, h_corr = 16'd0, h_len = 16'd0;
-reg  [31:0]   cnt_good = 32'd0, cnt_bad = 32'd0, cnt_over = 32'd0;
+// frame counts live in edge_counters: one-clock events from here
+reg           ev_good = 1'b0, ev_bad = 1'b0;
 wire          rx_crc_ok;
 reg           frame_release;            // engine is done with the frame
 
@@ -124,6 +125,8 @@ crc32c u_rxcrc (
     /* verilator lint_off PINCONNECTEMPTY */ .crc(), /* verilator lint_on PINCONNECTEMPTY */ .residue_ok(rx_crc_ok));
 
 always @(posedge clk) begin
+    ev_good <= 1'b0;
+    ev_bad  <= 1'b0;
     if (dec_valid && dec_ready) begin
         if ({{(31-BW){1'b0}}, rx_n} < MF32) rx_mem[rx_n[BW-1:0]] <= dec_data;
         rx_n <= rx_n + 1'b1;
@@ -151,22 +154,17 @@ always @(posedge clk) begin
         if (!frame_user && rx_n >= 13 && rx_crc_ok && h_ver == 8'd1 && h_flags[7:2] == 6'd0 &&
             {16'd0, h_len} + 32'd13 == {{(31-BW){1'b0}}, rx_n}) begin
             frame_ready <= 1'b1;
-            cnt_good <= cnt_good + 32'd1;
+            ev_good <= 1'b1;
         end else if (!frame_user) begin
-            cnt_bad <= cnt_bad + 32'd1;
+            ev_bad <= 1'b1;
         end
     end
-    // COBS structure errors and oversize frames are counted where they are found
-    if (dec_bad) cnt_bad <= cnt_bad + 32'd1;
-    if (dec_over) cnt_over <= cnt_over + 32'd1;
+    // COBS structure errors (dec_bad) and oversize frames (dec_over) are counted where they are found
     if (frame_release) frame_ready <= 1'b0;
     if (rst) begin
         rx_n <= {(BW+1){1'b0}};
         frame_ready <= 1'b0;
         frame_check <= 1'b0;
-        cnt_good <= 32'd0;
-        cnt_bad <= 32'd0;
-        cnt_over <= 32'd0;
     end
 end
 
@@ -176,6 +174,7 @@ reg  [7:0]    rb_data = 8'd0;
 always @(posedge clk) rb_data <= rx_mem[rb_ptr];
 
 // ------------------------------------------------------------------ transmit path
+(* ram_style = "block" *)   // synchronous read: a block RAM, not 48 LUTs of RAM64M and a read mux
 reg  [7:0]    tx_mem [0:255];
 reg           tx_we;
 reg  [7:0]    tx_waddr;
@@ -277,21 +276,34 @@ localparam integer MSW = (CLKS_PER_MS > 1) ? $clog2(CLKS_PER_MS) : 1;
 localparam [31:0]  MS_LAST = CPMS32 - 32'd1;
 reg  [MSW-1:0] ms_div = {MSW{1'b0}};
 reg         ms_tick = 1'b0;
-reg  [31:0] uptime_ms = 32'd0;
 always @(posedge clk) begin
     ms_tick <= 1'b0;
     if (ms_div >= MS_LAST[MSW-1:0]) begin
         ms_div <= {MSW{1'b0}};
         ms_tick <= 1'b1;
-        uptime_ms <= uptime_ms + 32'd1;
     end else begin
         ms_div <= ms_div + 1'b1;
     end
-    if (rst) begin
-        ms_div <= {MSW{1'b0}};
-        uptime_ms <= 32'd0;
-    end
+    if (rst) ms_div <= {MSW{1'b0}};
 end
+
+// uptime, frame and inference counters, heartbeat / STATE / link timers: one LUTRAM bank
+// with one shared adder (edge_counters.v); the engine sends events and reads "due" flags
+reg          c_inc_served = 1'b0, c_clr_served = 1'b0;
+reg          c_set_hb = 1'b0, c_set_st = 1'b0, c_reload_hb = 1'b0, c_reload_st = 1'b0;
+reg  [31:0]  f_hb = 32'd0, f_st = 32'd0;    // heartbeatMs / stateMs as captured by the walker
+wire         hb_due, st_due;
+reg  [2:0]   c_sel;
+wire [31:0]  c_val;
+
+edge_counters #(.HB_PERIOD0(KA32), .ST_PERIOD0(32'd3000)) u_cnt (
+    .clk(clk), .rst(rst), .tick(ms_tick),
+    .inc_good(ev_good), .inc_bad(ev_bad || dec_bad), .inc_over(dec_over),
+    .inc_served(c_inc_served), .clr_served(c_clr_served),
+    .set_hb(c_set_hb), .set_st(c_set_st), .period_hb(f_hb), .period_st(f_st),
+    .reload_hb(c_reload_hb), .reload_st(c_reload_st), .reload_link(frame_check),
+    .hb_due(hb_due), .st_due(st_due), .link_up(link_up),
+    .rd_sel(c_sel), .rd_val(c_val), .good_frames(good_frames), .bad_frames(bad_frames));
 
 // device nonce source: a free-running 128-bit xorshift, stirred by every
 // received byte's arrival time. Not a CSPRNG: the server nonce carries the
@@ -309,8 +321,6 @@ reg  [15:0]  req_seq = 16'd0;           // seq of our outstanding HELLO/AUTH
 // ms since HELLO/AUTH went out, saturating at HELLO_RETRY_MS: only `>= HR` is ever asked
 localparam integer HRW = $clog2(HELLO_RETRY_MS + 1);
 reg  [HRW-1:0] hello_ms = {HRW{1'b0}};
-reg  [31:0]  hb_ms = 32'd0, st_ms = 32'd0;
-reg  [31:0]  hb_period = KA32, st_period = 32'd3000;
 reg  [1:0]   hb_missed = 2'd0;
 // Byte strings (nonces, the offered SHA-256, service names and versions) live in one
 // 256-byte scratchpad with an asynchronous read port (distributed RAM) instead of wide
@@ -326,7 +336,6 @@ reg  [7:0]   scr_ra;
 wire [7:0]   scr_rd = scr[scr_ra];
 reg          nb = 1'b0;                 // which name bank is active
 always @(posedge clk) if (scr_we) scr[scr_wa] <= scr_wd;
-reg  [31:0]  link_ms = 32'd0;
 reg  [10:0]  err_ms = 11'd0;            // ms since the last error, saturating: only `== 1000` is asked
 reg          err_flag = 1'b0;
 
@@ -337,7 +346,6 @@ reg  [KAW:0]  dep_next = {(KAW+1){1'b0}};   // 0..NB: never wider than the artif
 reg  [7:0]   p_svc_n = 8'd0, p_ver_n = 8'd0;
 reg  [7:0]   a_svc_n = 8'd0, a_ver_n = 8'd0;
 reg          loaded = 1'b0;
-reg  [31:0]  served = 32'd0;
 reg  [31:0]  req_id = 32'd0;
 reg  [7:0]   last_class_reg = 8'hff;
 reg  [15:0]  res_code = 16'd0;
@@ -357,8 +365,8 @@ reg  [NK-1:0]   f_has = {NK{1'b0}};
 reg  [NK-1:0]   f_z = {NK{1'b0}}, f_1 = {NK{1'b0}}, f_16 = {NK{1'b0}}, f_32 = {NK{1'b0}};
 reg  [NK-1:0]   f_nb = {NK{1'b0}}, f_le24 = {NK{1'b0}}, f_le64 = {NK{1'b0}}, f_lt512 = {NK{1'b0}};
 /* verilator lint_on UNUSEDSIGNAL */
-reg  [31:0]     f_val0 = 32'd0, f_val2 = 32'd0, f_val3 = 32'd0, f_val4 = 32'd0;
-reg  [8:0]      f_lo1 = 9'd0;            // key 1 below 512 (f_lt512[1]): offset / name length
+reg  [31:0]     f_val0 = 32'd0;
+reg  [8:0]      f_lo1 = 9'd0, f_lo2 = 9'd0;   // keys 1, 2 below 512 (f_lt512): offset, length
 reg  [BW-1:0]   f_off0 = {BW{1'b0}}, f_off1 = {BW{1'b0}}, f_off2 = {BW{1'b0}}, f_off4 = {BW{1'b0}}, f_off5 = {BW{1'b0}};
 reg          t_seen = 1'b0;
 reg  [7:0]   t_tag = 8'd0;
@@ -515,20 +523,27 @@ always @* begin
     12'd2:  val = MOPS;
     12'd3:  val = MF32;
     12'd4:  val = KA32;
-    12'd5:  val = uptime_ms;
+    12'd5, 12'd9, 12'd10, 12'd11, 12'd12: val = c_val;
     12'd6:  val = k_busy ? 32'd1000 : 32'd0;
     12'd7:  val = loaded ? 32'd0 : MEMKIB;
     12'd8:  val = loaded ? 32'd1 : 32'd3;
-    12'd9:  val = served;
-    12'd10: val = cnt_good;
-    12'd11: val = cnt_bad;
-    12'd12: val = cnt_over;
     12'd13: val = dep_id;
     12'd14: val = {{(31-KAW){1'b0}}, dep_next};
     12'd15: val = req_id;
     12'd16: val = OUT32;
     12'd17: val = {16'd0, em_is_err ? err_code(err_kind) : res_code};
     default: val = 32'd0;
+    endcase
+end
+
+// which counter a UINT value selector reads (edge_counters slots)
+always @* begin
+    case (word[3:0])
+    4'd9:    c_sel = 3'd4;     // served
+    4'd10:   c_sel = 3'd1;     // good frames
+    4'd11:   c_sel = 3'd2;     // bad frames
+    4'd12:   c_sel = 3'd3;     // oversize frames
+    default: c_sel = 3'd0;     // uptime
     endcase
 end
 
@@ -627,16 +642,18 @@ always @(posedge clk) begin
     k_start <= 1'b0;
     mf_ram_ok <= 1'b0;
     scr_we <= 1'b0;
+    c_inc_served <= 1'b0;
+    c_clr_served <= 1'b0;
+    c_set_hb <= 1'b0;
+    c_set_st <= 1'b0;
+    c_reload_hb <= 1'b0;
+    c_reload_st <= 1'b0;
 
     // timers
     if (ms_tick) begin
         if (hello_ms < HR32[HRW-1:0]) hello_ms <= hello_ms + 1'b1;
-        hb_ms <= hb_ms + 32'd1;
-        st_ms <= st_ms + 32'd1;
-        if (link_ms != 32'hffffffff) link_ms <= link_ms + 32'd1;
         if (err_ms != 11'h7ff) err_ms <= err_ms + 11'd1;
     end
-    if (frame_check) link_ms <= 32'd0;
     if (dec_bad || dec_over || urx_overrun || urx_ferr || (urx_valid && !fifo_in_ready)) err_ms <= 11'd0;
     if (err_ms == 11'd1000) err_flag <= 1'b0;
     if (dec_bad || dec_over) err_flag <= 1'b1;
@@ -667,18 +684,18 @@ always @(posedge clk) begin
                 pc <= T_HELLO; em_w <= 8'd9; est <= E_EMIT;
             end else if ((sess == SS_WAIT_CHAL || sess == SS_WAIT_WELCOME) && hello_ms >= HR32[HRW-1:0]) begin
                 sess <= SS_UNREG;               // no answer: start over
-            end else if (sess == SS_REG && hb_ms >= hb_period) begin
+            end else if (sess == SS_REG && hb_due) begin
                 if (hb_missed == 2'd3) begin
                     sess <= SS_UNREG;           // three heartbeats unanswered: the server is gone
                     hello_ms <= HR32[HRW-1:0];
                 end else begin
                     hb_missed <= hb_missed + 2'd1;
-                    hb_ms <= 32'd0;
+                    c_reload_hb <= 1'b1;
                     em_type <= 8'h08; em_rsp <= 1'b0; em_corr <= 16'd0; em_is_err <= 1'b0;
                     pc <= T_HEARTBEAT; em_w <= 8'd9; est <= E_EMIT;
                 end
-            end else if (sess == SS_REG && st_ms >= st_period) begin
-                st_ms <= 32'd0;
+            end else if (sess == SS_REG && st_due) begin
+                c_reload_st <= 1'b1;
                 em_type <= 8'h0a; em_rsp <= 1'b0; em_corr <= 16'd0; em_is_err <= 1'b0;
                 pc <= T_STATE; em_w <= 8'd9; est <= E_EMIT;
             end
@@ -768,12 +785,14 @@ always @(posedge clk) begin
                     f_le64[li]  <= (w_val <= 32'd64);
                     f_lt512[li] <= (w_val[31:9] == 23'd0);
                 end
+                // heartbeatMs is key 4 of a CHALLENGE, key 2 of a WELCOME; stateMs key 3 of a WELCOME
+                if (top_key == ((h_type == 8'h02) ? 4'd4 : 4'd2)) f_hb <= w_val;
+                if (top_key == 4'd3) f_st <= w_val;
                 case (top_key)
                 4'd0: begin f_val0 <= w_val; f_off0 <= pos[BW-1:0]; end
                 4'd1: begin f_lo1 <= w_val[8:0]; f_off1 <= pos[BW-1:0]; end
-                4'd2: begin f_val2 <= w_val; f_off2 <= pos[BW-1:0]; end
-                4'd3: f_val3 <= w_val;
-                4'd4: begin f_val4 <= w_val; f_off4 <= pos[BW-1:0]; end
+                4'd2: begin f_lo2 <= w_val[8:0]; f_off2 <= pos[BW-1:0]; end
+                4'd4: f_off4 <= pos[BW-1:0];
                 4'd5: f_off5 <= pos[BW-1:0];
                 default: ;
                 endcase
@@ -853,14 +872,14 @@ always @(posedge clk) begin
             // answers to what we sent; malformed ones are ignored
             if (!perr_set && h_corr == req_seq && h_type == 8'h02 && sess == SS_WAIT_CHAL &&
                 f_has[0] && fmt(0) == 3'd2 && f_16[0]) begin
-                if (f_has[4] && fmt(4) == 3'd0 && !f_z[4]) hb_period <= f_val4;
+                if (f_has[4] && fmt(4) == 3'd0 && !f_z[4]) c_set_hb <= 1'b1;
                 cp_kind <= CP_SNONCE; cp_i <= 9'd0; cp_n <= 9'd16; rb_ptr <= f_off0;
                 after <= E_MAC_RUN;
                 est <= E_COPY;
             end else if (!perr_set && h_corr == req_seq && h_type == 8'h04 && sess == SS_WAIT_WELCOME &&
                          f_has[4] && fmt(4) == 3'd2 && f_32[4]) begin
-                if (f_has[2] && fmt(2) == 3'd0 && !f_z[2]) hb_period <= f_val2;
-                if (f_has[3] && fmt(3) == 3'd0 && !f_z[3]) st_period <= f_val3;
+                if (f_has[2] && fmt(2) == 3'd0 && !f_z[2]) c_set_hb <= 1'b1;
+                if (f_has[3] && fmt(3) == 3'd0 && !f_z[3]) c_set_st <= 1'b1;
                 // compute the expected serverMac, then compare
                 mf_kind <= 2'd1; mf_i <= 9'd0; mf_on <= 1'b1;
                 mac_hmac <= 1'b1; mac_start <= 1'b1;
@@ -912,7 +931,7 @@ always @(posedge clk) begin
                 dep_id <= f_val0;
                 cmp_bad <= (f_val0 != dep_id) || !dep_open;
                 p_svc_n <= f_lo1[7:0];
-                p_ver_n <= f_val2[7:0];
+                p_ver_n <= f_lo2[7:0];
                 cp_kind <= CP_SHA; cp_i <= 9'd0; cp_n <= 9'd32; rb_ptr <= f_off5;
                 after <= E_COPY;               // then the service name (chained in E_COPY2)
                 est <= E_COPY;
@@ -924,9 +943,9 @@ always @(posedge clk) begin
             end else if (!dep_open || f_val0 != dep_id) begin
                 err_kind <= E_DEPLOY_UNKNOWN; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_UNKNOWN); est <= E_EMIT;
             end else if (f_lt512[1] && f_lo1 == {{(8-KAW){1'b0}}, dep_next} && f_lt512[2] &&
-                         {1'b0, f_lo1} + {1'b0, f_val2[8:0]} <= NB32[9:0] && !f_z[2]) begin
+                         {1'b0, f_lo1} + {1'b0, f_lo2} <= NB32[9:0] && !f_z[2]) begin
                 // in order: store it; anything else is dropped (go-back-N) and the ack repeats nextOffset
-                cp_kind <= CP_STAGE; cp_i <= 9'd0; cp_n <= f_val2[8:0]; rb_ptr <= f_off2;
+                cp_kind <= CP_STAGE; cp_i <= 9'd0; cp_n <= f_lo2; rb_ptr <= f_off2;
                 after <= E_EMIT;
                 em_type <= 8'h23; pc <= T_DEPLOY_CHUNK_ACK;
                 est <= E_COPY;
@@ -1054,7 +1073,7 @@ always @(posedge clk) begin
                 err_flag <= 1'b1; err_ms <= 11'd0;
             end else begin
                 sess <= SS_REG;
-                hb_ms <= 32'd0; st_ms <= 32'd0; hb_missed <= 2'd0;
+                c_reload_hb <= 1'b1; c_reload_st <= 1'b1; hb_missed <= 2'd0;
             end
             est <= E_FINISH;
         end
@@ -1087,7 +1106,7 @@ always @(posedge clk) begin
                 nb <= ~nb;                 // the offered name/version become the active ones
                 a_svc_n <= p_svc_n;
                 a_ver_n <= p_ver_n;
-                served <= 32'd0;
+                c_clr_served <= 1'b1;
                 dep_open <= 1'b0;
                 pc <= T_DEPLOY_READY;
             end else begin
@@ -1138,7 +1157,7 @@ always @(posedge clk) begin
     end
     E_INFER_RUN: if (k_done) begin
         last_class_reg <= {{(8-$clog2(OUT)){1'b0}}, k_class};
-        served <= served + 32'd1;
+        c_inc_served <= 1'b1;
         em_type <= 8'h31; pc <= T_INFER_RESPONSE;
         est <= E_EMIT;
     end
@@ -1254,28 +1273,21 @@ always @(posedge clk) begin
         sess <= SS_UNREG;
         tx_seq <= 16'd0;
         hello_ms <= HR32[HRW-1:0];          // say HELLO right after reset
-        hb_period <= KA32;
-        st_period <= 32'd3000;
         dep_open <= 1'b0;
         dep_next <= {(KAW+1){1'b0}};
         loaded <= 1'b0;
-        served <= 32'd0;
         mf_on <= 1'b0;
         last_class_reg <= 8'hff;
         err_flag <= 1'b0;
-        link_ms <= 32'hffffffff;
         err_ms <= 11'h7ff;
         for (li = 1; li <= MAXD; li = li + 1) lv_cnt[li] <= 16'd0;
     end
 end
 
-assign link_up     = (link_ms < 2 * hb_period);
 assign registered  = (sess == SS_REG);
 assign busy        = (est != E_IDLE) || tx_busy || utx_busy || k_busy;
 assign error       = err_flag;
 assign last_class  = last_class_reg;
-assign good_frames = cnt_good;
-assign bad_frames  = cnt_bad + cnt_over;
 
 endmodule
 
