@@ -53,7 +53,7 @@ describe.skipIf(missing.length > 0)('Icarus testbenches (hdl/basys3/tb)', () => 
   });
   it('sha256_core + hmac_sha256: FIPS 180-2, RFC 4231 and every padding boundary', () => {
     sim('tb_sha256', ['hmac_sha256.v', 'sha256_core.v']);
-  });
+  }, 120_000); // the core is bit-serial: ~220k clocks for the 25 vectors
   it('int8_fc kernel against results written by the TypeScript model', () => {
     sim('tb_int8_fc', ['int8_fc.v']);
   });

@@ -89,14 +89,6 @@ function [31:0] k_of;
     end
 endfunction
 
-// full adder over one bit of two operands and a carry: {carry, sum}
-function [1:0] fa;
-    input x, y, c;
-    begin
-        fa = {(x & y) | (x & c) | (y & c), x ^ y ^ c};
-    end
-endfunction
-
 // K as 2048 x 1 bits: K[t] bit j at address {t, j}
 (* rom_style = "block", ram_style = "block" *)
 reg krom [0:2047];
@@ -127,6 +119,9 @@ wire        last    = rounds ? (&cnt_reg) : (&cnt_reg[7:0]);
 wire [10:0] cnt_d   = (idle || last) ? 11'd0 : cnt_reg + 11'd1;
 
 // ---------------------------------------------------------------- round, one bit
+// Serial adders are {carry, sum} = x + y + carry-in, written out rather than
+// as a function: Icarus evaluates a function call in a continuous assignment
+// as a thread, which made the testbench 1.6 times slower.
 wire a_j = la[31], b_j = la[63], c_j = la[95], d_j = la[127];
 wire e_j = le[31], f_j = le[63], g_j = le[95], h_j = le[127];
 // Σ0(a) = a>>>2 ^ a>>>13 ^ a>>>22, Σ1(e) = e>>>6 ^ e>>>11 ^ e>>>25
@@ -140,23 +135,23 @@ wire s0  = (j < 5'd25 ? lw[472] : lw[504]) ^ (j < 5'd14 ? lw[461] : lw[493]) ^ (
 wire s1  = (j < 5'd15 ? lw[46]  : lw[78])  ^ (j < 5'd13 ? lw[44]  : lw[76])  ^ (j < 5'd22 && lw[53]);
 
 // w[t] = σ1 + w[t-7] + σ0 + w[t-16], or the pushed block (fed back) in rounds 0..15
-wire [1:0] w_a = fa(s1, lw[223], cy_reg[0]);
-wire [1:0] w_b = fa(w_a[0], s0, cy_reg[1]);
-wire [1:0] w_c = fa(w_b[0], lw[511], cy_reg[2]);
+wire [1:0] w_a = {(s1 & lw[223]) | (cy_reg[0] & (s1 ^ lw[223])), s1 ^ lw[223] ^ cy_reg[0]};
+wire [1:0] w_b = {(w_a[0] & s0) | (cy_reg[1] & (w_a[0] ^ s0)), w_a[0] ^ s0 ^ cy_reg[1]};
+wire [1:0] w_c = {(w_b[0] & lw[511]) | (cy_reg[2] & (w_b[0] ^ lw[511])), w_b[0] ^ lw[511] ^ cy_reg[2]};
 wire       w_t = (cnt_reg[10:9] == 2'd0) ? lw[511] : w_c[0];
 // T1 = h + Σ1 + Ch + K + w, e' = d + T1, a' = T1 + Σ0 + Maj
-wire [1:0] t_a = fa(h_j, S1, cy_reg[3]);
-wire [1:0] t_b = fa(t_a[0], ch, cy_reg[4]);
-wire [1:0] t_c = fa(t_b[0], k_bit, cy_reg[5]);
-wire [1:0] t_1 = fa(t_c[0], w_t, cy_reg[6]);
-wire [1:0] e_n = fa(d_j, t_1[0], cy_reg[7]);
-wire [1:0] a_x = fa(t_1[0], S0, cy_reg[8]);
-wire [1:0] a_n = fa(a_x[0], maj, cy_reg[9]);
+wire [1:0] t_a = {(h_j & S1) | (cy_reg[3] & (h_j ^ S1)), h_j ^ S1 ^ cy_reg[3]};
+wire [1:0] t_b = {(t_a[0] & ch) | (cy_reg[4] & (t_a[0] ^ ch)), t_a[0] ^ ch ^ cy_reg[4]};
+wire [1:0] t_c = {(t_b[0] & k_bit) | (cy_reg[5] & (t_b[0] ^ k_bit)), t_b[0] ^ k_bit ^ cy_reg[5]};
+wire [1:0] t_1 = {(t_c[0] & w_t) | (cy_reg[6] & (t_c[0] ^ w_t)), t_c[0] ^ w_t ^ cy_reg[6]};
+wire [1:0] e_n = {(d_j & t_1[0]) | (cy_reg[7] & (d_j ^ t_1[0])), d_j ^ t_1[0] ^ cy_reg[7]};
+wire [1:0] a_x = {(t_1[0] & S0) | (cy_reg[8] & (t_1[0] ^ S0)), t_1[0] ^ S0 ^ cy_reg[8]};
+wire [1:0] a_n = {(a_x[0] & maj) | (cy_reg[9] & (a_x[0] ^ maj)), a_x[0] ^ maj ^ cy_reg[9]};
 
 // ---------------------------------------------------------------- H += {a..h}, one bit
 // the IV pass adds nothing: H = IV goes round once and into the lines
 wire       tail  = (st_reg == S_CHAIN) && (pass_hi ? le[127] : la[127]);
-wire [1:0] h_sum = fa(hr[0], tail, cy_reg[10]);
+wire [1:0] h_sum = {(hr[0] & tail) | (cy_reg[10] & (hr[0] ^ tail)), hr[0] ^ tail ^ cy_reg[10]};
 
 assign m_ready = idle;
 assign busy    = !idle;
