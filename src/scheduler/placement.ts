@@ -95,15 +95,23 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     unitsOn.set(d.id, 0);
     sharingOf.set(d.id, est.sharing?.(d));
   }
-  /** Time a unit may still take on device `id`: `adding` a new unit there, or growing one already there. */
-  const freeOf = (id: string, adding: boolean): number => {
-    const d = byId.get(id);
-    if (!d || !d.alive) return 0;
-    return Math.max(0, cap * sharedCapacity(unitsOn.get(id)! + (adding ? 1 : 0), sharingOf.get(id)) - usedTime.get(id)!);
+  // Time a unit may still take on a device: `freeAdd` for a new unit there, `freeGrow` for growing
+  // one already there. Kept up to date on every change (refresh) so the hot loops do one lookup.
+  const freeAdd = new Map<string, number>();
+  const freeGrow = new Map<string, number>();
+  const refresh = (d: DeviceState): void => {
+    const used = usedTime.get(d.id)!;
+    const k = unitsOn.get(d.id)!;
+    const sh = sharingOf.get(d.id);
+    freeAdd.set(d.id, d.alive ? Math.max(0, cap * sharedCapacity(k + 1, sh) - used) : 0);
+    freeGrow.set(d.id, d.alive ? Math.max(0, cap * sharedCapacity(k, sh) - used) : 0);
   };
+  const freeOf = (id: string, adding: boolean): number => (adding ? freeAdd : freeGrow).get(id) ?? 0;
   const setCap = (c: number): void => {
     cap = c;
+    for (const d of state.devices) refresh(d);
   };
+  setCap(1);
   const demand = new Map<string, number>();
   const residual = new Map<string, number>();
   const supplied = new Map<string, number>();
@@ -206,6 +214,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
       usedTime.set(id, usedTime.get(id)! + unit.share);
       unitsOn.set(id, unitsOn.get(id)! + 1);
+      refresh(byId.get(id)!);
     });
   };
 
@@ -228,6 +237,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       supplied.set(u.service, supplied.get(u.service)! + add * full);
       for (const id of u.devices) {
         usedTime.set(id, usedTime.get(id)! + add);
+        refresh(byId.get(id)!);
       }
     }
   };
@@ -325,7 +335,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const heap = new Heap<Candidate>(byBound);
     const pushGroups = (s: ServiceSpec): void => {
       // Devices with no time left cannot be a stage (they would only make the group infeasible).
-      for (const g of formGroups(est, state.devices, s, (d) => (freeOf(d.id, true) > EPS ? freeMem.get(d.id)! : 0), state.links, alloc, groupsPer)) {
+      // One snapshot per call: formGroups sorts by free memory, and 5,000 devices mean ~10⁵ lookups.
+      const usable = new Map<string, number>();
+      for (const d of state.devices) usable.set(d.id, freeOf(d.id, true) > EPS ? freeMem.get(d.id)! : 0);
+      for (const g of formGroups(est, state.devices, s, (d) => usable.get(d.id)!, state.links, alloc, groupsPer)) {
         const key = unitKey(s.name, g.map((d) => d.id));
         if (chosenKeys.has(key)) continue;
         const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory) };
