@@ -28,6 +28,27 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
     expect(typeof rows[0]!.goodput_rps).toBe('number');
   }, 60_000);
 
+  it('--scenario picks the workload mix and the header names it', async () => {
+    sb = sandbox({ fakeTools: false });
+    const out = join(sb.root, 'llm');
+    const r = await epara(['sim', '--scenario', 'llm-heavy', '--devices', '16', '--loads', '1', '--duration', '2', '--policies', 'epara', '--out', out], { env: sb.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^epara sim: scenario llm-heavy, 16 devices, 2 s per run/m);
+    // llm-heavy has a quarter of a seg-cam camera per site, which rounds to none on one site (mixed: 2).
+    expect(r.stdout).toMatch(/camera flows: 0 × seg-cam/);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
+  }, 60_000);
+
+  it('an unknown --scenario is a typed error with a hint, exit 2, and nothing is written', async () => {
+    sb = sandbox({ fakeTools: false });
+    const out = join(sb.root, 'none');
+    const r = await epara(['sim', '--scenario', 'video-only', '--loads', '1', '--duration', '2', '--out', out], { env: sb.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error cli\.bad_option: --scenario must be one of mixed, llm-heavy, camera-heavy, got "video-only" \(field: scenario\)/);
+    expect(r.stderr).toMatch(/hint: e\.g\. --scenario llm-heavy/);
+    expect(existsSync(join(out, 'results.csv'))).toBe(false);
+  });
+
   it('bad options exit 2', async () => {
     sb = sandbox({ fakeTools: false });
     const r = await epara(['sim', '--loads', 'lots', '--out', join(sb.root, 'x')], { env: sb.env });

@@ -14,6 +14,7 @@ interface SimFlags {
   policies?: string;
   loads?: string;
   duration?: string;
+  scenario?: string;
 }
 
 /** Thin commander wrapper: option parsing and the run itself live in src/sim/cli-entry.ts. */
@@ -27,7 +28,8 @@ export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--policies <a,b>', 'policies to compare (default: all)')
     .option('--loads <x,y>', 'offered-load factors, e.g. 0.5,1,2,4')
     .option('--duration <s>', 'simulated seconds per run')
-    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim')
+    .option('--scenario <name>', 'workload mix on the default fleet: mixed (default; a few cameras and a chat assistant), llm-heavy (mostly the chat assistant) or camera-heavy (8 + 2 cameras per site); ignored with --trace')
+    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4')
     .action(
       action(ctx, exit, async (env, flags: SimFlags) => {
         const out = resolveOut(env.ctx.cwd, flags.out);
