@@ -1,18 +1,21 @@
 /**
  * bench/scheduler: (1) goodput of EPARA against every baseline on the same workload in one run,
  * as ratios at every load and at the load where the best baseline falls below 90% SLO attainment
- * (request goodput, and category-balanced goodput), for each documented scenario (mixed,
+ * (request goodput, and category-balanced goodput) — read off the grid, then refined by bisection
+ * on the load factor between the grid loads that bracket it (src/sim/knee.ts), for each documented scenario (mixed,
  * llm-heavy, camera-heavy: src/sim/scenario.ts SCENARIOS) on seed 1 and on a check seed that
  * replays another trace window; (2) time to compute a placement for 100, 1,000 and 5,000 devices
  * with 200 services, as a fraction of the placement period (60 s).
  *
  *   npm run bench -- scheduler
  *   EPARA_BENCH_LOADS=1,2,4,6 EPARA_BENCH_DURATION=300 EPARA_BENCH_SCENARIOS=mixed npm run bench -- scheduler
+ *   EPARA_BENCH_KNEE_STEPS=4   bisection steps that refine the knee between grid loads (0 = grid only)
  */
 import { EMPTY_PLACEMENT, planPlacement } from '../src/scheduler/placement.js';
 import type { ClusterState, DeviceClass, DeviceState, ServiceSpec } from '../src/scheduler/types.js';
 import { PROFILES, profileEstimator } from '../src/sim/device-profiles.js';
 import type { RunMetrics } from '../src/sim/metrics.js';
+import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis } from '../src/sim/knee.js';
 import { formatTable } from '../src/sim/report.js';
 import { Rng } from '../src/sim/rng.js';
 import { DEFAULT_LINKS, SCENARIO_NAMES, defaultFleet, runScenario, type ScenarioName } from '../src/sim/scenario.js';
@@ -33,38 +36,49 @@ function ratioTable(r: ReturnType<typeof runScenario>, loads: number[], metric: 
   for (const l of loads) console.log(`  ${('×' + l).padEnd(6)}${baselines.map((b) => `${(at(l, 'epara')[metric] / at(l, b)[metric]).toFixed(2)}x`.padStart(18)).join('')}`);
 }
 
-interface KneeResult {
+interface KneeSummary {
+  /** The first grid load with the best baseline below 90%, and EPARA ÷ each baseline there. */
+  gridLoad: number;
+  gridRatios: Record<string, number>;
+  /** The refined knee (bisection inside the grid bracket) and EPARA ÷ each baseline there. */
   load: number;
+  low: number | null;
   best: string;
   bestAttainment: number;
-  /** EPARA ÷ each baseline at the knee. */
   ratios: Record<string, number>;
 }
 
-/** The knee: the first load where the best baseline's attainment (request-level or balanced) is below 90%. */
-function knee(r: ReturnType<typeof runScenario>, loads: number[], att: 'attainment' | 'balancedAttainment', metric: 'goodputRps' | 'balancedGoodputRps'): KneeResult | null {
-  const baselines = r.policies.filter((p) => p !== 'epara');
-  const at = (load: number, p: string): RunMetrics => r.results.find((m) => m.load === load && m.policy === p)!;
-  const k = loads.find((l) => Math.max(...baselines.map((b) => at(l, b)[att])) < 0.9);
-  const label = att === 'attainment' ? 'SLO attainment' : 'balanced SLO attainment';
-  if (k === undefined) {
+/**
+ * The knee (the first load where the best baseline's attainment, request-level or balanced, is
+ * below 90%), first as read off the grid, then refined by bisection between the last grid load
+ * at or above 90% and the first below (src/sim/knee.ts), same seed; ratios printed at both.
+ */
+function knee(r: ReturnType<typeof runScenario>, loads: number[], basis: KneeBasis, metric: 'goodputRps' | 'balancedGoodputRps', runAt: (load: number) => RunMetrics[], steps: number): KneeSummary | null {
+  const k = findKnee(r.results, loads, basis, runAt, { steps });
+  const label = basis === 'attainment' ? 'SLO attainment' : 'balanced SLO attainment';
+  if (!k) {
     console.log(`\n  every load ran with some baseline at ≥ 90% ${label}; raise EPARA_BENCH_LOADS to find the knee`);
     return null;
   }
-  const e = at(k, 'epara');
-  const best = baselines.reduce((a, b) => (at(k, a)[att] >= at(k, b)[att] ? a : b));
-  console.log(`\n  knee (${label}): load ×${k} (${e.offeredRps.toFixed(1)} req/s offered), best baseline ${best} at ${(at(k, best)[att] * 100).toFixed(1)}%`);
-  console.log(`  ${'policy'.padEnd(20)} ${metric.padStart(18)} ${'attain.'.padStart(8)}   EPARA ÷ policy`);
-  const ratios: Record<string, number> = {};
-  for (const p of r.policies) {
-    const m = at(k, p);
-    if (p !== 'epara') ratios[p] = e[metric] / m[metric];
-    console.log(`  ${p.padEnd(20)} ${m[metric].toFixed(1).padStart(18)} ${(m[att] * 100).toFixed(1).padStart(7)}%   ${(e[metric] / m[metric]).toFixed(2)}x`);
+  const gridRuns = r.results.filter((m) => m.load === k.gridKnee);
+  const gridBest = bestBaseline(gridRuns, basis)!;
+  const gridRatios = ratiosAt(gridRuns, metric);
+  console.log(`\n  knee (${label}) on the grid: ×${k.gridKnee}, best baseline ${gridBest.policy} at ${(gridBest.attainment * 100).toFixed(1)}%; EPARA ÷ round-robin ${gridRatios['round-robin']?.toFixed(2)}x`);
+  if (k.gridLow === null) console.log(`  not refined: the best baseline is already below 90% at the lowest grid load`);
+  else {
+    console.log(`  refining between ×${k.gridLow} and ×${k.gridKnee} (${steps} bisection steps):`);
+    for (const p of k.probes) console.log(`    ×${p.load}: best baseline ${p.best.policy} ${(p.best.attainment * 100).toFixed(1)}% → ${p.above ? 'at or above 90%' : 'below 90%'}`);
   }
+  const best = bestBaseline(k.atKnee, basis)!;
+  const e = k.atKnee.find((m) => m.policy === 'epara')!;
+  console.log(`  refined knee (${label}): ×${k.knee} (${e.offeredRps.toFixed(1)} req/s offered; last load at or above 90%: ${k.low === null ? 'none' : '×' + k.low}), best baseline ${best.policy} at ${(best.attainment * 100).toFixed(1)}%`);
+  console.log(`  ${'policy'.padEnd(20)} ${metric.padStart(18)} ${'attain.'.padStart(8)}   EPARA ÷ policy`);
+  const ratios = ratiosAt(k.atKnee, metric);
+  for (const m of k.atKnee) console.log(`  ${m.policy.padEnd(20)} ${m[metric].toFixed(1).padStart(18)} ${(m[basis] * 100).toFixed(1).padStart(7)}%   ${(e[metric] / m[metric]).toFixed(2)}x`);
   const rr = ratios['round-robin']!;
-  const ahead = baselines.every((b) => ratios[b]! > 1);
-  console.log(`  target ≥ 2.1x round-robin: ${rr.toFixed(2)}x (${rr >= 2.1 ? 'met' : 'NOT met'}); ahead of every baseline: ${ahead ? 'yes' : 'no'}`);
-  return { load: k, best, bestAttainment: at(k, best)[att], ratios };
+  const ahead = Object.values(ratios).every((x) => x > 1);
+  console.log(`  target ≥ 2.1x round-robin at the refined knee: ${rr.toFixed(2)}x (${rr >= 2.1 ? 'met' : 'NOT met'}); ahead of every baseline: ${ahead ? 'yes' : 'no'}`);
+  return { gridLoad: k.gridKnee, gridRatios, load: k.knee, low: k.low, best: best.policy, bestAttainment: best.attainment, ratios };
 }
 
 /**
@@ -76,8 +90,9 @@ function goodputComparison(): void {
   const loads = envList('EPARA_BENCH_LOADS', [0.5, 1, 2, 3, 4, 6, 8]);
   const durationSec = Number(process.env.EPARA_BENCH_DURATION ?? 240);
   const scenarios = (process.env.EPARA_BENCH_SCENARIOS?.split(',').map((x) => x.trim()).filter(Boolean) ?? SCENARIO_NAMES) as ScenarioName[];
+  const kneeSteps = Number(process.env.EPARA_BENCH_KNEE_STEPS ?? 4);
   const runs = [{ seed: 1, traceStartSec: 0 }, { seed: 2, traceStartSec: 1800 }];
-  const summary: { scenario: string; seed: number; metric: string; k: KneeResult | null }[] = [];
+  const summary: { scenario: string; seed: number; metric: string; k: KneeSummary | null }[] = [];
   for (const scenario of scenarios) {
     for (const { seed, traceStartSec } of runs) {
       const t0 = process.hrtime.bigint();
@@ -89,21 +104,30 @@ function goodputComparison(): void {
       console.log('');
       ratioTable(r, loads, 'goodputRps');
       ratioTable(r, loads, 'balancedGoodputRps');
-      summary.push({ scenario, seed, metric: 'goodput', k: knee(r, loads, 'attainment', 'goodputRps') });
-      summary.push({ scenario, seed, metric: 'balanced', k: knee(r, loads, 'balancedAttainment', 'balancedGoodputRps') });
+      // Probe runs: every policy at one more load, same seed and trace window; shared by both knees.
+      let probeRuns = 0;
+      const t1 = process.hrtime.bigint();
+      const runAt = memoRunner(r.results, (load) => {
+        probeRuns += r.policies.length;
+        return runScenario({ scenario, loads: [load], durationSec, seed, traceStartSec }).results;
+      });
+      summary.push({ scenario, seed, metric: 'goodput', k: knee(r, loads, 'attainment', 'goodputRps', runAt, kneeSteps) });
+      summary.push({ scenario, seed, metric: 'balanced', k: knee(r, loads, 'balancedAttainment', 'balancedGoodputRps', runAt, kneeSteps) });
+      console.log(`  (knee refinement: ${probeRuns} more runs, ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s wall)`);
     }
   }
-  // One line per scenario, seed and metric: EPARA ÷ each baseline at the knee, and the verdict.
+  // One line per scenario, seed and metric: EPARA ÷ each baseline at the refined knee, the verdict,
+  // and EPARA ÷ round-robin at the grid knee for comparison.
   const baselines = ['random', 'round-robin', 'least-outstanding', 'power-of-two', 'least-violation', 'local-only', 'alpaserve-sr'];
-  console.log(`\n[scheduler] summary: EPARA ÷ baseline at the knee (first load where the best baseline is below 90%)`);
-  console.log(`  ${'scenario'.padEnd(13)}${'seed'.padStart(5)} ${'metric'.padEnd(9)}${'knee'.padStart(6)}${baselines.map((b) => b.slice(0, 12).padStart(13)).join('')}   ≥2.1x RR   ahead of all`);
+  console.log(`\n[scheduler] summary: EPARA ÷ baseline at the refined knee (first load where the best baseline is below 90%, bisected ${kneeSteps} steps inside the grid bracket)`);
+  console.log(`  ${'scenario'.padEnd(13)}${'seed'.padStart(5)} ${'metric'.padEnd(9)}${'grid'.padStart(6)}${'RR@grid'.padStart(9)}${'knee'.padStart(9)}${baselines.map((b) => b.slice(0, 12).padStart(13)).join('')}   ≥2.1x RR   ahead of all`);
   for (const { scenario, seed, metric, k } of summary) {
     if (!k) {
       console.log(`  ${scenario.padEnd(13)}${String(seed).padStart(5)} ${metric.padEnd(9)}${'none'.padStart(6)}`);
       continue;
     }
     const ahead = baselines.every((b) => (k.ratios[b] ?? Infinity) > 1);
-    console.log(`  ${scenario.padEnd(13)}${String(seed).padStart(5)} ${metric.padEnd(9)}${('×' + k.load).padStart(6)}${baselines.map((b) => `${(k.ratios[b] ?? NaN).toFixed(2)}x`.padStart(13)).join('')}   ${(k.ratios['round-robin']! >= 2.1 ? 'met' : 'NOT met').padEnd(9)}  ${ahead ? 'yes' : 'no'}`);
+    console.log(`  ${scenario.padEnd(13)}${String(seed).padStart(5)} ${metric.padEnd(9)}${('×' + k.gridLoad).padStart(6)}${`${k.gridRatios['round-robin']!.toFixed(2)}x`.padStart(9)}${('×' + k.load).padStart(9)}${baselines.map((b) => `${(k.ratios[b] ?? NaN).toFixed(2)}x`.padStart(13)).join('')}   ${(k.ratios['round-robin']! >= 2.1 ? 'met' : 'NOT met').padEnd(9)}  ${ahead ? 'yes' : 'no'}`);
   }
 }
 

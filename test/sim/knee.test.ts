@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { bestBaseline, findKnee, memoRunner, ratiosAt } from '../../src/sim/knee.js';
+import type { RunMetrics } from '../../src/sim/metrics.js';
+import { runScenario } from '../../src/sim/scenario.js';
+
+/** A run with only the fields the knee reads; attainments and goodputs given per policy. */
+function run(policy: string, load: number, attainment: number, goodputRps: number, balancedAttainment = attainment): RunMetrics {
+  return { policy, load, attainment, goodputRps, balancedAttainment, balancedGoodputRps: goodputRps * 2 } as RunMetrics;
+}
+
+/**
+ * A made-up sweep: round-robin's attainment falls linearly and crosses 90% at ×3.3, alpaserve-sr
+ * stays 2 points below it, EPARA stays at 99%; goodput = load × 10 × attainment.
+ */
+const rrAtt = (l: number): number => 1 - (l - 1) * (0.1 / 2.3);
+function sweep(load: number): RunMetrics[] {
+  const rr = rrAtt(load);
+  return [run('epara', load, 0.99, load * 9.9), run('round-robin', load, rr, load * 10 * rr), run('alpaserve-sr', load, rr - 0.02, load * 10 * (rr - 0.02))];
+}
+const GRID = [1, 2, 3, 4, 6];
+const gridResults = GRID.flatMap(sweep);
+
+describe('knee refinement (src/sim/knee.ts)', () => {
+  it('the best baseline is the highest attainment among the non-reference policies', () => {
+    expect(bestBaseline(sweep(4), 'attainment')).toEqual({ policy: 'round-robin', attainment: rrAtt(4) });
+    // EPARA is higher but is not a baseline.
+    expect(bestBaseline(sweep(4), 'attainment')!.policy).not.toBe('epara');
+    expect(bestBaseline([run('epara', 1, 1, 1)], 'attainment')).toBeNull();
+  });
+
+  it('bisects between the last grid load at or above 90% and the first below it', () => {
+    const asked: number[] = [];
+    const k = findKnee(gridResults, GRID, 'attainment', (l) => (asked.push(l), sweep(l)), { steps: 4 });
+    expect(k).not.toBeNull();
+    expect(k!.gridLow).toBe(3);
+    expect(k!.gridKnee).toBe(4);
+    // 3.5 below → 3.25 above → 3.375 below → 3.3125 below (crossing at 3.3).
+    expect(asked).toEqual([3.5, 3.25, 3.375, 3.3125]);
+    expect(k!.probes.map((p) => [p.load, p.above])).toEqual([[3.5, false], [3.25, true], [3.375, false], [3.3125, false]]);
+    expect(k!.knee).toBe(3.3125);
+    expect(k!.low).toBe(3.25);
+    expect(k!.knee - 3.3).toBeLessThan(1 / 16);
+    expect(k!.atKnee.every((m) => m.load === 3.3125)).toBe(true);
+    expect(k!.atLow.every((m) => m.load === 3.25)).toBe(true);
+    // Ratios are read at the refined knee, not at the grid's ×4.
+    const r = ratiosAt(k!.atKnee, 'goodputRps');
+    expect(r['round-robin']).toBeCloseTo(9.9 / (10 * rrAtt(3.3125)), 10);
+    expect(r['round-robin']).toBeLessThan(ratiosAt(gridResults.filter((m) => m.load === 4), 'goodputRps')['round-robin']!);
+    expect(Object.keys(r).sort()).toEqual(['alpaserve-sr', 'round-robin']);
+  });
+
+  it('steps = 0 gives the grid knee; a grid that starts below the threshold cannot be refined', () => {
+    const g = findKnee(gridResults, GRID, 'attainment', () => {
+      throw new Error('must not run');
+    }, { steps: 0 });
+    expect(g).toMatchObject({ gridKnee: 4, knee: 4, gridLow: 3, low: 3, probes: [] });
+    const late = [4, 6].flatMap(sweep);
+    const k = findKnee(late, [4, 6], 'attainment', () => {
+      throw new Error('must not run');
+    });
+    expect(k).toMatchObject({ gridKnee: 4, knee: 4, gridLow: null, low: null, probes: [], atLow: [] });
+  });
+
+  it('no knee on the grid → null; bad settings → typed errors', () => {
+    expect(findKnee([1, 2].flatMap(sweep), [1, 2], 'attainment', sweep)).toBeNull();
+    expect(() => findKnee(gridResults, GRID, 'attainment', sweep, { steps: -1 })).toThrow(/knee refinement steps -1 is outside 0\.\.20/);
+    expect(() => findKnee(gridResults, GRID, 'attainment', sweep, { threshold: 1.5 })).toThrow(/threshold 1\.5/);
+  });
+
+  it('uses the balanced attainment when asked, and the memo runs each load once for both bases', () => {
+    const balanced = (l: number): RunMetrics[] => sweep(l).map((m) => ({ ...m, balancedAttainment: m.policy === 'epara' ? 0.99 : m.attainment - 0.05 }));
+    const grid = GRID.flatMap(balanced);
+    let calls = 0;
+    const runner = memoRunner(grid, (l) => (calls++, balanced(l)));
+    const a = findKnee(grid, GRID, 'attainment', runner, { steps: 3 })!;
+    const b = findKnee(grid, GRID, 'balancedAttainment', runner, { steps: 3 })!;
+    // balanced = request-level − 5 points: crossing at 1 + 0.05 × 23 = 2.15, in the ×2–×3 bracket.
+    expect([b.gridLow, b.gridKnee]).toEqual([2, 3]);
+    expect(b.knee).toBe(2.25);
+    expect(a.knee).toBe(3.375);
+    expect(calls).toBe(6);
+    const again = findKnee(grid, GRID, 'attainment', runner, { steps: 3 })!;
+    expect(again.knee).toBe(a.knee);
+    expect(calls).toBe(6);
+  });
+
+  it('refines a real (tiny) sweep: probes are simulated runs of every policy at the probe load', () => {
+    const base = { scenario: 'camera-heavy' as const, devices: 16, durationSec: 8, seed: 1, policies: ['epara', 'round-robin'] };
+    const grid = runScenario({ ...base, loads: [1, 8] });
+    const k = findKnee(grid.results, [1, 8], 'attainment', (l) => runScenario({ ...base, loads: [l] }).results, { steps: 2 });
+    expect(k).not.toBeNull();
+    expect(k!.gridKnee).toBe(8);
+    expect(k!.probes).toHaveLength(2);
+    expect(k!.probes[0]!.load).toBe(4.5);
+    expect(k!.atKnee.map((m) => m.policy)).toEqual(['epara', 'round-robin']);
+    expect(k!.atKnee.every((m) => m.load === k!.knee)).toBe(true);
+    expect(k!.atKnee.find((m) => m.policy === 'round-robin')!.attainment).toBeLessThan(0.9);
+    if (k!.low !== null && k!.low !== 1) expect(k!.atLow.find((m) => m.policy === 'round-robin')!.attainment).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+});
