@@ -2,14 +2,16 @@
  * `epara sim`: runs the default scenario (or a user workload) for every policy over a sweep of
  * load factors, prints the comparison table, and writes results.csv and goodput.svg.
  * The CLI engineer registers this in commander:
- *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME]
+ *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--knee-steps N]
  * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, isEparaError } from '../errors.js';
+import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis, type KneeResult } from './knee.js';
+import type { RunMetrics } from './metrics.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
-import { SCENARIO_NAMES, runScenario, type ScenarioName } from './scenario.js';
+import { SCENARIO_NAMES, runScenario, type ScenarioName, type ScenarioResult } from './scenario.js';
 
 export interface SimCommandOptions {
   trace?: string;
@@ -21,6 +23,12 @@ export interface SimCommandOptions {
   policies?: string | string[];
   loads?: string | number[];
   duration?: number | string;
+  /**
+   * Bisection steps that refine the knee (the first load where the best baseline is below 90% SLO
+   * attainment) between the two grid loads that bracket it (default 3; 0 = the grid knee only).
+   * Each step runs every policy once more at the probe load.
+   */
+  kneeSteps?: number | string;
   /** Where to print (default process.stdout / process.stderr). */
   print?: (line: string) => void;
   printError?: (line: string) => void;
@@ -53,25 +61,31 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
     if (opts.scenario !== undefined && !(SCENARIO_NAMES as string[]).includes(opts.scenario)) {
       throw new ConfigError({ code: 'cli.bad_option', reason: `--scenario must be one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(opts.scenario)}`, hint: 'e.g. --scenario llm-heavy', field: 'scenario' });
     }
-    const r = runScenario({
+    const kneeSteps = toNumber('knee-steps', opts.kneeSteps) ?? 3;
+    if (!Number.isInteger(kneeSteps) || kneeSteps < 0 || kneeSteps > 8) {
+      throw new ConfigError({ code: 'cli.bad_option', reason: `--knee-steps must be a whole number from 0 to 8, got ${JSON.stringify(opts.kneeSteps)}`, hint: 'e.g. --knee-steps 3 (0: report the grid knee only)', field: 'knee-steps' });
+    }
+    const recipe = {
       scenario: opts.scenario as ScenarioName | undefined,
       traceFile: opts.trace,
       seed: toNumber('seed', opts.seed),
       devices: toNumber('devices', opts.devices),
       durationSec: toNumber('duration', opts.duration),
       policies: toList(opts.policies),
-      loads,
-      onRun: (m) => printError(`  load ×${m.load} ${m.policy}: goodput ${m.goodputRps.toFixed(1)}/s, SLO ${(m.attainment * 100).toFixed(1)}%`),
-    });
+      onRun: (m: RunMetrics) => printError(`  load ×${m.load} ${m.policy}: goodput ${m.goodputRps.toFixed(1)}/s, SLO ${(m.attainment * 100).toFixed(1)}%`),
+    };
+    const r = runScenario({ ...recipe, loads });
     print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}`);
     for (const n of r.notes) print(`  ${n}`);
     print('');
     print(formatTable(r.results));
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'results.csv'), toCsv(r.results));
+    const probes = reportKnees(r, kneeSteps, (load) => runScenario({ ...recipe, loads: [load] }).results, print);
+    if (probes.length > 0) writeFileSync(join(out, 'knee.csv'), toCsv(probes));
     writeFileSync(join(out, 'goodput.svg'), goodputSvg(r.results, `Goodput vs offered load (${r.devices} devices, seed ${r.seed})`));
     print('');
-    print(`wrote ${join(out, 'results.csv')} and ${join(out, 'goodput.svg')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    print(`wrote ${join(out, 'results.csv')}${probes.length > 0 ? `, ${join(out, 'knee.csv')} (knee probe runs)` : ''} and ${join(out, 'goodput.svg')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     print('Azure LLM trace: Azure Public Dataset (CC BY 4.0), Patel et al., "Splitwise", ISCA 2024.');
     return 0;
   } catch (e) {
@@ -82,4 +96,36 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
     printError(`error internal: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/**
+ * The knee on request-level and on balanced attainment: read off the grid, then refined by
+ * bisection (knee.ts). Prints one block per basis; returns the probe runs (for knee.csv). Needs
+ * EPARA and at least one baseline among the policies; otherwise prints nothing.
+ */
+function reportKnees(r: ScenarioResult, steps: number, run: (load: number) => RunMetrics[], print: (l: string) => void): RunMetrics[] {
+  if (!r.policies.includes('epara') || r.policies.length < 2) return [];
+  const runAt = memoRunner(r.results, run);
+  const probes = new Map<number, RunMetrics[]>();
+  const bases: [KneeBasis, 'goodputRps' | 'balancedGoodputRps', string][] = [['attainment', 'goodputRps', 'SLO attainment'], ['balancedAttainment', 'balancedGoodputRps', 'balanced SLO attainment']];
+  print('');
+  for (const [basis, metric, label] of bases) {
+    const k: KneeResult | null = findKnee(r.results, r.loads, basis, (l) => {
+      const runs = runAt(l);
+      probes.set(l, runs);
+      return runs;
+    }, { steps });
+    if (!k) {
+      print(`knee (${label}): none — some baseline stays at or above 90% at every load; add higher --loads`);
+      continue;
+    }
+    const gridBest = bestBaseline(r.results.filter((m) => m.load === k.gridKnee), basis)!;
+    const best = bestBaseline(k.atKnee, basis)!;
+    const ratios = Object.entries(ratiosAt(k.atKnee, metric)).map(([p, x]) => `${p} ${x.toFixed(2)}x`).join(', ');
+    const grid = `grid ×${k.gridKnee} (best baseline ${gridBest.policy} ${(gridBest.attainment * 100).toFixed(1)}%)`;
+    const refined = k.gridLow === null ? 'not refined (below 90% at the lowest load)' : k.probes.length === 0 ? `not refined (${steps} steps)` : `refined ×${k.knee} after ${k.probes.length} bisection steps (best baseline ${best.policy} ${(best.attainment * 100).toFixed(1)}%; last load at or above 90%: ×${k.low})`;
+    print(`knee (${label}): ${grid}; ${refined}`);
+    print(`  EPARA ÷ baseline, ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'}, at ×${k.knee}: ${ratios}`);
+  }
+  return [...probes.values()].flat().sort((a, b) => a.load - b.load);
 }

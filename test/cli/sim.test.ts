@@ -53,5 +53,8 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
     sb = sandbox({ fakeTools: false });
     const r = await epara(['sim', '--loads', 'lots', '--out', join(sb.root, 'x')], { env: sb.env });
     expect(r.code).toBe(2);
+    const k = await epara(['sim', '--knee-steps', 'many', '--out', join(sb.root, 'y')], { env: sb.env });
+    expect(k.code).toBe(2);
+    expect(k.stderr).toMatch(/--knee-steps must be a number/);
   });
 });

@@ -56,6 +56,30 @@ describe('epara sim entry point', () => {
     expect(readFileSync(join(dir, 'cam', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
+  it('refines the knee between the grid loads around it and writes the probe runs to knee.csv', async () => {
+    const out: string[] = [];
+    const o = { scenario: 'camera-heavy', devices: '16', policies: 'epara,round-robin', loads: '1,8', duration: '8', print: (l: string) => out.push(l), printError: () => {} };
+    expect(await simCommand({ ...o, out: join(dir, 'knee'), kneeSteps: '2' })).toBe(0);
+    const text = out.join('\n');
+    // Round-robin (the only baseline) is at 100% at ×1 and far below 90% at ×8: bisection probes ×4.5, then ×2.75.
+    expect(text).toMatch(/^knee \(SLO attainment\): grid ×8 \(best baseline round-robin [\d.]+%\); refined ×[\d.]+ after 2 bisection steps/m);
+    expect(text).toMatch(/^ {2}EPARA ÷ baseline, goodput, at ×[\d.]+: round-robin [\d.]+x$/m);
+    expect(text).toMatch(/^knee \(balanced SLO attainment\): /m);
+    const rows = readFileSync(join(dir, 'knee', 'knee.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows.map((r) => r.split(',').slice(0, 2).join(' '))).toEqual(['2.75 epara', '2.75 round-robin', '4.5 epara', '4.5 round-robin']);
+    // The grid itself stays in results.csv.
+    expect(readFileSync(join(dir, 'knee', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
+
+    out.length = 0;
+    expect(await simCommand({ ...o, out: join(dir, 'knee0'), kneeSteps: 0 })).toBe(0);
+    expect(out.join('\n')).toMatch(/^knee \(SLO attainment\): grid ×8 \(best baseline round-robin [\d.]+%\); not refined \(0 steps\)/m);
+    expect(out.join('\n')).toMatch(/EPARA ÷ baseline, goodput, at ×8: round-robin/);
+
+    const errs: string[] = [];
+    expect(await simCommand({ ...o, out: join(dir, 'knee-bad'), kneeSteps: '2.5', printError: (l) => errs.push(l) })).toBe(2);
+    expect(errs.join('\n')).toMatch(/--knee-steps must be a whole number from 0 to 8/);
+  }, 60_000);
+
   it('is reproducible: the same seed gives identical results', () => {
     const a = runScenario({ traceFile, devices: 8, policies: ['epara', 'power-of-two'], seed: 5 });
     const b = runScenario({ traceFile, devices: 8, policies: ['epara', 'power-of-two'], seed: 5 });
