@@ -29,6 +29,9 @@
 // block). `init` starts from the IV with one more 256-clock pass (H = IV,
 // lines = IV). Loading the block (512 pushes) is the caller's.
 // Total: 2304 clocks per compression (+256 with init) after the 512 pushes.
+// Longest combinational path: 8 LUT levels, lw tap -> σ1 -> w[t] -> T1 ->
+// a' carry (yosys `synth; abc -lut 6; ltp -noff`), against the 32-bit
+// five-operand carry chain of a one-round-per-clock core; no Vivado timing run.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
