@@ -346,9 +346,8 @@ reg  [KAW:0]  dep_next = {(KAW+1){1'b0}};   // 0..NB: never wider than the artif
 reg  [7:0]   p_svc_n = 8'd0, p_ver_n = 8'd0;
 reg  [7:0]   a_svc_n = 8'd0, a_ver_n = 8'd0;
 reg          loaded = 1'b0;
-reg  [31:0]  req_id = 32'd0;
 reg  [7:0]   last_class_reg = 8'hff;
-reg  [15:0]  res_code = 16'd0;
+reg          res_401 = 1'b0;             // DEPLOY_FAILED reason: 401 incomplete, else 400 hash mismatch
 
 // CBOR walker captures: top-level keys 0..6 (no handled message reads a higher key), plus
 // the first tagged byte string. Dispatch only ever asks a few fixed questions about a field's
@@ -376,12 +375,24 @@ reg  [7:0]   t_count = 8'd0;
 
 // walker
 localparam integer MAXD = 6;
-reg  [15:0]  lv_cnt  [1:MAXD];
-reg          lv_map  [1:MAXD];
-reg          lv_key  [1:MAXD];           // expecting a key
-reg          lv_hk   [1:MAXD];           // a key has been seen (for the order check)
-reg  [4:0]   lv_last [1:MAXD];
 reg  [2:0]   depth = 3'd0;
+// One entry per open container (levels 1..MAXD), in distributed RAM: items left
+// (BW bits, saturating: no frame body holds 2^BW - 1 items, so a larger count is
+// truncated either way), is a map, expecting a key, a key seen, last key. Only the
+// current level is read; writes go through one registered port (lv_we/lv_wa/lv_wd,
+// landing a clock later: the walker never reads a level in the clock after writing it).
+localparam integer LVW = BW + 8;
+reg  [LVW-1:0] lv_mem [0:7];
+reg            lv_we = 1'b0;
+reg  [2:0]     lv_wa = 3'd0;
+reg  [LVW-1:0] lv_wd = {LVW{1'b0}};
+always @(posedge clk) if (lv_we) lv_mem[lv_wa] <= lv_wd;
+wire [LVW-1:0] lv_rd   = lv_mem[depth];
+wire [BW-1:0]  lv_cnt  = lv_rd[LVW-1:8];
+wire           lv_map  = lv_rd[7];
+wire           lv_key  = lv_rd[6];           // expecting a key
+wire           lv_hk   = lv_rd[5];           // a key has been seen (for the order check)
+wire [4:0]     lv_last = lv_rd[4:0];
 reg  [BW:0]  pos = {(BW+1){1'b0}};
 reg  [BW:0]  body_end = {(BW+1){1'b0}};
 reg  [2:0]   w_mt = 3'd0;
@@ -527,11 +538,12 @@ always @* begin
     12'd6:  val = k_busy ? 32'd1000 : 32'd0;
     12'd7:  val = loaded ? 32'd0 : MEMKIB;
     12'd8:  val = loaded ? 32'd1 : 32'd3;
-    12'd13: val = dep_id;
+    // the deployment id (13) and the request id (15) are key 0 of the frame being answered
+    // (DEPLOY_* checked equal to dep_id, INFER_REQUEST's requestId): read where it was captured
+    12'd13, 12'd15: val = f_val0;
     12'd14: val = {{(31-KAW){1'b0}}, dep_next};
-    12'd15: val = req_id;
     12'd16: val = OUT32;
-    12'd17: val = {16'd0, em_is_err ? err_code(err_kind) : res_code};
+    12'd17: val = {16'd0, em_is_err ? err_code(err_kind) : (res_401 ? 16'd401 : 16'd400)};
     default: val = 32'd0;
     endcase
 end
@@ -642,6 +654,7 @@ always @(posedge clk) begin
     k_start <= 1'b0;
     mf_ram_ok <= 1'b0;
     scr_we <= 1'b0;
+    lv_we <= 1'b0;
     c_inc_served <= 1'b0;
     c_clr_served <= 1'b0;
     c_set_hb <= 1'b0;
@@ -753,14 +766,13 @@ always @(posedge clk) begin
         if ((w_ai == 5'd24 && w_arg < 32'd24) || (w_ai == 5'd25 && w_arg < 32'd256) ||
             (w_ai == 5'd26 && w_arg < 32'd65536) || (w_ai == 5'd27 && !w_big)) begin
             perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-        end else if (depth != 3'd0 && lv_map[depth] && lv_key[depth]) begin
+        end else if (depth != 3'd0 && lv_map && lv_key) begin
             // a map key: unsigned 0..23, strictly increasing
-            if (w_mt != 3'd0 || w_ai >= 5'd24 || (lv_hk[depth] && w_arg[4:0] <= lv_last[depth])) begin
+            if (w_mt != 3'd0 || w_ai >= 5'd24 || (lv_hk && w_arg[4:0] <= lv_last)) begin
                 perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
             end else begin
-                lv_key[depth] <= 1'b0;
-                lv_hk[depth] <= 1'b1;
-                lv_last[depth] <= w_arg[4:0];
+                lv_we <= 1'b1; lv_wa <= depth;
+                lv_wd <= {lv_cnt, lv_map, 1'b0, 1'b1, w_arg[4:0]};
                 if (depth == 3'd1) begin
                     top_key <= w_arg[3:0];
                     top_key_ok <= (w_arg < NK);
@@ -820,10 +832,9 @@ always @(posedge clk) begin
                     perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
                 end else begin
                     depth <= depth + 3'd1;
-                    lv_cnt[depth + 3'd1] <= w_arg[15:0];
-                    lv_map[depth + 3'd1] <= (w_mt == 3'd5);
-                    lv_key[depth + 3'd1] <= (w_mt == 3'd5);
-                    lv_hk[depth + 3'd1] <= 1'b0;
+                    lv_we <= 1'b1; lv_wa <= depth + 3'd1;
+                    lv_wd <= {(w_arg[31:BW] != {(32-BW){1'b0}}) ? {BW{1'b1}} : w_arg[BW-1:0],
+                              w_mt == 3'd5, w_mt == 3'd5, 1'b0, 5'd0};
                     est <= E_W_HEAD;
                 end
             end
@@ -851,11 +862,11 @@ always @(posedge clk) begin
         if (depth == 3'd0) begin
             if (pos != body_end) begin perr <= E_CBOR; perr_set <= 1'b1; end  // trailing bytes
             est <= E_DISPATCH;
-        end else if (lv_cnt[depth] == 16'd1) begin
+        end else if (lv_cnt == {{(BW-1){1'b0}}, 1'b1}) begin
             depth <= depth - 3'd1;            // container complete: completes its parent item
         end else begin
-            lv_cnt[depth] <= lv_cnt[depth] - 16'd1;
-            if (lv_map[depth]) lv_key[depth] <= 1'b1;
+            lv_we <= 1'b1; lv_wa <= depth;
+            lv_wd <= {lv_cnt - 1'b1, lv_map, lv_map | lv_key, lv_hk, lv_last};
             est <= E_W_HEAD;
         end
     end
@@ -959,7 +970,7 @@ always @(posedge clk) begin
             end else if (!dep_open || f_val0 != dep_id) begin
                 err_kind <= E_DEPLOY_UNKNOWN; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_UNKNOWN); est <= E_EMIT;
             end else if (dep_next != NB32[KAW:0]) begin
-                res_code <= 16'd401;           // incomplete: chunks missing
+                res_401 <= 1'b1;               // incomplete: chunks missing
                 em_type <= 8'h25; pc <= T_DEPLOY_FAILED; est <= E_EMIT;
             end else begin
                 // SHA-256 over the staged bank, compared with the offer's hash
@@ -976,7 +987,6 @@ always @(posedge clk) begin
             end else if (!f_1[2] || t_count != 8'd1 || t_tag != 8'd72 || !t_len_in) begin
                 err_kind <= E_INFER_INPUT; em_is_err <= 1'b1; pc <= err_template(E_INFER_INPUT); est <= E_EMIT;
             end else begin
-                req_id <= f_val0;
                 cp_i <= 9'd0; cmp_bad <= 1'b0; rb_ptr <= f_off1;
                 est <= E_SVC_CMP;
             end
@@ -1110,7 +1120,7 @@ always @(posedge clk) begin
                 dep_open <= 1'b0;
                 pc <= T_DEPLOY_READY;
             end else begin
-                res_code <= 16'd400;    // deploy.hash_mismatch: the device restarts at offset 0
+                res_401 <= 1'b0;        // deploy.hash_mismatch: the device restarts at offset 0
                 dep_next <= {(KAW+1){1'b0}};
                 pc <= T_DEPLOY_FAILED;
             end
@@ -1280,7 +1290,6 @@ always @(posedge clk) begin
         last_class_reg <= 8'hff;
         err_flag <= 1'b0;
         err_ms <= 11'h7ff;
-        for (li = 1; li <= MAXD; li = li + 1) lv_cnt[li] <= 16'd0;
     end
 end
 

@@ -80,7 +80,7 @@ reg [7:0]        j_reg = 8'd0;        // 0..3 bias byte, 4.. weight index + 4
 reg signed [31:0] acc_reg = 32'sd0;
 reg [31:0]       score_mem [0:OUT-1];
 reg [CW-1:0]     best_reg = {CW{1'b0}};
-reg [CW-1:0]     scan_reg = {CW{1'b0}};
+reg [31:0]       best_val = 32'd0;     // score of best_reg: argmax as the scores are stored
 reg              done_reg = 1'b0;
 
 wire [31:0] o32 = {{(32-CW){1'b0}}, o_reg};
@@ -97,7 +97,6 @@ wire signed [7:0]  x_i  = xmem[jm4[XW-1:0]];
 wire signed [15:0] prod = $signed(k_rdata_reg) * x_i;
 wire               last_j = (j32 == IN32 + 32'd3);
 wire [31:0]        relu = acc_reg[31] ? 32'd0 : acc_reg;
-wire [31:0]        s32  = {{(32-CW){1'b0}}, scan_reg};
 
 genvar g;
 generate
@@ -134,20 +133,14 @@ always @(posedge clk) begin
             j_reg <= 8'd0;
             if (o32 == OUT32 - 32'd1) begin
                 state_reg <= S_ARGMAX;
-                scan_reg  <= {CW{1'b0}};
-                best_reg  <= {CW{1'b0}};
             end else begin
                 o_reg <= o_reg + 1'b1;
             end
         end
     end
-    default: begin // S_ARGMAX: one score per clock; strictly greater keeps the lowest index on ties
-        if (score_mem[scan_reg] > score_mem[best_reg]) best_reg <= scan_reg;
-        scan_reg <= scan_reg + 1'b1;
-        if (s32 == OUT32 - 32'd1) begin
-            state_reg <= S_IDLE;
-            done_reg  <= 1'b1;
-        end
+    default: begin // S_ARGMAX: the last score (and argmax) is stored this clock
+        state_reg <= S_IDLE;
+        done_reg  <= 1'b1;
     end
     endcase
     if (rst) begin
@@ -157,13 +150,21 @@ always @(posedge clk) begin
     end
 end
 
-// store ReLU(acc) once the row's last product has been added
+// store ReLU(acc) once the row's last product has been added, and keep the argmax
+// as the rows complete (one comparator, no read multiplexers over the stored scores):
+// strictly greater keeps the lowest index on ties
 reg       store_pending = 1'b0;
 reg [CW-1:0] store_o = {CW{1'b0}};
 always @(posedge clk) begin
     store_pending <= (state_reg == S_USE) && last_j;
     if (state_reg == S_USE && last_j) store_o <= o_reg;
-    if (store_pending) score_mem[store_o] <= relu;
+    if (store_pending) begin
+        score_mem[store_o] <= relu;
+        if (store_o == {CW{1'b0}} || relu > best_val) begin
+            best_reg <= store_o;
+            best_val <= relu;
+        end
+    end
 end
 
 endmodule
