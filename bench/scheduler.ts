@@ -10,6 +10,7 @@
  *   npm run bench -- scheduler
  *   EPARA_BENCH_LOADS=1,2,4,6 EPARA_BENCH_DURATION=300 EPARA_BENCH_SCENARIOS=mixed npm run bench -- scheduler
  *   EPARA_BENCH_KNEE_STEPS=4   bisection steps that refine the knee between grid loads (0 = grid only)
+ *   EPARA_BENCH_LLM_BATCHING=continuous   iteration-level LLM batching for every policy (default request)
  */
 import { EMPTY_PLACEMENT, planPlacement } from '../src/scheduler/placement.js';
 import type { ClusterState, DeviceClass, DeviceState, ServiceSpec } from '../src/scheduler/types.js';
@@ -19,6 +20,7 @@ import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis } from '..
 import { formatTable } from '../src/sim/report.js';
 import { Rng } from '../src/sim/rng.js';
 import { DEFAULT_LINKS, SCENARIO_NAMES, defaultFleet, runScenario, type ScenarioName } from '../src/sim/scenario.js';
+import type { LlmBatching } from '../src/sim/simulator.js';
 
 const PLACEMENT_PERIOD_MS = 60_000;
 
@@ -91,14 +93,15 @@ function goodputComparison(): void {
   const durationSec = Number(process.env.EPARA_BENCH_DURATION ?? 240);
   const scenarios = (process.env.EPARA_BENCH_SCENARIOS?.split(',').map((x) => x.trim()).filter(Boolean) ?? SCENARIO_NAMES) as ScenarioName[];
   const kneeSteps = Number(process.env.EPARA_BENCH_KNEE_STEPS ?? 4);
+  const llmBatching = (process.env.EPARA_BENCH_LLM_BATCHING ?? 'request') as LlmBatching;
   const runs = [{ seed: 1, traceStartSec: 0 }, { seed: 2, traceStartSec: 1800 }];
   const summary: { scenario: string; seed: number; metric: string; k: KneeSummary | null }[] = [];
   for (const scenario of scenarios) {
     for (const { seed, traceStartSec } of runs) {
       const t0 = process.hrtime.bigint();
-      const r = runScenario({ scenario, loads, durationSec, seed, traceStartSec });
+      const r = runScenario({ scenario, loads, durationSec, seed, traceStartSec, llmBatching });
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      console.log(`\n[scheduler] goodput, scenario ${scenario}: ${r.devices} devices, ${durationSec} s per run, seed ${r.seed}, trace from ${traceStartSec} s, loads ${loads.join(', ')} (${secs.toFixed(1)} s wall for ${r.results.length} runs)`);
+      console.log(`\n[scheduler] goodput, scenario ${scenario}: ${r.devices} devices, ${durationSec} s per run, seed ${r.seed}, trace from ${traceStartSec} s, LLM batching ${llmBatching}, loads ${loads.join(', ')} (${secs.toFixed(1)} s wall for ${r.results.length} runs)`);
       for (const n of r.notes) console.log(`  ${n}`);
       console.log(formatTable(r.results));
       console.log('');
@@ -109,7 +112,7 @@ function goodputComparison(): void {
       const t1 = process.hrtime.bigint();
       const runAt = memoRunner(r.results, (load) => {
         probeRuns += r.policies.length;
-        return runScenario({ scenario, loads: [load], durationSec, seed, traceStartSec }).results;
+        return runScenario({ scenario, loads: [load], durationSec, seed, traceStartSec, llmBatching }).results;
       });
       summary.push({ scenario, seed, metric: 'goodput', k: knee(r, loads, 'attainment', 'goodputRps', runAt, kneeSteps) });
       summary.push({ scenario, seed, metric: 'balanced', k: knee(r, loads, 'balancedAttainment', 'balancedGoodputRps', runAt, kneeSteps) });

@@ -55,6 +55,15 @@ export interface RequestHandlerOptions {
    * deadline order; the others keep their place for a later batch — length bucketing.
    */
   sizeAwareBatch?: boolean;
+  /**
+   * LLM services (`kind: 'llm'`) run with iteration-level (continuous) batching, as vLLM and Orca
+   * do (default false: request-level batches). A running batch stays open: `next()` hands out
+   * further jobs of the service while fewer than its maxBatch are in flight (a join needs no new
+   * device slot: `next({ joinOnly: true })`), and each job leaves on its own
+   * (`completeJob`) — the runtime advances every member at the batch's per-step rate. There is no
+   * head-of-line blocking to avoid, so length bucketing does not apply to these services.
+   */
+  continuousBatching?: boolean;
 }
 
 /** Largest size, relative to the head of a batch, a job may have to join it (sizeAwareBatch). */
@@ -66,6 +75,11 @@ export interface Batch {
   jobs: InferJob[];
   startMs: number;
   estimatedMs: number;
+  /**
+   * Continuous batching: these jobs join (or open) the service's running batch and each leaves on
+   * its own (`completeJob`); `complete(batch)` does not apply. Absent for a request-level batch.
+   */
+  continuous?: { join: boolean };
 }
 
 interface Slot {
@@ -76,6 +90,8 @@ interface Slot {
   /** Per-job cost at the current batch size, ms (t(b)/b at sizeFactor 1). */
   perJobMs: number;
   running: Batch | null;
+  /** Continuous batching (LLM services with the option on): jobs in flight, id → estimated end, ms. */
+  members: Map<number, number> | null;
 }
 
 const key = (service: string, stage: number): string => `${service}#${stage}`;
@@ -96,6 +112,7 @@ export class RequestHandler {
       creditTargetFraction: 0.25,
       order: 'edf',
       sizeAwareBatch: false,
+      continuousBatching: false,
       ...opts,
     };
   }
@@ -122,11 +139,23 @@ export class RequestHandler {
         credits: old?.credits ?? (sensitivityOf(h.spec.category) === 'frequency' && this.o.credits !== false ? new CreditController(this.o.credits) : undefined),
         perJobMs: 0,
         running: old?.running ?? null,
+        members: this.isContinuous(h.spec) ? (old?.members ?? new Map()) : null,
       };
-      slot.perJobMs = this.o.serviceTimeMs(h.spec, batch, h.workFraction, 1) / batch;
+      // A continuous batch fills to maxBatch whenever enough jobs wait: cost per job at that occupancy.
+      if (slot.members) slot.batch = maxBatchOf(h.spec);
+      slot.perJobMs = this.o.serviceTimeMs(h.spec, slot.batch, h.workFraction, 1) / slot.batch;
       this.slots.set(k, slot);
     }
     return orphans;
+  }
+
+  private isContinuous(spec: ServiceSpec): boolean {
+    return this.o.continuousBatching && spec.kind === 'llm';
+  }
+
+  /** Whether jobs of this hosted service run in a continuous batch (each leaves via `completeJob`). */
+  continuous(service: string, stage = 0): boolean {
+    return this.slots.get(key(service, stage))?.members != null;
   }
 
   hosts(service: string, stage = 0): boolean {
@@ -134,6 +163,15 @@ export class RequestHandler {
   }
 
   private slotBacklog(s: Slot, now: number): number {
+    if (s.members) {
+      // A new job starts as soon as a place is free: at once while the batch has room for the queue
+      // ahead of it, else when the earliest member is expected to leave, plus the overflow's work.
+      const free = s.batch - s.members.size;
+      if (s.queue.length < free) return 0;
+      let first = Infinity;
+      for (const end of s.members.values()) first = Math.min(first, end);
+      return (Number.isFinite(first) ? Math.max(0, first - now) : 0) + Math.max(0, s.queue.work - free) * s.perJobMs;
+    }
     const r = s.running ? Math.max(0, s.running.startMs + s.running.estimatedMs - now) : 0;
     return r + s.queue.work * s.perJobMs;
   }
@@ -154,7 +192,9 @@ export class RequestHandler {
   predictFinishMs(service: string, stage: number, sizeFactor: number): number {
     const slot = this.slots.get(key(service, stage));
     if (!slot) return Infinity;
-    const own = this.o.serviceTimeMs(slot.hosted.spec, 1, slot.hosted.workFraction, sizeFactor);
+    // In a continuous batch a job runs at the per-step rate of the occupancy it will share.
+    const occupancy = slot.members ? Math.min(slot.batch, slot.members.size + slot.queue.length + 1) : 1;
+    const own = this.o.serviceTimeMs(slot.hosted.spec, occupancy, slot.hosted.workFraction, sizeFactor);
     const now = this.o.clock();
     return now + this.slotBacklog(slot, now) + own;
   }
@@ -173,9 +213,16 @@ export class RequestHandler {
     return this.slots.get(key(service, stage))?.batch;
   }
 
-  /** Batches running now (at most one per hosted service and stage). */
+  /** Batches running now (at most one per hosted service and stage; an open continuous batch counts once). */
   get running(): number {
-    return this.runningCount;
+    let open = 0;
+    for (const s of this.slots.values()) if (s.members && s.members.size > 0) open++;
+    return this.runningCount + open;
+  }
+
+  /** Jobs in flight in the continuous batch of a service (0 when none or request-level). */
+  inFlight(service: string, stage = 0): number {
+    return this.slots.get(key(service, stage))?.members?.size ?? 0;
   }
 
   /** Admit a job or throw InferError (infer.unknown_service, infer.overloaded, infer.deadline). */
@@ -207,14 +254,18 @@ export class RequestHandler {
    * The next batch to run: among services not already running a batch, the queue whose head has
    * the earliest deadline, up to that service's current batch size (frames of any flow of the
    * service pack into the same batch). Returns null when nothing is ready to start. Late jobs met on the way are set aside for `takeDropped()`.
+   * A continuous-batching service is ready while its batch has fewer than maxBatch jobs in flight;
+   * it gets jobs up to the free places (`continuous.join` says whether its batch was already open).
+   * `joinOnly`: only services whose continuous batch is open (the device has no free slot for a
+   * new batch, but joining a running one needs none).
    */
-  next(): Batch | null {
+  next(opts: { joinOnly?: boolean } = {}): Batch | null {
     const now = this.o.clock();
     const dropped = this.dropped;
     for (;;) {
       let best: Slot | null = null;
       for (const s of this.slots.values()) {
-        if (s.running) continue;
+        if (s.members ? s.members.size >= s.batch || (opts.joinOnly && s.members.size === 0) : s.running || opts.joinOnly) continue;
         const h = s.queue.peek();
         if (h && (!best || this.before(h, best.queue.peek()!))) best = s;
       }
@@ -224,6 +275,24 @@ export class RequestHandler {
       const isLate = (j: InferJob): boolean => (this.o.dropLate === 'expired'
         ? j.deadlineMs < now
         : now + this.o.serviceTimeMs(spec, 1, best!.hosted.workFraction, j.sizeFactor) > j.deadlineMs);
+      if (best.members) {
+        const members = best.members;
+        const join = members.size > 0;
+        while (members.size + jobs.length < best.batch && best.queue.length > 0) {
+          const j = best.queue.pop()!;
+          if (isLate(j)) dropped.push(j);
+          else jobs.push(j);
+        }
+        if (jobs.length === 0) continue;
+        const n = members.size + jobs.length;
+        let longest = 0;
+        for (const j of jobs) {
+          const t = this.o.serviceTimeMs(spec, n, best.hosted.workFraction, j.sizeFactor);
+          members.set(j.id, now + t);
+          longest = Math.max(longest, t);
+        }
+        return { service: spec.name, stage: best.hosted.stage, jobs, startMs: now, estimatedMs: longest, continuous: { join } };
+      }
       if (this.o.sizeAwareBatch && best.batch > 1 && sensitivityOf(spec.category) === 'latency') {
         // Length bucketing: the EDF head leads; jobs up to SIZE_RATIO × its size join, in deadline order.
         const skipped: InferJob[] = [];
@@ -266,6 +335,14 @@ export class RequestHandler {
     const d = this.dropped;
     this.dropped = [];
     return d;
+  }
+
+  /**
+   * Continuous batching: one job left its service's batch (its own work is done, or it was lost);
+   * its place is free for the next `next()`. Unknown ids are ignored.
+   */
+  completeJob(service: string, stage: number, jobId: number): void {
+    this.slots.get(key(service, stage))?.members?.delete(jobId);
   }
 
   /** The running batch finished: adapt its batch size and feed the credit controller its queueing delay. */

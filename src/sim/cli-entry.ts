@@ -2,7 +2,7 @@
  * `epara sim`: runs the default scenario (or a user workload) for every policy over a sweep of
  * load factors, prints the comparison table, and writes results.csv and goodput.svg.
  * The CLI engineer registers this in commander:
- *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--knee-steps N]
+ *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--knee-steps N] [--llm-batching request|continuous]
  * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis, type Knee
 import type { RunMetrics } from './metrics.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
 import { SCENARIO_NAMES, runScenario, type ScenarioName, type ScenarioResult } from './scenario.js';
+import { LLM_BATCHING, type LlmBatching } from './simulator.js';
 
 export interface SimCommandOptions {
   trace?: string;
@@ -29,6 +30,8 @@ export interface SimCommandOptions {
    * Each step runs every policy once more at the probe load.
    */
   kneeSteps?: number | string;
+  /** How simulated devices batch LLM requests, every policy alike: 'request' (default) or 'continuous' (iteration-level). */
+  llmBatching?: string;
   /** Where to print (default process.stdout / process.stderr). */
   print?: (line: string) => void;
   printError?: (line: string) => void;
@@ -65,7 +68,11 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
     if (!Number.isInteger(kneeSteps) || kneeSteps < 0 || kneeSteps > 8) {
       throw new ConfigError({ code: 'cli.bad_option', reason: `--knee-steps must be a whole number from 0 to 8, got ${JSON.stringify(opts.kneeSteps)}`, hint: 'e.g. --knee-steps 3 (0: report the grid knee only)', field: 'knee-steps' });
     }
+    if (opts.llmBatching !== undefined && !(LLM_BATCHING as readonly string[]).includes(opts.llmBatching)) {
+      throw new ConfigError({ code: 'cli.bad_option', reason: `--llm-batching must be one of ${LLM_BATCHING.join(', ')}, got ${JSON.stringify(opts.llmBatching)}`, hint: 'e.g. --llm-batching continuous', field: 'llm-batching' });
+    }
     const recipe = {
+      llmBatching: opts.llmBatching as LlmBatching | undefined,
       scenario: opts.scenario as ScenarioName | undefined,
       traceFile: opts.trace,
       seed: toNumber('seed', opts.seed),
@@ -75,7 +82,7 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
       onRun: (m: RunMetrics) => printError(`  load ×${m.load} ${m.policy}: goodput ${m.goodputRps.toFixed(1)}/s, SLO ${(m.attainment * 100).toFixed(1)}%`),
     };
     const r = runScenario({ ...recipe, loads });
-    print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}`);
+    print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}, LLM batching ${r.llmBatching}`);
     for (const n of r.notes) print(`  ${n}`);
     print('');
     print(formatTable(r.results));

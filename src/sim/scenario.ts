@@ -27,7 +27,7 @@ import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzu
 import { cameraFrames } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
-import { simulate, type SimDeviceSpec } from './simulator.js';
+import { LLM_BATCHING, simulate, type LlmBatching, type SimDeviceSpec } from './simulator.js';
 import { WorkloadBuilder, parseWorkload, type Workload } from './workload.js';
 
 /**
@@ -109,6 +109,13 @@ export interface ScenarioOptions {
   stateSyncMs?: number;
   placementMs?: number;
   failures?: { atMs: number; device: string }[];
+  /**
+   * How the simulated devices batch LLM requests, for every policy alike (simulator.ts): 'request'
+   * (default; a batch holds its slot until its longest job is done) or 'continuous'
+   * (iteration-level, as vLLM / Orca). With 'continuous' the planners get sizeSpread 1: a
+   * continuous batch does not wait for its longest member.
+   */
+  llmBatching?: LlmBatching;
   /** Called after each run (progress). */
   onRun?: (m: RunMetrics) => void;
 }
@@ -138,12 +145,13 @@ function loadAzure(path: string): AzureTrace {
   return trace;
 }
 
-export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number }): ServiceSpec[] {
+export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; llmBatching?: LlmBatching }): ServiceSpec[] {
   const mean = trace ? meanWorkMs(trace, DEFAULT_AZURE_MAPPING) : AZURE_CONV.meanWorkMs;
   const rate = trace ? trace.rows.length / trace.spanSec : AZURE_CONV.rows / AZURE_CONV.spanSec;
   const m = DEFAULT_AZURE_MAPPING;
-  // A batch of 16 chat requests lasts as long as its longest one: 2.37× the mean on this trace.
-  const sizeSpread = trace ? batchSpread(trace, m, 16) : AZURE_CONV.batchSpread16;
+  // A request-level batch of 16 chat requests lasts as long as its longest one: 2.37× the mean on
+  // this trace. A continuous batch refills as each request leaves, so it has no such factor.
+  const sizeSpread = o.llmBatching === 'continuous' ? 1 : trace ? batchSpread(trace, m, 16) : AZURE_CONV.batchSpread16;
   return [
     { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread },
     { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread },
@@ -178,6 +186,7 @@ export interface ScenarioResult {
   seed: number;
   policies: string[];
   loads: number[];
+  llmBatching: LlmBatching;
 }
 
 export function resolvePolicies(names?: string[]): Policy[] {
@@ -199,6 +208,10 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
   const given: Record<string, unknown> = { ...preset };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) given[k] = v;
   const o = resolveNumbers(NUMERIC, given as Partial<Record<keyof typeof NUMERIC, unknown>>);
+  const llmBatching = opts.llmBatching ?? 'request';
+  if (!LLM_BATCHING.includes(llmBatching)) {
+    throw new ConfigError({ code: 'sim.llm_batching', reason: `unknown LLM batching ${JSON.stringify(llmBatching)}`, hint: `use one of ${LLM_BATCHING.join(', ')}`, field: 'llmBatching' });
+  }
   const loads = opts.loads ?? [1];
   for (const l of loads) {
     if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > 1000) throw new ConfigError({ code: 'config.range', reason: `load factor ${l} is outside (0, 1000]`, hint: 'use loads such as 0.5,1,2', field: 'loads' });
@@ -212,7 +225,7 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
     let services: ServiceSpec[];
     let workload: Workload;
     if (opts.traceFile) {
-      const base = defaultServices(null, 1, sites, o);
+      const base = defaultServices(null, 1, sites, { ...o, llmBatching });
       let text: string;
       try {
         text = readFileSync(opts.traceFile, 'utf8');
@@ -233,16 +246,16 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
       services = services.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
     } else {
       const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
-      services = defaultServices(trace, load, sites, o);
+      services = defaultServices(trace, load, sites, { ...o, llmBatching });
       workload = defaultWorkload(trace, services, load, sites, o);
     }
     validateServices(services);
     if (notes.length === 0 || load === loads[0]) notes.push(...workload.notes.map((n) => `load ×${load}: ${n}`));
     for (const p of policies) {
-      const m = simulate({ devices: fleet, services, workload, policy: p, seed: o.seed, links: DEFAULT_LINKS, stateSyncMs: o.stateSyncMs, placementMs: o.placementMs, failures: opts.failures, load });
+      const m = simulate({ devices: fleet, services, workload, policy: p, seed: o.seed, links: DEFAULT_LINKS, stateSyncMs: o.stateSyncMs, placementMs: o.placementMs, failures: opts.failures, load, llmBatching });
       results.push(m);
       opts.onRun?.(m);
     }
   }
-  return { scenario: name, results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads };
+  return { scenario: name, results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads, llmBatching };
 }

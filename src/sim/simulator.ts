@@ -13,6 +13,17 @@
  * device fails) a replanning policy re-places with the demand observed in the last window.
  * Simplifications: one shared router view stands for the per-device handlers' views; payload
  * transfer of requests is ignored (activations between pipeline stages are charged).
+ *
+ * LLM batching (`llmBatching`, the same for every policy): 'request' (default) runs a batch as one
+ * unit that holds its device slot until its longest job is done (jobs leave as their own work is
+ * done, but no new job joins); 'continuous' is iteration-level batching (vLLM, Orca) for services
+ * of kind 'llm': the batch stays open, a queued job joins while fewer than maxBatch are in flight,
+ * and every member advances at the per-step rate of the current occupancy n,
+ * 1 / ((1 + batchBeta · (n − 1)) · (1 + mtSlowdown · other batches on the device)), so a job of
+ * isolated time t alone finishes after t and n equal jobs together after t · (1 + batchBeta · (n − 1)),
+ * as a request-level batch of n would (the fixed overhead is part of t). Each job leaves when its
+ * own work is done. The rate is re-evaluated whenever a job joins or leaves (a job's noise is drawn
+ * once, at its join); other services' batches starting or ending in between do not change it.
  */
 import type { InferError } from '../errors.js';
 import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
@@ -46,7 +57,12 @@ export interface SimConfig {
   failures?: { atMs: number; device: string }[];
   /** Load factor of the workload, for the report. */
   load?: number;
+  /** How LLM services batch (default 'request'; see the header). Every policy runs the same. */
+  llmBatching?: LlmBatching;
 }
+
+export type LlmBatching = 'request' | 'continuous';
+export const LLM_BATCHING: readonly LlmBatching[] = ['request', 'continuous'];
 
 interface Unit {
   service: ServiceSpec;
@@ -56,6 +72,20 @@ interface Unit {
   ready: boolean;
   fixedMs: number;
   perSizeMs: number;
+}
+
+/** An open continuous batch of one hosted service on one device (llmBatching 'continuous'). */
+interface Group {
+  key: string;
+  service: ServiceSpec;
+  stage: number;
+  members: { job: InferJob; remainingMs: number }[];
+  /** Virtual time up to which the members' progress is accounted. */
+  lastMs: number;
+  /** Slowdown from the other batches on the device, fixed at the last join or leave. */
+  mt: number;
+  /** Bumped on every change; a Step event of an older version is stale. */
+  version: number;
 }
 
 interface Hosting {
@@ -89,6 +119,7 @@ interface Dev {
   missed: Map<string, number>;
   violation: Map<string, number>;
   running: Set<Batch>;
+  groups: Map<string, Group>;
 }
 
 interface Req {
@@ -113,6 +144,7 @@ const enum Ev {
   Sync,
   Place,
   Fail,
+  Step,
 }
 
 interface Event {
@@ -123,6 +155,8 @@ interface Event {
   req?: Req;
   batch?: Batch;
   service?: string;
+  group?: Group;
+  version?: number;
 }
 
 const hkey = (service: string, stage: number): string => `${service}#${stage}`;
@@ -174,6 +208,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       missed: new Map(),
       violation: new Map(),
       running: new Set(),
+      groups: new Map(),
     };
     dev.handler = new RequestHandler({
       clock: () => now,
@@ -184,6 +219,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       credits: policy.handler.credits ? {} : false,
       order: policy.handler.order ?? 'edf',
       sizeAwareBatch: policy.handler.sizeAwareBatch ?? false,
+      continuousBatching: cfg.llmBatching === 'continuous',
     });
     return dev;
   });
@@ -311,8 +347,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const jobOffsets = new WeakMap<Batch, number[]>();
 
   const kick = (d: Dev): void => {
-    while (d.alive && d.active < d.profile.concurrency) {
-      const load = d.pendingLoads.shift();
+    while (d.alive) {
+      const slotFree = d.active < d.profile.concurrency;
+      const load = slotFree ? d.pendingLoads.shift() : undefined;
       if (load !== undefined) {
         const h = d.hosting.get(load);
         if (!h) continue;
@@ -321,12 +358,17 @@ export function simulate(cfg: SimConfig): RunMetrics {
         at(now + ms, Ev.Loaded, d, undefined, undefined, load);
         continue;
       }
-      const batch = d.handler.next();
+      // Without a free slot only a join to an open continuous batch can start (it needs no slot).
+      const batch = slotFree ? d.handler.next() : cfg.llmBatching === 'continuous' ? d.handler.next({ joinOnly: true }) : null;
       for (const j of d.handler.takeDropped()) {
         const r = reqs.get(j.id);
         if (r) drop(r, 'infer.deadline', d);
       }
       if (!batch) return;
+      if (batch.continuous) {
+        join(d, batch);
+        continue;
+      }
       // Services sharing the device run concurrently, each slowed by the others (FarFly's MT measurement).
       const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
       const h = d.hosting.get(hkey(batch.service, batch.stage))!;
@@ -362,29 +404,82 @@ export function simulate(cfg: SimConfig): RunMetrics {
     kick(d);
   };
 
+  /** A job's work on device `d` ended at `t`: on to the next pipeline stage, or the response goes back to the ingress. */
+  const jobDone = (d: Dev, j: InferJob, t: number): void => {
+    const r = reqs.get(j.id);
+    if (!r) return;
+    const u = r.unit!;
+    if (r.stage + 1 < u.devices.length) {
+      const next = u.devices[r.stage + 1]!;
+      const transfer = ((r.spec.activationKiB ?? 0) / 1024 / (d.spec.zone === next.spec.zone ? cfg.links.intraZoneMBps : cfg.links.interZoneMBps)) * 1000;
+      r.stage++;
+      at(Math.max(now, t + hopMs(d, next) + transfer), Ev.Enqueue, next, r);
+      return;
+    }
+    const finish = t + hopMs(d, r.ingress);
+    const met = finish <= r.deadline;
+    metrics.complete(r.category, finish - r.arrival, met);
+    countAt(r.entry, r, met);
+    finishReq(r);
+  };
+
   const done = (d: Dev, batch: Batch): void => {
     if (!d.running.delete(batch)) return;
     setActive(d, -1);
     d.handler.complete(batch);
     const offs = jobOffsets.get(batch)!;
-    batch.jobs.forEach((j, k) => {
-      const r = reqs.get(j.id);
-      if (!r) return;
-      const t = batch.startMs + offs[k]!;
-      const u = r.unit!;
-      if (r.stage + 1 < u.devices.length) {
-        const next = u.devices[r.stage + 1]!;
-        const transfer = ((r.spec.activationKiB ?? 0) / 1024 / (d.spec.zone === next.spec.zone ? cfg.links.intraZoneMBps : cfg.links.interZoneMBps)) * 1000;
-        r.stage++;
-        at(Math.max(now, t + hopMs(d, next) + transfer), Ev.Enqueue, next, r);
-        return;
-      }
-      const finish = t + hopMs(d, r.ingress);
-      const met = finish <= r.deadline;
-      metrics.complete(r.category, finish - r.arrival, met);
-      countAt(r.entry, r, met);
-      finishReq(r);
-    });
+    batch.jobs.forEach((j, k) => jobDone(d, j, batch.startMs + offs[k]!));
+    kick(d);
+  };
+
+  // Continuous batching: members advance together at the occupancy's per-step rate.
+  const groupRate = (d: Dev, g: Group): number => 1 / ((1 + d.profile.batchBeta * (g.members.length - 1)) * g.mt);
+  /** Account the members' progress up to now. */
+  const advance = (d: Dev, g: Group): void => {
+    if (g.members.length > 0 && now > g.lastMs) {
+      const progress = (now - g.lastMs) * groupRate(d, g);
+      for (const m of g.members) m.remainingMs -= progress;
+    }
+    g.lastMs = now;
+  };
+  /** After a change: the next member to leave, or close the batch and free its slot when empty. */
+  const reschedule = (d: Dev, g: Group): void => {
+    g.version++;
+    if (g.members.length === 0) {
+      d.groups.delete(g.key);
+      setActive(d, -1);
+      return;
+    }
+    g.mt = 1 + d.profile.mtSlowdown * (d.active - 1);
+    let least = Infinity;
+    for (const m of g.members) least = Math.min(least, m.remainingMs);
+    events.push({ t: now + Math.max(0, least) / groupRate(d, g), seq: seq++, kind: Ev.Step, dev: d, group: g, version: g.version });
+  };
+  const join = (d: Dev, batch: Batch): void => {
+    const k = hkey(batch.service, batch.stage);
+    const h = d.hosting.get(k)!;
+    let g = d.groups.get(k);
+    if (g) advance(d, g);
+    else {
+      g = { key: k, service: h.service, stage: batch.stage, members: [], lastMs: now, mt: 1, version: 0 };
+      d.groups.set(k, g);
+      setActive(d, 1);
+    }
+    for (const j of batch.jobs) g.members.push({ job: j, remainingMs: serviceTimeMs(d.profile, h.service, 1, h.fraction, j.sizeFactor) * Math.exp(noise * noiseRng.normal()) });
+    reschedule(d, g);
+  };
+  const step = (d: Dev, g: Group, version: number): void => {
+    if (d.groups.get(g.key) !== g || g.version !== version) return;
+    advance(d, g);
+    // Floating-point slack: a member due now may be left with a few ulps of work.
+    const eps = 1e-9 * Math.max(1, now);
+    const left = g.members.filter((m) => m.remainingMs <= eps);
+    g.members = g.members.filter((m) => m.remainingMs > eps);
+    for (const m of left) {
+      d.handler.completeJob(g.service.name, g.stage, m.job.id);
+      jobDone(d, m.job, now);
+    }
+    reschedule(d, g);
     kick(d);
   };
 
@@ -520,6 +615,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
       case Ev.Done:
         done(e.dev!, e.batch!);
         break;
+      case Ev.Step:
+        step(e.dev!, e.group!, e.version!);
+        break;
       case Ev.Loaded: {
         const d = e.dev!;
         if (!d.alive) break;
@@ -561,7 +659,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
         d.hosting.clear();
         const lost = syncHandler(d);
         const inflight = [...d.running].flatMap((b) => b.jobs);
+        for (const g of d.groups.values()) inflight.push(...g.members.map((m) => m.job));
         d.running.clear();
+        d.groups.clear();
         for (const j of [...lost, ...inflight]) {
           const r = reqs.get(j.id);
           if (r) drop(r, 'infer.no_device', d);

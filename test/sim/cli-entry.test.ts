@@ -80,6 +80,22 @@ describe('epara sim entry point', () => {
     expect(errs.join('\n')).toMatch(/--knee-steps must be a whole number from 0 to 8/);
   }, 60_000);
 
+  it('--llm-batching continuous runs every policy with iteration-level LLM batching and says so', async () => {
+    const out: string[] = [];
+    const o = { scenario: 'llm-heavy', devices: '16', policies: 'epara,round-robin', loads: '2', duration: '60', kneeSteps: 0, printError: () => {} };
+    expect(await simCommand({ ...o, out: join(dir, 'cb'), llmBatching: 'continuous', print: (l) => out.push(l) })).toBe(0);
+    expect(out[0]).toMatch(/LLM batching continuous$/);
+    expect(await simCommand({ ...o, out: join(dir, 'rb'), print: () => {} })).toBe(0);
+    // Same workload, another runtime: the LLM rows differ, the request count does not.
+    const cb = readFileSync(join(dir, 'cb', 'results.csv'), 'utf8').trim().split('\n');
+    const rb = readFileSync(join(dir, 'rb', 'results.csv'), 'utf8').trim().split('\n');
+    expect(cb.map((r) => r.split(',')[3])).toEqual(rb.map((r) => r.split(',')[3]));
+    expect(cb.slice(1)).not.toEqual(rb.slice(1));
+    const errs: string[] = [];
+    expect(await simCommand({ ...o, out: join(dir, 'xb'), llmBatching: 'iteration', print: () => {}, printError: (l) => errs.push(l) })).toBe(2);
+    expect(errs.join('\n')).toMatch(/--llm-batching must be one of request, continuous, got "iteration"/);
+  }, 60_000);
+
   it('is reproducible: the same seed gives identical results', () => {
     const a = runScenario({ traceFile, devices: 8, policies: ['epara', 'power-of-two'], seed: 5 });
     const b = runScenario({ traceFile, devices: 8, policies: ['epara', 'power-of-two'], seed: 5 });

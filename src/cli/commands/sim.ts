@@ -16,6 +16,7 @@ interface SimFlags {
   duration?: string;
   scenario?: string;
   kneeSteps?: string;
+  llmBatching?: string;
 }
 
 /** Thin commander wrapper: option parsing and the run itself live in src/sim/cli-entry.ts. */
@@ -31,6 +32,7 @@ export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--duration <s>', 'simulated seconds per run')
     .option('--scenario <name>', 'workload mix on the default fleet: mixed (default; a few cameras and a chat assistant), llm-heavy (mostly the chat assistant) or camera-heavy (8 + 2 cameras per site); ignored with --trace')
     .option('--knee-steps <n>', 'bisection steps that refine the knee (first load where the best baseline is below 90% SLO attainment) between the grid loads around it; each step runs every policy once more (0: grid only)', '3')
+    .option('--llm-batching <mode>', 'how simulated devices batch LLM requests, every policy alike: request (default; a batch holds its slot until its longest request is done) or continuous (iteration-level, as vLLM / Orca)')
     .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4')
     .action(
       action(ctx, exit, async (env, flags: SimFlags) => {
