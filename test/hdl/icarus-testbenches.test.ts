@@ -57,6 +57,9 @@ describe.skipIf(missing.length > 0)('Icarus testbenches (hdl/basys3/tb)', () => 
   it('int8_fc kernel against results written by the TypeScript model', () => {
     sim('tb_int8_fc', ['int8_fc.v']);
   });
+  it('edge_counters: the shared-adder counter/timer bank matches plain registers (random events)', () => {
+    sim('tb_edge_counters', ['edge_counters.v']);
+  });
   it('edge_core: every invalid golden vector rejected (frame errors counted), golden PING answered with the golden PONG body', () => {
     sim('tb_edge_core', RTL_CORE);
   }, 120_000);
