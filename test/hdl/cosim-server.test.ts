@@ -48,7 +48,8 @@ function registration(events: CosimEvent[], cpb: number) {
   const rxs = events.filter((e) => e.kind === 'rxf' && e.end < reg.end);
   const welcome = rxs[rxs.length - 1]!;
   const challenge = rxs[rxs.length - 2]!;
-  const hello = [...events].reverse().find((e) => e.kind === 'txf' && e.end < challenge.start)!;
+  const hello = [...events].reverse().find((e) => e.kind === 'txf' && e.end < challenge?.start)!;
+  if (!reg || !welcome || !challenge || !hello) throw new Error(`no HELLO, CHALLENGE, WELCOME, registered sequence in ${JSON.stringify(events.slice(0, 16))}`);
   const auth = exchangeAfter(events, challenge, cpb);
   const bytes = hello.bytes + challenge.bytes + auth.rspBytes + welcome.bytes;
   const gaps = auth.gap + (reg.end - (welcome.end - Math.floor(cpb / 2)));
@@ -174,14 +175,16 @@ describe.skipIf(missing.length > 0)('measured at the HC-05 default, 9600 baud (1
     // given handshake and deployment timeouts to match. On-chip time is scaled the same way (2,000 clocks per on-chip ms), so the device's
     // heartbeats keep wall-clock pace with the server's liveness check; no timer is on the
     // path of the exchanges measured here. HELLO retry must outlast HELLO + CHALLENGE on the
-    // line (~16 M clocks) plus the host's reply: 20,000 scaled ms = 40 M clocks.
-    s = await serverSession(CPB_9600, 2_000, 20_000, {
+    // line (~16 M clocks) plus the host's replies, and it also bounds the whole handshake
+    // (~34 M clocks): 30,000 scaled ms = 60 M clocks. The first HELLO goes out before the
+    // server has the pty open and is lost; the first retry is answered.
+    s = await serverSession(CPB_9600, 2_000, 30_000, {
       wallBaud: 110,
       options: {
         authTimeoutMs: 300_000,
-        // a heartbeat (~2 M clocks on this line) queued ahead of a response would be counted as
-        // FPGA work: 120 scaled s between heartbeats keeps them out of the measured exchanges
-        periods: { heartbeatMs: 120_000 },
+        // a HEARTBEAT or STATE (2-4 M clocks on this line) queued ahead of a response would be
+        // counted as FPGA work: 120 scaled s between them keeps them out of the measured exchanges
+        periods: { heartbeatMs: 120_000, stateSyncMs: 120_000 },
         deploy: { requestTimeoutMs: 300_000, retryMs: 300_000, resultTimeoutMs: 600_000 },
         link: { requestTimeoutMs: 300_000 },
       },
