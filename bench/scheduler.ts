@@ -65,15 +65,15 @@ function knee(r: ReturnType<typeof runScenario>, loads: number[], basis: KneeBas
   const gridRuns = r.results.filter((m) => m.load === k.gridKnee);
   const gridBest = bestBaseline(gridRuns, basis)!;
   const gridRatios = ratiosAt(gridRuns, metric);
-  console.log(`\n  knee (${label}) on the grid: ×${k.gridKnee}, best baseline ${gridBest.policy} at ${(gridBest.attainment * 100).toFixed(1)}%; EPARA ÷ round-robin ${gridRatios['round-robin']?.toFixed(2)}x`);
+  console.log(`\n  knee (${label}) on the grid: ×${k.gridKnee}, best baseline ${gridBest.policy} at ${(gridBest.attainment * 100).toFixed(2)}%; EPARA ÷ round-robin ${gridRatios['round-robin']?.toFixed(2)}x`);
   if (k.gridLow === null) console.log(`  not refined: the best baseline is already below 90% at the lowest grid load`);
   else {
     console.log(`  refining between ×${k.gridLow} and ×${k.gridKnee} (${steps} bisection steps):`);
-    for (const p of k.probes) console.log(`    ×${p.load}: best baseline ${p.best.policy} ${(p.best.attainment * 100).toFixed(1)}% → ${p.above ? 'at or above 90%' : 'below 90%'}`);
+    for (const p of k.probes) console.log(`    ×${p.load}: best baseline ${p.best.policy} ${(p.best.attainment * 100).toFixed(2)}% → ${p.above ? 'at or above 90%' : 'below 90%'}`);
   }
   const best = bestBaseline(k.atKnee, basis)!;
   const e = k.atKnee.find((m) => m.policy === 'epara')!;
-  console.log(`  refined knee (${label}): ×${k.knee} (${e.offeredRps.toFixed(1)} req/s offered; last load at or above 90%: ${k.low === null ? 'none' : '×' + k.low}), best baseline ${best.policy} at ${(best.attainment * 100).toFixed(1)}%`);
+  console.log(`  refined knee (${label}): ×${k.knee} (${e.offeredRps.toFixed(1)} req/s offered; last load at or above 90%: ${k.low === null ? 'none' : '×' + k.low}), best baseline ${best.policy} at ${(best.attainment * 100).toFixed(2)}%`);
   console.log(`  ${'policy'.padEnd(20)} ${metric.padStart(18)} ${'attain.'.padStart(8)}   EPARA ÷ policy`);
   const ratios = ratiosAt(k.atKnee, metric);
   for (const m of k.atKnee) console.log(`  ${m.policy.padEnd(20)} ${m[metric].toFixed(1).padStart(18)} ${(m[basis] * 100).toFixed(1).padStart(7)}%   ${(e[metric] / m[metric]).toFixed(2)}x`);

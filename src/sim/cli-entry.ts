@@ -129,8 +129,8 @@ function reportKnees(r: ScenarioResult, steps: number, run: (load: number) => Ru
     const gridBest = bestBaseline(r.results.filter((m) => m.load === k.gridKnee), basis)!;
     const best = bestBaseline(k.atKnee, basis)!;
     const ratios = Object.entries(ratiosAt(k.atKnee, metric)).map(([p, x]) => `${p} ${x.toFixed(2)}x`).join(', ');
-    const grid = `grid ×${k.gridKnee} (best baseline ${gridBest.policy} ${(gridBest.attainment * 100).toFixed(1)}%)`;
-    const refined = k.gridLow === null ? 'not refined (below 90% at the lowest load)' : k.probes.length === 0 ? `not refined (${steps} steps)` : `refined ×${k.knee} after ${k.probes.length} bisection steps (best baseline ${best.policy} ${(best.attainment * 100).toFixed(1)}%; last load at or above 90%: ×${k.low})`;
+    const grid = `grid ×${k.gridKnee} (best baseline ${gridBest.policy} ${(gridBest.attainment * 100).toFixed(2)}%)`;
+    const refined = k.gridLow === null ? 'not refined (below 90% at the lowest load)' : k.probes.length === 0 ? `not refined (${steps} steps)` : `refined ×${k.knee} after ${k.probes.length} bisection steps (best baseline ${best.policy} ${(best.attainment * 100).toFixed(2)}%; last load at or above 90%: ×${k.low})`;
     print(`knee (${label}): ${grid}; ${refined}`);
     print(`  EPARA ÷ baseline, ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'}, at ×${k.knee}: ${ratios}`);
   }
