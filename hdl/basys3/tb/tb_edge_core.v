@@ -4,7 +4,12 @@
 //  2. then the "ping-data" request from valid-frames.hex (data contains 0x00):
 //     the device must answer with a PONG whose header is RSP / corr = the
 //     PING's seq, whose CRC checks, and whose CBOR body equals the golden
-//     pong-data body (a PONG echoes the PING's map byte for byte).
+//     pong-data body (a PONG echoes the PING's map byte for byte);
+//  3. two hostile PINGs built here (header, CRC-32C, COBS): a byte string whose
+//     4-byte length is near 2^32 (a 32-bit pos + len would wrap and pass a
+//     bounds check) and a map that claims 65,537 pairs but holds one (a 16-bit
+//     item count would read it as 1): both are truncated CBOR, so each must be
+//     answered with an ERROR, code 111 (cbor), corr = its seq.
 // The device's output is decoded with the same uart_rx / cobs_decode / crc32c.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -55,6 +60,7 @@ reg        pong_ok = 1'b0;
 reg [7:0]  ping [0:63];
 integer    ping_n = 0;
 reg [15:0] ping_seq;
+integer    err111_seen = 0;           // ERROR answers with code 111 to the hostile PINGs (seq 7001, 7002)
 
 always @(posedge clk) begin
     crc_init <= 1'b0;
@@ -72,6 +78,16 @@ always @(posedge clk) begin
                 if (ping_n == 0) $display("FAIL a PONG answered one of the invalid vectors");
                 else if (!pong_ok) $display("PONG crc_ok=%0d user=%0d n=%0d/%0d hdr %02x %02x %02x corr %02x%02x seq %04x", crc_ok, f_user, out_n, ping_n, out_frame[0], out_frame[1], out_frame[2], out_frame[5], out_frame[6], ping_seq);
             end
+            if (out_frame[1] == 8'h0b && out_frame[2] == 8'h01 && crc_ok && out_frame[5] == 8'h70 &&
+                (out_frame[6] == 8'h01 || out_frame[6] == 8'h02)) begin : check_err
+                integer k;
+                // the ERROR body's code field: uint 111 = 0x18 0x6f
+                for (k = 9; k < out_n - 5; k = k + 1)
+                    if (out_frame[k] == 8'h18 && out_frame[k + 1] == 8'h6f) begin
+                        err111_seen = err111_seen + 1;
+                        k = out_n;
+                    end
+            end
             out_n = 0;
             crc_init <= 1'b1;
         end
@@ -86,6 +102,42 @@ task send_byte(input [7:0] b);
         rxd = 1'b1; repeat (CPB) @(posedge clk);
     end
 endtask
+
+// a frame (header + body + CRC-32C), COBS-encoded, then the delimiter
+reg [7:0] fr [0:127];
+reg [7:0] enc [0:255];
+task send_frame(input [7:0] typ, input [15:0] seq, input integer blen);   // body in fr[9..]
+    integer j, en, cp;
+    reg [31:0] c;
+    reg [7:0] code;
+    begin
+        fr[0] = 8'h01; fr[1] = typ; fr[2] = 8'h00; fr[3] = seq[15:8]; fr[4] = seq[7:0];
+        fr[5] = 8'h00; fr[6] = 8'h00; fr[7] = blen[15:8]; fr[8] = blen[7:0];
+        c = 32'hffffffff;
+        for (j = 0; j < 9 + blen; j = j + 1) c = crc_step(c, fr[j]);
+        c = ~c;
+        fr[9 + blen] = c[7:0]; fr[10 + blen] = c[15:8]; fr[11 + blen] = c[23:16]; fr[12 + blen] = c[31:24];
+        en = 1; cp = 0; code = 8'd1;
+        for (j = 0; j < 13 + blen; j = j + 1) begin
+            if (fr[j] == 8'h00) begin
+                enc[cp] = code; cp = en; en = en + 1; code = 8'd1;
+            end else begin
+                enc[en] = fr[j]; en = en + 1; code = code + 8'd1;
+            end
+        end
+        enc[cp] = code;
+        for (j = 0; j < en; j = j + 1) send_byte(enc[j]);
+        send_byte(8'h00);
+    end
+endtask
+function [31:0] crc_step(input [31:0] c0, input [7:0] d);
+    integer b;
+    begin
+        crc_step = c0 ^ {24'd0, d};
+        for (b = 0; b < 8; b = b + 1)
+            crc_step = crc_step[0] ? ((crc_step >> 1) ^ 32'h82F63B78) : (crc_step >> 1);
+    end
+endfunction
 
 reg [7:0] inv [0:8191];
 reg [7:0] val [0:65535];
@@ -139,7 +191,20 @@ initial begin
     if (!pong_seen) begin errors = errors + 1; $display("FAIL no PONG"); end
     else if (!pong_ok) begin errors = errors + 1; $display("FAIL PONG header/CRC/body differs from the golden pong-data"); end
 
-    if (errors == 0) $display("PASS tb_edge_core: %0d invalid-wire bytes, %0d bad frames counted, golden PING answered with the golden PONG body", n, bad_frames - bad_before);
+    // 3. hostile lengths: {0: bstr of length 0xFFFFFFFE} and a map of 65,537 pairs holding one
+    fr[9] = 8'ha1; fr[10] = 8'h00; fr[11] = 8'h5a; fr[12] = 8'hff; fr[13] = 8'hff; fr[14] = 8'hff; fr[15] = 8'hfe;
+    fr[16] = 8'h01; fr[17] = 8'h02;
+    send_frame(8'h06, 16'h7001, 9);
+    fr[9] = 8'hba; fr[10] = 8'h00; fr[11] = 8'h01; fr[12] = 8'h00; fr[13] = 8'h01; fr[14] = 8'h00; fr[15] = 8'h41; fr[16] = 8'h07;
+    send_frame(8'h06, 16'h7002, 8);
+    i = 0;
+    while (err111_seen < 2 && i < 400000) begin @(posedge clk); i = i + 1; end
+    if (err111_seen != 2) begin
+        errors = errors + 1;
+        $display("FAIL %0d of 2 hostile-length PINGs answered with ERROR 111 (cbor)", err111_seen);
+    end
+
+    if (errors == 0) $display("PASS tb_edge_core: %0d invalid-wire bytes, %0d bad frames counted, golden PING answered with the golden PONG body, 2 hostile CBOR lengths refused (111)", n, bad_frames - bad_before);
     else begin
         $display("FAIL tb_edge_core: %0d errors", errors);
         $fatal(1);
