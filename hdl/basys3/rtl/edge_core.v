@@ -325,10 +325,23 @@ reg  [1:0]   hb_missed = 2'd0;
 // Byte strings (nonces, the offered SHA-256, service names and versions) live in one
 // 256-byte scratchpad with an asynchronous read port (distributed RAM) instead of wide
 // registers: only one of them is ever needed per clock, and wide registers indexed by
-// a byte counter cost a multiplexer per bit.
-localparam [7:0] A_SN = 8'h00, A_DN = 8'h10, A_SHA = 8'h40,
+// a byte counter cost a multiplexer per bit. The constant parts of the two HMAC messages
+// (their tags and the device id) are in it too, from power-up (the RAM's initial
+// contents; nothing ever writes there), laid out so that each message is one run of
+// addresses: "epara-auth-v1" | SN | DN | id from A_TAGA, and "epara-srv-v1" | DN | SN | id
+// from A_TAGS + 0x10 with address bit 4 flipped below A_ID (SN and DN trade places, the
+// tag lands at A_TAGS).
+localparam [7:0] A_SHA = 8'h00, A_TAGS = 8'h24, A_TAGA = 8'h33, A_SN = 8'h40, A_DN = 8'h50, A_ID = 8'h60,
                  A_SVC0 = 8'h80, A_SVC1 = 8'ha0, A_VER0 = 8'hc0, A_VER1 = 8'he0;
+localparam [103:0] AUTH_TAG = "epara-auth-v1";    // SPEC §5.3
+localparam [95:0]  SRV_TAG  = "epara-srv-v1";     // SPEC §5.4
 reg  [7:0]   scr [0:255];
+integer si;
+initial begin
+    for (si = 0; si < 13; si = si + 1) scr[{24'd0, A_TAGA} + si] = AUTH_TAG[8 * (12 - si) +: 8];
+    for (si = 0; si < 12; si = si + 1) scr[{24'd0, A_TAGS} + si] = SRV_TAG[8 * (11 - si) +: 8];
+    for (si = 0; si < ID_LEN; si = si + 1) scr[{24'd0, A_ID} + si] = DEVICE_ID[8 * (ID_LEN - 1 - si) +: 8];
+end
 reg          scr_we;
 reg  [7:0]   scr_wa;
 reg  [7:0]   scr_wd;
@@ -445,34 +458,12 @@ reg  [8:0]   mf_i = 9'd0;
 reg          mf_on = 1'b0;
 
 // -------- helpers
-function [7:0] devid_byte;
-    input [7:0] i;
-    begin
-        devid_byte = DEVICE_ID[8 * (ID32 - 32'd1 - {24'd0, i}) +: 8];
-    end
-endfunction
-
-// "epara-auth-v1" (13) and "epara-srv-v1" (12)
-localparam [103:0] AUTH_TAG = "epara-auth-v1";
-localparam [95:0]  SRV_TAG  = "epara-srv-v1";
+// HMAC message lengths: "epara-auth-v1" (13) or "epara-srv-v1" (12), two nonces, the id
 
 wire [8:0] mf_len = (mf_kind == 2'd0) ? (9'd13 + 9'd32 + ID32[8:0]) :
                     (mf_kind == 2'd1) ? (9'd12 + 9'd32 + ID32[8:0]) : NB32[8:0];
-reg  [7:0] mf_byte;
-always @* begin
-    mf_byte = 8'h00;
-    if (mf_kind == 2'd0) begin
-        if (mf_i < 9'd13) mf_byte = AUTH_TAG[8 * (12 - mf_i) +: 8];
-        else if (mf_i < 9'd45) mf_byte = scr_rd;          // server nonce, device nonce
-        else mf_byte = devid_byte(mf_i[7:0] - 8'd45);
-    end else if (mf_kind == 2'd1) begin
-        if (mf_i < 9'd12) mf_byte = SRV_TAG[8 * (11 - mf_i) +: 8];
-        else if (mf_i < 9'd44) mf_byte = scr_rd;          // device nonce, server nonce
-        else mf_byte = devid_byte(mf_i[7:0] - 8'd44);
-    end else begin
-        mf_byte = st_rdata;
-    end
-end
+// the HMAC messages come from the scratchpad, the staged weights from the kernel's RAM
+wire [7:0] mf_byte = (mf_kind == 2'd2) ? st_rdata : scr_rd;
 // the staged weights come from RAM: a byte is valid the clock after its address
 reg mf_ram_ok = 1'b0;
 assign mac_in_data  = mf_byte;
@@ -501,12 +492,13 @@ always @* begin
     default:   cp_wa = p_ver_base + {3'd0, cp_i[4:0]};
     endcase
 end
+wire [7:0] mf_a = A_TAGS + 8'h10 + mf_i[7:0];   // server-MAC message, before the swap
 always @* begin
     case (est)
     E_MAC_RUN: begin
-        // the HMAC message: tag, then the two nonces in the order of SPEC §5.3 / §5.4
-        if (mf_kind == 2'd0) scr_ra = (mf_i < 9'd29) ? A_SN + mf_i[7:0] - 8'd13 : A_DN + mf_i[7:0] - 8'd29;
-        else                 scr_ra = (mf_i < 9'd28) ? A_DN + mf_i[7:0] - 8'd12 : A_SN + mf_i[7:0] - 8'd28;
+        // the HMAC message: tag, then the two nonces in the order of SPEC §5.3 / §5.4, then the id
+        if (mf_kind == 2'd0) scr_ra = A_TAGA + mf_i[7:0];
+        else                 scr_ra = mf_a ^ {3'd0, mf_a < A_ID, 4'd0};
     end
     E_COPY2:    scr_ra = cp_wa;
     E_SHA_CMP:  scr_ra = A_SHA + {3'd0, cp_i[4:0]};
@@ -514,6 +506,7 @@ always @* begin
     default: begin
         // emitter: the string source being sent
         case (em_src)
+        4'd1:    scr_ra = A_ID + {3'd0, em_idx[4:0]};
         4'd2:    scr_ra = A_SN + {4'd0, em_idx[3:0]};
         4'd3:    scr_ra = A_DN + {4'd0, em_idx[3:0]};
         4'd6:    scr_ra = a_svc_base + {3'd0, em_idx[4:0]};
@@ -577,8 +570,7 @@ end
 reg [7:0] src_byte;
 always @* begin
     case (em_src)
-    4'd1: src_byte = devid_byte(em_idx);
-    4'd2, 4'd3, 4'd6, 4'd7: src_byte = scr_rd;
+    4'd1, 4'd2, 4'd3, 4'd6, 4'd7: src_byte = scr_rd;
     4'd4: src_byte = dg_byte;
     4'd5: src_byte = rb_data;
     4'd8: src_byte = k_scores[8 * em_idx +: 8];
