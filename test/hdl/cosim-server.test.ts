@@ -48,7 +48,7 @@ function registration(events: CosimEvent[], cpb: number) {
   const rxs = events.filter((e) => e.kind === 'rxf' && e.end < reg.end);
   const welcome = rxs[rxs.length - 1]!;
   const challenge = rxs[rxs.length - 2]!;
-  const hello = [...events].reverse().find((e) => e.kind === 'txf' && e.end < challenge?.start)!;
+  const hello = [...events].reverse().find((e) => e.kind === 'txf' && e.start < challenge?.start)!;
   if (!reg || !welcome || !challenge || !hello) throw new Error(`no HELLO, CHALLENGE, WELCOME, registered sequence in ${JSON.stringify(events.slice(0, 16))}`);
   const auth = exchangeAfter(events, challenge, cpb);
   const bytes = hello.bytes + challenge.bytes + auth.rspBytes + welcome.bytes;
