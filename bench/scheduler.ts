@@ -12,6 +12,8 @@
  *   EPARA_BENCH_KNEE_STEPS=4   bisection steps that refine the knee between grid loads (0 = grid only)
  *   EPARA_BENCH_LLM_BATCHING=continuous   iteration-level LLM batching for every policy (default request)
  */
+import { ConfigError } from '../src/errors.js';
+import { resolveNumber, type NumberOptionSpec } from '../src/options.js';
 import { EMPTY_PLACEMENT, planPlacement } from '../src/scheduler/placement.js';
 import type { ClusterState, DeviceClass, DeviceState, ServiceSpec } from '../src/scheduler/types.js';
 import { PROFILES, profileEstimator } from '../src/sim/device-profiles.js';
@@ -26,7 +28,22 @@ const PLACEMENT_PERIOD_MS = 60_000;
 
 function envList(name: string, dflt: number[]): number[] {
   const v = process.env[name];
-  return v ? v.split(',').map(Number).filter((x) => Number.isFinite(x) && x > 0) : dflt;
+  if (!v) return dflt;
+  return v.split(',').map((x) => resolveNumber(name, Number(x), { default: 1, min: 0.01, max: 1000, unit: '× load' }));
+}
+
+/** A numeric knob from the environment, range-checked (a typo is a ConfigError, not a NaN run). */
+function envNumber(name: string, spec: NumberOptionSpec): number {
+  const v = process.env[name];
+  return resolveNumber(name, v === undefined || v === '' ? undefined : Number(v), spec);
+}
+
+function envBatching(): LlmBatching {
+  const v = process.env.EPARA_BENCH_LLM_BATCHING ?? 'request';
+  if (v !== 'request' && v !== 'continuous') {
+    throw new ConfigError({ code: 'config.range', reason: `EPARA_BENCH_LLM_BATCHING must be request or continuous, got ${JSON.stringify(v)}`, hint: 'unset it for request-level batching', field: 'EPARA_BENCH_LLM_BATCHING' });
+  }
+  return v;
 }
 
 /** EPARA ÷ each baseline at every load, on request goodput and on category-balanced goodput. */
@@ -90,10 +107,10 @@ function knee(r: ReturnType<typeof runScenario>, loads: number[], basis: KneeBas
  */
 function goodputComparison(): void {
   const loads = envList('EPARA_BENCH_LOADS', [0.5, 1, 2, 3, 4, 6, 8]);
-  const durationSec = Number(process.env.EPARA_BENCH_DURATION ?? 240);
+  const durationSec = envNumber('EPARA_BENCH_DURATION', { default: 240, min: 10, max: 86_400, unit: 's' });
   const scenarios = (process.env.EPARA_BENCH_SCENARIOS?.split(',').map((x) => x.trim()).filter(Boolean) ?? SCENARIO_NAMES) as ScenarioName[];
-  const kneeSteps = Number(process.env.EPARA_BENCH_KNEE_STEPS ?? 4);
-  const llmBatching = (process.env.EPARA_BENCH_LLM_BATCHING ?? 'request') as LlmBatching;
+  const kneeSteps = envNumber('EPARA_BENCH_KNEE_STEPS', { default: 4, min: 0, max: 12, integer: true });
+  const llmBatching = envBatching();
   const runs = [{ seed: 1, traceStartSec: 0 }, { seed: 2, traceStartSec: 1800 }];
   const summary: { scenario: string; seed: number; metric: string; k: KneeSummary | null }[] = [];
   for (const scenario of scenarios) {
