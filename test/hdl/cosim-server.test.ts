@@ -44,11 +44,11 @@ const atCpb = (x: Exchange, cpb: number) => (x.reqBytes + x.rspBytes) * 10 * cpb
 
 /** Registration = HELLO out + CHALLENGE in + FPGA work + AUTH out + WELCOME in + check; host think time excluded. */
 function registration(events: CosimEvent[], cpb: number) {
-  const reg = events.find((e) => e.kind === 'registered')!;
-  const rxs = events.filter((e) => e.kind === 'rxf' && e.end < reg.end);
-  const welcome = rxs[rxs.length - 1]!;
-  const challenge = rxs[rxs.length - 2]!;
-  const hello = [...events].reverse().find((e) => e.kind === 'txf' && e.start < challenge?.start)!;
+  const reg = events.find((e) => e.kind === 'registered');
+  const rxs = reg ? events.filter((e) => e.kind === 'rxf' && e.end < reg.end) : [];
+  const welcome = rxs[rxs.length - 1];
+  const challenge = rxs[rxs.length - 2];
+  const hello = challenge && [...events].reverse().find((e) => e.kind === 'txf' && e.start < challenge.start);
   if (!reg || !welcome || !challenge || !hello) throw new Error(`no HELLO, CHALLENGE, WELCOME, registered sequence in ${JSON.stringify(events.slice(0, 16))}`);
   const auth = exchangeAfter(events, challenge, cpb);
   const bytes = hello.bytes + challenge.bytes + auth.rspBytes + welcome.bytes;
@@ -115,8 +115,33 @@ async function timedInfer(s: { server: EparaServer; proc: CosimProcess }, cpb: n
   return { reqBytes: rx.bytes, gap: rsp.start - have, rspBytes: rsp.bytes, measured: rsp.end - rx.start };
 }
 
+type Session = Awaited<ReturnType<typeof serverSession>>;
+
+const ms = (cycles: number) => `${(cycles / 1e5).toFixed(2)} ms`;
+
+/**
+ * What each real-divider test does: registration (already under way), a deployment with
+ * `inferences` checked inferences, then one timed INFER. Prints the measured figures and checks
+ * that the exchange is exactly line time plus FPGA work, which is what lets a figure measured at
+ * one rate be derived for another.
+ */
+async function measureAtRealRate(s: Session, cpb: number, label: string, seed: number, inferences: number) {
+  await s.registered;
+  await deployAndInfer(s.server, seed, inferences);
+  const reg = registration(s.proc.events, cpb);
+  const inf = await timedInfer(s, cpb);
+  console.log(
+    `[cosim] measured at ${label}: registration ${reg.at(cpb)} cycles = ${ms(reg.at(cpb))} at 100 MHz ` +
+      `(${reg.bytes} bytes on the line, FPGA work ${reg.gaps} cycles); INFER ${inf.measured} cycles = ${ms(inf.measured)} ` +
+      `(${inf.reqBytes}+${inf.rspBytes} bytes, FPGA work ${inf.gap} cycles)`,
+  );
+  expect(inf.gap).toBeGreaterThan(0);
+  expect(Math.abs(inf.measured - atCpb(inf, cpb))).toBeLessThanOrEqual(2);
+  return { reg, inf };
+}
+
 describe.skipIf(missing.length > 0)('EparaServer manages the simulated Basys 3 over a pty', () => {
-  let s: Awaited<ReturnType<typeof serverSession>>;
+  let s: Session;
   beforeAll(async () => {
     s = await serverSession(16, 200, 5000);
   }, 300_000);
@@ -135,46 +160,36 @@ describe.skipIf(missing.length > 0)('EparaServer manages the simulated Basys 3 o
         `INFER ${inf.measured} cycles request-start -> response-end (${inf.reqBytes}+${inf.rspBytes} bytes, ${inf.gap} cycles of FPGA work)`,
     );
     console.log(
-      `[cosim] derived: registration ${reg.at(CPB_115200)} cycles at 115200 (${(reg.at(CPB_115200) / 1e5).toFixed(2)} ms), ` +
-        `${reg.at(CPB_9600)} at 9600 (${(reg.at(CPB_9600) / 1e5).toFixed(1)} ms); INFER ${atCpb(inf, CPB_115200)} at 115200 ` +
-        `(${(atCpb(inf, CPB_115200) / 1e5).toFixed(2)} ms), ${atCpb(inf, CPB_9600)} at 9600 (${(atCpb(inf, CPB_9600) / 1e5).toFixed(1)} ms)`,
+      `[cosim] derived: registration ${reg.at(CPB_115200)} cycles at 115200 (${ms(reg.at(CPB_115200))}), ` +
+        `${reg.at(CPB_9600)} at 9600 (${ms(reg.at(CPB_9600))}); INFER ${atCpb(inf, CPB_115200)} at 115200 ` +
+        `(${ms(atCpb(inf, CPB_115200))}), ${atCpb(inf, CPB_9600)} at 9600 (${ms(atCpb(inf, CPB_9600))})`,
     );
     expect(reg.gaps).toBeGreaterThan(0);
   }, 300_000);
 });
 
 describe.skipIf(missing.length > 0)('smoke test at the real 115200 divider (868 clocks/bit)', () => {
-  let s: Awaited<ReturnType<typeof serverSession>>;
+  let s: Session;
   beforeAll(async () => {
     s = await serverSession(CPB_115200, 10_000, 300);
   }, 600_000);
   afterAll(async () => s?.close());
 
   it('registers, deploys and infers at 868 clocks per bit', async () => {
-    await s.registered;
-    await deployAndInfer(s.server, 0x1152, 2);
-    const reg = registration(s.proc.events, CPB_115200);
-    const inf = await timedInfer(s, CPB_115200);
-    console.log(
-      `[cosim] measured at 115200: registration ${reg.at(CPB_115200)} cycles = ${(reg.at(CPB_115200) / 1e5).toFixed(2)} ms at 100 MHz ` +
-        `(FPGA work ${reg.gaps} cycles); INFER ${inf.measured} cycles = ${(inf.measured / 1e5).toFixed(2)} ms (FPGA work ${inf.gap} cycles); ` +
-        `at 9600: registration ${reg.at(CPB_9600)} cycles (${(reg.at(CPB_9600) / 1e5).toFixed(1)} ms), INFER ${atCpb(inf, CPB_9600)} cycles (${(atCpb(inf, CPB_9600) / 1e5).toFixed(1)} ms)`,
-    );
-    expect(inf.gap).toBeGreaterThan(0);
-    // what was measured is exactly line time plus FPGA work
-    expect(Math.abs(inf.measured - atCpb(inf, CPB_115200))).toBeLessThanOrEqual(2);
+    const { reg, inf } = await measureAtRealRate(s, CPB_115200, '115200', 0x1152, 2);
+    console.log(`[cosim] derived for 9600: registration ${reg.at(CPB_9600)} cycles (${ms(reg.at(CPB_9600))}), INFER ${atCpb(inf, CPB_9600)} cycles (${ms(atCpb(inf, CPB_9600))})`);
   }, 600_000);
 });
 
 describe.skipIf(missing.length > 0)('measured at the HC-05 default, 9600 baud (10,417 clocks per bit)', () => {
-  let s: Awaited<ReturnType<typeof serverSession>>;
+  let s: Session;
   beforeAll(async () => {
     // The harness simulates ~2 M clocks per wall-clock second, so a 9600-baud line runs at
     // ~200 baud of wall time. The server is told the line's wall-clock rate (the pty ignores
     // it; the link scales its per-request timeouts by it, as it does on a real slow line) and
-    // given handshake and deployment timeouts to match. On-chip time is scaled the same way (2,000 clocks per on-chip ms), so the device's
-    // heartbeats keep wall-clock pace with the server's liveness check; no timer is on the
-    // path of the exchanges measured here. HELLO retry must outlast HELLO + CHALLENGE on the
+    // given handshake and deployment timeouts to match. On-chip time is scaled the same way
+    // (2,000 clocks per on-chip ms), so the device's heartbeats keep wall-clock pace with the
+    // server's liveness check; no timer is on the path of the exchanges measured here. HELLO retry must outlast HELLO + CHALLENGE on the
     // line (~16 M clocks) plus the host's replies, and it also bounds the whole handshake
     // (~34 M clocks): 30,000 scaled ms = 60 M clocks. The first HELLO goes out before the
     // server has the pty open and is lost; the first retry is answered.
@@ -193,18 +208,6 @@ describe.skipIf(missing.length > 0)('measured at the HC-05 default, 9600 baud (1
   afterAll(async () => s?.close());
 
   it('registers, deploys and infers at 10,417 clocks per bit', async () => {
-    await s.registered;
-    await deployAndInfer(s.server, 0x9600, 1);
-    const reg = registration(s.proc.events, CPB_9600);
-    const inf = await timedInfer(s, CPB_9600);
-    console.log(
-      `[cosim] measured at 9600: registration ${reg.at(CPB_9600)} cycles = ${(reg.at(CPB_9600) / 1e5).toFixed(1)} ms at 100 MHz ` +
-        `(${reg.bytes} bytes on the line, FPGA work ${reg.gaps} cycles); INFER ${inf.measured} cycles = ${(inf.measured / 1e5).toFixed(1)} ms ` +
-        `(${inf.reqBytes}+${inf.rspBytes} bytes, FPGA work ${inf.gap} cycles)`,
-    );
-    expect(inf.gap).toBeGreaterThan(0);
-    // the same exchange is line time plus FPGA work at this rate too: the derivation used for
-    // the other rate holds
-    expect(Math.abs(inf.measured - atCpb(inf, CPB_9600))).toBeLessThanOrEqual(2);
+    await measureAtRealRate(s, CPB_9600, '9600', 0x9600, 1);
   }, 600_000);
 });
