@@ -12,8 +12,8 @@
  *   EPARA_BENCH_KNEE_STEPS=4   bisection steps that refine the knee between grid loads (0 = grid only)
  *   EPARA_BENCH_LLM_BATCHING=continuous   iteration-level LLM batching for every policy (default request)
  */
-import { ConfigError } from '../src/errors.js';
 import { resolveNumber, type NumberOptionSpec } from '../src/options.js';
+import { POLICIES } from '../src/scheduler/baselines/index.js';
 import { EMPTY_PLACEMENT, planPlacement } from '../src/scheduler/placement.js';
 import type { ClusterState, DeviceClass, DeviceState, ServiceSpec } from '../src/scheduler/types.js';
 import { PROFILES, profileEstimator } from '../src/sim/device-profiles.js';
@@ -36,14 +36,6 @@ function envList(name: string, dflt: number[]): number[] {
 function envNumber(name: string, spec: NumberOptionSpec): number {
   const v = process.env[name];
   return resolveNumber(name, v === undefined || v === '' ? undefined : Number(v), spec);
-}
-
-function envBatching(): LlmBatching {
-  const v = process.env.EPARA_BENCH_LLM_BATCHING ?? 'request';
-  if (v !== 'request' && v !== 'continuous') {
-    throw new ConfigError({ code: 'config.range', reason: `EPARA_BENCH_LLM_BATCHING must be request or continuous, got ${JSON.stringify(v)}`, hint: 'unset it for request-level batching', field: 'EPARA_BENCH_LLM_BATCHING' });
-  }
-  return v;
 }
 
 /** EPARA ÷ each baseline at every load, on request goodput and on category-balanced goodput. */
@@ -110,7 +102,8 @@ function goodputComparison(): void {
   const durationSec = envNumber('EPARA_BENCH_DURATION', { default: 240, min: 10, max: 86_400, unit: 's' });
   const scenarios = (process.env.EPARA_BENCH_SCENARIOS?.split(',').map((x) => x.trim()).filter(Boolean) ?? SCENARIO_NAMES) as ScenarioName[];
   const kneeSteps = envNumber('EPARA_BENCH_KNEE_STEPS', { default: 4, min: 0, max: 12, integer: true });
-  const llmBatching = envBatching();
+  // runScenario rejects anything but request / continuous (ConfigError sim.llm_batching)
+  const llmBatching = (process.env.EPARA_BENCH_LLM_BATCHING || 'request') as LlmBatching;
   const runs = [{ seed: 1, traceStartSec: 0 }, { seed: 2, traceStartSec: 1800 }];
   const summary: { scenario: string; seed: number; metric: string; k: KneeSummary | null }[] = [];
   for (const scenario of scenarios) {
@@ -138,7 +131,7 @@ function goodputComparison(): void {
   }
   // One line per scenario, seed and metric: EPARA ÷ each baseline at the refined knee, the verdict,
   // and EPARA ÷ round-robin at the grid knee for comparison.
-  const baselines = ['random', 'round-robin', 'least-outstanding', 'power-of-two', 'least-violation', 'local-only', 'alpaserve-sr'];
+  const baselines = POLICIES.map((p) => p.name).filter((p) => p !== 'epara');
   console.log(`\n[scheduler] summary: EPARA ÷ baseline at the refined knee (first load where the best baseline is below 90%, bisected ${kneeSteps} steps inside the grid bracket)`);
   console.log(`  ${'scenario'.padEnd(13)}${'seed'.padStart(5)} ${'metric'.padEnd(9)}${'grid'.padStart(6)}${'RR@grid'.padStart(9)}${'knee'.padStart(9)}${baselines.map((b) => b.slice(0, 12).padStart(13)).join('')}   ≥2.1x RR   ahead of all`);
   for (const { scenario, seed, metric, k } of summary) {
