@@ -275,14 +275,18 @@ export class RequestHandler {
       const isLate = (j: InferJob): boolean => (this.o.dropLate === 'expired'
         ? j.deadlineMs < now
         : now + this.o.serviceTimeMs(spec, 1, best!.hosted.workFraction, j.sizeFactor) > j.deadlineMs);
-      if (best.members) {
-        const members = best.members;
-        const join = members.size > 0;
-        while (members.size + jobs.length < best.batch && best.queue.length > 0) {
-          const j = best.queue.pop()!;
+      // Jobs in deadline order until `limit` are taken; late ones met on the way are dropped.
+      const takeUpTo = (slot: Slot, limit: number): void => {
+        while (jobs.length < limit && slot.queue.length > 0) {
+          const j = slot.queue.pop()!;
           if (isLate(j)) dropped.push(j);
           else jobs.push(j);
         }
+      };
+      if (best.members) {
+        const members = best.members;
+        const join = members.size > 0;
+        takeUpTo(best, best.batch - members.size);
         if (jobs.length === 0) continue;
         const n = members.size + jobs.length;
         let longest = 0;
@@ -309,11 +313,7 @@ export class RequestHandler {
         }
         for (const j of skipped) best.queue.push(j);
       } else {
-        while (jobs.length < best.batch && best.queue.length > 0) {
-          const j = best.queue.pop()!;
-          if (isLate(j)) dropped.push(j);
-          else jobs.push(j);
-        }
+        takeUpTo(best, best.batch);
       }
       if (jobs.length === 0) continue;
       const size = Math.max(...jobs.map((j) => j.sizeFactor));
