@@ -16,6 +16,7 @@ import {
 import { SqliteStore } from '../device-mgmt/registry/sqlite-store.js';
 import type {
   ArtifactKind,
+  AuditDurability,
   AuditEntry,
   AuditQuery,
   DeploymentRecord,
@@ -329,7 +330,7 @@ export class EparaServer extends EventEmitter {
         },
         undefined,
       );
-      this.audit({ event: 'device.enrolled', deviceId: hello.deviceId, remote: conn.remote, detail: `pending approval (${hello.deviceClass}, firmware ${hello.firmware})` });
+      this.audit({ event: 'device.enrolled', deviceId: hello.deviceId, remote: conn.remote, detail: `pending approval (${hello.deviceClass}, firmware ${hello.firmware})` }, 'immediate');
       return true;
     } catch (err) {
       this.emit('error', err as Error);
@@ -379,7 +380,7 @@ export class EparaServer extends EventEmitter {
     this.metrics.authFailures.inc({ code });
     const entry: AuditEntry = { at: Date.now(), event: code, remote: conn.remote, detail: reason };
     if (deviceId !== undefined) entry.deviceId = deviceId;
-    this.audit(entry);
+    this.audit(entry, 'immediate');
   }
 
   private applySession(s: Session, event: SessionEvent, now: number): void {
@@ -502,9 +503,19 @@ export class EparaServer extends EventEmitter {
     return out;
   }
 
-  private audit(e: Omit<AuditEntry, 'at'> & { at?: number }): void {
+  /**
+   * Auth failures and changes to who may connect are committed before the server acts on them
+   * (the rejection goes out after this returns), so a crash right after cannot lose them; routine
+   * events (auth.ok, deploy progress, liveness) are batched so a registration storm stays cheap.
+   */
+  private audit(e: Omit<AuditEntry, 'at'> & { at?: number }, durability: AuditDurability = 'batched'): void {
     const entry: AuditEntry = { at: e.at ?? Date.now(), ...e } as AuditEntry;
-    this.store.appendAudit(entry);
+    try {
+      this.store.appendAudit(entry, durability);
+    } catch (err) {
+      // A full disk must not turn a refused handshake into a crashed gateway; the operator sees it.
+      this.emit('error', err as Error);
+    }
     this.emit('audit', entry);
   }
 
@@ -517,7 +528,7 @@ export class EparaServer extends EventEmitter {
     const deviceClass = validateDeviceClass(p.deviceClass);
     const key = p.key !== undefined ? keyFromHex(p.key) : generateDeviceKey();
     this.store.insertDevice({ id, name: p.name ?? id, deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
-    this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` });
+    this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` }, 'immediate');
     this.store.flush();
     return { id, key: keyToHex(key) };
   }
@@ -537,7 +548,7 @@ export class EparaServer extends EventEmitter {
     }
     const key = opts.key !== undefined ? keyFromHex(opts.key) : generateDeviceKey();
     this.store.setDeviceStatus(id, 'active', sealKey(this.masterKey, id, key));
-    this.audit({ event: 'device.approved', deviceId: id });
+    this.audit({ event: 'device.approved', deviceId: id }, 'immediate');
     this.store.flush();
     return { id, key: keyToHex(key) };
   }
@@ -546,7 +557,7 @@ export class EparaServer extends EventEmitter {
   revoke(id: string): void {
     this.requireStarted();
     this.store.setDeviceStatus(validateDeviceId(id), 'revoked');
-    this.audit({ event: 'device.revoked', deviceId: id });
+    this.audit({ event: 'device.revoked', deviceId: id }, 'immediate');
     const l = this.live.get(id);
     if (l) {
       this.applySession(l.session, 'bye', Date.now());

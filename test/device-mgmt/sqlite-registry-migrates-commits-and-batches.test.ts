@@ -92,6 +92,23 @@ describe('SqliteStore', () => {
     s.close();
   });
 
+  it('commits an immediate audit entry before returning, after the batched rows queued before it', () => {
+    const s = new SqliteStore(file, { batchIntervalMs: 5000, maxBatch: 100_000 });
+    s.appendAudit({ at: 1, event: 'auth.ok', deviceId: 'a' });
+    s.appendAudit({ at: 2, event: 'auth.bad_mac', deviceId: 'b' }, 'immediate');
+    s.appendAudit({ at: 3, event: 'auth.ok', deviceId: 'c' });
+    const raw = new Database(file, { readonly: true });
+    // Another connection sees both the immediate row and the batched one ahead of it, in order,
+    // and not the batched row behind it.
+    expect(raw.prepare('SELECT event, device_id d FROM audit ORDER BY id').all()).toEqual([
+      { event: 'auth.ok', d: 'a' },
+      { event: 'auth.bad_mac', d: 'b' },
+    ]);
+    expect(s.pendingWrites).toBe(1);
+    raw.close();
+    s.close();
+  });
+
   it('commits early when maxBatch writes are waiting', () => {
     const s = new SqliteStore(file, { batchIntervalMs: 5000, maxBatch: 10 });
     for (let i = 0; i < 25; i++) s.appendAudit({ at: i, event: 'auth.bad_mac', deviceId: 'x' });

@@ -8,7 +8,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EparaDevice } from '../../src/client/device.js';
+import { keyFromHex } from '../../src/device-mgmt/identity.js';
 import { connectTcp } from '../../src/transport/tcp.js';
+import { RawDevice, rejection, until } from './helpers/raw-device.js';
 
 const MODEL_PATH = fileURLToPath(new URL('../../fixtures/models/token-decoder.onnx', import.meta.url));
 const MODEL = readFileSync(MODEL_PATH);
@@ -38,8 +40,9 @@ class ServerProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   }
 
-  static start(dataDir: string, port: number): ServerProcess {
-    return new ServerProcess(spawn(process.execPath, ['--import', 'tsx', SCRIPT, dataDir, String(port)], { cwd: ROOT, stdio: 'pipe' }));
+  static start(dataDir: string, port: number, batchIntervalMs?: number): ServerProcess {
+    const args = ['--import', 'tsx', SCRIPT, dataDir, String(port), ...(batchIntervalMs !== undefined ? [String(batchIntervalMs)] : [])];
+    return new ServerProcess(spawn(process.execPath, args, { cwd: ROOT, stdio: 'pipe' }));
   }
 
   wait(pred: (l: Line) => boolean, capMs = 30_000): Promise<Line> {
@@ -142,5 +145,34 @@ describe('server crash mid-deployment', () => {
     const db2 = new Database(join(dataDir, 'registry.sqlite'), { readonly: true });
     expect(db2.prepare(`SELECT state, offset FROM deployments WHERE id = ?`).get(ids[0])).toEqual({ state: 'ready', offset: MODEL.length });
     db2.close();
+  });
+
+  it('SIGKILL right after a refused handshake: the auth failure is already in the registry file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epara-crash-'));
+    const dataDir = join(dir, 'server');
+    const port = await freePort();
+    // Routine rows wait up to 5 s for their batch, so only an immediate commit can survive the kill.
+    const proc = ServerProcess.start(dataDir, port, 5000);
+    cleanup.push(() => proc.child.kill('SIGKILL'));
+    await proc.wait((l) => l.event === 'ready');
+    proc.send({ op: 'provision', id: 'victim', deviceClass: 'mcu' });
+    await proc.wait((l) => l.event === 'provisioned');
+
+    const attacker = await RawDevice.connect(port);
+    cleanup.push(() => attacker.close().catch(() => undefined));
+    await attacker.hello('victim');
+    const wrongKey = keyFromHex('11'.repeat(32));
+    expect((await rejection(attacker.auth('victim', wrongKey))).code).toBe('auth.bad_mac');
+    await until(() => attacker.closed);
+    proc.child.kill('SIGKILL');
+    expect(await proc.exited).toBe('SIGKILL');
+
+    const db = new Database(join(dataDir, 'registry.sqlite'), { readonly: true });
+    const rows = db.prepare(`SELECT event, device_id AS deviceId FROM audit ORDER BY id`).all();
+    db.close();
+    expect(rows).toEqual([
+      { event: 'device.provisioned', deviceId: 'victim' },
+      { event: 'auth.bad_mac', deviceId: 'victim' },
+    ]);
   });
 });

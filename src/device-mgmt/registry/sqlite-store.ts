@@ -5,6 +5,7 @@ import { RegistryError } from '../../errors.js';
 import { resolveNumbers } from '../../options.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type {
+  AuditDurability,
   AuditEntry,
   AuditQuery,
   DeploymentRecord,
@@ -357,9 +358,17 @@ export class SqliteStore implements RegistryStore {
     this.batcher.add(() => this.stmts.setOffset.run(offset, Date.now(), id));
   }
 
-  appendAudit(entry: AuditEntry): void {
+  appendAudit(entry: AuditEntry, durability: AuditDurability = 'batched'): void {
     const params = { at: entry.at, event: entry.event, deviceId: entry.deviceId ?? null, remote: entry.remote ?? null, detail: entry.detail ?? null };
-    this.batcher.add(() => this.stmts.insertAudit.run(params));
+    if (durability === 'batched') {
+      this.batcher.add(() => this.stmts.insertAudit.run(params));
+      return;
+    }
+    this.run(`recording audit event ${entry.event}`, () => {
+      // Rows queued earlier land first, so the log keeps the order things happened in.
+      this.batcher.flush();
+      this.stmts.insertAudit.run(params);
+    });
   }
 
   queryAudit(q: AuditQuery = {}): AuditEntry[] {

@@ -5,14 +5,20 @@
  * Durability contract every implementation keeps:
  * - "immediate" writes (provisioning, approval, revocation, creating a deployment, a deployment
  *   state change) are committed before the call returns;
- * - "batched" writes (last-seen, audit entries, deployment transfer offsets) are committed within
- *   one flush interval, many per transaction, so a registration storm is not one commit per device.
- *   `flush()` forces them out.
+ * - "batched" writes (last-seen, routine audit entries, deployment transfer offsets) are committed
+ *   within one flush interval, many per transaction, so a registration storm is not one commit per
+ *   device. `flush()` forces them out;
+ * - an audit entry appended as 'immediate' (the server does this for auth failures and key or
+ *   status changes) is committed, after every batched write queued before it, before the call
+ *   returns: a security event must survive a crash in the very next instant.
  */
 // Device classes, artifact kinds and task categories are the wire protocol's enums (SPEC §5).
 import type { ArtifactKind, DeviceClass, ServiceCategory } from '../../protocol/messages/types.js';
 export type { ArtifactKind, DeviceClass };
 export { DEVICE_CLASSES } from '../../protocol/messages/catalogue.js';
+
+/** How soon an audit entry must be on disk: within one flush interval, or before appendAudit returns. */
+export type AuditDurability = 'batched' | 'immediate';
 
 /** active: may authenticate. pending: seen in open-enrolment mode, waits for an operator. revoked: refused. */
 export type DeviceStatus = 'active' | 'pending' | 'revoked';
@@ -102,8 +108,8 @@ export interface RegistryStore {
   /** Batched: transfer progress. */
   recordDeploymentOffset(id: number, offset: number): void;
 
-  /** Batched. */
-  appendAudit(entry: AuditEntry): void;
+  /** Batched unless `durability` is 'immediate' (then committed, in order, before returning). */
+  appendAudit(entry: AuditEntry, durability?: AuditDurability): void;
   queryAudit(q?: AuditQuery): AuditEntry[];
 
   /** Commit every batched write now. */

@@ -3,17 +3,18 @@
  * it again on the same data directory and port. Commands arrive as JSON lines on stdin; events
  * and answers leave as JSON lines on stdout.
  *
- *   node --import tsx test/server-adapter/helpers/server-process.ts <dataDir> <port>
+ *   node --import tsx test/server-adapter/helpers/server-process.ts <dataDir> <port> [batchIntervalMs]
  */
 import { createInterface } from 'node:readline';
 import { EparaServer } from '../../../src/server-adapter/server.js';
 
-const [dataDir, portArg] = process.argv.slice(2);
+const [dataDir, portArg, batchArg] = process.argv.slice(2);
 const out = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n');
 };
 
-const server = new EparaServer({ dataDir: dataDir!, periods: { heartbeatMs: 500 }, rttProbeMs: 0 });
+const registry = batchArg !== undefined ? { batchIntervalMs: Number(batchArg) } : undefined;
+const server = new EparaServer({ dataDir: dataDir!, periods: { heartbeatMs: 500 }, rttProbeMs: 0, registry });
 await server.start();
 server.on('deployment-progress', (p) => out({ event: 'progress', ...p }));
 server.on('device-registered', (d) => out({ event: 'registered', id: d.id, resumed: d.resumed }));
