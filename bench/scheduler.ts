@@ -12,7 +12,7 @@
  *   EPARA_BENCH_KNEE_STEPS=4   bisection steps that refine the knee between grid loads (0 = grid only)
  *   EPARA_BENCH_LLM_BATCHING=continuous   iteration-level LLM batching for every policy (default request)
  */
-import { resolveNumber, type NumberOptionSpec } from '../src/options.js';
+import { envList, envNumber } from './_env.js';
 import { POLICIES } from '../src/scheduler/baselines/index.js';
 import { EMPTY_PLACEMENT, planPlacement } from '../src/scheduler/placement.js';
 import type { ClusterState, DeviceClass, DeviceState, ServiceSpec } from '../src/scheduler/types.js';
@@ -25,18 +25,6 @@ import { DEFAULT_LINKS, SCENARIO_NAMES, defaultFleet, runScenario, type Scenario
 import type { LlmBatching } from '../src/sim/simulator.js';
 
 const PLACEMENT_PERIOD_MS = 60_000;
-
-function envList(name: string, dflt: number[]): number[] {
-  const v = process.env[name];
-  if (!v) return dflt;
-  return v.split(',').map((x) => resolveNumber(name, Number(x), { default: 1, min: 0.01, max: 1000, unit: '× load' }));
-}
-
-/** A numeric knob from the environment, range-checked (a typo is a ConfigError, not a NaN run). */
-function envNumber(name: string, spec: NumberOptionSpec): number {
-  const v = process.env[name];
-  return resolveNumber(name, v === undefined || v === '' ? undefined : Number(v), spec);
-}
 
 /** EPARA ÷ each baseline at every load, on request goodput and on category-balanced goodput. */
 function ratioTable(r: ReturnType<typeof runScenario>, loads: number[], metric: 'goodputRps' | 'balancedGoodputRps'): void {

@@ -2,22 +2,27 @@
  * `epara sim`: runs the default scenario (or a user workload) for every policy over a sweep of
  * load factors, prints the comparison table, and writes results.csv and goodput.svg.
  * The CLI engineer registers this in commander:
- *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--knee-steps N] [--llm-batching request|continuous]
- * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS.)
+ *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--cameras N] [--hd-cameras N] [--knee-steps N] [--llm-batching request|continuous]
+ * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS; --cameras / --hd-cameras override its cameras per site.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, isEparaError } from '../errors.js';
+import { resolveNumber, type NumberOptionSpec } from '../options.js';
 import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis, type KneeResult } from './knee.js';
 import type { RunMetrics } from './metrics.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
-import { SCENARIO_NAMES, runScenario, type ScenarioName, type ScenarioResult } from './scenario.js';
+import { SCENARIO_NAMES, SCENARIO_NUMBERS, runScenario, type ScenarioName, type ScenarioResult } from './scenario.js';
 import { LLM_BATCHING, type LlmBatching } from './simulator.js';
 
 export interface SimCommandOptions {
   trace?: string;
   /** Workload mix of the default scenario: mixed (default), llm-heavy or camera-heavy. */
   scenario?: string;
+  /** seg-cam cameras per site at load ×1 (overrides the scenario's; bench/scheduler-sweep varies it). */
+  cameras?: number | string;
+  /** seg-hd cameras per site at load ×1 (overrides the scenario's). */
+  hdCameras?: number | string;
   out?: string;
   seed?: number | string;
   devices?: number | string;
@@ -47,6 +52,12 @@ function toNumber(name: string, v: number | string | undefined): number | undefi
   return n;
 }
 
+/** A cameras-per-site flag, checked against the scenario's own range so the error names the flag. */
+function perSite(name: string, v: number | string | undefined, spec: NumberOptionSpec): number | undefined {
+  const n = toNumber(name, v);
+  return n === undefined ? undefined : resolveNumber(`--${name}`, n, spec);
+}
+
 function toList(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   const l = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -74,6 +85,8 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
     const recipe = {
       llmBatching: opts.llmBatching as LlmBatching | undefined,
       scenario: opts.scenario as ScenarioName | undefined,
+      camFlowsPerSite: perSite('cameras', opts.cameras, SCENARIO_NUMBERS.camFlowsPerSite),
+      hdFlowsPerSite: perSite('hd-cameras', opts.hdCameras, SCENARIO_NUMBERS.hdFlowsPerSite),
       traceFile: opts.trace,
       seed: toNumber('seed', opts.seed),
       devices: toNumber('devices', opts.devices),

@@ -120,7 +120,8 @@ export interface ScenarioOptions {
   onRun?: (m: RunMetrics) => void;
 }
 
-const NUMERIC = {
+/** Ranges and defaults of runScenario's numeric options (the CLI checks its flags against the same specs). */
+export const SCENARIO_NUMBERS = {
   devices: { default: 64, min: 2, max: 20_000, integer: true },
   durationSec: { default: 300, min: 1, max: 86_400 },
   seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
@@ -207,7 +208,7 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
   const preset = SCENARIOS[name];
   const given: Record<string, unknown> = { ...preset };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) given[k] = v;
-  const o = resolveNumbers(NUMERIC, given as Partial<Record<keyof typeof NUMERIC, unknown>>);
+  const o = resolveNumbers(SCENARIO_NUMBERS, given as Partial<Record<keyof typeof SCENARIO_NUMBERS, unknown>>);
   const llmBatching = opts.llmBatching ?? 'request';
   if (!LLM_BATCHING.includes(llmBatching)) {
     throw new ConfigError({ code: 'sim.llm_batching', reason: `unknown LLM batching ${JSON.stringify(llmBatching)}`, hint: `use one of ${LLM_BATCHING.join(', ')}`, field: 'llmBatching' });

@@ -56,6 +56,19 @@ describe('epara sim entry point', () => {
     expect(readFileSync(join(dir, 'cam', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
+  it('--cameras and --hd-cameras set the cameras per site over the scenario, and are range-checked', async () => {
+    const out: string[] = [];
+    const o = { scenario: 'llm-heavy', devices: '32', policies: 'epara', loads: '2', duration: '2', print: (l: string) => out.push(l), printError: () => {} };
+    expect(await simCommand({ ...o, out: join(dir, 'cams'), cameras: '3', hdCameras: '0.5' })).toBe(0);
+    // 2 sites × load 2: 3 → 12 seg-cam cameras and 0.5 → 2 seg-hd cameras (llm-heavy alone gives 1 and 1).
+    expect(out.join('\n')).toMatch(/camera flows: 12 × seg-cam @ 5 fps, 2 × seg-hd @ 2 fps/);
+    const errs: string[] = [];
+    expect(await simCommand({ ...o, out: join(dir, 'cams-bad'), cameras: '-1', printError: (l) => errs.push(l) })).toBe(2);
+    expect(errs.join('\n')).toMatch(/--cameras=-1 is outside 0\.\.1000/);
+    expect(await simCommand({ ...o, out: join(dir, 'cams-nan'), hdCameras: 'many', printError: (l) => errs.push(l) })).toBe(2);
+    expect(errs.join('\n')).toMatch(/--hd-cameras must be a number/);
+  });
+
   it('refines the knee between the grid loads around it and writes the probe runs to knee.csv', async () => {
     const out: string[] = [];
     const o = { scenario: 'camera-heavy', devices: '16', policies: 'epara,round-robin', loads: '1,8', duration: '8', print: (l: string) => out.push(l), printError: () => {} };

@@ -15,6 +15,8 @@ interface SimFlags {
   loads?: string;
   duration?: string;
   scenario?: string;
+  cameras?: string;
+  hdCameras?: string;
   kneeSteps?: string;
   llmBatching?: string;
 }
@@ -31,9 +33,11 @@ export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--loads <x,y>', 'offered-load factors, e.g. 0.5,1,2,4')
     .option('--duration <s>', 'simulated seconds per run')
     .option('--scenario <name>', 'workload mix on the default fleet: mixed (default; a few cameras and a chat assistant), llm-heavy (mostly the chat assistant) or camera-heavy (8 + 2 cameras per site); ignored with --trace')
+    .option('--cameras <n>', 'seg-cam cameras (5 fps) per site at load ×1, overriding the scenario\'s (mixed 2, llm-heavy 0.25, camera-heavy 8)')
+    .option('--hd-cameras <n>', 'seg-hd cameras (2 fps) per site at load ×1, overriding the scenario\'s (mixed 1, llm-heavy 0.25, camera-heavy 2)')
     .option('--knee-steps <n>', 'bisection steps that refine the knee (first load where the best baseline is below 90% SLO attainment) between the grid loads around it; each step runs every policy once more (0: grid only)', '3')
     .option('--llm-batching <mode>', 'how simulated devices batch LLM requests, every policy alike: request (default; a batch holds its slot until its longest request is done) or continuous (iteration-level, as vLLM / Orca)')
-    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4')
+    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4\n  epara sim --cameras 6 --loads 1,2,3,4')
     .action(
       action(ctx, exit, async (env, flags: SimFlags) => {
         const out = resolveOut(env.ctx.cwd, flags.out);
