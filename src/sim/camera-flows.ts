@@ -27,8 +27,12 @@ export interface Frame {
   ingress: number;
 }
 
-export function cameraFrames(spec: FlowSpec, durationMs: number, rng: Rng): Frame[] {
-  const out: Frame[] = [];
+/**
+ * Calls `emit` for every frame, camera by camera, each camera's frames in time order (consecutive
+ * frames are an interval ± 10% apart, so the jitter never reorders them). Nothing is held: an hour
+ * of frames on a few thousand devices is over ten million of them.
+ */
+export function forEachCameraFrame(spec: FlowSpec, durationMs: number, rng: Rng, emit: (f: Frame) => void): void {
   const interval = 1000 / spec.fps;
   const jitter = (spec.jitterFraction ?? 0.1) * interval;
   for (let k = 0; k < spec.flows; k++) {
@@ -37,8 +41,14 @@ export function cameraFrames(spec: FlowSpec, durationMs: number, rng: Rng): Fram
     for (let j = 0; ; j++) {
       const t = phase + j * interval + (rng.next() - 0.5) * jitter;
       if (t >= durationMs) break;
-      out.push({ timeMs: Math.max(0, t), service: spec.service, deadlineMs: spec.budgetMs, flow, ingress: flow * 7919 });
+      emit({ timeMs: Math.max(0, t), service: spec.service, deadlineMs: spec.budgetMs, flow, ingress: flow * 7919 });
     }
   }
+}
+
+/** The frames of forEachCameraFrame as an array (the same frames in the same order, for the same rng state). */
+export function cameraFrames(spec: FlowSpec, durationMs: number, rng: Rng): Frame[] {
+  const out: Frame[] = [];
+  forEachCameraFrame(spec, durationMs, rng, (f) => out.push(f));
   return out;
 }

@@ -24,7 +24,7 @@ import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/inde
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
 import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzureTrace, type AzureTrace } from './azure-trace.js';
-import { cameraFrames } from './camera-flows.js';
+import { forEachCameraFrame, type Frame } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
 import { LLM_BATCHING, simulate, type LlmBatching, type SimDeviceSpec } from './simulator.js';
@@ -172,8 +172,9 @@ export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load
   const hd = services.find((s) => s.name === 'seg-hd')!;
   const camFlows = Math.round(o.camFlowsPerSite * sites * load);
   const hdFlows = Math.round(o.hdFlowsPerSite * sites * load);
-  for (const f of cameraFrames({ service: 'seg-cam', flows: camFlows, fps: cam.targetFps!, budgetMs: cam.deadlineMs, firstFlowId: 0 }, dur, rng)) b.add({ ...f, size: 1 });
-  for (const f of cameraFrames({ service: 'seg-hd', flows: hdFlows, fps: hd.targetFps!, budgetMs: hd.deadlineMs, firstFlowId: 100_000 }, dur, rng)) b.add({ ...f, size: 1 });
+  const add = (f: Frame): void => b.add({ timeMs: f.timeMs, service: f.service, size: 1, deadlineMs: f.deadlineMs, flow: f.flow, ingress: f.ingress });
+  forEachCameraFrame({ service: 'seg-cam', flows: camFlows, fps: cam.targetFps!, budgetMs: cam.deadlineMs, firstFlowId: 0 }, dur, rng, add);
+  forEachCameraFrame({ service: 'seg-hd', flows: hdFlows, fps: hd.targetFps!, budgetMs: hd.deadlineMs, firstFlowId: 100_000 }, dur, rng, add);
   b.notes.push(`camera flows: ${camFlows} × seg-cam @ ${cam.targetFps} fps, ${hdFlows} × seg-hd @ ${hd.targetFps} fps (periodic, seeded phase, ±5% jitter)`);
   return b.build(dur);
 }

@@ -118,7 +118,8 @@ interface Dev {
   served: Map<string, number>;
   missed: Map<string, number>;
   violation: Map<string, number>;
-  running: Set<Batch>;
+  /** Request-level batches in progress, with each job's finish offset from the batch start. */
+  running: Map<Batch, number[]>;
   groups: Map<string, Group>;
 }
 
@@ -159,7 +160,13 @@ interface Event {
   version?: number;
 }
 
-const hkey = (service: string, stage: number): string => `${service}#${stage}`;
+// Interned per (service, stage): a key built afresh on every lookup is a new string to hash each time.
+const hkeys = new Map<string, string[]>();
+const hkey = (service: string, stage: number): string => {
+  let byStage = hkeys.get(service);
+  if (!byStage) hkeys.set(service, (byStage = []));
+  return (byStage[stage] ??= `${service}#${stage}`);
+};
 
 export function simulate(cfg: SimConfig): RunMetrics {
   const profiles = cfg.profiles ?? PROFILES;
@@ -207,7 +214,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       served: new Map(),
       missed: new Map(),
       violation: new Map(),
-      running: new Set(),
+      running: new Map(),
       groups: new Map(),
     };
     dev.handler = new RequestHandler({
@@ -343,8 +350,6 @@ export function simulate(cfg: SimConfig): RunMetrics {
     d.activeSince = now;
     d.active += delta;
   };
-  /** Finish offset of each job of a batch (jobs of one batch leave as their own work is done). */
-  const jobOffsets = new WeakMap<Batch, number[]>();
 
   const kick = (d: Dev): void => {
     while (d.alive) {
@@ -373,9 +378,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
       const h = d.hosting.get(hkey(batch.service, batch.stage))!;
       const offs = batch.jobs.map((j) => serviceTimeMs(d.profile, h.service, batch.jobs.length, h.fraction, j.sizeFactor) * factor);
-      jobOffsets.set(batch, offs);
       setActive(d, 1);
-      d.running.add(batch);
+      // Jobs of one batch leave as their own work is done.
+      d.running.set(batch, offs);
       at(now + Math.max(...offs), Ev.Done, d, undefined, batch);
     }
   };
@@ -424,10 +429,11 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   const done = (d: Dev, batch: Batch): void => {
-    if (!d.running.delete(batch)) return;
+    const offs = d.running.get(batch);
+    if (!offs) return;
+    d.running.delete(batch);
     setActive(d, -1);
     d.handler.complete(batch);
-    const offs = jobOffsets.get(batch)!;
     batch.jobs.forEach((j, k) => jobDone(d, j, batch.startMs + offs[k]!));
     kick(d);
   };
@@ -658,7 +664,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
         d.state.alive = false;
         d.hosting.clear();
         const lost = syncHandler(d);
-        const inflight = [...d.running].flatMap((b) => b.jobs);
+        const inflight = [...d.running.keys()].flatMap((b) => b.jobs);
         for (const g of d.groups.values()) inflight.push(...g.members.map((m) => m.job));
         d.running.clear();
         d.groups.clear();

@@ -53,32 +53,75 @@ export interface Row {
   ingress: number;
 }
 
+/**
+ * Collects rows column-wise (an hour of frames on thousands of devices is over ten million rows;
+ * one object per row ran the heap out) and sorts them by time once, in build(). Rows usually come
+ * as a few already-sorted runs (the trace, then camera flow after camera flow), so build() merges
+ * the natural runs — stable: equal times keep insertion order, so a seed always yields the same run.
+ */
 export class WorkloadBuilder {
-  private readonly rows: Row[] = [];
   readonly declared: ServiceSpec[] = [];
   readonly notes: string[] = [];
+  private n = 0;
+  private timeMs = new Float64Array(1024);
+  private service = new Uint16Array(1024);
+  private size = new Float32Array(1024);
+  private deadlineMs = new Float32Array(1024);
+  private flow = new Int32Array(1024);
+  private ingress = new Int32Array(1024);
+  private readonly names: string[] = [];
+  private readonly nameIdx = new Map<string, number>();
+
+  get count(): number {
+    return this.n;
+  }
 
   add(r: Row): void {
-    this.rows.push(r);
+    let k = this.nameIdx.get(r.service);
+    if (k === undefined) {
+      k = this.names.length;
+      if (k > 0xffff) throw new ConfigError({ code: 'sim.workload', reason: `more than ${0xffff + 1} services in one workload`, hint: 'merge services or split the workload', field: 'service' });
+      this.names.push(r.service);
+      this.nameIdx.set(r.service, k);
+    }
+    if (this.n === this.timeMs.length) this.grow();
+    const i = this.n++;
+    this.timeMs[i] = r.timeMs;
+    this.service[i] = k;
+    this.size[i] = r.size;
+    this.deadlineMs[i] = r.deadlineMs;
+    this.flow[i] = r.flow;
+    this.ingress[i] = r.ingress;
   }
 
   addAll(w: Workload): void {
     for (let i = 0; i < w.count; i++) {
-      this.rows.push({ timeMs: w.timeMs[i]!, service: w.services[w.service[i]!]!, size: w.size[i]!, deadlineMs: w.deadlineMs[i]!, flow: w.flow[i]!, ingress: w.ingress[i]! });
+      this.add({ timeMs: w.timeMs[i]!, service: w.services[w.service[i]!]!, size: w.size[i]!, deadlineMs: w.deadlineMs[i]!, flow: w.flow[i]!, ingress: w.ingress[i]! });
     }
     this.declared.push(...w.declared);
     this.notes.push(...w.notes);
   }
 
+  private grow(): void {
+    const cap = this.timeMs.length * 2;
+    const widen = <T extends Float64Array | Float32Array | Uint16Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.timeMs = widen(this.timeMs, (n) => new Float64Array(n));
+    this.service = widen(this.service, (n) => new Uint16Array(n));
+    this.size = widen(this.size, (n) => new Float32Array(n));
+    this.deadlineMs = widen(this.deadlineMs, (n) => new Float32Array(n));
+    this.flow = widen(this.flow, (n) => new Int32Array(n));
+    this.ingress = widen(this.ingress, (n) => new Int32Array(n));
+  }
+
   build(durationMs?: number): Workload {
-    // Stable sort by time: equal times keep insertion order, so a seed always yields the same run.
-    const idx = this.rows.map((_, i) => i);
-    idx.sort((a, b) => this.rows[a]!.timeMs - this.rows[b]!.timeMs || a - b);
-    const names: string[] = [];
-    const nameIdx = new Map<string, number>();
-    const n = idx.length;
+    const n = this.n;
+    const order = sortedOrder(this.timeMs, n);
     const w: Workload = {
-      services: names,
+      services: [...this.names],
       count: n,
       timeMs: new Float64Array(n),
       service: new Uint16Array(n),
@@ -91,25 +134,55 @@ export class WorkloadBuilder {
       notes: [...this.notes],
     };
     let last = 0;
-    idx.forEach((src, i) => {
-      const r = this.rows[src]!;
-      let k = nameIdx.get(r.service);
-      if (k === undefined) {
-        k = names.length;
-        names.push(r.service);
-        nameIdx.set(r.service, k);
-      }
-      w.timeMs[i] = r.timeMs;
-      w.service[i] = k;
-      w.size[i] = r.size;
-      w.deadlineMs[i] = r.deadlineMs;
-      w.flow[i] = r.flow;
-      w.ingress[i] = r.ingress;
-      last = Math.max(last, r.timeMs);
-    });
+    for (let i = 0; i < n; i++) {
+      const src = order[i]!;
+      const t = this.timeMs[src]!;
+      w.timeMs[i] = t;
+      w.service[i] = this.service[src]!;
+      w.size[i] = this.size[src]!;
+      w.deadlineMs[i] = this.deadlineMs[src]!;
+      w.flow[i] = this.flow[src]!;
+      w.ingress[i] = this.ingress[src]!;
+      if (t > last) last = t;
+    }
     w.durationMs = durationMs ?? last + 1;
     return w;
   }
+}
+
+/**
+ * Row indices in time order, stable (equal times keep index order): a bottom-up merge of the
+ * natural non-decreasing runs of `t[0..n)`, so k sorted runs cost n·log2(k) moves.
+ */
+export function sortedOrder(t: Float64Array, n: number): Uint32Array {
+  let a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  // Run boundaries: starts of maximal non-decreasing stretches, plus n.
+  const bounds: number[] = [0];
+  for (let i = 1; i < n; i++) if (t[i]! < t[i - 1]!) bounds.push(i);
+  bounds.push(n);
+  if (bounds.length <= 2) return a;
+  let b = new Uint32Array(n);
+  let runs = bounds;
+  while (runs.length > 2) {
+    const next: number[] = [0];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const lo = runs[r]!;
+      const mid = runs[r + 1]!;
+      const hi = r + 2 < runs.length ? runs[r + 2]! : mid;
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      // Ties go to the left run, which holds the lower indices: the merge is stable.
+      while (i < mid && j < hi) b[k++] = t[a[j]!]! < t[a[i]!]! ? a[j++]! : a[i++]!;
+      while (i < mid) b[k++] = a[i++]!;
+      while (j < hi) b[k++] = a[j++]!;
+      next.push(hi);
+    }
+    [a, b] = [b, a];
+    runs = next;
+  }
+  return a;
 }
 
 function bad(line: number, reason: string, hint = 'see the format in src/sim/workload.ts or docs/scheduling.md'): ConfigError {

@@ -5,7 +5,8 @@ import { azureRequests, batchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzu
 import { cameraFrames } from '../../src/sim/camera-flows.js';
 import { Rng } from '../../src/sim/rng.js';
 import { AZURE_CONV, DEFAULT_TRACE_PATH } from '../../src/sim/scenario.js';
-import { formatWorkload, parseWorkload } from '../../src/sim/workload.js';
+import fc from 'fast-check';
+import { WorkloadBuilder, formatWorkload, parseWorkload, sortedOrder } from '../../src/sim/workload.js';
 import type { ServiceSpec } from '../../src/scheduler/types.js';
 
 const chat: ServiceSpec = { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: 2500, deadlineMs: 9000, demandRps: 1 };
@@ -119,5 +120,41 @@ describe('camera flows', () => {
     }
     expect(a.every((x) => x.deadlineMs === 150 && x.timeMs >= 0 && x.timeMs < 1000)).toBe(true);
     expect(cameraFrames(spec, 1000, new Rng(10))).not.toEqual(a);
+  });
+});
+
+describe('WorkloadBuilder', () => {
+  it('sorts rows by time stably (equal times keep insertion order), like a stable comparison sort', () => {
+    // Times drawn from a few values so ties are common; several sorted runs, as flows arrive.
+    const runs = fc.array(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 40 }).map((r) => r.sort((a, b) => a - b)), { maxLength: 12 });
+    fc.assert(
+      fc.property(runs, fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }), (sortedRuns, shuffled) => {
+        const times = [...sortedRuns.flat(), ...shuffled];
+        const order = sortedOrder(Float64Array.from(times), times.length);
+        const expected = times.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.i);
+        expect([...order]).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps every column of a row together through the sort and grows past its first capacity', () => {
+    const b = new WorkloadBuilder();
+    const n = 5000;
+    // Two interleaved flows, added flow by flow (two sorted runs), plus an out-of-order latency row.
+    for (let f = 0; f < 2; f++) for (let k = 0; k < n / 2; k++) b.add({ timeMs: k * 10 + f * 5, service: f ? 'seg-hd' : 'seg-cam', size: 1 + f, deadlineMs: 100 * (f + 1), flow: f, ingress: k });
+    b.add({ timeMs: 7, service: 'chat-7b', size: 2.5, deadlineMs: 9000, flow: -1, ingress: -1 });
+    const w = b.build();
+    expect(w.count).toBe(n + 1);
+    for (let i = 1; i < w.count; i++) expect(w.timeMs[i]!).toBeGreaterThanOrEqual(w.timeMs[i - 1]!);
+    expect([0, 1, 2, 3].map((i) => [w.timeMs[i], w.services[w.service[i]!], w.flow[i], w.ingress[i]])).toEqual([
+      [0, 'seg-cam', 0, 0],
+      [5, 'seg-hd', 1, 0],
+      [7, 'chat-7b', -1, -1],
+      [10, 'seg-cam', 0, 1],
+    ]);
+    const last = w.count - 1;
+    expect([w.timeMs[last], w.services[w.service[last]!], w.size[last], w.deadlineMs[last], w.ingress[last]]).toEqual([(n / 2 - 1) * 10 + 5, 'seg-hd', 2, 200, n / 2 - 1]);
+    expect(w.durationMs).toBe(w.timeMs[last]! + 1);
   });
 });
