@@ -25,7 +25,6 @@
  * own work is done. The rate is re-evaluated whenever a job joins or leaves (a job's noise is drawn
  * once, at its join); other services' batches starting or ending in between do not change it.
  */
-import type { InferError } from '../errors.js';
 import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
 import { Heap } from '../scheduler/heap.js';
 import { RequestHandler, type Batch, type HostedService, type InferJob } from '../scheduler/request-handler.js';
@@ -118,8 +117,11 @@ interface Dev {
   served: Map<string, number>;
   missed: Map<string, number>;
   violation: Map<string, number>;
-  /** Request-level batches in progress, with each job's finish offset from the batch start. */
-  running: Map<Batch, number[]>;
+  /**
+   * Request-level batches in progress (at most the device's concurrency, so a short list), with
+   * each job's finish offset from the batch start.
+   */
+  running: { batch: Batch; offs: number[] }[];
   groups: Map<string, Group>;
 }
 
@@ -214,7 +216,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       served: new Map(),
       missed: new Map(),
       violation: new Map(),
-      running: new Map(),
+      running: [],
       groups: new Map(),
     };
     dev.handler = new RequestHandler({
@@ -380,7 +382,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const offs = batch.jobs.map((j) => serviceTimeMs(d.profile, h.service, batch.jobs.length, h.fraction, j.sizeFactor) * factor);
       setActive(d, 1);
       // Jobs of one batch leave as their own work is done.
-      d.running.set(batch, offs);
+      d.running.push({ batch, offs });
       at(now + Math.max(...offs), Ev.Done, d, undefined, batch);
     }
   };
@@ -394,10 +396,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       } else drop(r, 'infer.unknown_service', d);
       return;
     }
-    try {
-      d.handler.submit(jobOf(r));
-    } catch (err) {
-      const code = (err as InferError).code ?? 'internal';
+    const code = d.handler.admit(jobOf(r));
+    if (code !== null) {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
         r.tries++;
         r.tried.push(d);
@@ -429,9 +429,10 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   const done = (d: Dev, batch: Batch): void => {
-    const offs = d.running.get(batch);
-    if (!offs) return;
-    d.running.delete(batch);
+    const k = d.running.findIndex((x) => x.batch === batch);
+    if (k < 0) return;
+    const { offs } = d.running[k]!;
+    d.running.splice(k, 1);
     setActive(d, -1);
     d.handler.complete(batch);
     batch.jobs.forEach((j, k) => jobDone(d, j, batch.startMs + offs[k]!));
@@ -664,9 +665,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
         d.state.alive = false;
         d.hosting.clear();
         const lost = syncHandler(d);
-        const inflight = [...d.running.keys()].flatMap((b) => b.jobs);
+        const inflight = d.running.flatMap((x) => x.batch.jobs);
         for (const g of d.groups.values()) inflight.push(...g.members.map((m) => m.job));
-        d.running.clear();
+        d.running = [];
         d.groups.clear();
         for (const j of [...lost, ...inflight]) {
           const r = reqs.get(j.id);

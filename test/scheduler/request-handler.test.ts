@@ -115,6 +115,27 @@ describe('request handler: admission control', () => {
     expect(() => h.submit(job('f', 1e9))).toThrow(expect.objectContaining({ code: 'infer.overloaded' }));
   });
 
+  it('admit() refuses with the code submit() would throw, without throwing, and admits what submit would', () => {
+    // Two handlers fed the same jobs: one through submit (catching), one through admit.
+    const mk = () => handler({ maxQueue: 3, credits: { initial: 2, min: 1, max: 8, increase: 1, decrease: 0.5 } });
+    const viaSubmit = mk();
+    const viaAdmit = mk();
+    const jobs = [job('a', 1e9), job('a', 5), job('f', 1e9), job('f', 1e9), job('f', 1e9), job('zzz', 1e9), job('a', 1e9), job('a', 1e9), job('a', 1e9)];
+    const thrown = jobs.map((j) => {
+      try {
+        viaSubmit.h.submit({ ...j });
+        return null;
+      } catch (e) {
+        expect(e).toBeInstanceOf(InferError);
+        return (e as InferError).code;
+      }
+    });
+    const admitted = jobs.map((j) => viaAdmit.h.admit({ ...j }));
+    expect(admitted).toEqual(thrown);
+    expect(admitted).toEqual([null, 'infer.deadline', null, null, 'infer.overloaded', 'infer.unknown_service', null, null, 'infer.overloaded']);
+    expect(viaAdmit.h.queueLength()).toBe(viaSubmit.h.queueLength());
+  });
+
   it('reconfiguring hands back the queue of a service that is no longer hosted (for forwarding)', () => {
     const { h } = handler({ admission: false });
     const j = job('b', 1e9);
