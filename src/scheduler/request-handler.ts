@@ -66,6 +66,9 @@ export interface RequestHandlerOptions {
   continuousBatching?: boolean;
 }
 
+/** What takeDropped returns when nothing was dropped (it is called after every batch pick). */
+const NONE: readonly InferJob[] = Object.freeze([]);
+
 /** Largest size, relative to the head of a batch, a job may have to join it (sizeAwareBatch). */
 export const SIZE_RATIO = 2;
 
@@ -297,7 +300,6 @@ export class RequestHandler {
    */
   next(opts: { joinOnly?: boolean } = {}): Batch | null {
     const now = this.o.clock();
-    const dropped = this.dropped;
     for (;;) {
       let best: Slot | null = null;
       for (const s of this.slots.values()) {
@@ -308,21 +310,10 @@ export class RequestHandler {
       if (!best) return null;
       const jobs: InferJob[] = [];
       const spec = best.hosted.spec;
-      const isLate = (j: InferJob): boolean => (this.o.dropLate === 'expired'
-        ? j.deadlineMs < now
-        : now + this.o.serviceTimeMs(spec, 1, best!.hosted.workFraction, j.sizeFactor) > j.deadlineMs);
-      // Jobs in deadline order until `limit` are taken; late ones met on the way are dropped.
-      const takeUpTo = (slot: Slot, limit: number): void => {
-        while (jobs.length < limit && slot.queue.length > 0) {
-          const j = slot.queue.pop()!;
-          if (isLate(j)) dropped.push(j);
-          else jobs.push(j);
-        }
-      };
       if (best.members) {
         const members = best.members;
         const join = members.size > 0;
-        takeUpTo(best, best.batch - members.size);
+        this.takeUpTo(best, jobs, best.batch - members.size, now);
         if (jobs.length === 0) continue;
         const n = members.size + jobs.length;
         let longest = 0;
@@ -339,8 +330,8 @@ export class RequestHandler {
         let seen = 0;
         while (jobs.length < best.batch && best.queue.length > 0 && seen < 4 * best.batch) {
           const j = best.queue.pop()!;
-          if (isLate(j)) {
-            dropped.push(j);
+          if (this.isLate(best, j, now)) {
+            this.dropped.push(j);
             continue;
           }
           seen++;
@@ -349,7 +340,7 @@ export class RequestHandler {
         }
         for (const j of skipped) best.queue.push(j);
       } else {
-        takeUpTo(best, best.batch);
+        this.takeUpTo(best, jobs, best.batch, now);
       }
       if (jobs.length === 0) continue;
       const size = Math.max(...jobs.map((j) => j.sizeFactor));
@@ -360,6 +351,22 @@ export class RequestHandler {
     }
   }
 
+  /** A job that can no longer make its deadline: past it ('expired'), or predicted to miss it even alone. */
+  private isLate(slot: Slot, j: InferJob, now: number): boolean {
+    return this.o.dropLate === 'expired'
+      ? j.deadlineMs < now
+      : now + this.o.serviceTimeMs(slot.hosted.spec, 1, slot.hosted.workFraction, j.sizeFactor) > j.deadlineMs;
+  }
+
+  /** Jobs of `slot` in deadline order into `jobs` until it holds `limit`; late ones met on the way are dropped. */
+  private takeUpTo(slot: Slot, jobs: InferJob[], limit: number, now: number): void {
+    while (jobs.length < limit && slot.queue.length > 0) {
+      const j = slot.queue.pop()!;
+      if (this.isLate(slot, j, now)) this.dropped.push(j);
+      else jobs.push(j);
+    }
+  }
+
   /** Order of two queue heads of different services: earliest deadline, or earliest arrival at this device (FCFS). */
   private before(a: InferJob, b: InferJob): boolean {
     if (this.o.order === 'fcfs') return (a.enqueuedMs ?? 0) < (b.enqueuedMs ?? 0);
@@ -367,7 +374,8 @@ export class RequestHandler {
   }
 
   /** Jobs dropped by `next()` because they could no longer meet their deadline (each returned once). */
-  takeDropped(): InferJob[] {
+  takeDropped(): readonly InferJob[] {
+    if (this.dropped.length === 0) return NONE;
     const d = this.dropped;
     this.dropped = [];
     return d;

@@ -27,7 +27,7 @@
  */
 import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
 import { Heap } from '../scheduler/heap.js';
-import { RequestHandler, type Batch, type HostedService, type InferJob } from '../scheduler/request-handler.js';
+import { RequestHandler, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
 import { PROFILES, loadTimeMs, profileEstimator, serviceTimeMs, type DeviceProfile } from './device-profiles.js';
 import { MetricsCollector, type RunMetrics } from './metrics.js';
@@ -137,7 +137,8 @@ interface Req {
   entry: Dev | null;
   stage: number;
   tries: number;
-  tried: Dev[];
+  /** Devices that refused it (null until one does: most requests are never refused). */
+  tried: Dev[] | null;
 }
 
 const enum Ev {
@@ -195,8 +196,14 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const events = new Heap<Event>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
   const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push({ t, seq: seq++, kind, dev, req, batch, service });
 
+  // One clock and one service-time function per device class, shared by every handler: a closure
+  // per device made these call sites megamorphic on big fleets (thousands of distinct targets).
+  const clock = (): number => now;
+  const timeOf = new Map<DeviceProfile, RequestHandlerOptions['serviceTimeMs']>();
   const devs: Dev[] = cfg.devices.map((d, idx) => {
     const profile = profiles[d.deviceClass];
+    let time = timeOf.get(profile);
+    if (!time) timeOf.set(profile, (time = (s, b, f, size) => serviceTimeMs(profile, s, b, f, size)));
     const dev: Dev = {
       idx,
       spec: d,
@@ -220,8 +227,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       groups: new Map(),
     };
     dev.handler = new RequestHandler({
-      clock: () => now,
-      serviceTimeMs: (s, b, f, size) => serviceTimeMs(profile, s, b, f, size),
+      clock,
+      serviceTimeMs: time,
       admission: policy.handler.admission,
       dropLate: policy.handler.dropLate,
       adaptiveBatch: policy.handler.adaptiveBatch,
@@ -323,9 +330,10 @@ export function simulate(cfg: SimConfig): RunMetrics {
   /** Routing from `from` (ingress, or the device that rejected it). */
   const route = (r: Req, from: Dev): void => {
     const all = ready.get(r.spec.name);
-    const cands = all ? (r.tried.length ? all.filter((u) => !r.tried.includes(u.devices[0]!)) : all) : undefined;
+    const tried = r.tried;
+    const cands = all ? (tried ? all.filter((u) => !tried.includes(u.devices[0]!)) : all) : undefined;
     if (!cands || cands.length === 0) {
-      drop(r, r.tried.length ? 'infer.deadline' : 'infer.no_device', from);
+      drop(r, tried ? 'infer.deadline' : 'infer.no_device', from);
       return;
     }
     rc = cands;
@@ -334,7 +342,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     const pick = router.route(replicas, { ingress: r.ingress.spec.id, service: r.spec.name, nowMs: now, deadlineMs: r.deadline, random });
     if (pick === null || pick < 0 || pick >= cands.length) {
       // The router refused: EPARA when no replica can meet the deadline, local-only when the ingress does not host the service.
-      drop(r, r.tried.length || policy.handler.admission ? 'infer.deadline' : 'infer.no_device', from);
+      drop(r, tried || policy.handler.admission ? 'infer.deadline' : 'infer.no_device', from);
       return;
     }
     const u = cands[pick]!;
@@ -400,7 +408,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     if (code !== null) {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
         r.tries++;
-        r.tried.push(d);
+        (r.tried ??= []).push(d);
         release(r);
         route(r, d);
       } else drop(r, code, d);
@@ -607,7 +615,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const spec = svcOfRow[w.service[i]!];
       if (!spec) continue;
       const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
-      const r: Req = { id: id++, spec, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: [] };
+      const r: Req = { id: id++, spec, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: null };
       reqs.set(r.id, r);
       arrivalsInWindow.set(spec.name, (arrivalsInWindow.get(spec.name) ?? 0) + 1);
       route(r, r.ingress);
