@@ -11,16 +11,21 @@ export class Heap<T> {
     return this.items[0];
   }
 
+  // Sift with a hole (move parents/children into it, place the item once) rather than swapping
+  // pairs: a destructuring swap built a temporary array per level, and the simulator's event queue
+  // does a few million of these per simulated hour.
   push(x: T): void {
     const a = this.items;
+    let i = a.length;
     a.push(x);
-    let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const parent = a[p]!;
+      if (!this.less(x, parent)) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = x;
   }
 
   pop(): T | undefined {
@@ -28,19 +33,19 @@ export class Heap<T> {
     if (a.length === 0) return undefined;
     const top = a[0]!;
     const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
+        const c = r < n && this.less(a[r]!, a[l]!) ? r : l;
+        if (!this.less(a[c]!, last)) break;
+        a[i] = a[c]!;
+        i = c;
       }
+      a[i] = last;
     }
     return top;
   }
