@@ -15,7 +15,7 @@
  *    site `camFlowsPerSite × load` (default 2) seg-cam cameras and `hdFlowsPerSite × load` (default 1) seg-hd cameras (camera-flows.ts);
  *  - every policy starts with its own initial placement loaded; EPARA and alpaserve-sr re-place every 60 s.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
@@ -146,6 +146,39 @@ function loadAzure(path: string): AzureTrace {
   return trace;
 }
 
+/**
+ * Most bytes a workload file (`--trace FILE`) may have. The file is held as one string while it is
+ * parsed (V8 cannot make a string much over 512 MiB at all), so a cap with a clear error beats a
+ * crash; 256 MiB is some ten million rows.
+ */
+export const MAX_WORKLOAD_BYTES = 256 * 1024 * 1024;
+
+const bytes = (n: number): string => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(0)} MiB` : `${n} bytes`);
+
+export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): string {
+  const cannot = (e: unknown): ConfigError => new ConfigError({ code: 'sim.workload', reason: `cannot read workload file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'check the path', field: 'trace' });
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw cannot(e);
+  }
+  if (size > maxBytes) {
+    throw new ConfigError({
+      code: 'sim.workload',
+      reason: `workload file ${path} is ${bytes(size)}, over the ${bytes(maxBytes)} limit`,
+      hint: 'replay a window of it (split the file by time), or keep every k-th row and raise the load factor k-fold',
+      field: 'trace',
+      details: { size, maxBytes },
+    });
+  }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw cannot(e);
+  }
+}
+
 export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; llmBatching?: LlmBatching }): ServiceSpec[] {
   const mean = trace ? meanWorkMs(trace, DEFAULT_AZURE_MAPPING) : AZURE_CONV.meanWorkMs;
   const rate = trace ? trace.rows.length / trace.spanSec : AZURE_CONV.rows / AZURE_CONV.spanSec;
@@ -223,24 +256,16 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
   const sites = Math.ceil(o.devices / SITE.length);
   const results: RunMetrics[] = [];
   const notes: string[] = [];
+  // A user workload is read and parsed once, then replayed at each load.
+  const base = opts.traceFile ? defaultServices(null, 1, sites, { ...o, llmBatching }) : [];
+  const parsed = opts.traceFile ? parseWorkload(readWorkloadFile(opts.traceFile), new Map(base.map((s) => [s.name, s]))) : null;
   for (const load of loads) {
     let services: ServiceSpec[];
     let workload: Workload;
-    if (opts.traceFile) {
-      const base = defaultServices(null, 1, sites, { ...o, llmBatching });
-      let text: string;
-      try {
-        text = readFileSync(opts.traceFile, 'utf8');
-      } catch (e) {
-        throw new ConfigError({ code: 'sim.workload', reason: `cannot read workload file ${opts.traceFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'check the path', field: 'trace' });
-      }
-      const parsed = parseWorkload(text, new Map(base.map((s) => [s.name, s])));
-      // A user workload is replayed with time compressed by the load factor.
-      const b = new WorkloadBuilder();
-      for (let i = 0; i < parsed.count; i++) b.add({ timeMs: parsed.timeMs[i]! / load, service: parsed.services[parsed.service[i]!]!, size: parsed.size[i]!, deadlineMs: parsed.deadlineMs[i]!, flow: parsed.flow[i]!, ingress: parsed.ingress[i]! });
-      b.declared.push(...parsed.declared);
-      b.notes.push(...parsed.notes, `time compressed ×${load}`);
-      workload = b.build();
+    if (parsed) {
+      // Time compressed by the load factor (rows stay in order, so no re-sort).
+      const timeMs = parsed.timeMs.map((t) => t / load);
+      workload = { ...parsed, timeMs, durationMs: timeMs[parsed.count - 1]! + 1, declared: [...parsed.declared], notes: [...parsed.notes, `time compressed ×${load}`] };
       const used = new Set(workload.services);
       services = [...base, ...parsed.declared].filter((s) => used.has(s.name));
       const counts = new Map<string, number>();

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { azureRequests, batchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
 import { cameraFrames } from '../../src/sim/camera-flows.js';
 import { Rng } from '../../src/sim/rng.js';
-import { AZURE_CONV, DEFAULT_TRACE_PATH } from '../../src/sim/scenario.js';
+import { AZURE_CONV, DEFAULT_TRACE_PATH, readWorkloadFile } from '../../src/sim/scenario.js';
 import fc from 'fast-check';
 import { WorkloadBuilder, formatWorkload, parseWorkload, sortedOrder } from '../../src/sim/workload.js';
 import type { ServiceSpec } from '../../src/scheduler/types.js';
@@ -156,5 +158,36 @@ describe('WorkloadBuilder', () => {
     const last = w.count - 1;
     expect([w.timeMs[last], w.services[w.service[last]!], w.size[last], w.deadlineMs[last], w.ingress[last]]).toEqual([(n / 2 - 1) * 10 + 5, 'seg-hd', 2, 200, n / 2 - 1]);
     expect(w.durationMs).toBe(w.timeMs[last]! + 1);
+  });
+});
+
+describe('workload files', () => {
+  it('a file over the size limit is a sim.workload error with a way out, not a crash; a missing one names its errno', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epara-wl-'));
+    try {
+      const f = join(dir, 'big.csv');
+      writeFileSync(f, '0,chat-7b\n'.repeat(100));
+      expect(readWorkloadFile(f, 2000)).toHaveLength(1000);
+      let err: unknown;
+      try {
+        readWorkloadFile(f, 999);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ code: 'sim.workload', details: { size: 1000, maxBytes: 999 } });
+      expect((err as ConfigError).message).toMatch(/is 1000 bytes, over the 999 bytes limit/);
+      expect((err as ConfigError).hint).toMatch(/every k-th row/);
+      expect(() => readWorkloadFile(join(dir, 'missing.csv'))).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('parses CRLF files and counts lines for errors the same as LF files', () => {
+    const crlf = 'time_ms,service\r\n0,chat-7b\r\n\r\n5,chat-7b\r\nzz,chat-7b\r\n';
+    expect(() => parseWorkload(crlf, known)).toThrow(/workload line 5/);
+    const w = parseWorkload(crlf.replace('zz,chat-7b\r\n', ''), known);
+    expect([...w.timeMs]).toEqual([0, 5]);
   });
 });
