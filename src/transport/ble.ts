@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LinkError } from '../errors.js';
 import { resolveNumber } from '../options.js';
 import type { ByteStream } from './byte-stream.js';
@@ -44,6 +46,8 @@ export interface BleOptions {
 }
 
 let cachedNoble: Promise<NobleLike> | undefined;
+/** The EPARA_BLE_BINDINGS value the cached noble was made for ('' = the platform adapter). */
+let cachedFor = '';
 
 /**
  * Loads noble on first use only. `@abandonware/noble/with-bindings` is the library without any
@@ -52,6 +56,9 @@ let cachedNoble: Promise<NobleLike> | undefined;
  * LinkError instead of letting it break `import 'epara'`.
  */
 export function loadNoble(): Promise<NobleLike> {
+  const want = process.env.EPARA_BLE_BINDINGS ?? '';
+  if (cachedFor !== want) cachedNoble = undefined;
+  cachedFor = want;
   cachedNoble ??= (async () => {
     // Specifiers in variables: TypeScript must not try to resolve these untyped CommonJS files.
     const withBindingsPath = '@abandonware/noble/with-bindings.js';
@@ -65,6 +72,7 @@ export function loadNoble(): Promise<NobleLike> {
       throw linkError('link.unavailable', 'the BLE library @abandonware/noble is not installed', 'install it (npm install @abandonware/noble) to use BLE links', { cause: err });
     }
     let bindings: unknown;
+    if (want) return withBindings(await customBindings(want));
     try {
       bindings = resolveBindings();
     } catch (err) {
@@ -85,6 +93,25 @@ export function loadNoble(): Promise<NobleLike> {
   // A failed load is not cached: the adapter may be plugged in later.
   cachedNoble.catch(() => (cachedNoble = undefined));
   return cachedNoble;
+}
+
+/**
+ * `EPARA_BLE_BINDINGS=<module>`: noble bindings from a module whose default export returns them,
+ * instead of the platform's HCI socket — for an adapter reached another way (noble's websocket
+ * bindings to a remote host, say) or the emulated peripherals of firmware-sims (how the CLI's
+ * `serve --ble` is tested without a radio).
+ */
+async function customBindings(spec: string): Promise<unknown> {
+  let make: unknown;
+  try {
+    make = ((await import(pathToFileURL(resolvePath(spec)).href)) as { default?: unknown }).default;
+  } catch (err) {
+    throw linkError('link.unavailable', `cannot load the BLE bindings module ${spec} (EPARA_BLE_BINDINGS)`, 'point EPARA_BLE_BINDINGS at a module whose default export returns noble bindings, or unset it to use the Bluetooth adapter', { cause: err });
+  }
+  if (typeof make !== 'function') {
+    throw linkError('link.unavailable', `the BLE bindings module ${spec} (EPARA_BLE_BINDINGS) has no default-exported function`, 'export default () => bindings (an object with noble\'s bindings API)');
+  }
+  return (make as () => unknown)();
 }
 
 const STATE_HINTS: Record<string, string> = {

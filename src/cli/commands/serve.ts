@@ -4,8 +4,9 @@ import type { ExitState } from '../program.js';
 import { action } from '../command-env.js';
 import { EparaServer } from '../../server-adapter/server.js';
 import { humanize } from '../human-errors.js';
-import { parseHostPort, parseSerial, type HostPort } from '../serve/link-flags.js';
-import { SerialAttachment } from '../serve/serial-attach.js';
+import { parseHostPort, parseSerial, type HostPort, type SerialSpec } from '../serve/link-flags.js';
+import { LinkAttachment } from '../serve/link-attachment.js';
+import { openSerial } from '../../transport/serial.js';
 import { formatUptime, StatusLine } from '../serve/status-line.js';
 import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
 import { connectBle } from '../../transport/ble.js';
@@ -82,8 +83,7 @@ Examples:
         const stamp = () => new Date().toISOString().slice(11, 19);
         const log = (line: string) => status.log(`${out.e.dim(stamp())} ${line}`);
 
-        const attachments: SerialAttachment[] = [];
-        const closers: Array<() => Promise<void>> = [];
+        const attachments: LinkAttachment[] = [];
         const tcpBound: string[] = [];
         try {
           await server.start();
@@ -99,12 +99,17 @@ Examples:
             log(`devices: tcp ${t.host}:${l.port}${t.host === '0.0.0.0' ? ' (all interfaces: LAN devices can connect)' : ''}`);
           }
           for (const s of serial) {
-            const a = new SerialAttachment(server, s, log);
+            const a = serialAttachment(server, s, log);
             await a.start();
             attachments.push(a);
             log(`devices: serial ${a.description}${/rfcomm/.test(s.path) ? ' (Bluetooth SPP)' : ''}`);
           }
-          if (flags.ble ?? cfg.ble) closers.push(await startBle(server, typeof flags.ble === 'string' ? flags.ble : undefined, log));
+          if (flags.ble ?? cfg.ble) {
+            const a = bleAttachment(server, typeof flags.ble === 'string' ? flags.ble : undefined, log);
+            await a.start();
+            attachments.push(a);
+            log(`devices: ble ${a.description}`);
+          }
         } catch (e) {
           await Promise.all(attachments.map((a) => a.stop()));
           await server.close({ drainMs: 0 });
@@ -112,7 +117,7 @@ Examples:
         }
         const api = server.httpAddress!;
         const httpUrl = `http://${api.host.includes(':') ? `[${api.host}]` : api.host}:${api.port}`;
-        writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `serial ${a.description}`)], startedAt });
+        writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `${a.kind} ${a.description}`)], startedAt });
         log(`http api: ${httpUrl}${flags.metrics ?? cfg.metrics ? ` (metrics at ${httpUrl}/metrics)` : ''}, token in ${dataDir}/http-token`);
         log(`data dir: ${dataDir}`);
         out.info(out.e.dim('ready; Ctrl-C stops'));
@@ -135,7 +140,6 @@ Examples:
         status.stop();
         out.info(`${reason === 'abort' ? 'stopping' : `${reason}: stopping`} (BYE to devices, committing the registry) ...`);
         await Promise.all(attachments.map((a) => a.stop()));
-        for (const c of closers) await c().catch(() => undefined);
         await server.close({ drainMs: 2000 });
         removeRuntime(dataDir, process.pid);
         out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt, inferences }, () => '');
@@ -144,13 +148,21 @@ Examples:
     );
 }
 
-/** BLE: connect to one NUS/HM-10 peripheral (by name or address, else the first seen) and hand it to the server. */
-async function startBle(server: EparaServer, which: string | undefined, log: (l: string) => void): Promise<() => Promise<void>> {
+/** A device behind a serial port (USB-UART or /dev/rfcommN), reopened with backoff when the port goes away. */
+function serialAttachment(server: EparaServer, s: SerialSpec, log: (l: string) => void): LinkAttachment {
+  const description = `${s.path}${s.baudRate ? '@' + s.baudRate : ''}`;
+  return new LinkAttachment(server, 'serial', description, () => openSerial({ path: s.path, ...(s.baudRate ? { baudRate: s.baudRate } : {}) }).catch((e: unknown) => {
+    throw humanize(e, { path: s.path });
+  }), log);
+}
+
+/**
+ * BLE: one NUS/HM-10 peripheral (by name or address, else the first seen), handed to the server;
+ * when the connection drops (out of range, peripheral reset) it is scanned for and connected again.
+ */
+function bleAttachment(server: EparaServer, which: string | undefined, log: (l: string) => void): LinkAttachment {
   const target = which === undefined ? {} : /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(which) ? { address: which } : { name: which };
-  const stream = await connectBle({ ...target, timeoutMs: 15_000 }).catch((e: unknown) => {
+  return new LinkAttachment(server, 'ble', which ?? '(the first NUS/HM-10 device seen)', () => connectBle({ ...target, timeoutMs: 15_000 }).catch((e: unknown) => {
     throw humanize(e);
-  });
-  server.attachStream(stream);
-  log(`devices: ble ${stream.description}`);
-  return () => stream.close();
+  }), log);
 }

@@ -1,43 +1,36 @@
-import { openSerial } from '../../transport/serial.js';
 import { backoffDelay } from '../../transport/reconnect.js';
 import type { ByteStream } from '../../transport/byte-stream.js';
 import type { EparaServer } from '../../server-adapter/server.js';
-import { humanize } from '../human-errors.js';
 import type { EparaError } from '../../errors.js';
-import type { SerialSpec } from './link-flags.js';
 
 /**
- * A device behind a serial port (USB-UART or /dev/rfcommN) is "connected" as long as the port is
- * open: open it, hand the stream to the server, and when it closes (HC-05 out of range, cable
- * pulled) reopen it with capped exponential backoff until serve stops.
+ * A device that `epara serve` reaches by opening a link itself — a serial port (USB-UART or
+ * /dev/rfcommN) or a BLE connection — is "connected" as long as that link is open: open it, hand
+ * the stream to the server, and when it closes (HC-05 or BLE device out of range, cable pulled,
+ * peripheral reset) open it again with capped exponential backoff until serve stops. serve never
+ * exits because one device's link went away.
  */
-export class SerialAttachment {
+export class LinkAttachment {
   private stream: ByteStream | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
 
+  /**
+   * `open` must throw a humanized EparaError (code, reason, hint): the first failure is what
+   * `epara serve` prints and exits with.
+   */
   constructor(
     private readonly server: EparaServer,
-    readonly spec: SerialSpec,
+    /** What kind of link, for `epara status` and the log: 'serial' or 'ble'. */
+    readonly kind: 'serial' | 'ble',
+    readonly description: string,
+    private readonly open: () => Promise<ByteStream>,
     private readonly log: (line: string) => void,
   ) {}
 
-  get description(): string {
-    return `${this.spec.path}${this.spec.baudRate ? '@' + this.spec.baudRate : ''}`;
-  }
-
-  /** Open once now so a wrong path or permission fails `epara serve` at start, with a hint. */
+  /** Open once now so a wrong path, a missing adapter or a permission fails `epara serve` at start, with a hint. */
   async start(): Promise<void> {
-    const s = await this.open();
-    this.adopt(s);
-  }
-
-  private async open(): Promise<ByteStream> {
-    try {
-      return await openSerial({ path: this.spec.path, ...(this.spec.baudRate ? { baudRate: this.spec.baudRate } : {}) });
-    } catch (e) {
-      throw humanize(e, { path: this.spec.path });
-    }
+    this.adopt(await this.open());
   }
 
   private adopt(s: ByteStream): void {
