@@ -22,6 +22,7 @@
  *     (order 'edf' — EPARA, the default — or 'fcfs', the conventional runtime the baselines get)
  *   h.setServices(hosted)      // from the placement; returns queued jobs of services no longer hosted
  *   h.submit(job)              // admits or throws InferError: infer.deadline (501), infer.overloaded (504), infer.unknown_service (500)
+ *   h.admit(job)               // the same decision without the exception: null when admitted, else the code
  *   h.next()                   // next batch to run (EDF across services; one batch per service at a time) or null
  *   h.complete(batch)          // adapts the batch size and feeds AIMD credits
  *   h.takeDropped()            // jobs discarded as late while forming batches
