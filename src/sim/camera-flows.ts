@@ -28,8 +28,9 @@ export interface Frame {
 }
 
 /**
- * Calls `emit` for every frame, camera by camera, each camera's frames in time order (consecutive
- * frames are an interval ± 10% apart, so the jitter never reorders them). Nothing is held: an hour
+ * Calls `emit` for every frame, camera by camera. With the default jitter each camera's frames come
+ * in time order (consecutive frames are an interval ± 10% apart), which the workload builder's
+ * merge of sorted runs makes cheap; any order is still sorted correctly. Nothing is held: an hour
  * of frames on a few thousand devices is over ten million of them.
  */
 export function forEachCameraFrame(spec: FlowSpec, durationMs: number, rng: Rng, emit: (f: Frame) => void): void {
