@@ -16,6 +16,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isEparaError } from '../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
@@ -46,7 +47,8 @@ for (const name of chosen) {
     await mod.run();
   } catch (e) {
     failed++;
-    console.error(`bench/${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // A bad knob (EPARA_BENCH_*) is a typed error: its reason and hint say what to change; a stack would not.
+    console.error(`bench/${name} failed: ${isEparaError(e) ? e.toHuman() : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
   console.log(`(bench/${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }

@@ -15,7 +15,7 @@ export function resolveNumber(name: string, value: unknown, spec: NumberOptionSp
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ConfigError({
       code: 'config.type',
-      reason: `option ${name} must be a finite number, got ${typeof value === 'number' ? String(value) : typeof value}`,
+      reason: `option ${name} must be a finite number, got ${typeof value === 'number' ? String(value) : typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) : typeof value}`,
       hint: `pass a number between ${spec.min} and ${spec.max}${unit}, or leave it out for the default ${spec.default}${unit}`,
       field: name,
     });

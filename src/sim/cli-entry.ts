@@ -45,10 +45,13 @@ export interface SimCommandOptions {
 /** Default load sweep: from light to well past the fleet's capacity. */
 export const DEFAULT_LOADS = [0.5, 1, 2, 4, 6];
 
+/** An example value per numeric flag, for the hint of a flag that is not a number. */
+const EXAMPLE: Record<string, string> = { loads: '0.5,1,2,4', seed: '3', devices: '64', duration: '300', 'knee-steps': '3', cameras: '4', 'hd-cameras': '1' };
+
 function toNumber(name: string, v: number | string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError({ code: 'cli.bad_option', reason: `--${name} must be a number, got ${JSON.stringify(v)}`, hint: `e.g. --${name} 48`, field: name });
+  if (!Number.isFinite(n)) throw new ConfigError({ code: 'cli.bad_option', reason: `--${name} must be a number, got ${JSON.stringify(v)}`, hint: `e.g. --${name} ${EXAMPLE[name] ?? '1'}`, field: name });
   return n;
 }
 

@@ -30,7 +30,10 @@ describe('validated options', () => {
     }
   });
   it('reject non-numbers and fractions where a whole number is needed', () => {
-    expect(() => resolveNumber('stateMs', '3000', spec)).toThrowError(/must be a finite number/);
+    expect(() => resolveNumber('stateMs', '3000', spec)).toThrowError(/must be a finite number, got "3000"/);
+    // What was typed is shown (cut short when long), not just its type.
+    expect(() => resolveNumber('stateMs', 'x'.repeat(100), spec)).toThrowError(/got "x{40}…"/);
+    expect(() => resolveNumber('stateMs', true, spec)).toThrowError(/got boolean/);
     expect(() => resolveNumber('stateMs', 1.5e3 + 0.5, spec)).toThrowError(/whole number/);
     expect(() => resolveNumber('stateMs', Number.NaN, spec)).toThrowError(/finite/);
   });
