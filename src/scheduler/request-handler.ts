@@ -100,7 +100,8 @@ interface Slot {
 // Slot keys are looked up several times per request; building `${service}#${stage}` each time
 // made a fresh string to hash on every lookup (a fifth of the simulator's time on big fleets).
 const keys = new Map<string, string[]>();
-const key = (service: string, stage: number): string => {
+/** The key of one hosted (service, pipeline stage), interned: the same string object every time. */
+export const slotKey = (service: string, stage: number): string => {
   let byStage = keys.get(service);
   if (!byStage) keys.set(service, (byStage = []));
   return (byStage[stage] ??= `${service}#${stage}`);
@@ -129,7 +130,7 @@ export class RequestHandler {
 
   /** (Re)configure the hosted services from a placement; queues of removed services are returned for forwarding. */
   setServices(list: readonly HostedService[]): InferJob[] {
-    const keep = new Set(list.map((h) => key(h.spec.name, h.stage)));
+    const keep = new Set(list.map((h) => slotKey(h.spec.name, h.stage)));
     const orphans: InferJob[] = [];
     for (const [k, slot] of this.slots) {
       if (!keep.has(k)) {
@@ -139,7 +140,7 @@ export class RequestHandler {
       }
     }
     for (const h of list) {
-      const k = key(h.spec.name, h.stage);
+      const k = slotKey(h.spec.name, h.stage);
       const old = this.slots.get(k);
       const batch = Math.max(1, Math.min(maxBatchOf(h.spec), old?.batch ?? h.batch));
       const slot: Slot = {
@@ -165,11 +166,11 @@ export class RequestHandler {
 
   /** Whether jobs of this hosted service run in a continuous batch (each leaves via `completeJob`). */
   continuous(service: string, stage = 0): boolean {
-    return this.slots.get(key(service, stage))?.members != null;
+    return this.slots.get(slotKey(service, stage))?.members != null;
   }
 
   hosts(service: string, stage = 0): boolean {
-    return this.slots.has(key(service, stage));
+    return this.slots.has(slotKey(service, stage));
   }
 
   private slotBacklog(s: Slot, now: number): number {
@@ -190,7 +191,7 @@ export class RequestHandler {
   backlogMs(service?: string, stage = 0): number {
     const now = this.o.clock();
     if (service !== undefined) {
-      const s = this.slots.get(key(service, stage));
+      const s = this.slots.get(slotKey(service, stage));
       return s ? this.slotBacklog(s, now) : Infinity;
     }
     let ms = 0;
@@ -200,7 +201,7 @@ export class RequestHandler {
 
   /** Predicted absolute finish of a job submitted now (EDF could run it sooner; this is the pessimistic bound). */
   predictFinishMs(service: string, stage: number, sizeFactor: number): number {
-    const slot = this.slots.get(key(service, stage));
+    const slot = this.slots.get(slotKey(service, stage));
     if (!slot) return Infinity;
     // In a continuous batch a job runs at the per-step rate of the occupancy it will share.
     const occupancy = slot.members ? Math.min(slot.batch, slot.members.size + slot.queue.length + 1) : 1;
@@ -216,11 +217,11 @@ export class RequestHandler {
   }
 
   credits(service: string): number | undefined {
-    return this.slots.get(key(service, 0))?.credits?.credits;
+    return this.slots.get(slotKey(service, 0))?.credits?.credits;
   }
 
   batchSize(service: string, stage = 0): number | undefined {
-    return this.slots.get(key(service, stage))?.batch;
+    return this.slots.get(slotKey(service, stage))?.batch;
   }
 
   /** Batches running now (at most one per hosted service and stage; an open continuous batch counts once). */
@@ -232,7 +233,7 @@ export class RequestHandler {
 
   /** Jobs in flight in the continuous batch of a service (0 when none or request-level). */
   inFlight(service: string, stage = 0): number {
-    return this.slots.get(key(service, stage))?.members?.size ?? 0;
+    return this.slots.get(slotKey(service, stage))?.members?.size ?? 0;
   }
 
   /** Admit a job or throw InferError (infer.unknown_service, infer.overloaded, infer.deadline). */
@@ -256,12 +257,12 @@ export class RequestHandler {
 
   private enqueue(job: InferJob): void {
     job.enqueuedMs = this.o.clock();
-    this.slots.get(key(job.service, job.stage))!.queue.push(job);
+    this.slots.get(slotKey(job.service, job.stage))!.queue.push(job);
   }
 
   /** Why a job cannot be admitted now, or null; the texts are only built when an error is thrown. */
   private refusal(job: InferJob): { code: InferCode; reason: () => string; hint: string; details: () => Record<string, unknown> } | null {
-    const slot = this.slots.get(key(job.service, job.stage));
+    const slot = this.slots.get(slotKey(job.service, job.stage));
     if (!slot) {
       return { code: 'infer.unknown_service', reason: () => `service ${job.service} (stage ${job.stage}) is not hosted here`, hint: 'forward the request to a device that hosts it', details: () => ({ service: job.service }) };
     }
@@ -386,12 +387,12 @@ export class RequestHandler {
    * its place is free for the next `next()`. Unknown ids are ignored.
    */
   completeJob(service: string, stage: number, jobId: number): void {
-    this.slots.get(key(service, stage))?.members?.delete(jobId);
+    this.slots.get(slotKey(service, stage))?.members?.delete(jobId);
   }
 
   /** The running batch finished: adapt its batch size and feed the credit controller its queueing delay. */
   complete(batch: Batch): void {
-    const slot = this.slots.get(key(batch.service, batch.stage));
+    const slot = this.slots.get(slotKey(batch.service, batch.stage));
     if (!slot || slot.running !== batch) return;
     slot.running = null;
     this.runningCount--;

@@ -27,7 +27,7 @@
  */
 import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
 import { Heap } from '../scheduler/heap.js';
-import { RequestHandler, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
+import { RequestHandler, slotKey, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
 import { PROFILES, loadTimeMs, profileEstimator, serviceTimeMs, type DeviceProfile } from './device-profiles.js';
 import { MetricsCollector, type RunMetrics } from './metrics.js';
@@ -163,13 +163,6 @@ interface Event {
   version?: number;
 }
 
-// Interned per (service, stage): a key built afresh on every lookup is a new string to hash each time.
-const hkeys = new Map<string, string[]>();
-const hkey = (service: string, stage: number): string => {
-  let byStage = hkeys.get(service);
-  if (!byStage) hkeys.set(service, (byStage = []));
-  return (byStage[stage] ??= `${service}#${stage}`);
-};
 
 export function simulate(cfg: SimConfig): RunMetrics {
   const profiles = cfg.profiles ?? PROFILES;
@@ -252,7 +245,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const rebuildReady = (): void => {
     ready = new Map();
     for (const u of units) {
-      u.ready = u.devices.every((d) => d.alive && d.hosting.get(hkey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
+      u.ready = u.devices.every((d) => d.alive && d.hosting.get(slotKey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
       if (!u.ready) continue;
       const l = ready.get(u.service.name) ?? [];
       l.push(u);
@@ -386,7 +379,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       }
       // Services sharing the device run concurrently, each slowed by the others (FarFly's MT measurement).
       const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
-      const h = d.hosting.get(hkey(batch.service, batch.stage))!;
+      const h = d.hosting.get(slotKey(batch.service, batch.stage))!;
       const offs = batch.jobs.map((j) => serviceTimeMs(d.profile, h.service, batch.jobs.length, h.fraction, j.sizeFactor) * factor);
       setActive(d, 1);
       // Jobs of one batch leave as their own work is done.
@@ -471,7 +464,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     events.push({ t: now + Math.max(0, least) / groupRate(d, g), seq: seq++, kind: Ev.Step, dev: d, group: g, version: g.version });
   };
   const join = (d: Dev, batch: Batch): void => {
-    const k = hkey(batch.service, batch.stage);
+    const k = slotKey(batch.service, batch.stage);
     const h = d.hosting.get(k)!;
     let g = d.groups.get(k);
     if (g) advance(d, g);
@@ -510,7 +503,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       newUnits.push(unit);
       (ds as Dev[]).forEach((d, i) => {
         const m = want.get(d) ?? new Map();
-        m.set(hkey(s.name, i), { a, stage: i });
+        m.set(slotKey(s.name, i), { a, stage: i });
         want.set(d, m);
       });
     }
