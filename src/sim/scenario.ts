@@ -233,6 +233,16 @@ export function resolvePolicies(names?: string[]): Policy[] {
   });
 }
 
+/** A user workload file, parsed, with the services its rows use and each one's row count. */
+function userWorkload(path: string, base: ServiceSpec[]): { parsed: Workload; used: ServiceSpec[]; counts: Map<string, number> } {
+  const parsed = parseWorkload(readWorkloadFile(path), new Map(base.map((s) => [s.name, s])));
+  const perIndex = new Array<number>(parsed.services.length).fill(0);
+  for (let i = 0; i < parsed.count; i++) perIndex[parsed.service[i]!]!++;
+  const counts = new Map(parsed.services.map((name, k) => [name, perIndex[k]!]));
+  const used = [...base, ...parsed.declared].filter((s) => counts.has(s.name));
+  return { parsed, used, counts };
+}
+
 /** Run every (load, policy) pair of a scenario. Deterministic for a given options object. */
 export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
   const name = opts.scenario ?? 'mixed';
@@ -256,21 +266,17 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
   const sites = Math.ceil(o.devices / SITE.length);
   const results: RunMetrics[] = [];
   const notes: string[] = [];
-  // A user workload is read and parsed once, then replayed at each load.
-  const base = opts.traceFile ? defaultServices(null, 1, sites, { ...o, llmBatching }) : [];
-  const parsed = opts.traceFile ? parseWorkload(readWorkloadFile(opts.traceFile), new Map(base.map((s) => [s.name, s]))) : null;
+  // A user workload is read, parsed and counted once, then replayed at each load.
+  const user = opts.traceFile ? userWorkload(opts.traceFile, defaultServices(null, 1, sites, { ...o, llmBatching })) : null;
   for (const load of loads) {
     let services: ServiceSpec[];
     let workload: Workload;
-    if (parsed) {
+    if (user) {
+      const { parsed, used, counts } = user;
       // Time compressed by the load factor (rows stay in order, so no re-sort).
       const timeMs = parsed.timeMs.map((t) => t / load);
       workload = { ...parsed, timeMs, durationMs: timeMs[parsed.count - 1]! + 1, declared: [...parsed.declared], notes: [...parsed.notes, `time compressed ×${load}`] };
-      const used = new Set(workload.services);
-      services = [...base, ...parsed.declared].filter((s) => used.has(s.name));
-      const counts = new Map<string, number>();
-      for (let i = 0; i < workload.count; i++) counts.set(workload.services[workload.service[i]!]!, (counts.get(workload.services[workload.service[i]!]!) ?? 0) + 1);
-      services = services.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
+      services = used.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
     } else {
       const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
       services = defaultServices(trace, load, sites, { ...o, llmBatching });
