@@ -529,7 +529,6 @@ export class EparaServer extends EventEmitter {
     const key = p.key !== undefined ? keyFromHex(p.key) : generateDeviceKey();
     this.store.insertDevice({ id, name: p.name ?? id, deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
     this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` }, 'immediate');
-    this.store.flush();
     return { id, key: keyToHex(key) };
   }
 
@@ -549,7 +548,6 @@ export class EparaServer extends EventEmitter {
     const key = opts.key !== undefined ? keyFromHex(opts.key) : generateDeviceKey();
     this.store.setDeviceStatus(id, 'active', sealKey(this.masterKey, id, key));
     this.audit({ event: 'device.approved', deviceId: id }, 'immediate');
-    this.store.flush();
     return { id, key: keyToHex(key) };
   }
 
