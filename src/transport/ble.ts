@@ -71,8 +71,8 @@ export function loadNoble(): Promise<NobleLike> {
     } catch (err) {
       throw linkError('link.unavailable', 'the BLE library @abandonware/noble is not installed', 'install it (npm install @abandonware/noble) to use BLE links', { cause: err });
     }
-    let bindings: unknown;
     if (want) return withBindings(await customBindings(want));
+    let bindings: unknown;
     try {
       bindings = resolveBindings();
     } catch (err) {
