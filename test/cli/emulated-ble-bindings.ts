@@ -1,10 +1,25 @@
 /**
- * The EPARA_BLE_BINDINGS module of the `serve --ble` test: it hands noble the emulated bindings
- * (firmware-sims/links/ble-peripheral-bindings.ts) that the test built and put on globalThis, since
- * the CLI runs in the test's own process.
+ * The EPARA_BLE_BINDINGS module of the `serve --ble` tests: it hands noble the emulated bindings
+ * (firmware-sims/links/ble-peripheral-bindings.ts) that a test installed, since the CLI runs in the
+ * test's own process.
  */
+import { fileURLToPath } from 'node:url';
+
+type Holder = { __eparaEmulatedBleBindings?: unknown };
+
 export default function bindings(): unknown {
-  const b = (globalThis as { __eparaEmulatedBleBindings?: unknown }).__eparaEmulatedBleBindings;
-  if (!b) throw new Error('the test did not set globalThis.__eparaEmulatedBleBindings');
+  const b = (globalThis as Holder).__eparaEmulatedBleBindings;
+  if (!b) throw new Error('the test did not install emulated BLE bindings (installEmulatedBle)');
   return b;
+}
+
+/** Make `bindings` what noble gets in this process: this module becomes EPARA_BLE_BINDINGS. */
+export function installEmulatedBle(b: unknown): void {
+  (globalThis as Holder).__eparaEmulatedBleBindings = b;
+  process.env.EPARA_BLE_BINDINGS = fileURLToPath(import.meta.url);
+}
+
+export function removeEmulatedBle(): void {
+  delete process.env.EPARA_BLE_BINDINGS;
+  delete (globalThis as Holder).__eparaEmulatedBleBindings;
 }

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/program.js';
 import type { CliContext } from '../../src/cli/context.js';
+import { expect } from 'vitest';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const fakeBin = join(here, 'fake-bin');
@@ -102,4 +103,19 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined> | 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** `epara devices show ID --json` against a data dir (`dd` = ['--data-dir', dir]). */
+export async function deviceShown<T extends { state: string } = { state: string; remote?: string; status?: string }>(dd: string[], env: NodeJS.ProcessEnv, id: string): Promise<T> {
+  return (await epara([...dd, 'devices', 'show', id, '--json'], { env })).json<T>();
+}
+
+/** Deploys the fixture MLP classifier to one device and infers once: both must succeed, on that device. */
+export async function deployClassifierAndInfer(dd: string[], env: NodeJS.ProcessEnv, deviceId: string): Promise<void> {
+  const dep = await epara([...dd, 'deploy', join(repoRoot, 'fixtures/models/mlp-classifier.onnx'), '--service', 'classifier', '--category', 'latency-single', '--to', deviceId, '--json'], { env });
+  expect(dep.code).toBe(0);
+  expect(dep.json<{ deployments: Array<{ state: string }> }>().deployments[0]!.state).toBe('ready');
+  const inf = await epara([...dd, 'infer', 'classifier', '--input', JSON.stringify([Array(16).fill(0.5)]), '--json'], { env });
+  expect(inf.code).toBe(0);
+  expect(inf.json<{ deviceId: string }>().deviceId).toBe(deviceId);
 }

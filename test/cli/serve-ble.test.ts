@@ -4,15 +4,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { EmulatedBleBindings, EmulatedPeripheral } from '../../firmware-sims/links/ble-peripheral-bindings.js';
 import type { ByteStream } from '../../src/transport/byte-stream.js';
-import { epara, here, repoRoot, sandbox, until, type Sandbox } from './helpers.js';
+import { installEmulatedBle, removeEmulatedBle } from './emulated-ble-bindings.js';
+import { deployClassifierAndInfer, deviceShown, epara, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
 let device: EmulatedDevice | undefined;
 afterEach(async () => {
   await device?.close({ graceful: false }).catch(() => undefined);
   device = undefined;
-  delete process.env.EPARA_BLE_BINDINGS;
-  delete (globalThis as { __eparaEmulatedBleBindings?: unknown }).__eparaEmulatedBleBindings;
+  removeEmulatedBle();
   sb?.cleanup();
 });
 
@@ -26,8 +26,7 @@ describe('epara serve --ble', () => {
     // The real noble library over emulated HCI bindings with one NUS peripheral on the air.
     const peripheral = new EmulatedPeripheral({ address: 'c0:ff:ee:00:00:01', name: 'epara-ble-pi', profile: 'nus' });
     const bindings = new EmulatedBleBindings({ peripherals: [peripheral] });
-    (globalThis as { __eparaEmulatedBleBindings?: unknown }).__eparaEmulatedBleBindings = bindings;
-    process.env.EPARA_BLE_BINDINGS = join(here, 'emulated-ble-bindings.ts');
+    installEmulatedBle(bindings);
     // The device's side of each BLE connection the gateway opens.
     const connections: ByteStream[] = [];
     const waiting: Array<(s: ByteStream) => void> = [];
@@ -48,16 +47,11 @@ describe('epara serve --ble', () => {
       device = await started;
       await until('serve.json', async () => (existsSync(join(sb!.dataDir, 'serve.json')) ? true : undefined));
       const active = async () => {
-        const d = (await epara([...dd, 'devices', 'show', 'ble-pi', '--json'], { env: sb!.env })).json<{ state: string }>();
+        const d = await deviceShown(dd, sb!.env, 'ble-pi');
         return d.state === 'active' ? d : undefined;
       };
       await until('the device active over BLE', active);
-      const dep = await epara([...dd, 'deploy', join(repoRoot, 'fixtures/models/mlp-classifier.onnx'), '--service', 'classifier', '--category', 'latency-single', '--to', 'ble-pi', '--json'], { env: sb.env });
-      expect(dep.code).toBe(0);
-      expect(dep.json<{ deployments: Array<{ state: string }> }>().deployments[0]!.state).toBe('ready');
-      const inf = await epara([...dd, 'infer', 'classifier', '--input', JSON.stringify([Array(16).fill(0.5)]), '--json'], { env: sb.env });
-      expect(inf.code).toBe(0);
-      expect(inf.json<{ deviceId: string }>().deviceId).toBe('ble-pi');
+      await deployClassifierAndInfer(dd, sb.env, 'ble-pi');
 
       // Out of range: the radio link drops (supervision timeout). serve keeps running, scans,
       // connects again, and the device is back without anyone restarting anything.

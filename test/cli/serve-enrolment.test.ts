@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { connectTcp } from '../../src/transport/tcp.js';
-import { epara, sandbox, until, type Sandbox } from './helpers.js';
+import { deviceShown, epara, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
 const devices: EmulatedDevice[] = [];
@@ -45,7 +45,7 @@ describe('open enrolment: serve from a config file, devices --pending, devices a
       expect(ok.json<{ key: string }>().key).toBe(boardKey);
       devices.push(await booting);
       await until('the approved device active', async () => {
-        const d = (await epara([...dd, 'devices', 'show', 'mcu-new', '--json'], { env: sb!.env })).json<{ state: string; status: string }>();
+        const d = await deviceShown<{ state: string; status: string }>(dd, sb!.env, 'mcu-new');
         return d.state === 'active' && d.status === 'active' ? true : undefined;
       });
       // metrics: true in the config serves Prometheus text on the API, behind the same token.

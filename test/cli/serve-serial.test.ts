@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { openSerial } from '../../src/transport/serial.js';
-import { epara, repoRoot, sandbox, until, type Sandbox } from './helpers.js';
+import { deployClassifierAndInfer, deviceShown, epara, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
 let socat: ChildProcess | undefined;
@@ -37,17 +37,11 @@ describe('epara serve --serial', () => {
       const { key } = reg.json<{ key: string }>();
       device = await EmulatedDevice.start({ profile: 'microcomputer', id: 'pi-serial', key, connector: () => openSerial({ path: b, baudRate: 115200 }), dataDir: join(sb.root, 'dev'), timeScale: 0 });
       const info = await until('the device active over the serial line', async () => {
-        const r = await epara([...dd, 'devices', 'show', 'pi-serial', '--json'], { env: sb!.env });
-        const d = r.json<{ state: string; remote?: string }>();
+        const d = await deviceShown(dd, sb!.env, 'pi-serial');
         return d.state === 'active' ? d : undefined;
       });
       expect(info.remote).toContain('ttyGW');
-      const dep = await epara([...dd, 'deploy', join(repoRoot, 'fixtures/models/mlp-classifier.onnx'), '--service', 'classifier', '--category', 'latency-single', '--to', 'pi-serial', '--json'], { env: sb.env });
-      expect(dep.code).toBe(0);
-      expect(dep.json<{ deployments: Array<{ state: string }> }>().deployments[0]!.state).toBe('ready');
-      const inf = await epara([...dd, 'infer', 'classifier', '--input', JSON.stringify([Array(16).fill(0.5)]), '--json'], { env: sb.env });
-      expect(inf.code).toBe(0);
-      expect(inf.json<{ deviceId: string }>().deviceId).toBe('pi-serial');
+      await deployClassifierAndInfer(dd, sb.env, 'pi-serial');
 
       // Pull the cable: socat goes away, both ttys vanish. serve keeps running and reopens the
       // port with backoff once it is back; the device reconnects on its own.
@@ -55,12 +49,12 @@ describe('epara serve --serial', () => {
       socat!.kill('SIGTERM');
       await gone;
       await until('the session to drop', async () => {
-        const d = (await epara([...dd, 'devices', 'show', 'pi-serial', '--json'], { env: sb!.env })).json<{ state: string }>();
+        const d = await deviceShown(dd, sb!.env, 'pi-serial');
         return d.state !== 'active' ? true : undefined;
       });
       socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
       await until('the device active again after the port came back', async () => {
-        const d = (await epara([...dd, 'devices', 'show', 'pi-serial', '--json'], { env: sb!.env })).json<{ state: string }>();
+        const d = await deviceShown(dd, sb!.env, 'pi-serial');
         return d.state === 'active' ? true : undefined;
       }, 40_000);
     } finally {
