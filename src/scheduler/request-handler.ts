@@ -344,7 +344,8 @@ export class RequestHandler {
         this.takeUpTo(best, jobs, best.batch, now);
       }
       if (jobs.length === 0) continue;
-      const size = Math.max(...jobs.map((j) => j.sizeFactor));
+      let size = -Infinity;
+      for (const j of jobs) size = Math.max(size, j.sizeFactor);
       const estimatedMs = this.o.serviceTimeMs(spec, jobs.length, best.hosted.workFraction, size);
       best.running = { service: spec.name, stage: best.hosted.stage, jobs, startMs: now, estimatedMs };
       this.runningCount++;

@@ -25,7 +25,7 @@
  * own work is done. The rate is re-evaluated whenever a job joins or leaves (a job's noise is drawn
  * once, at its join); other services' batches starting or ending in between do not change it.
  */
-import type { Policy, ReplicaSet, Router } from '../scheduler/baselines/policy.js';
+import type { Policy, ReplicaSet, RouteContext, Router } from '../scheduler/baselines/policy.js';
 import { Heap } from '../scheduler/heap.js';
 import { RequestHandler, slotKey, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
@@ -65,6 +65,8 @@ export const LLM_BATCHING: readonly LlmBatching[] = ['request', 'continuous'];
 
 interface Unit {
   service: ServiceSpec;
+  /** Index of the service (svcIndex): per-service state lives in arrays, not maps keyed by name. */
+  si: number;
   devices: Dev[];
   fractions: number[];
   batch: number;
@@ -89,6 +91,7 @@ interface Group {
 
 interface Hosting {
   service: ServiceSpec;
+  si: number;
   stage: number;
   fraction: number;
   batch: number;
@@ -98,6 +101,10 @@ interface Hosting {
 interface Dev {
   idx: number;
   spec: SimDeviceSpec;
+  /** Index of the device's zone: hop costs compare numbers, not zone strings. */
+  zone: number;
+  /** Rank of the device's id among all ids (`<` order), for the router's tie-break. */
+  order: number;
   profile: DeviceProfile;
   state: DeviceState;
   handler: RequestHandler;
@@ -108,15 +115,19 @@ interface Dev {
   activeSince: number;
   alive: boolean;
   busyMs: number;
+  // Per-service state, indexed by service index (the router reads these for every replica of
+  // every request, so a typed-array read instead of a Map lookup by name).
   /** Requests routed here per service and not finished (a router counts per replica). */
-  outstanding: Map<string, number>;
+  outstanding: Int32Array;
   /** STATE view per service: backlog at the last sync, and estimated work sent since. */
-  viewBacklogMs: Map<string, number>;
+  viewBacklogMs: Float64Array;
   viewAt: number;
-  sentMs: Map<string, number>;
-  served: Map<string, number>;
-  missed: Map<string, number>;
-  violation: Map<string, number>;
+  sentMs: Float64Array;
+  /** Requests that met / missed their SLO here since the last sync. */
+  served: Int32Array;
+  missed: Int32Array;
+  /** Smoothed SLO-violation rate per service (EWMA over syncs; 0 until a request completes). */
+  violation: Float64Array;
   /**
    * Request-level batches in progress (at most the device's concurrency, so a short list), with
    * each job's finish offset from the batch start.
@@ -128,6 +139,7 @@ interface Dev {
 interface Req {
   id: number;
   spec: ServiceSpec;
+  si: number;
   category: Category;
   arrival: number;
   deadline: number;
@@ -180,8 +192,13 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const router: Router = policy.makeRouter();
   const metrics = new MetricsCollector();
   const specs = new Map(cfg.services.map((s) => [s.name, s]));
+  const svcIndex = new Map<string, number>();
+  for (const s of cfg.services) if (!svcIndex.has(s.name)) svcIndex.set(s.name, svcIndex.size);
+  const nSvc = svcIndex.size;
+  const zoneIndex = new Map<string, number>();
   const w = cfg.workload;
   const svcOfRow = w.services.map((n) => specs.get(n));
+  const siOfRow = w.services.map((n) => svcIndex.get(n) ?? -1);
   const duration = w.durationMs;
 
   let now = 0;
@@ -197,9 +214,12 @@ export function simulate(cfg: SimConfig): RunMetrics {
     const profile = profiles[d.deviceClass];
     let time = timeOf.get(profile);
     if (!time) timeOf.set(profile, (time = (s, b, f, size) => serviceTimeMs(profile, s, b, f, size)));
+    if (!zoneIndex.has(d.zone)) zoneIndex.set(d.zone, zoneIndex.size);
     const dev: Dev = {
       idx,
       spec: d,
+      zone: zoneIndex.get(d.zone)!,
+      order: 0,
       profile,
       state: { id: d.id, deviceClass: d.deviceClass, memoryMiB: profile.memoryMiB, gpuCount: profile.gpuCount, zone: d.zone, alive: true, services: {} },
       handler: undefined as unknown as RequestHandler,
@@ -209,13 +229,13 @@ export function simulate(cfg: SimConfig): RunMetrics {
       activeSince: 0,
       alive: true,
       busyMs: 0,
-      outstanding: new Map(),
-      viewBacklogMs: new Map(),
+      outstanding: new Int32Array(nSvc),
+      viewBacklogMs: new Float64Array(nSvc),
       viewAt: 0,
-      sentMs: new Map(),
-      served: new Map(),
-      missed: new Map(),
-      violation: new Map(),
+      sentMs: new Float64Array(nSvc),
+      served: new Int32Array(nSvc),
+      missed: new Int32Array(nSvc),
+      violation: new Float64Array(nSvc),
       running: [],
       groups: new Map(),
     };
@@ -233,23 +253,24 @@ export function simulate(cfg: SimConfig): RunMetrics {
     return dev;
   });
   const byId = new Map(devs.map((d) => [d.spec.id, d]));
-  const hopMs = (a: Dev, b: Dev): number => (a === b ? 0 : a.spec.zone === b.spec.zone ? cfg.links.intraZoneMs : cfg.links.interZoneMs);
+  const rankOfId = new Map([...byId.keys()].sort().map((id, rank) => [id, rank]));
+  for (const d of devs) d.order = rankOfId.get(d.spec.id)!;
+  const { intraZoneMs, interZoneMs } = cfg.links;
+  const hopMs = (a: Dev, b: Dev): number => (a === b ? 0 : a.zone === b.zone ? intraZoneMs : interZoneMs);
 
   let units: Unit[] = [];
-  let ready = new Map<string, Unit[]>();
+  /** Ready units per service index. */
+  let ready: Unit[][] = [];
   let placement: Placement = { version: 0, assignments: [] };
-  const arrivalsInWindow = new Map<string, number>();
+  const arrivalsInWindow = new Float64Array(nSvc);
   const smoothedRps = new Map<string, number>();
   let windowStart = 0;
 
   const rebuildReady = (): void => {
-    ready = new Map();
+    ready = [];
     for (const u of units) {
       u.ready = u.devices.every((d) => d.alive && d.hosting.get(slotKey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
-      if (!u.ready) continue;
-      const l = ready.get(u.service.name) ?? [];
-      l.push(u);
-      ready.set(u.service.name, l);
+      if (u.ready) (ready[u.si] ??= []).push(u);
     }
   };
 
@@ -263,8 +284,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
   /** The router sees the request leave its entry device (finished, dropped or re-routed). */
   const release = (r: Req): void => {
     if (!r.entry) return;
-    const n = r.entry.outstanding.get(r.spec.name) ?? 0;
-    r.entry.outstanding.set(r.spec.name, Math.max(0, n - 1));
+    const o = r.entry.outstanding;
+    o[r.si] = Math.max(0, o[r.si]! - 1);
     r.entry = null;
   };
   const finishReq = (r: Req): void => {
@@ -273,8 +294,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
   const countAt = (d: Dev | null, r: Req, met: boolean): void => {
     if (!d) return;
-    const m = met ? d.served : d.missed;
-    m.set(r.spec.name, (m.get(r.spec.name) ?? 0) + 1);
+    (met ? d.served : d.missed)[r.si]++;
   };
   const drop = (r: Req, code: string, where: Dev | null): void => {
     metrics.drop(r.category, code);
@@ -309,20 +329,24 @@ export function simulate(cfg: SimConfig): RunMetrics {
       return rc.length;
     },
     device: (i) => rc[i]!.devices[0]!.spec.id,
-    outstanding: (i) => rc[i]!.devices[0]!.outstanding.get(rr!.spec.name) ?? 0,
-    violationRate: (i) => rc[i]!.devices[0]!.violation.get(rr!.spec.name) ?? 0,
+    outstanding: (i) => rc[i]!.devices[0]!.outstanding[rr!.si]!,
+    violationRate: (i) => rc[i]!.devices[0]!.violation[rr!.si]!,
+    deviceOrder: (i) => rc[i]!.devices[0]!.order,
     predictedFinishMs: (i) => {
       const u = rc[i]!;
       const e = u.devices[0]!;
-      const name = rr!.spec.name;
-      const wait = Math.max(0, (e.viewBacklogMs.get(name) ?? 0) + (e.sentMs.get(name) ?? 0) - (now - e.viewAt));
+      const si = rr!.si;
+      const wait = Math.max(0, e.viewBacklogMs[si]! + e.sentMs[si]! - (now - e.viewAt));
       return now + hopMs(rfrom!, e) + wait + unitLatency(u, rr!.size) + hopMs(u.devices[u.devices.length - 1]!, rr!.ingress);
     },
   };
 
+  // One context object, refilled per request (routers read it during the call and keep nothing).
+  const routeCtx: RouteContext = { ingress: '', service: '', nowMs: 0, deadlineMs: 0, random };
+
   /** Routing from `from` (ingress, or the device that rejected it). */
   const route = (r: Req, from: Dev): void => {
-    const all = ready.get(r.spec.name);
+    const all = ready[r.si];
     const tried = r.tried;
     const cands = all ? (tried ? all.filter((u) => !tried.includes(u.devices[0]!)) : all) : undefined;
     if (!cands || cands.length === 0) {
@@ -332,7 +356,11 @@ export function simulate(cfg: SimConfig): RunMetrics {
     rc = cands;
     rr = r;
     rfrom = from;
-    const pick = router.route(replicas, { ingress: r.ingress.spec.id, service: r.spec.name, nowMs: now, deadlineMs: r.deadline, random });
+    routeCtx.ingress = r.ingress.spec.id;
+    routeCtx.service = r.spec.name;
+    routeCtx.nowMs = now;
+    routeCtx.deadlineMs = r.deadline;
+    const pick = router.route(replicas, routeCtx);
     if (pick === null || pick < 0 || pick >= cands.length) {
       // The router refused: EPARA when no replica can meet the deadline, local-only when the ingress does not host the service.
       drop(r, tried || policy.handler.admission ? 'infer.deadline' : 'infer.no_device', from);
@@ -343,8 +371,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
     r.unit = u;
     r.entry = e;
     r.stage = 0;
-    e.outstanding.set(r.spec.name, (e.outstanding.get(r.spec.name) ?? 0) + 1);
-    e.sentMs.set(r.spec.name, (e.sentMs.get(r.spec.name) ?? 0) + serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.size) / u.batch);
+    e.outstanding[r.si]++;
+    e.sentMs[r.si] += serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.size) / u.batch;
     at(now + hopMs(from, e), Ev.Enqueue, e, r);
   };
 
@@ -380,11 +408,17 @@ export function simulate(cfg: SimConfig): RunMetrics {
       // Services sharing the device run concurrently, each slowed by the others (FarFly's MT measurement).
       const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
       const h = d.hosting.get(slotKey(batch.service, batch.stage))!;
-      const offs = batch.jobs.map((j) => serviceTimeMs(d.profile, h.service, batch.jobs.length, h.fraction, j.sizeFactor) * factor);
+      const jobs = batch.jobs;
+      const offs = new Array<number>(jobs.length);
+      let longest = -Infinity;
+      for (let k = 0; k < jobs.length; k++) {
+        offs[k] = serviceTimeMs(d.profile, h.service, jobs.length, h.fraction, jobs[k]!.sizeFactor) * factor;
+        longest = Math.max(longest, offs[k]!);
+      }
       setActive(d, 1);
       // Jobs of one batch leave as their own work is done.
       d.running.push({ batch, offs });
-      at(now + Math.max(...offs), Ev.Done, d, undefined, batch);
+      at(now + longest, Ev.Done, d, undefined, batch);
     }
   };
 
@@ -417,7 +451,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     const u = r.unit!;
     if (r.stage + 1 < u.devices.length) {
       const next = u.devices[r.stage + 1]!;
-      const transfer = ((r.spec.activationKiB ?? 0) / 1024 / (d.spec.zone === next.spec.zone ? cfg.links.intraZoneMBps : cfg.links.interZoneMBps)) * 1000;
+      const transfer = ((r.spec.activationKiB ?? 0) / 1024 / (d.zone === next.zone ? cfg.links.intraZoneMBps : cfg.links.interZoneMBps)) * 1000;
       r.stage++;
       at(Math.max(now, t + hopMs(d, next) + transfer), Ev.Enqueue, next, r);
       return;
@@ -430,13 +464,15 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   const done = (d: Dev, batch: Batch): void => {
-    const k = d.running.findIndex((x) => x.batch === batch);
-    if (k < 0) return;
+    let k = 0;
+    while (k < d.running.length && d.running[k]!.batch !== batch) k++;
+    if (k === d.running.length) return;
     const { offs } = d.running[k]!;
     d.running.splice(k, 1);
     setActive(d, -1);
     d.handler.complete(batch);
-    batch.jobs.forEach((j, k) => jobDone(d, j, batch.startMs + offs[k]!));
+    const jobs = batch.jobs;
+    for (let i = 0; i < jobs.length; i++) jobDone(d, jobs[i]!, batch.startMs + offs[i]!);
     kick(d);
   };
 
@@ -498,7 +534,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const s = specs.get(a.service);
       const ds = a.devices.map((id) => byId.get(id));
       if (!s || ds.some((d) => !d || !d.alive)) continue;
-      const unit: Unit = { service: s, devices: ds as Dev[], fractions: a.stageFractions, batch: Math.max(1, a.batch), ready: false, fixedMs: 0, perSizeMs: 0 };
+      const unit: Unit = { service: s, si: svcIndex.get(s.name)!, devices: ds as Dev[], fractions: a.stageFractions, batch: Math.max(1, a.batch), ready: false, fixedMs: 0, perSizeMs: 0 };
       unitCoefficients(unit);
       newUnits.push(unit);
       (ds as Dev[]).forEach((d, i) => {
@@ -526,7 +562,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
           h.fraction = a.stageFractions[stage]!;
           continue;
         }
-        d.hosting.set(k, { service: specs.get(a.service)!, stage, fraction: a.stageFractions[stage]!, batch: Math.max(1, a.batch), loaded: initial });
+        d.hosting.set(k, { service: specs.get(a.service)!, si: svcIndex.get(a.service)!, stage, fraction: a.stageFractions[stage]!, batch: Math.max(1, a.batch), loaded: initial });
         if (!initial) {
           d.pendingLoads.push(k);
           metrics.loads++;
@@ -535,7 +571,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       }
       if (changed || initial) {
         d.state.services = {};
-        for (const h of d.hosting.values()) d.state.services[h.service.name] = { status: h.loaded ? 'ready' : 'loading', queueLen: 0, violationRate: d.violation.get(h.service.name) ?? 0 };
+        for (const h of d.hosting.values()) d.state.services[h.service.name] = { status: h.loaded ? 'ready' : 'loading', queueLen: 0, violationRate: d.violation[h.si]! };
       }
     }
     units = newUnits;
@@ -564,14 +600,14 @@ export function simulate(cfg: SimConfig): RunMetrics {
     const observedRps: Record<string, number> = {};
     // Demand is smoothed over windows (EWMA, α = 0.5) so one bursty minute does not flip placements.
     for (const s of cfg.services) {
-      const rate = (arrivalsInWindow.get(s.name) ?? 0) / sec;
+      const rate = arrivalsInWindow[svcIndex.get(s.name)!]! / sec;
       const prev = smoothedRps.get(s.name);
       observedRps[s.name] = prev === undefined ? rate : 0.5 * rate + 0.5 * prev;
     }
     for (const d of devs) {
       d.state.alive = d.alive;
       for (const [name, st] of Object.entries(d.state.services)) {
-        st.violationRate = d.violation.get(name) ?? 0;
+        st.violationRate = d.violation[svcIndex.get(name)!]!;
         st.queueLen = d.handler.queueLength(name);
       }
     }
@@ -582,7 +618,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     const st = clusterState();
     for (const [k, v] of Object.entries(st.observedRps ?? {})) smoothedRps.set(k, v);
     apply(policy.place(st, cfg.services, placement, est, placeCtx), false);
-    arrivalsInWindow.clear();
+    arrivalsInWindow.fill(0);
     windowStart = now;
   };
 
@@ -608,9 +644,10 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const spec = svcOfRow[w.service[i]!];
       if (!spec) continue;
       const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
-      const r: Req = { id: id++, spec, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: null };
+      const si = siOfRow[w.service[i]!]!;
+      const r: Req = { id: id++, spec, si, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: null };
       reqs.set(r.id, r);
-      arrivalsInWindow.set(spec.name, (arrivalsInWindow.get(spec.name) ?? 0) + 1);
+      arrivalsInWindow[si]++;
       route(r, r.ingress);
       continue;
     }
@@ -642,17 +679,17 @@ export function simulate(cfg: SimConfig): RunMetrics {
       }
       case Ev.Sync:
         for (const d of devs) {
-          d.viewBacklogMs.clear();
-          for (const h of d.hosting.values()) if (h.stage === 0) d.viewBacklogMs.set(h.service.name, d.alive ? d.handler.backlogMs(h.service.name, 0) : Infinity);
+          d.viewBacklogMs.fill(0);
+          for (const h of d.hosting.values()) if (h.stage === 0) d.viewBacklogMs[h.si] = d.alive ? d.handler.backlogMs(h.service.name, 0) : Infinity;
           d.viewAt = now;
-          d.sentMs.clear();
-          for (const name of new Set([...d.served.keys(), ...d.missed.keys()])) {
-            const ok = d.served.get(name) ?? 0;
-            const bad = d.missed.get(name) ?? 0;
-            if (ok + bad > 0) d.violation.set(name, 0.25 * (bad / (ok + bad)) + 0.75 * (d.violation.get(name) ?? 0));
+          d.sentMs.fill(0);
+          for (let si = 0; si < nSvc; si++) {
+            const ok = d.served[si]!;
+            const bad = d.missed[si]!;
+            if (ok + bad > 0) d.violation[si] = 0.25 * (bad / (ok + bad)) + 0.75 * d.violation[si]!;
           }
-          d.served.clear();
-          d.missed.clear();
+          d.served.fill(0);
+          d.missed.fill(0);
         }
         break;
       case Ev.Place:
