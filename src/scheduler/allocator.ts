@@ -84,10 +84,15 @@ export function hopMs(links: LinkSpec, a: DeviceState, b: DeviceState, s: Servic
  * A pipeline over `group` (in stage order). The model is split in proportion to the memory each
  * device offers; a stage's time is its share of the work; the slowest stage or link bounds the rate.
  */
-export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, freeMiB: (d: DeviceState) => number, share: number, links: LinkSpec, opts: AllocatorOptions = DEFAULT_ALLOCATOR): Assignment | null {
+/**
+ * A pipeline of `s` over `group`: the split (splitModel, or `split` when given: the shards the
+ * devices already hold, which a replan keeps unless re-splitting is worth the reload) and the
+ * largest batch within the SLO budget. Null when it cannot meet the SLO or does not fit.
+ */
+export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, freeMiB: (d: DeviceState) => number, share: number, links: LinkSpec, opts: AllocatorOptions = DEFAULT_ALLOCATOR, split?: readonly number[]): Assignment | null {
   if (group.length < 2 || group.length > opts.maxStages || share <= 0) return null;
   if (needsGpu(s) && group.some((d) => d.gpuCount < 1)) return null;
-  const fractions = splitModel(est, group, s, freeMiB);
+  const fractions = split ? fixedSplit(group, s, freeMiB, split) : splitModel(est, group, s, freeMiB);
   if (!fractions) return null;
   const budget = opts.slack * s.deadlineMs;
   let best: Assignment | null = null;
@@ -117,6 +122,16 @@ export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, 
     };
   }
   return best;
+}
+
+/** A given split, if every stage's shard fits its device's free memory and the shards make up the model. */
+function fixedSplit(group: DeviceState[], s: ServiceSpec, freeMiB: (d: DeviceState) => number, split: readonly number[]): number[] | null {
+  if (split.length !== group.length || Math.abs(split.reduce((a, b) => a + b, 0) - 1) > 1e-6) return null;
+  for (let i = 0; i < group.length; i++) {
+    const d = group[i]!;
+    if (!d.alive || !(split[i]! > 0) || split[i]! * s.memoryMiB > freeMiB(d) + 1e-6) return null;
+  }
+  return [...split];
 }
 
 /**

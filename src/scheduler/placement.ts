@@ -56,6 +56,17 @@ interface Candidate {
   cost: number;
   /** Stage 1: a kept unit starts from the share it had, so it cannot squeeze out its co-located units. */
   maxShare?: number;
+  /**
+   * A loaded pipeline: the split its devices hold. It is evaluated both as loaded (warm) and
+   * re-split against the memory free now, the re-split charged the load of every shard that
+   * changes; the better gain wins, a tie keeps what is loaded.
+   */
+  loadedSplit?: readonly number[];
+}
+
+/** Whether two splits of a model are the same shards (within float noise). */
+function sameSplit(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((f, i) => Math.abs(f - b[i]!) <= 1e-9);
 }
 
 const EPS = 1e-9;
@@ -123,7 +134,12 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
   const maxMemory = Math.max(1, ...state.devices.map((d) => d.memoryMiB));
   const warmKeys = new Set<string>();
-  for (const u of current.assignments) warmKeys.add(unitKey(u.service, u.devices));
+  const loadedSplitOf = new Map<string, readonly number[]>();
+  for (const u of current.assignments) {
+    const key = unitKey(u.service, u.devices);
+    warmKeys.add(key);
+    if (u.devices.length > 1) loadedSplitOf.set(key, u.stageFractions);
+  }
 
   let evaluations = 0;
   const chosen: Assignment[] = [];
@@ -172,17 +188,40 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     for (const d of c.devices) if (hostedPairs.has(`${s.name}@${d.id}`)) return null;
     const resid = residual.get(s.name)!;
     const dem = demand.get(s.name)!;
-    let unit: Assignment | null;
     if (c.devices.length === 1) {
       const d = c.devices[0]!;
       if (freeMem.get(d.id)! < s.memoryMiB || freeOf(d.id, true) <= EPS) return null;
-      unit = fullReplica(s, d);
-    } else {
-      if (c.devices.some((d) => freeOf(d.id, true) <= EPS)) return null;
-      evaluations++;
-      unit = planGroup(est, c.devices, s, (d) => freeMem.get(d.id)!, 1, state.links, alloc);
+      const unit = fullReplica(s, d);
+      return unit ? score(c, unit, c.warm ? 0 : loadMsOf(c, unit, null), resid, dem) : null;
     }
-    if (!unit) return null;
+    if (c.devices.some((d) => freeOf(d.id, true) <= EPS)) return null;
+    const free = (d: DeviceState): number => freeMem.get(d.id)!;
+    evaluations++;
+    const split = planGroup(est, c.devices, s, free, 1, state.links, alloc);
+    if (!c.loadedSplit) return split ? score(c, split, c.warm ? 0 : loadMsOf(c, split, null), resid, dem) : null;
+    evaluations++;
+    const asLoaded = planGroup(est, c.devices, s, free, 1, state.links, alloc, c.loadedSplit);
+    const kept = asLoaded ? score(c, asLoaded, 0, resid, dem) : null;
+    const moved = split && !sameSplit(split.stageFractions, c.loadedSplit) ? score(c, split, loadMsOf(c, split, c.loadedSplit), resid, dem) : null;
+    if (!moved) return kept ?? (split ? score(c, split, 0, resid, dem) : null);
+    return kept && kept.gain >= moved.gain ? kept : moved;
+  };
+
+  /** Load time a unit charges: its slowest shard to load; with `loaded`, only the shards that differ from it. */
+  const loadMsOf = (c: Candidate, unit: Assignment, loaded: readonly number[] | null): number => {
+    const s = c.service;
+    let ms = 0;
+    c.devices.forEach((d, i) => {
+      const f = unit.stageFractions[i]!;
+      if (loaded && Math.abs(f - loaded[i]!) <= 1e-9) return;
+      ms = Math.max(ms, s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * f));
+    });
+    return ms;
+  };
+
+  /** The unit scaled to the share of time it would take, and its marginal gain (null when it gets no time). */
+  const score = (c: Candidate, unit: Assignment, loadMs: number, resid: number, dem: number): { unit: Assignment; gain: number } | null => {
+    const s = c.service;
     // One unit runs at most the whole time of its device(s).
     const free = Math.min(1, ...c.devices.map((d) => freeOf(d.id, true)));
     const need = Math.max(resid, 0) / unit.rateRps;
@@ -191,7 +230,6 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const share = Math.min(free, need > EPS ? need : free, c.maxShare ?? Infinity, frameShareCap(s, unit.latencyMs));
     if (share <= EPS) return null;
     const scaled: Assignment = { ...unit, share, rateRps: unit.rateRps * share };
-    const loadMs = c.warm ? 0 : Math.max(...c.devices.map((d, i) => s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * unit!.stageFractions[i]!)));
     const gain = marginalGain({
       weight: s.weight ?? 1,
       demandRps: dem,
@@ -285,7 +323,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const devs = u.devices.map((id) => byId.get(id));
     if (!s || devs.some((d) => !d || !d.alive)) continue;
     if (devs.length > 1 && gpuNeedOf(s.category) !== 'multi') continue;
-    const c: Candidate = { key: unitKey(s.name, u.devices), service: s, devices: devs as DeviceState[], warm: true, bound: 0, cost: costOf(devs as DeviceState[], maxMemory), maxShare: u.share > EPS ? u.share : undefined };
+    const key = unitKey(s.name, u.devices);
+    const c: Candidate = { key, service: s, devices: devs as DeviceState[], warm: true, bound: 0, cost: costOf(devs as DeviceState[], maxMemory), maxShare: u.share > EPS ? u.share : undefined, loadedSplit: loadedSplitOf.get(key) };
     const r = evaluate(c);
     if (!r) continue;
     c.bound = r.gain / c.cost;
@@ -341,7 +380,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       for (const g of formGroups(est, state.devices, s, (d) => usable.get(d.id)!, state.links, alloc, groupsPer)) {
         const key = unitKey(s.name, g.map((d) => d.id));
         if (chosenKeys.has(key)) continue;
-        const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory) };
+        const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory), loadedSplit: loadedSplitOf.get(key) };
         const r = evaluate(c);
         if (r && r.gain > EPS) {
           c.bound = r.gain / c.cost;
@@ -437,12 +476,16 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   };
 }
 
-/** Device-level actions that turn `before` into `after`: deploy+load what is new, unload what went, configure what changed. */
+/**
+ * Device-level actions that turn `before` into `after`: deploy+load what is new (and a stage whose
+ * share of the model changed: a re-split pipeline needs a new shard), unload what went, configure
+ * what changed.
+ */
 export function diffPlacement(before: Placement, after: Placement, specs: Map<string, ServiceSpec>, byId: Map<string, DeviceState>): PlacementAction[] {
-  type Slot = { batch: number; stage: number; degree: number };
+  type Slot = { batch: number; stage: number; degree: number; fraction: number };
   const index = (p: Placement): Map<string, Slot> => {
     const m = new Map<string, Slot>();
-    for (const u of p.assignments) u.devices.forEach((id, i) => m.set(`${u.service}\u0000${id}`, { batch: u.batch, stage: i, degree: u.devices.length }));
+    for (const u of p.assignments) u.devices.forEach((id, i) => m.set(`${u.service}\u0000${id}`, { batch: u.batch, stage: i, degree: u.devices.length, fraction: u.stageFractions[i] ?? 1 }));
     return m;
   };
   const replicas = new Map<string, number>();
@@ -458,6 +501,8 @@ export function diffPlacement(before: Placement, after: Placement, specs: Map<st
     if (!old) {
       const dev = byId.get(device);
       if (dev && dev.artifacts && !dev.artifacts.includes(service)) actions.push({ device, action: 'deploy', service, version });
+      actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
+    } else if (Math.abs(old.fraction - s.fraction) > 1e-9) {
       actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
     } else if (old.batch !== s.batch || old.stage !== s.stage || old.degree !== s.degree) {
       actions.push({ device, action: 'configure', service, version, settings: settings(service, s) });

@@ -559,7 +559,16 @@ export function simulate(cfg: SimConfig): RunMetrics {
         const h = d.hosting.get(k);
         if (h) {
           h.batch = Math.max(1, a.batch);
-          h.fraction = a.stageFractions[stage]!;
+          const fraction = a.stageFractions[stage]!;
+          // A re-split pipeline needs a new shard on this device: a load like any other (the stage
+          // serves nothing until it is in). A batch change is only a runtime setting.
+          if (h.loaded && !initial && Math.abs(fraction - h.fraction) > 1e-9) {
+            h.loaded = false;
+            d.pendingLoads.push(k);
+            metrics.loads++;
+            changed = true;
+          }
+          h.fraction = fraction;
           continue;
         }
         d.hosting.set(k, { service: specs.get(a.service)!, si: svcIndex.get(a.service)!, stage, fraction: a.stageFractions[stage]!, batch: Math.max(1, a.batch), loaded: initial });

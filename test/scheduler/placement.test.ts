@@ -134,6 +134,31 @@ describe('placement: submodular greedy', () => {
     expect(long.stats.loads).toBe(1);
   });
 
+  it('a loaded pipeline keeps its split unless re-splitting is worth loading the new shards', () => {
+    // The planner would split `big` 0.8 / 0.2 over (GPU server, Jetson); the loaded pipeline is
+    // Jetson-heavy (0.45 / 0.55), so it serves fewer requests than a re-split would.
+    const devs = [device('g0', 'gpu-server', 'a'), device('e0', 'embedded-gpu', 'a'), device('e1', 'embedded-gpu', 'a')];
+    const current: Placement = { version: 1, assignments: [{ service: 'big', devices: ['g0', 'e0'], stageFractions: [0.45, 0.55], share: 0.5, batch: 8, rateRps: 0.3, latencyMs: 12_000 }] };
+    const plan = (loadMs: number) => {
+      const services = [llm('big', 26_624, 2, { workMs: 4000, loadMs })];
+      const r = planPlacement(cluster(devs), services, current, { estimator: est });
+      assertFeasible(cluster(devs), services, r.placement);
+      return { unit: r.placement.assignments.find((u) => u.service === 'big')!, r };
+    };
+    // Loading takes 10 min, far past the 60 s window: the loaded shards stay as they are.
+    const slow = plan(600_000);
+    expect(slow.unit.devices).toEqual(['g0', 'e0']);
+    expect(slow.unit.stageFractions).toEqual([0.45, 0.55]);
+    expect(slow.r.stats.loads).toBe(0);
+    // Loading is quick: the faster split wins, and both changed shards are loads (not a silent change).
+    const quick = plan(1);
+    expect(quick.unit.devices).toEqual(['g0', 'e0']);
+    expect(quick.unit.stageFractions[0]).toBeGreaterThan(0.7);
+    expect(quick.unit.rateRps).toBeGreaterThan(slow.unit.rateRps * 2);
+    expect(quick.r.actions.filter((a) => a.action === 'load').map((a) => a.device).sort()).toEqual(['e0', 'g0']);
+    expect(quick.r.stats.unloads).toBe(0);
+  });
+
   it('scales: the lazy greedy evaluates far fewer candidates than it holds', () => {
     const devs = Array.from({ length: 400 }, (_, i) => device(`d${i}`, (['gpu-server', 'embedded-gpu', 'microcomputer'] as const)[i % 3], `z${i % 20}`));
     const services = Array.from({ length: 40 }, (_, i) => cam(50 + i, { name: `cam${i}` }));
