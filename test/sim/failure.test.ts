@@ -13,17 +13,12 @@ import { alpaserveSr } from '../../src/scheduler/baselines/alpaserve-sr.js';
 import { roundRobin, roundRobinRouter } from '../../src/scheduler/baselines/round-robin.js';
 import type { ServiceSpec } from '../../src/scheduler/types.js';
 import { simulate } from '../../src/sim/simulator.js';
-import { WorkloadBuilder } from '../../src/sim/workload.js';
+import { GPU_PAIR, LINKS, steadyWorkload } from './fixtures.js';
 
 const S: ServiceSpec = { name: 's', category: 'latency-single', kind: 'vision', memoryMiB: 100, workMs: 10, deadlineMs: 100, demandRps: 100, maxBatch: 16 };
-const devices = [{ id: 'g0', deviceClass: 'gpu-server' as const, zone: 'z' }, { id: 'g1', deviceClass: 'gpu-server' as const, zone: 'z' }];
-const links = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 100, interZoneMBps: 10 };
-
-function workload() {
-  const b = new WorkloadBuilder();
-  for (let i = 0; i < 200; i++) b.add({ timeMs: i * 10, service: 's', size: 1, deadlineMs: 100, flow: -1, ingress: 1 });
-  return b.build(2000);
-}
+const devices = GPU_PAIR;
+const links = LINKS;
+const workload = () => steadyWorkload('s', 200, 10, 100, 1);
 
 const fixedOnG0: Policy = {
   name: 'fixed',

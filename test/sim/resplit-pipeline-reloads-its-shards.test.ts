@@ -9,17 +9,9 @@ import type { Policy } from '../../src/scheduler/baselines/policy.js';
 import { roundRobinRouter } from '../../src/scheduler/baselines/round-robin.js';
 import type { Assignment, ServiceSpec } from '../../src/scheduler/types.js';
 import { simulate } from '../../src/sim/simulator.js';
-import { WorkloadBuilder } from '../../src/sim/workload.js';
+import { GPU_PAIR, LINKS, steadyWorkload } from './fixtures.js';
 
 const S: ServiceSpec = { name: 'big', category: 'latency-multi', kind: 'vision', memoryMiB: 30_000, workMs: 10, deadlineMs: 100, demandRps: 100, maxBatch: 4 };
-const devices = [{ id: 'g0', deviceClass: 'gpu-server' as const, zone: 'z' }, { id: 'g1', deviceClass: 'gpu-server' as const, zone: 'z' }];
-const links = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 100, interZoneMBps: 10 };
-
-function workload() {
-  const b = new WorkloadBuilder();
-  for (let i = 0; i < 300; i++) b.add({ timeMs: i * 10, service: 'big', size: 1, deadlineMs: 100, flow: -1, ingress: 0 });
-  return b.build(3000);
-}
 
 const pipeline = (split: number[]): Assignment => ({ service: 'big', devices: ['g0', 'g1'], stageFractions: split, share: 1, batch: 4, rateRps: 0, latencyMs: 0 });
 
@@ -35,7 +27,7 @@ function policy(later: number[]): Policy {
   };
 }
 
-const run = (later: number[]) => simulate({ devices, services: [S], workload: workload(), policy: policy(later), seed: 1, noise: 0, links, placementMs: 1000 });
+const run = (later: number[]) => simulate({ devices: GPU_PAIR, services: [S], workload: steadyWorkload('big', 300, 10, 100, 0), policy: policy(later), seed: 1, noise: 0, links: LINKS, placementMs: 1000 });
 
 describe('simulator: re-split pipeline', () => {
   it('a replan with the same split loads nothing and keeps serving', () => {
