@@ -1,21 +1,42 @@
 /**
  * Byte-buffer helpers for the hot path. `new Uint8Array(n)` for n of a few hundred bytes and up
- * costs microseconds (a zero-filled off-heap backing store each time); Node's Buffer pool hands
- * out slices of a shared 8 KiB slab instead. We return plain Uint8Array views of those slices so
- * callers never see a Buffer (whose tag and equality behave differently); like every pooled
- * Buffer, `.buffer` is the shared slab, so always honour `byteOffset` / `byteLength`.
+ * costs microseconds (a zero-filled off-heap backing store each time), and a `Buffer.allocUnsafe`
+ * pool slice re-wrapped as a plain Uint8Array still costs ~200 ns (a Buffer subclass object plus
+ * the view). So arrays are carved from shared 16 KiB slabs instead, one `subarray` each (~40 ns).
+ * A region is handed out once and never reused: the array belongs to its caller, and a kept one
+ * keeps at most its slab alive (as a pooled Buffer keeps Node's pool). We return plain Uint8Array
+ * views so callers never see a Buffer (whose tag and equality behave differently); `.buffer` is
+ * the shared slab, so always honour `byteOffset` / `byteLength`.
  */
+const SLAB_SIZE = 16 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
 export function allocBytes(n: number): Uint8Array {
   // V8 keeps typed arrays of up to 64 bytes on the JS heap, where allocation is cheapest.
   if (n <= 64) return new Uint8Array(n);
-  const b = Buffer.allocUnsafe(n);
-  return new Uint8Array(b.buffer, b.byteOffset, n);
+  if (n > SLAB_SIZE / 4) {
+    // a large array gets its own memory, so it does not strand most of a slab
+    const b = Buffer.allocUnsafeSlow(n);
+    return new Uint8Array(b.buffer, b.byteOffset, n);
+  }
+  if (slabUsed + n > slab.length) {
+    const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return out;
 }
 
-/** A copy of `src[start, end)` in a pooled buffer. */
+/** A copy of `src[start, end)` in memory of its own (see allocBytes). */
 export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
-  const out = allocBytes(end - start);
-  out.set(src.subarray(start, end));
+  const n = end - start;
+  const out = allocBytes(n);
+  // a short copy by hand is cheaper than the view set() needs
+  if (n > 32) out.set(start === 0 && end === src.length ? src : src.subarray(start, end));
+  else for (let k = 0; k < n; k++) out[k] = src[start + k]!;
   return out;
 }
 
