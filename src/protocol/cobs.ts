@@ -56,6 +56,60 @@ export function cobsEncodeBlocks(src: Uint8Array, start: number, end: number, ds
   }
 }
 
+/** `buf` and a Buffer view of it (for memchr), kept while the same buffer keeps coming back. */
+let viewOf: Uint8Array | undefined;
+let view: Buffer = Buffer.alloc(0);
+
+/**
+ * Encode `buf[start, end)` into the same buffer at `at` (< start); returns the position after the
+ * last byte written. Needs `start - at >= ceil((end - start) / 254) + 1`: before each code byte at
+ * most one code per full 254-byte block has been added, so the write position stays that far
+ * behind the read position and nothing unread is overwritten. `buf[end]`, if inside `buf`, is
+ * scratch: a 0x00 is put there so the memchr for the last run stops at the end of the input
+ * instead of running on through stale bytes (the Buffer view for memchr is made once per buffer,
+ * not once per call with the input's length).
+ *
+ * Why in place: the encoder's frame is already in its scratch buffer, and copyWithin (memmove)
+ * moves each run without the view per run a copy into another array needs, which on a 1 KiB frame
+ * cost more than the copies themselves.
+ */
+export function cobsEncodeInPlace(buf: Uint8Array, start: number, end: number, at: number): number {
+  if (start - at < Math.ceil((end - start) / 254) + 1) {
+    throw protocolError('internal', { reason: `cobsEncodeInPlace: gap ${start - at} too small for ${end - start} bytes` });
+  }
+  if (buf !== viewOf) {
+    view = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+    viewOf = buf;
+  }
+  if (end < buf.length) buf[end] = 0;
+  let i = start;
+  let o = at;
+  for (;;) {
+    let z = view.indexOf(0, i);
+    if (z < 0 || z > end) z = end;
+    let fullBlock = false;
+    while (z - i >= 254) {
+      buf[o++] = 0xff;
+      buf.copyWithin(o, i, i + 254);
+      o += 254;
+      i += 254;
+      fullBlock = true;
+    }
+    // A final 254-byte block is not followed by a code byte (canonical COBS).
+    if (fullBlock && i === end) return o;
+    const run = z - i;
+    buf[o++] = run + 1;
+    if (run > 16) {
+      buf.copyWithin(o, i, z);
+      o += run;
+    } else {
+      for (let k = i; k < z; k++) buf[o++] = buf[k]!;
+    }
+    if (z === end) return o;
+    i = z + 1;
+  }
+}
+
 /**
  * Byte-at-a-time encoder for inputs shorter than one 254-byte block (control and status frames),
  * where the per-run setup of the block copier costs more than it saves.

@@ -4,7 +4,7 @@
  */
 import { resolveNumber } from '../options.js';
 import { protocolError } from './error-codes.js';
-import { cobsDecode, cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
+import { cobsDecode, cobsEncodeInPlace, cobsEncodeShort } from './cobs.js';
 import { CRC32C_RESIDUE, crc32c } from './crc32c.js';
 import { allocBytes, copyBytes } from './bytes.js';
 import {
@@ -69,31 +69,30 @@ export function buildFrame(type: number, flags: number, seq: number, corr: numbe
 
 function writeFrame(frame: Uint8Array, type: number, flags: number, seq: number, corr: number, body: Uint8Array): void {
   frame.set(body, HEADER_SIZE);
-  writeHeaderAndCrc(frame, type, flags, seq, corr, body.length);
+  writeHeaderAndCrc(frame, 0, type, flags, seq, corr, body.length);
 }
 
-/** Header into `frame[0, 9)` and the CRC after the `len`-byte body already at `frame[9, 9 + len)`. */
-function writeHeaderAndCrc(frame: Uint8Array, type: number, flags: number, seq: number, corr: number, len: number): void {
-  frame[0] = PROTOCOL_VERSION;
-  frame[1] = type;
-  frame[2] = flags;
-  frame[3] = seq >> 8;
-  frame[4] = seq & 0xff;
-  frame[5] = corr >> 8;
-  frame[6] = corr & 0xff;
-  frame[7] = len >> 8;
-  frame[8] = len & 0xff;
-  const c = HEADER_SIZE + len;
-  const crc = crc32c(frame, 0, 0, c);
+/**
+ * Header into `frame[at, at + 9)` and the CRC after the `len`-byte body already at
+ * `frame[at + 9, at + 9 + len)`.
+ */
+function writeHeaderAndCrc(frame: Uint8Array, at: number, type: number, flags: number, seq: number, corr: number, len: number): void {
+  frame[at] = PROTOCOL_VERSION;
+  frame[at + 1] = type;
+  frame[at + 2] = flags;
+  frame[at + 3] = seq >> 8;
+  frame[at + 4] = seq & 0xff;
+  frame[at + 5] = corr >> 8;
+  frame[at + 6] = corr & 0xff;
+  frame[at + 7] = len >> 8;
+  frame[at + 8] = len & 0xff;
+  const c = at + HEADER_SIZE + len;
+  const crc = crc32c(frame, 0, at, c);
   frame[c] = crc & 0xff;
   frame[c + 1] = (crc >>> 8) & 0xff;
   frame[c + 2] = (crc >>> 16) & 0xff;
   frame[c + 3] = crc >>> 24;
 }
-
-// The frame is built in the message writer's buffer (body written at offset 9, then header and
-// CRC around it) and COBS-encoded from there; only the wire array is fresh per frame.
-let wireScratch = new Uint8Array(DEFAULT_MAX_FRAME * 2);
 
 /**
  * A frame of at most this many bytes has no run of 254 non-zero bytes, so its COBS form is exactly
@@ -118,9 +117,14 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
       field: 'corr',
     });
   }
-  const w = encodeMessageAt(msg, HEADER_SIZE); // validates msg and its type first
+  // The frame is built in the message writer's buffer, `gap` bytes in (body first, then header
+  // and CRC around it), and COBS-encoded from there: into the wire array for short frames, in
+  // place for long ones. The gap is the most COBS can add to a frame of maxFrame bytes, which is
+  // what encoding in place needs (see cobsEncodeInPlace).
+  const gap = Math.ceil(maxFrame / 254) + 1;
+  const w = encodeMessageAt(msg, gap + HEADER_SIZE); // validates msg and its type first
   const type = MessageType[msg.type as keyof typeof MessageType];
-  const bodyLen = w.pos - HEADER_SIZE;
+  const bodyLen = w.pos - gap - HEADER_SIZE;
   const frameLen = HEADER_SIZE + bodyLen + CRC_SIZE;
   if (frameLen > maxFrame) {
     throw protocolError('frame.oversize', {
@@ -129,21 +133,19 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
       details: { frameLen, maxFrame, type: msg.type },
     });
   }
-  w.room(CRC_SIZE);
-  const frame = w.buf;
+  w.room(CRC_SIZE + 1); // + 1: cobsEncodeInPlace's sentinel after the frame
+  const buf = w.buf;
   const flags = (h.rsp ? FLAG_RSP : 0) | (h.rtx ? FLAG_RTX : 0);
-  writeHeaderAndCrc(frame, type, flags, seq, corr, bodyLen);
+  writeHeaderAndCrc(buf, gap, type, flags, seq, corr, bodyLen);
   if (frameLen <= EXACT_COBS_MAX) {
     const wire = allocBytes(frameLen + 2);
-    const end = cobsEncodeInto(frame, 0, frameLen, wire, 0);
+    const end = cobsEncodeShort(buf, gap, gap + frameLen, wire, 0);
     wire[end] = 0;
     return wire;
   }
-  const need = cobsMaxEncodedLength(frameLen) + 1;
-  if (wireScratch.length < need) wireScratch = new Uint8Array(Math.max(need, wireScratch.length * 2));
-  const n = cobsEncodeInto(frame, 0, frameLen, wireScratch, 0);
-  wireScratch[n] = 0;
-  return copyBytes(wireScratch, 0, n + 1);
+  const n = cobsEncodeInPlace(buf, gap, gap + frameLen, 0);
+  buf[n] = 0;
+  return copyBytes(buf, 0, n + 1);
 }
 
 /**

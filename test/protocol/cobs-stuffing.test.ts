@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { cobsDecode, cobsEncode, cobsEncodeBlocks, cobsEncodeShort, cobsMaxEncodedLength } from '../../src/protocol/cobs.js';
+import { cobsDecode, cobsEncode, cobsEncodeBlocks, cobsEncodeInPlace, cobsEncodeShort, cobsMaxEncodedLength } from '../../src/protocol/cobs.js';
 import { ProtocolError } from '../../src/errors.js';
 
 const h = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -85,5 +85,28 @@ describe('COBS encoder paths', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('the in-place encoder, at the smallest gap it allows, gives the same bytes whatever stale bytes surround the input', () => {
+    const runs = fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 600 }).map((b) => b.map((x) => x | 1)), fc.constant(new Uint8Array(1)));
+    fc.assert(
+      fc.property(fc.array(runs, { maxLength: 5 }), fc.integer({ min: 1, max: 255 }), fc.nat(5), fc.nat(3), (parts, stale, lead, extraGap) => {
+        const data = new Uint8Array(Buffer.concat(parts));
+        const gap = Math.ceil(data.length / 254) + 1 + extraGap;
+        // stale non-zero bytes everywhere, as in a reused scratch buffer: the search for zeros must stop at the input's end
+        const buf = new Uint8Array(lead + gap + data.length + 40).fill(stale);
+        buf.set(data, lead + gap);
+        const n = cobsEncodeInPlace(buf, lead + gap, lead + gap + data.length, lead);
+        expect(hx(buf.subarray(lead, n))).toBe(hx(cobsEncode(data)));
+        expect(buf.subarray(0, lead).every((b) => b === stale)).toBe(true); // nothing written before `at`
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the in-place encoder refuses a gap too small to encode without overwriting its input', () => {
+    const buf = new Uint8Array(600).fill(7);
+    expect(() => cobsEncodeInPlace(buf, 2, 2 + 508, 0)).toThrowError(expect.objectContaining({ code: 'internal' }));
+    expect(() => cobsEncodeInPlace(buf, 3, 3 + 508, 0)).not.toThrow();
   });
 });

@@ -12,12 +12,15 @@ import {
   encodeFrame,
   messageToJson,
   cobsEncode,
+  buildFrame,
+  encodeMessage,
   type Message,
 } from '../../src/protocol/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { messageArb } from './arbitraries.js';
 
 const piece = (wire: Uint8Array) => wire.subarray(0, wire.length - 1);
+const hx = (b: Uint8Array) => Buffer.from(b).toString('hex');
 function errOf(fn: () => unknown): ProtocolError {
   try {
     fn();
@@ -49,6 +52,24 @@ describe('frames', () => {
         expect(messageToJson(f.message)).toEqual(messageToJson(msg));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('a frame of any length, at any maxFrame, goes out as COBS(header + body + CRC) + 0x00, and stays so after later encodes', () => {
+    // zero-free data gives 254-byte COBS blocks; the lengths straddle the short (< 254) and in-place encoders
+    const dataArb = fc.oneof(fc.uint8Array({ maxLength: 1200 }), fc.uint8Array({ maxLength: 1200 }).map((b) => b.map((x) => x | 1)));
+    fc.assert(
+      fc.property(dataArb, fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 65535 - 1300 }), (data, seq, extra) => {
+        const msg: Message = { type: 'DEPLOY_CHUNK', deploymentId: 9, offset: seq * 3, data };
+        const body = encodeMessage(msg);
+        const maxFrame = Math.max(64, HEADER_SIZE + body.length + 4 + (extra % 3 === 0 ? 0 : extra));
+        const want = hx(cobsEncode(buildFrame(MessageType.DEPLOY_CHUNK, 0, seq, 0, body))) + '00';
+        const wire = encodeFrame(msg, { seq, maxFrame });
+        expect(hx(wire)).toBe(want);
+        encodeFrame({ ...msg, data: data.map((x) => x ^ 0x5a) }, { seq: seq ^ 1, maxFrame }); // reuses the encoder's scratch
+        expect(hx(wire)).toBe(want);
+      }),
+      { numRuns: 300 },
     );
   });
 
