@@ -14,7 +14,15 @@ let slabUsed = 0;
 
 export function allocBytes(n: number): Uint8Array {
   // V8 keeps typed arrays of up to 64 bytes on the JS heap, where allocation is cheapest.
-  if (n <= 64) return new Uint8Array(n);
+  return n <= 64 ? new Uint8Array(n) : carveBytes(n);
+}
+
+/**
+ * Like allocBytes, but never on the JS heap: for arrays that will be viewed (`subarray`,
+ * `.buffer`), because V8 moves an on-heap array's contents to a new off-heap buffer the first time
+ * its buffer is needed, which made a 20-byte heartbeat's decode ~0.4 µs slower.
+ */
+export function carveBytes(n: number): Uint8Array {
   if (n > SLAB_SIZE / 4) {
     // a large array gets its own memory, so it does not strand most of a slab
     const b = Buffer.allocUnsafeSlow(n);
@@ -30,10 +38,10 @@ export function allocBytes(n: number): Uint8Array {
   return out;
 }
 
-/** A copy of `src[start, end)` in memory of its own (see allocBytes). */
-export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
+/** A copy of `src[start, end)` in memory of its own (see allocBytes; `viewed`: see carveBytes). */
+export function copyBytes(src: Uint8Array, start = 0, end = src.length, viewed = false): Uint8Array {
   const n = end - start;
-  const out = allocBytes(n);
+  const out = viewed ? carveBytes(n) : allocBytes(n);
   // a short copy by hand is cheaper than the view set() needs
   if (n > 32) out.set(start === 0 && end === src.length ? src : src.subarray(start, end));
   else for (let k = 0; k < n; k++) out[k] = src[start + k]!;

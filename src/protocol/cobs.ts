@@ -3,7 +3,7 @@
  * canonical form (no extra 0x01 code after a final 0xFF block); the decoder also accepts that
  * extra code, as most implementations emit it, since the CRC protects the decoded frame anyway.
  */
-import { allocBytes, indexOfZero } from './bytes.js';
+import { allocBytes, copyBytes, indexOfZero } from './bytes.js';
 import { protocolError } from './error-codes.js';
 
 /** Worst-case COBS output length for `n` input bytes, without the delimiter. */
@@ -150,8 +150,7 @@ export function cobsDecode(piece: Uint8Array, start = 0, end = piece.length): Ui
   if (zero >= 0) {
     throw protocolError('frame.cobs', { reason: `COBS piece contains a 0x00 at offset ${zero - start}`, details: { offset: zero - start } });
   }
-  const out = allocBytes(end - start);
-  out.set(start === 0 && end === piece.length ? piece : piece.subarray(start, end));
+  const out = copyBytes(piece, start, end, true); // viewed just below
   return out.subarray(1, cobsDecodeInPlace(out, 0, out.length));
 }
 

@@ -79,7 +79,7 @@ export class FrameDecoder {
       // copy must outlive the next push (message byte strings are views into it), so it is
       // memory no later frame touches (copyBytes carves it from a slab; ~0.2 µs per 1 KiB frame
       // less than a Buffer-pool slice or a fresh array).
-      const piece = copyBytes(src, from, to);
+      const piece = copyBytes(src, from, to, true);
       out.push(parseFrame(piece.subarray(1, cobsDecodeInPlace(piece, 0, piece.length)), this.max));
     } catch (e) {
       out.push(
