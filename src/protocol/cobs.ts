@@ -26,34 +26,7 @@ export function cobsEncodeInto(src: Uint8Array, start: number, end: number, dst:
 export function cobsEncodeBlocks(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
   // One Buffer view per call: Buffer#indexOf is memchr, but creating the view costs about as much
   // as scanning a short run, so it is not done per run.
-  const view = Buffer.from(src.buffer, src.byteOffset, end);
-  let i = start;
-  let o = at;
-  for (;;) {
-    let z = view.indexOf(0, i);
-    if (z < 0) z = end;
-    let fullBlock = false;
-    while (z - i >= 254) {
-      dst[o++] = 0xff;
-      dst.set(src.subarray(i, i + 254), o);
-      o += 254;
-      i += 254;
-      fullBlock = true;
-    }
-    // A final 254-byte block is not followed by a code byte (canonical COBS).
-    if (fullBlock && i === end) return o;
-    const run = z - i;
-    dst[o++] = run + 1;
-    if (run > 16) {
-      dst.set(src.subarray(i, z), o);
-      o += run;
-    } else {
-      // short runs (CBOR keys, small integers) are cheaper to copy by hand than via a subarray
-      for (let k = i; k < z; k++) dst[o++] = src[k]!;
-    }
-    if (z === end) return o;
-    i = z + 1;
-  }
+  return encodeRuns(Buffer.from(src.buffer, src.byteOffset, end), src, start, end, dst, at);
 }
 
 /** `buf` and a Buffer view of it (for memchr), kept while the same buffer keeps coming back. */
@@ -82,6 +55,15 @@ export function cobsEncodeInPlace(buf: Uint8Array, start: number, end: number, a
     viewOf = buf;
   }
   if (end < buf.length) buf[end] = 0;
+  return encodeRuns(view, buf, start, end, buf, at);
+}
+
+/**
+ * The block encoder's loop, for both callers: `view` is a Buffer over `src` for memchr (it may
+ * reach past `end`); runs move with copyWithin when `dst` is `src` (in place), else with set().
+ */
+function encodeRuns(view: Buffer, src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  const inPlace = dst === src;
   let i = start;
   let o = at;
   for (;;) {
@@ -89,8 +71,9 @@ export function cobsEncodeInPlace(buf: Uint8Array, start: number, end: number, a
     if (z < 0 || z > end) z = end;
     let fullBlock = false;
     while (z - i >= 254) {
-      buf[o++] = 0xff;
-      buf.copyWithin(o, i, i + 254);
+      dst[o++] = 0xff;
+      if (inPlace) dst.copyWithin(o, i, i + 254);
+      else dst.set(src.subarray(i, i + 254), o);
       o += 254;
       i += 254;
       fullBlock = true;
@@ -98,12 +81,14 @@ export function cobsEncodeInPlace(buf: Uint8Array, start: number, end: number, a
     // A final 254-byte block is not followed by a code byte (canonical COBS).
     if (fullBlock && i === end) return o;
     const run = z - i;
-    buf[o++] = run + 1;
+    dst[o++] = run + 1;
     if (run > 16) {
-      buf.copyWithin(o, i, z);
+      if (inPlace) dst.copyWithin(o, i, z);
+      else dst.set(src.subarray(i, z), o);
       o += run;
     } else {
-      for (let k = i; k < z; k++) buf[o++] = buf[k]!;
+      // short runs (CBOR keys, small integers) are cheaper to copy by hand than via a subarray
+      for (let k = i; k < z; k++) dst[o++] = src[k]!;
     }
     if (z === end) return o;
     i = z + 1;
