@@ -2,7 +2,8 @@
  * State-aware submodular placement (EPARA's periodic scheduler, after the author's SFP algorithm).
  *
  * Stage 1 re-adds the units of the current placement that still have a positive gain (no load
- * cost: they are warm), stage 2 greedily adds new (service, device) replicas and (service, group)
+ * cost: they are warm; a pipeline may instead be re-split, charged the load of its changed
+ * shards, when that gains more — see Candidate.loadedSplit), stage 2 greedily adds new (service, device) replicas and (service, group)
  * pipelines by largest marginal gain per cost (objective.ts, costOf) until nothing improves —
  * first for the services only a small part of the fleet can run, then for the rest — and a
  * last pass keeps current units that are idle but still fit as warm spares (so a dip in demand
