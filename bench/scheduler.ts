@@ -17,6 +17,9 @@
  *   EPARA_BENCH_PARTS=simulator   only some parts: placement, simulator, goodput (default all three)
  *   EPARA_BENCH_SIM_DEVICES=1000,2000   fleet sizes of the simulator-speed runs (default 1000,2000,5000)
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { envList, envNumber } from './_env.js';
 import { ConfigError } from '../src/errors.js';
 import { POLICIES } from '../src/scheduler/baselines/index.js';
@@ -30,6 +33,7 @@ import { Rng } from '../src/sim/rng.js';
 import { AZURE_CONV, DEFAULT_LINKS, SCENARIO_NAMES, defaultFleet, runScenario, type ScenarioName } from '../src/sim/scenario.js';
 import type { LlmBatching } from '../src/sim/simulator.js';
 
+const HERE = dirname(fileURLToPath(import.meta.url));
 const PLACEMENT_PERIOD_MS = 60_000;
 
 /** EPARA ÷ each baseline at every load, on request goodput and on category-balanced goodput. */
@@ -183,20 +187,31 @@ function placementTiming(): void {
 function simulatorSpeed(): void {
   const sizes = envList('EPARA_BENCH_SIM_DEVICES', [1000, 2000, 5000], { default: 1000, min: 16, max: 20_000, integer: true, unit: 'devices' });
   const durationSec = Math.floor(AZURE_CONV.spanSec);
-  console.log(`\n[scheduler] simulator speed: ${durationSec} s of virtual time (the whole Azure conv trace at ×1) with the default camera mix, one policy per run`);
+  console.log(`\n[scheduler] simulator speed: ${durationSec} s of virtual time (the whole Azure conv trace at ×1) with the default camera mix, one policy per run, each run in a fresh process`);
   console.log(`  ${'devices'.padStart(7)} ${'requests'.padStart(10)} ${'epara s'.padStart(8)} ${'req/s'.padStart(9)} ${'round-robin s'.padStart(14)} ${'req/s'.padStart(9)} ${'epara ÷ RR time'.padStart(16)} ${'peak RSS'.padStart(9)}`);
   for (const devices of sizes) {
     const wall: Record<string, number> = {};
     let requests = 0;
+    let rss = 0;
     for (const policy of ['epara', 'round-robin']) {
-      const t0 = process.hrtime.bigint();
-      const r = runScenario({ devices, durationSec, loads: [1], policies: [policy] });
-      wall[policy] = Number(process.hrtime.bigint() - t0) / 1e9;
-      requests = r.results[0]!.requests;
+      const run = simulateHourInChild(devices, policy);
+      wall[policy] = run.seconds;
+      requests = run.requests;
+      rss = Math.max(rss, run.maxRssMB);
     }
-    const rss = process.resourceUsage().maxRSS / 1024;
     console.log(`  ${String(devices).padStart(7)} ${String(requests).padStart(10)} ${wall.epara!.toFixed(1).padStart(8)} ${Math.round(requests / wall.epara!).toString().padStart(9)} ${wall['round-robin']!.toFixed(1).padStart(14)} ${Math.round(requests / wall['round-robin']!).toString().padStart(9)} ${`${(wall.epara! / wall['round-robin']!).toFixed(2)}x`.padStart(16)} ${`${rss.toFixed(0)} MB`.padStart(9)}`);
   }
+}
+
+/** One simulated hour in a process of its own (bench/scheduler-procs/sim-hour-child.ts says why). */
+function simulateHourInChild(devices: number, policy: string): { requests: number; seconds: number; maxRssMB: number } {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'scheduler-procs', 'sim-hour-child.ts'), String(devices), policy], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = child.stdout?.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    // not bad input: the child crashed (its stderr is above)
+    throw new Error(`the simulator-speed run (${devices} devices, ${policy}) exited with ${child.status ?? child.signal}; rerun it alone: npx tsx bench/scheduler-procs/sim-hour-child.ts ${devices} ${policy}`);
+  }
+  return JSON.parse(line) as { requests: number; seconds: number; maxRssMB: number };
 }
 
 const PARTS = { placement: placementTiming, simulator: simulatorSpeed, goodput: goodputComparison } as const;
