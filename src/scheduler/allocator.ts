@@ -81,12 +81,9 @@ export function hopMs(links: LinkSpec, a: DeviceState, b: DeviceState, s: Servic
 }
 
 /**
- * A pipeline over `group` (in stage order). The model is split in proportion to the memory each
- * device offers; a stage's time is its share of the work; the slowest stage or link bounds the rate.
- */
-/**
- * A pipeline of `s` over `group`: the split (splitModel, or `split` when given: the shards the
- * devices already hold, which a replan keeps unless re-splitting is worth the reload) and the
+ * A pipeline of `s` over `group` (in stage order): the model split by splitModel, or `split` when
+ * given (the shards the devices already hold, which a replan keeps unless re-splitting is worth the
+ * reload); a stage's time is its share of the work; the slowest stage or link bounds the rate; the
  * largest batch within the SLO budget. Null when it cannot meet the SLO or does not fit.
  */
 export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, freeMiB: (d: DeviceState) => number, share: number, links: LinkSpec, opts: AllocatorOptions = DEFAULT_ALLOCATOR, split?: readonly number[]): Assignment | null {
@@ -122,6 +119,14 @@ export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, 
     };
   }
   return best;
+}
+
+/**
+ * Whether two shares of a model are the same shard (within float noise): where they differ, the
+ * device needs a new shard loaded. One test for the planner, the placement diff and the simulator.
+ */
+export function sameShare(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-9;
 }
 
 /** A given split, if every stage's shard fits its device's free memory and the shards make up the model. */

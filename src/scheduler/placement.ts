@@ -3,17 +3,17 @@
  *
  * Stage 1 re-adds the units of the current placement that still have a positive gain (no load
  * cost: they are warm; a pipeline may instead be re-split, charged the load of its changed
- * shards, when that gains more — see Candidate.loadedSplit), stage 2 greedily adds new (service, device) replicas and (service, group)
- * pipelines by largest marginal gain per cost (objective.ts, costOf) until nothing improves —
- * first for the services only a small part of the fleet can run, then for the rest — and a
- * last pass keeps current units that are idle but still fit as warm spares (so a dip in demand
- * does not cause an unload now and a reload a minute later). Infeasible candidates (memory, GPU
- * count, compute/SLO) are skipped. The greedy is lazy: candidates sit in a max-heap keyed by a
- * stale gain; gains only shrink as units are added (submodularity), so when a popped candidate's
- * fresh gain still beats the next stale key it is the true best and is taken without evaluating
- * the rest. Pure: no I/O, no clock, same input → same output.
+ * shards, when that gains more — see Candidate.loadedSplit), stage 2 greedily adds new
+ * (service, device) replicas and (service, group) pipelines by largest marginal gain per cost
+ * (objective.ts, costOf) until nothing improves — first for the services only a small part of
+ * the fleet can run, then for the rest — and a last pass keeps current units that are idle but
+ * still fit as warm spares (so a dip in demand does not cause an unload now and a reload a minute
+ * later). Infeasible candidates (memory, GPU count, compute/SLO) are skipped. The greedy is lazy:
+ * candidates sit in a max-heap keyed by a stale gain; gains only shrink as units are added
+ * (submodularity), so when a popped candidate's fresh gain still beats the next stale key it is
+ * the true best and is taken without evaluating the rest. Pure: no I/O, no clock, same input → same output.
  */
-import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sharedCapacity, type AllocatorOptions } from './allocator.js';
+import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sameShare, sharedCapacity, type AllocatorOptions } from './allocator.js';
 import { gpuNeedOf, validateServices } from './categories.js';
 import { schedError } from './errors.js';
 import { Heap } from './heap.js';
@@ -65,9 +65,9 @@ interface Candidate {
   loadedSplit?: readonly number[];
 }
 
-/** Whether two splits of a model are the same shards (within float noise). */
+/** Whether two splits of a model are the same shards. */
 function sameSplit(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((f, i) => Math.abs(f - b[i]!) <= 1e-9);
+  return a.length === b.length && a.every((f, i) => sameShare(f, b[i]!));
 }
 
 const EPS = 1e-9;
@@ -214,7 +214,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     let ms = 0;
     c.devices.forEach((d, i) => {
       const f = unit.stageFractions[i]!;
-      if (loaded && Math.abs(f - loaded[i]!) <= 1e-9) return;
+      if (loaded && sameShare(f, loaded[i]!)) return;
       ms = Math.max(ms, s.loadMs ?? est.loadTimeMs(d, s, s.memoryMiB * f));
     });
     return ms;
@@ -503,7 +503,7 @@ export function diffPlacement(before: Placement, after: Placement, specs: Map<st
       const dev = byId.get(device);
       if (dev && dev.artifacts && !dev.artifacts.includes(service)) actions.push({ device, action: 'deploy', service, version });
       actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
-    } else if (Math.abs(old.fraction - s.fraction) > 1e-9) {
+    } else if (!sameShare(old.fraction, s.fraction)) {
       actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
     } else if (old.batch !== s.batch || old.stage !== s.stage || old.degree !== s.degree) {
       actions.push({ device, action: 'configure', service, version, settings: settings(service, s) });

@@ -26,6 +26,7 @@
  * once, at its join); other services' batches starting or ending in between do not change it.
  */
 import type { Policy, ReplicaSet, RouteContext, Router } from '../scheduler/baselines/policy.js';
+import { sameShare } from '../scheduler/allocator.js';
 import { Heap } from '../scheduler/heap.js';
 import { RequestHandler, slotKey, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
@@ -562,7 +563,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
           const fraction = a.stageFractions[stage]!;
           // A re-split pipeline needs a new shard on this device: a load like any other (the stage
           // serves nothing until it is in). A batch change is only a runtime setting.
-          if (h.loaded && !initial && Math.abs(fraction - h.fraction) > 1e-9) {
+          if (h.loaded && !initial && !sameShare(fraction, h.fraction)) {
             h.loaded = false;
             d.pendingLoads.push(k);
             metrics.loads++;
