@@ -182,7 +182,8 @@ function placementTiming(): void {
 /**
  * Wall time of one simulated hour (the Azure conv trace's 3,501 s at load ×1, the default `mixed`
  * cameras: 2 seg-cam + 1 seg-hd per 16-device site) per fleet size, EPARA and round-robin, with
- * the requests simulated per wall second and the process's peak resident memory so far.
+ * the requests simulated per wall second and the larger of the two runs' peak resident memory
+ * (each run is a process of its own).
  */
 function simulatorSpeed(): void {
   const sizes = envList('EPARA_BENCH_SIM_DEVICES', [1000, 2000, 5000], { default: 1000, min: 16, max: 20_000, integer: true, unit: 'devices' });
