@@ -133,30 +133,32 @@ export const SCENARIO_NUMBERS = {
 };
 
 let traceCache: { path: string; trace: AzureTrace } | null = null;
-function loadAzure(path: string): AzureTrace {
+/** The Azure LLM trace at `path`, parsed (cached: every run of a sweep reads the same file). */
+export function loadAzureTrace(path: string, maxBytes = MAX_WORKLOAD_BYTES): AzureTrace {
   if (traceCache?.path === path) return traceCache.trace;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError({ code: 'sim.trace', reason: `cannot read the Azure trace at ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'pass --trace FILE with your own workload, or point azureFile at AzureLLMInferenceTrace_conv.csv', field: 'azureFile' });
-  }
+  const text = readCappedText(path, maxBytes, {
+    code: 'sim.trace',
+    what: 'the Azure trace',
+    hint: 'pass --trace FILE with your own workload, or point azureFile at AzureLLMInferenceTrace_conv.csv',
+    field: 'azureFile',
+  });
   const trace = parseAzureTrace(text);
   traceCache = { path, trace };
   return trace;
 }
 
 /**
- * Most bytes a workload file (`--trace FILE`) may have. The file is held as one string while it is
- * parsed (V8 cannot make a string much over 512 MiB at all), so a cap with a clear error beats a
- * crash; 256 MiB is some ten million rows.
+ * Most bytes a workload file (`--trace FILE`) or Azure trace may have. The file is held as one
+ * string while it is parsed (V8 cannot make a string much over 512 MiB at all), so a cap with a
+ * clear error beats a crash; 256 MiB is some ten million rows (the Azure conv trace is 0.6 MiB).
  */
 export const MAX_WORKLOAD_BYTES = 256 * 1024 * 1024;
 
 const bytes = (n: number): string => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(0)} MiB` : `${n} bytes`);
 
-export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): string {
-  const cannot = (e: unknown): ConfigError => new ConfigError({ code: 'sim.workload', reason: `cannot read workload file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: 'check the path', field: 'trace' });
+/** A text file read whole, refused with a ConfigError when missing, unreadable or over `maxBytes`. */
+function readCappedText(path: string, maxBytes: number, o: { code: 'sim.trace' | 'sim.workload'; what: string; hint: string; field: string }): string {
+  const cannot = (e: unknown): ConfigError => new ConfigError({ code: o.code, reason: `cannot read ${o.what} at ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, hint: o.hint, field: o.field });
   let size: number;
   try {
     size = statSync(path).size;
@@ -165,10 +167,10 @@ export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): s
   }
   if (size > maxBytes) {
     throw new ConfigError({
-      code: 'sim.workload',
-      reason: `workload file ${path} is ${bytes(size)}, over the ${bytes(maxBytes)} limit`,
+      code: o.code,
+      reason: `${o.what} ${path} is ${bytes(size)}, over the ${bytes(maxBytes)} limit`,
       hint: 'replay a window of it (split the file by time), or keep every k-th row and raise the load factor k-fold',
-      field: 'trace',
+      field: o.field,
       details: { size, maxBytes },
     });
   }
@@ -177,6 +179,10 @@ export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): s
   } catch (e) {
     throw cannot(e);
   }
+}
+
+export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): string {
+  return readCappedText(path, maxBytes, { code: 'sim.workload', what: 'workload file', hint: 'check the path', field: 'trace' });
 }
 
 export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; llmBatching?: LlmBatching }): ServiceSpec[] {
@@ -278,7 +284,7 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
       workload = { ...parsed, timeMs, durationMs: timeMs[parsed.count - 1]! + 1, declared: [...parsed.declared], notes: [...parsed.notes, `time compressed ×${load}`] };
       services = used.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
     } else {
-      const trace = loadAzure(opts.azureFile ?? DEFAULT_TRACE_PATH);
+      const trace = loadAzureTrace(opts.azureFile ?? DEFAULT_TRACE_PATH);
       services = defaultServices(trace, load, sites, { ...o, llmBatching });
       workload = defaultWorkload(trace, services, load, sites, o);
     }

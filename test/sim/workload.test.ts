@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/errors.js';
 import { azureRequests, batchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
 import { cameraFrames } from '../../src/sim/camera-flows.js';
 import { Rng } from '../../src/sim/rng.js';
-import { AZURE_CONV, DEFAULT_TRACE_PATH, readWorkloadFile } from '../../src/sim/scenario.js';
+import { AZURE_CONV, DEFAULT_TRACE_PATH, loadAzureTrace, readWorkloadFile } from '../../src/sim/scenario.js';
 import fc from 'fast-check';
 import { WorkloadBuilder, formatWorkload, parseWorkload, sortedOrder } from '../../src/sim/workload.js';
 import type { ServiceSpec } from '../../src/scheduler/types.js';
@@ -162,6 +162,27 @@ describe('WorkloadBuilder', () => {
 });
 
 describe('workload files', () => {
+  it('an Azure trace over the size limit is a sim.trace error before it is read into memory; a good one under it parses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epara-az-'));
+    try {
+      const f = join(dir, 'AzureLLMInferenceTrace_conv.csv');
+      writeFileSync(f, 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,396,109\n');
+      const size = statSync(f).size;
+      let err: unknown;
+      try {
+        loadAzureTrace(f, size - 1);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ code: 'sim.trace', field: 'azureFile', details: { size, maxBytes: size - 1 } });
+      expect((err as ConfigError).message).toMatch(/the Azure trace .* over the/);
+      expect(loadAzureTrace(f, size).rows).toHaveLength(2);
+      expect(() => loadAzureTrace(join(dir, 'missing.csv'))).toThrow(/cannot read the Azure trace .*ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('a file over the size limit is a sim.workload error with a way out, not a crash; a missing one names its errno', () => {
     const dir = mkdtempSync(join(tmpdir(), 'epara-wl-'));
     try {
