@@ -2,7 +2,7 @@
  * `epara sim`: runs the default scenario (or a user workload) for every policy over a sweep of
  * load factors, prints the comparison table, and writes results.csv and goodput.svg.
  * The CLI engineer registers this in commander:
- *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--cameras N] [--hd-cameras N] [--knee-steps N] [--llm-batching request|continuous]
+ *   epara sim [--trace FILE] [--out DIR] [--seed N] [--devices N] [--policies a,b] [--loads 0.5,1,2] [--duration SEC] [--scenario NAME] [--cameras N] [--hd-cameras N] [--knee-steps N] [--llm-batching request|continuous] [--workers N]
  * (`scenario` is one of mixed, llm-heavy, camera-heavy: scenario.ts SCENARIOS; --cameras / --hd-cameras override its cameras per site.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { resolveNumber, type NumberOptionSpec } from '../options.js';
 import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis, type KneeResult } from './knee.js';
 import type { RunMetrics } from './metrics.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
-import { SCENARIO_NAMES, SCENARIO_NUMBERS, runScenario, type ScenarioName, type ScenarioResult } from './scenario.js';
+import { SimRunPool, WORKERS } from './run-pool.js';
+import { SCENARIO_NAMES, SCENARIO_NUMBERS, type ScenarioName, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 import { LLM_BATCHING, type LlmBatching } from './simulator.js';
 
 export interface SimCommandOptions {
@@ -37,6 +38,8 @@ export interface SimCommandOptions {
   kneeSteps?: number | string;
   /** How simulated devices batch LLM requests, every policy alike: 'request' (default) or 'continuous' (iteration-level). */
   llmBatching?: string;
+  /** Runs at a time, each in a worker process (default one per core; 0 = all in this process). Results do not depend on it. */
+  workers?: number | string;
   /** Where to print (default process.stdout / process.stderr). */
   print?: (line: string) => void;
   printError?: (line: string) => void;
@@ -46,7 +49,7 @@ export interface SimCommandOptions {
 export const DEFAULT_LOADS = [0.5, 1, 2, 4, 6];
 
 /** An example value per numeric flag, for the hint of a flag that is not a number. */
-const EXAMPLE: Record<string, string> = { loads: '0.5,1,2,4', seed: '3', devices: '64', duration: '300', 'knee-steps': '3', cameras: '4', 'hd-cameras': '1' };
+const EXAMPLE: Record<string, string> = { loads: '0.5,1,2,4', seed: '3', devices: '64', duration: '300', 'knee-steps': '3', cameras: '4', 'hd-cameras': '1', workers: '2' };
 
 function toNumber(name: string, v: number | string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -97,20 +100,12 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
       policies: toList(opts.policies),
       onRun: (m: RunMetrics) => printError(`  load ×${m.load} ${m.policy}: goodput ${m.goodputRps.toFixed(1)}/s, SLO ${(m.attainment * 100).toFixed(1)}%`),
     };
-    const r = runScenario({ ...recipe, loads });
-    print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}, LLM batching ${r.llmBatching}`);
-    for (const n of r.notes) print(`  ${n}`);
-    print('');
-    print(formatTable(r.results));
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'results.csv'), toCsv(r.results));
-    const probes = reportKnees(r, kneeSteps, (load) => runScenario({ ...recipe, loads: [load] }).results, print);
-    if (probes.length > 0) writeFileSync(join(out, 'knee.csv'), toCsv(probes));
-    writeFileSync(join(out, 'goodput.svg'), goodputSvg(r.results, `Goodput vs offered load (${r.devices} devices, seed ${r.seed})`));
-    print('');
-    print(`wrote ${join(out, 'results.csv')}${probes.length > 0 ? `, ${join(out, 'knee.csv')} (knee probe runs)` : ''} and ${join(out, 'goodput.svg')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    print('Azure LLM trace: Azure Public Dataset (CC BY 4.0), Patel et al., "Splitwise", ISCA 2024.');
-    return 0;
+    const pool = new SimRunPool(resolveNumber('--workers', toNumber('workers', opts.workers), WORKERS));
+    try {
+      return await sweep(pool, recipe, loads, kneeSteps, out, started, print);
+    } finally {
+      await pool.close();
+    }
   } catch (e) {
     if (isEparaError(e)) {
       printError(e.toHuman());
@@ -121,20 +116,38 @@ export async function simCommand(opts: SimCommandOptions = {}): Promise<number> 
   }
 }
 
+/** The sweep, the table, the knees and the files, on `pool`. */
+async function sweep(pool: SimRunPool, recipe: Omit<ScenarioOptions, 'loads'>, loads: number[], kneeSteps: number, out: string, started: number, print: (l: string) => void): Promise<number> {
+  const r = await pool.runScenario({ ...recipe, loads });
+  print(`epara sim: scenario ${r.scenario}, ${r.devices} devices, ${r.durationSec} s per run, seed ${r.seed}, policies ${r.policies.join(', ')}, LLM batching ${r.llmBatching}`);
+  for (const n of r.notes) print(`  ${n}`);
+  print('');
+  print(formatTable(r.results));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'results.csv'), toCsv(r.results));
+  const probes = await reportKnees(r, kneeSteps, async (load) => (await pool.runScenario({ ...recipe, loads: [load] })).results, print);
+  if (probes.length > 0) writeFileSync(join(out, 'knee.csv'), toCsv(probes));
+  writeFileSync(join(out, 'goodput.svg'), goodputSvg(r.results, `Goodput vs offered load (${r.devices} devices, seed ${r.seed})`));
+  print('');
+  print(`wrote ${join(out, 'results.csv')}${probes.length > 0 ? `, ${join(out, 'knee.csv')} (knee probe runs)` : ''} and ${join(out, 'goodput.svg')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  print('Azure LLM trace: Azure Public Dataset (CC BY 4.0), Patel et al., "Splitwise", ISCA 2024.');
+  return 0;
+}
+
 /**
  * The knee on request-level and on balanced attainment: read off the grid, then refined by
  * bisection (knee.ts). Prints one block per basis; returns the probe runs (for knee.csv). Needs
  * EPARA and at least one baseline among the policies; otherwise prints nothing.
  */
-function reportKnees(r: ScenarioResult, steps: number, run: (load: number) => RunMetrics[], print: (l: string) => void): RunMetrics[] {
+async function reportKnees(r: ScenarioResult, steps: number, run: (load: number) => Promise<RunMetrics[]>, print: (l: string) => void): Promise<RunMetrics[]> {
   if (!r.policies.includes('epara') || r.policies.length < 2) return [];
   const runAt = memoRunner(r.results, run);
   const probes = new Map<number, RunMetrics[]>();
   const bases: [KneeBasis, 'goodputRps' | 'balancedGoodputRps', string][] = [['attainment', 'goodputRps', 'SLO attainment'], ['balancedAttainment', 'balancedGoodputRps', 'balanced SLO attainment']];
   print('');
   for (const [basis, metric, label] of bases) {
-    const k: KneeResult | null = findKnee(r.results, r.loads, basis, (l) => {
-      const runs = runAt(l);
+    const k: KneeResult | null = await findKnee(r.results, r.loads, basis, async (l) => {
+      const runs = await runAt(l);
       probes.set(l, runs);
       return runs;
     }, { steps });

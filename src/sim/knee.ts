@@ -18,7 +18,8 @@
  *
  * Attainment need not fall monotonically with load (noise, placement changes), so bisection finds
  * *a* crossing inside the bracket, not necessarily the only one; the probes are returned so a
- * report can show them. Pure: the runs come from the `runAt` callback.
+ * report can show them. Pure: the runs come from the `runAt` callback (sync, or async such as a
+ * run pool's, run-pool.ts).
  */
 import { ConfigError } from '../errors.js';
 import type { RunMetrics } from './metrics.js';
@@ -90,7 +91,13 @@ function runsAt(results: readonly RunMetrics[], load: number): RunMetrics[] {
  * Returns null when no grid load has the best baseline below the threshold (raise the loads), or
  * when the results hold no baseline.
  */
-export function findKnee(results: readonly RunMetrics[], loads: readonly number[], basis: KneeBasis, runAt: (load: number) => RunMetrics[], opts: KneeOptions = {}): KneeResult | null {
+export async function findKnee(
+  results: readonly RunMetrics[],
+  loads: readonly number[],
+  basis: KneeBasis,
+  runAt: (load: number) => RunMetrics[] | Promise<RunMetrics[]>,
+  opts: KneeOptions = {},
+): Promise<KneeResult | null> {
   const threshold = opts.threshold ?? 0.9;
   const steps = opts.steps ?? 4;
   const reference = opts.reference ?? 'epara';
@@ -119,7 +126,7 @@ export function findKnee(results: readonly RunMetrics[], loads: readonly number[
   for (let i = 0; i < steps && low !== null; i++) {
     const mid = Math.round(((low + high) / 2) * scale) / scale;
     if (mid <= low || mid >= high) break; // the bracket is narrower than the rounding
-    const runs = runAt(mid);
+    const runs = await runAt(mid);
     const best = bestBaseline(runs, basis, reference);
     if (!best) break;
     const above = best.attainment >= threshold;
@@ -148,10 +155,10 @@ export function ratiosAt(runs: readonly RunMetrics[], metric: 'goodputRps' | 'ba
  * A memo around a per-load runner, so the request-level and the balanced knee (two bisections over
  * the same sweep) never run the same load twice. Seeds the cache with the grid.
  */
-export function memoRunner(results: readonly RunMetrics[], run: (load: number) => RunMetrics[]): (load: number) => RunMetrics[] {
-  const cache = new Map<number, RunMetrics[]>();
-  for (const m of results) cache.set(m.load, [...(cache.get(m.load) ?? []), m]);
-  return (load) => {
+export function memoRunner(results: readonly RunMetrics[], run: (load: number) => RunMetrics[] | Promise<RunMetrics[]>): (load: number) => Promise<RunMetrics[]> {
+  const cache = new Map<number, RunMetrics[] | Promise<RunMetrics[]>>();
+  for (const m of results) cache.set(m.load, [...((cache.get(m.load) as RunMetrics[] | undefined) ?? []), m]);
+  return async (load) => {
     let r = cache.get(load);
     if (!r) {
       r = run(load);

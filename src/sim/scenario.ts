@@ -249,8 +249,26 @@ function userWorkload(path: string, base: ServiceSpec[]): { parsed: Workload; us
   return { parsed, used, counts };
 }
 
-/** Run every (load, policy) pair of a scenario. Deterministic for a given options object. */
-export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
+/**
+ * A scenario's options checked and resolved, its workload source read: everything a run needs
+ * except the load and the policy. `planScenario` throws every option or input error a run could
+ * (so the run pool, run-pool.ts, reports them once, from this process, before it starts a run).
+ */
+export interface ScenarioPlan {
+  name: ScenarioName;
+  o: Record<keyof typeof SCENARIO_NUMBERS, number>;
+  llmBatching: LlmBatching;
+  loads: number[];
+  policies: Policy[];
+  fleet: SimDeviceSpec[];
+  sites: number;
+  /** The user workload (`traceFile`), parsed once and replayed at each load. */
+  user: ReturnType<typeof userWorkload> | null;
+  /** The Azure trace for the default workload (null with a user workload). */
+  trace: AzureTrace | null;
+}
+
+export function planScenario(opts: ScenarioOptions = {}): ScenarioPlan {
   const name = opts.scenario ?? 'mixed';
   if (!Object.hasOwn(SCENARIOS, name)) {
     throw new ConfigError({ code: 'sim.scenario', reason: `unknown scenario ${JSON.stringify(name)}`, hint: `use one of ${SCENARIO_NAMES.join(', ')}`, field: 'scenario' });
@@ -268,33 +286,63 @@ export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
     if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > 1000) throw new ConfigError({ code: 'config.range', reason: `load factor ${l} is outside (0, 1000]`, hint: 'use loads such as 0.5,1,2', field: 'loads' });
   }
   const policies = resolvePolicies(opts.policies);
-  const fleet = defaultFleet(o.devices);
   const sites = Math.ceil(o.devices / SITE.length);
-  const results: RunMetrics[] = [];
-  const notes: string[] = [];
-  // A user workload is read, parsed and counted once, then replayed at each load.
   const user = opts.traceFile ? userWorkload(opts.traceFile, defaultServices(null, 1, sites, { ...o, llmBatching })) : null;
-  for (const load of loads) {
-    let services: ServiceSpec[];
-    let workload: Workload;
-    if (user) {
-      const { parsed, used, counts } = user;
-      // Time compressed by the load factor (rows stay in order, so no re-sort).
-      const timeMs = parsed.timeMs.map((t) => t / load);
-      workload = { ...parsed, timeMs, durationMs: timeMs[parsed.count - 1]! + 1, declared: [...parsed.declared], notes: [...parsed.notes, `time compressed ×${load}`] };
-      services = used.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
-    } else {
-      const trace = loadAzureTrace(opts.azureFile ?? DEFAULT_TRACE_PATH);
-      services = defaultServices(trace, load, sites, { ...o, llmBatching });
-      workload = defaultWorkload(trace, services, load, sites, o);
-    }
-    validateServices(services);
-    if (notes.length === 0 || load === loads[0]) notes.push(...workload.notes.map((n) => `load ×${load}: ${n}`));
-    for (const p of policies) {
-      const m = simulate({ devices: fleet, services, workload, policy: p, seed: o.seed, links: DEFAULT_LINKS, stateSyncMs: o.stateSyncMs, placementMs: o.placementMs, failures: opts.failures, load, llmBatching });
+  const trace = user ? null : loadAzureTrace(opts.azureFile ?? DEFAULT_TRACE_PATH);
+  return { name, o, llmBatching, loads, policies, fleet: defaultFleet(o.devices), sites, user, trace };
+}
+
+/** The services and the workload of a plan at one load factor (validated). */
+export function workloadAt(plan: ScenarioPlan, load: number): { services: ServiceSpec[]; workload: Workload } {
+  const { o, llmBatching, sites } = plan;
+  let services: ServiceSpec[];
+  let workload: Workload;
+  if (plan.user) {
+    const { parsed, used, counts } = plan.user;
+    // Time compressed by the load factor (rows stay in order, so no re-sort).
+    const timeMs = parsed.timeMs.map((t) => t / load);
+    workload = { ...parsed, timeMs, durationMs: timeMs[parsed.count - 1]! + 1, declared: [...parsed.declared], notes: [...parsed.notes, `time compressed ×${load}`] };
+    services = used.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
+  } else {
+    services = defaultServices(plan.trace, load, sites, { ...o, llmBatching });
+    workload = defaultWorkload(plan.trace!, services, load, sites, o);
+  }
+  validateServices(services);
+  return { services, workload };
+}
+
+/** One run of a plan: one policy at one load, on the workload `workloadAt` built for that load. */
+export function runPlanned(plan: ScenarioPlan, opts: ScenarioOptions, load: number, policy: Policy, at: { services: ServiceSpec[]; workload: Workload }): RunMetrics {
+  const { o } = plan;
+  return simulate({ devices: plan.fleet, services: at.services, workload: at.workload, policy, seed: o.seed, links: DEFAULT_LINKS, stateSyncMs: o.stateSyncMs, placementMs: o.placementMs, failures: opts.failures, load, llmBatching: plan.llmBatching });
+}
+
+/** The report's notes: the workload notes of the first load, each prefixed with its load. */
+export function loadNotes(load: number, workloadNotes: readonly string[]): string[] {
+  return workloadNotes.map((n) => `load ×${load}: ${n}`);
+}
+
+export function scenarioResult(plan: ScenarioPlan, results: RunMetrics[], notes: string[]): ScenarioResult {
+  return { scenario: plan.name, results, notes, devices: plan.o.devices, durationSec: plan.o.durationSec, seed: plan.o.seed, policies: plan.policies.map((p) => p.name), loads: plan.loads, llmBatching: plan.llmBatching };
+}
+
+/**
+ * Run every (load, policy) pair of a scenario, in this process, one after the other.
+ * Deterministic for a given options object. `runScenarioPooled` (run-pool.ts) runs the same pairs
+ * in child processes, several at a time, with the same results.
+ */
+export function runScenario(opts: ScenarioOptions = {}): ScenarioResult {
+  const plan = planScenario(opts);
+  const results: RunMetrics[] = [];
+  let notes: string[] = [];
+  for (const load of plan.loads) {
+    const at = workloadAt(plan, load);
+    if (load === plan.loads[0]) notes = loadNotes(load, at.workload.notes);
+    for (const p of plan.policies) {
+      const m = runPlanned(plan, opts, load, p, at);
       results.push(m);
       opts.onRun?.(m);
     }
   }
-  return { scenario: name, results, notes, devices: o.devices, durationSec: o.durationSec, seed: o.seed, policies: policies.map((p) => p.name), loads, llmBatching };
+  return scenarioResult(plan, results, notes);
 }

@@ -57,4 +57,21 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
     expect(k.code).toBe(2);
     expect(k.stderr).toMatch(/--knee-steps must be a number/);
   });
+  it('--workers N runs in worker processes with the same results.csv as --workers 0; a --workers out of range is exit 2', async () => {
+    sb = sandbox({ fakeTools: false });
+    const args = ['sim', '--devices', '32', '--loads', '1,3', '--duration', '10', '--policies', 'epara,round-robin,least-outstanding', '--seed', '4', '--knee-steps', '1'];
+    const one = await epara([...args, '--workers', '0', '--out', join(sb.root, 'w0')], { env: sb.env });
+    const two = await epara([...args, '--workers', '2', '--out', join(sb.root, 'w2')], { env: sb.env });
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(readFileSync(join(sb.root, 'w2', 'results.csv'), 'utf8')).toBe(readFileSync(join(sb.root, 'w0', 'results.csv'), 'utf8'));
+    expect(readFileSync(join(sb.root, 'w0', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    // The progress lines come in sweep order whichever run finished first.
+    const progress = (e: string): string[] => e.split('\n').filter((l) => /^ {2}load ×/.test(l));
+    expect(progress(two.stderr)).toEqual(progress(one.stderr));
+    const bad = await epara([...args, '--workers', '65', '--out', join(sb.root, 'w65')], { env: sb.env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error config\.range: option --workers=65 is outside 0\.\.64/);
+    expect(existsSync(join(sb.root, 'w65', 'results.csv'))).toBe(false);
+  }, 120_000);
 });

@@ -28,9 +28,9 @@ describe('knee refinement (src/sim/knee.ts)', () => {
     expect(bestBaseline([run('epara', 1, 1, 1)], 'attainment')).toBeNull();
   });
 
-  it('bisects between the last grid load at or above 90% and the first below it', () => {
+  it('bisects between the last grid load at or above 90% and the first below it', async () => {
     const asked: number[] = [];
-    const k = findKnee(gridResults, GRID, 'attainment', (l) => (asked.push(l), sweep(l)), { steps: 4 });
+    const k = await findKnee(gridResults, GRID, 'attainment', (l) => (asked.push(l), sweep(l)), { steps: 4 });
     expect(k).not.toBeNull();
     expect(k!.gridLow).toBe(3);
     expect(k!.gridKnee).toBe(4);
@@ -49,45 +49,45 @@ describe('knee refinement (src/sim/knee.ts)', () => {
     expect(Object.keys(r).sort()).toEqual(['alpaserve-sr', 'round-robin']);
   });
 
-  it('steps = 0 gives the grid knee; a grid that starts below the threshold cannot be refined', () => {
-    const g = findKnee(gridResults, GRID, 'attainment', () => {
+  it('steps = 0 gives the grid knee; a grid that starts below the threshold cannot be refined', async () => {
+    const g = await findKnee(gridResults, GRID, 'attainment', () => {
       throw new Error('must not run');
     }, { steps: 0 });
     expect(g).toMatchObject({ gridKnee: 4, knee: 4, gridLow: 3, low: 3, probes: [] });
     const late = [4, 6].flatMap(sweep);
-    const k = findKnee(late, [4, 6], 'attainment', () => {
+    const k = await findKnee(late, [4, 6], 'attainment', () => {
       throw new Error('must not run');
     });
     expect(k).toMatchObject({ gridKnee: 4, knee: 4, gridLow: null, low: null, probes: [], atLow: [] });
   });
 
-  it('no knee on the grid → null; bad settings → typed errors', () => {
-    expect(findKnee([1, 2].flatMap(sweep), [1, 2], 'attainment', sweep)).toBeNull();
-    expect(() => findKnee(gridResults, GRID, 'attainment', sweep, { steps: -1 })).toThrow(/knee refinement steps -1 is outside 0\.\.20/);
-    expect(() => findKnee(gridResults, GRID, 'attainment', sweep, { threshold: 1.5 })).toThrow(/threshold 1\.5/);
+  it('no knee on the grid → null; bad settings → typed errors', async () => {
+    expect(await findKnee([1, 2].flatMap(sweep), [1, 2], 'attainment', sweep)).toBeNull();
+    await expect(findKnee(gridResults, GRID, 'attainment', sweep, { steps: -1 })).rejects.toThrow(/knee refinement steps -1 is outside 0\.\.20/);
+    await expect(findKnee(gridResults, GRID, 'attainment', sweep, { threshold: 1.5 })).rejects.toThrow(/threshold 1\.5/);
   });
 
-  it('uses the balanced attainment when asked, and the memo runs each load once for both bases', () => {
+  it('uses the balanced attainment when asked, and the memo runs each load once for both bases', async () => {
     const balanced = (l: number): RunMetrics[] => sweep(l).map((m) => ({ ...m, balancedAttainment: m.policy === 'epara' ? 0.99 : m.attainment - 0.05 }));
     const grid = GRID.flatMap(balanced);
     let calls = 0;
     const runner = memoRunner(grid, (l) => (calls++, balanced(l)));
-    const a = findKnee(grid, GRID, 'attainment', runner, { steps: 3 })!;
-    const b = findKnee(grid, GRID, 'balancedAttainment', runner, { steps: 3 })!;
+    const a = (await findKnee(grid, GRID, 'attainment', runner, { steps: 3 }))!;
+    const b = (await findKnee(grid, GRID, 'balancedAttainment', runner, { steps: 3 }))!;
     // balanced = request-level − 5 points: crossing at 1 + 0.05 × 23 = 2.15, in the ×2–×3 bracket.
     expect([b.gridLow, b.gridKnee]).toEqual([2, 3]);
     expect(b.knee).toBe(2.25);
     expect(a.knee).toBe(3.375);
     expect(calls).toBe(6);
-    const again = findKnee(grid, GRID, 'attainment', runner, { steps: 3 })!;
+    const again = (await findKnee(grid, GRID, 'attainment', runner, { steps: 3 }))!;
     expect(again.knee).toBe(a.knee);
     expect(calls).toBe(6);
   });
 
-  it('refines a real (tiny) sweep: probes are simulated runs of every policy at the probe load', () => {
+  it('refines a real (tiny) sweep: probes are simulated runs of every policy at the probe load', async () => {
     const base = { scenario: 'camera-heavy' as const, devices: 16, durationSec: 8, seed: 1, policies: ['epara', 'round-robin'] };
     const grid = runScenario({ ...base, loads: [1, 8] });
-    const k = findKnee(grid.results, [1, 8], 'attainment', (l) => runScenario({ ...base, loads: [l] }).results, { steps: 2 });
+    const k = await findKnee(grid.results, [1, 8], 'attainment', (l) => runScenario({ ...base, loads: [l] }).results, { steps: 2 });
     expect(k).not.toBeNull();
     expect(k!.gridKnee).toBe(8);
     expect(k!.probes).toHaveLength(2);

@@ -19,13 +19,14 @@ interface SimFlags {
   hdCameras?: string;
   kneeSteps?: string;
   llmBatching?: string;
+  workers?: string;
 }
 
 /** Thin commander wrapper: option parsing and the run itself live in src/sim/cli-entry.ts. */
 export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
   return new Command('sim')
     .description('run the scheduling simulator (virtual time, no sockets): every policy over a sweep of loads')
-    .option('--trace <file>', 'Azure LLM trace CSV (default: the one shipped under shared/data)')
+    .option('--trace <file>', 'your own workload file (epara-workload v1 CSV: time_ms,service,size,deadline_ms,flow,ingress; docs/scheduling.md §5) instead of the Azure LLM trace (data/azure-llm-2023) and the scenario\'s cameras')
     .option('--out <dir>', 'where results.csv and goodput.svg go', 'sim-out')
     .option('--seed <n>', 'random seed')
     .option('--devices <n>', 'simulated devices')
@@ -37,7 +38,8 @@ export function simCliCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--hd-cameras <n>', 'seg-hd cameras (2 fps) per site at load ×1, overriding the scenario\'s (mixed 1, llm-heavy 0.25, camera-heavy 2)')
     .option('--knee-steps <n>', 'bisection steps that refine the knee (first load where the best baseline is below 90% SLO attainment) between the grid loads around it; each step runs every policy once more (0: grid only)', '3')
     .option('--llm-batching <mode>', 'how simulated devices batch LLM requests, every policy alike: request (default; a batch holds its slot until its longest request is done) or continuous (iteration-level, as vLLM / Orca)')
-    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4\n  epara sim --cameras 6 --loads 1,2,3,4')
+    .option('--workers <n>', 'runs at a time, each in a worker process (default: one per core; 0: all in this process); the results do not depend on it')
+    .addHelpText('after', '\nExamples:\n  epara sim\n  epara sim --loads 1,2,4 --policies epara,round-robin --seed 3 --out /tmp/sim\n  epara sim --scenario camera-heavy --loads 2,3,4\n  epara sim --cameras 6 --loads 1,2,3,4\n  epara sim --devices 2000 --duration 3600 --loads 1 --policies epara,round-robin --workers 2')
     .action(
       action(ctx, exit, async (env, flags: SimFlags) => {
         const out = resolveOut(env.ctx.cwd, flags.out);
