@@ -124,4 +124,33 @@ describe.skipIf(!haveSocat)('UART over real kernel ptys (socat)', () => {
     const w = await a.write(Uint8Array.from([1, 0])).catch((e: unknown) => e);
     expect((w as LinkError).code).toBe('link.closed');
   });
+
+  it('notices every hang-up of an idle line, also those no read error reports (10 in a row)', async () => {
+    // About one socat hang-up in four gives the reader no error, end or close at all; the hang-up
+    // probe (hangupCheckMs, TIOCMGET → EIO, or the pty node gone) is what closes those.
+    for (let i = 0; i < 10; i++) {
+      // Hung up right after the open, before the stream's first read is under way: the racy case.
+      pair = await ptyPair();
+      const a = await openSerial({ path: pair.a });
+      open.push(a);
+      const closed = new Promise<unknown>((resolve) => a.once('close', (e) => resolve(e)));
+      await pair!.kill();
+      const err = (await closed) as LinkError;
+      expect(err.code).toBe('link.closed');
+      expect(a.isOpen).toBe(false);
+      for (const s of open.splice(0)) await s.close();
+    }
+  });
+
+  it('with the probe off, a hang-up is still reported, at the latest by the next write', async () => {
+    pair = await ptyPair();
+    const a = await openSerial({ path: pair.a, hangupCheckMs: 0 });
+    open.push(a);
+    const closed = new Promise<unknown>((resolve) => a.once('close', (e) => resolve(e)));
+    await pair.kill();
+    // A write is queued and resolves at once; its EIO arrives after and ends the link.
+    await a.write(Uint8Array.from([1, 0])).catch(() => undefined);
+    expect(((await closed) as LinkError).code).toBe('link.closed');
+    await expect(openSerial({ path: '/dev/null', hangupCheckMs: -1 })).rejects.toMatchObject({ code: 'config.range', field: 'hangupCheckMs' });
+  });
 });
