@@ -8,10 +8,11 @@
  * policy), as `runScenario` runs them.
  *
  * The results are the same as `runScenario`'s, byte for byte and in the same order, and `onRun` is
- * called in that order too, so the output does not depend on which run finished first. Every
- * option and input error is raised here, before any run starts (`planScenario`); a run that still
- * fails, or a worker that dies, stops the call (its workers are killed) and is reported with its
- * load and policy.
+ * called in that order too, so the output does not depend on which run finished first. Option
+ * and input errors are raised here, before any run starts (`planScenario`); an error a worker
+ * meets (a service that is invalid only at some load) comes back as the same typed error; a worker
+ * that dies stops the call (the other workers are killed) with `internal.sim_run`, naming the
+ * run's load and policy.
  *
  * What a worker ran before can slow its next run (a round-robin hour on 2,000 devices: 29.7 s
  * after an EPARA hour in the same process, 21.9 s in a fresh one). Speed figures that must not
