@@ -162,6 +162,9 @@ async function reportKnees(r: ScenarioResult, steps: number, run: (load: number)
     const refined = k.gridLow === null ? 'not refined (below 90% at the lowest load)' : k.probes.length === 0 ? `not refined (${steps} steps)` : `refined ×${k.knee} after ${k.probes.length} bisection steps (best baseline ${best.policy} ${(best.attainment * 100).toFixed(2)}%; last load at or above 90%: ×${k.low})`;
     print(`knee (${label}): ${grid}; ${refined}`);
     print(`  EPARA ÷ baseline, ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'}, at ×${k.knee}: ${ratios}`);
+    // No policy serves more than is offered: offered ÷ round-robin bounds anyone's lead over it here.
+    const rr = k.atKnee.find((m) => m.policy === 'round-robin');
+    if (rr) print(`  ceiling: no policy can be more than ${(rr.offeredRps / rr[metric]).toFixed(2)}x round-robin at ×${k.knee} (offered ÷ its ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'})`);
   }
   return [...probes.values()].flat().sort((a, b) => a.load - b.load);
 }

@@ -59,7 +59,7 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
   });
   it('--workers N runs in worker processes with the same results.csv as --workers 0; a --workers out of range is exit 2', async () => {
     sb = sandbox({ fakeTools: false });
-    const args = ['sim', '--devices', '32', '--loads', '1,3', '--duration', '10', '--policies', 'epara,round-robin,least-outstanding', '--seed', '4', '--knee-steps', '1'];
+    const args = ['sim', '--scenario', 'camera-heavy', '--devices', '32', '--loads', '1,6', '--duration', '10', '--policies', 'epara,round-robin,least-outstanding', '--seed', '4', '--knee-steps', '1'];
     const one = await epara([...args, '--workers', '0', '--out', join(sb.root, 'w0')], { env: sb.env });
     const two = await epara([...args, '--workers', '2', '--out', join(sb.root, 'w2')], { env: sb.env });
     expect(one.code).toBe(0);
@@ -69,6 +69,11 @@ describe('epara sim (src/sim/cli-entry.ts behind commander)', () => {
     // The progress lines come in sweep order whichever run finished first.
     const progress = (e: string): string[] => e.split('\n').filter((l) => /^ {2}load ×/.test(l));
     expect(progress(two.stderr)).toEqual(progress(one.stderr));
+    // The knee report bounds any policy's lead over round-robin by offered ÷ its goodput.
+    const ceiling = /ceiling: no policy can be more than ([\d.]+)x round-robin at ×([\d.]+) \(offered ÷ its goodput\)/.exec(one.stdout);
+    expect(ceiling).not.toBeNull();
+    const lead = /EPARA ÷ baseline, goodput, at ×[\d.]+: .*round-robin ([\d.]+)x/.exec(one.stdout);
+    expect(Number(lead![1])).toBeLessThanOrEqual(Number(ceiling![1]));
     const bad = await epara([...args, '--workers', '65', '--out', join(sb.root, 'w65')], { env: sb.env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/error config\.range: option --workers=65 is outside 0\.\.64/);
