@@ -15,7 +15,7 @@
  *   EPARA_BENCH_LOADS, EPARA_BENCH_KNEE_STEPS: as in bench/scheduler
  */
 import { envList, envNumber } from './_env.js';
-import { bestBaseline, findKnee, memoRunner, ratiosAt } from '../src/sim/knee.js';
+import { bestBaseline, ceilingOver, findKnee, memoRunner, ratiosAt } from '../src/sim/knee.js';
 import type { RunMetrics } from '../src/sim/metrics.js';
 import { SimRunPool } from '../src/sim/run-pool.js';
 
@@ -80,7 +80,7 @@ export async function run(): Promise<void> {
         const rrRun = k.atKnee.find((m) => m.policy === 'round-robin')!;
         const p: SweepPoint = {
           cameras: c, seed, knee: k.knee, best: best.policy, bestAttainment: best.attainment, eparaAttainment: e.attainment,
-          rr: ratios['round-robin']!, ceiling: e.offeredRps / rrRun.goodputRps, minRatio, minBaseline, frameShare: frameShare(e), rrSegCam: rrRun.byCategory['frequency-single'].attainment, wallSec,
+          rr: ratios['round-robin']!, ceiling: ceilingOver(k.atKnee, 'goodputRps') ?? NaN, minRatio, minBaseline, frameShare: frameShare(e), rrSegCam: rrRun.byCategory['frequency-single'].attainment, wallSec,
         };
         points.push(p);
         console.log(`  c=${c} seed ${seed}: knee ×${k.knee} (best baseline ${best.policy} ${(best.attainment * 100).toFixed(1)}%, EPARA ${(e.attainment * 100).toFixed(1)}%), EPARA ÷ RR ${p.rr!.toFixed(2)}x, smallest EPARA ÷ baseline ${minRatio.toFixed(2)}x (${minBaseline}); frames ${(p.frameShare! * 100).toFixed(0)}% of requests, RR seg-cam attainment ${(p.rrSegCam! * 100).toFixed(1)}% (${wallSec.toFixed(0)} s)`);

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, isEparaError } from '../errors.js';
 import { resolveNumber, type NumberOptionSpec } from '../options.js';
-import { bestBaseline, findKnee, memoRunner, ratiosAt, type KneeBasis, type KneeResult } from './knee.js';
+import { bestBaseline, ceilingOver, findKnee, memoRunner, ratiosAt, type KneeBasis, type KneeResult } from './knee.js';
 import type { RunMetrics } from './metrics.js';
 import { formatTable, goodputSvg, toCsv } from './report.js';
 import { SimRunPool, WORKERS } from './run-pool.js';
@@ -162,9 +162,8 @@ async function reportKnees(r: ScenarioResult, steps: number, run: (load: number)
     const refined = k.gridLow === null ? 'not refined (below 90% at the lowest load)' : k.probes.length === 0 ? `not refined (${steps} steps)` : `refined ×${k.knee} after ${k.probes.length} bisection steps (best baseline ${best.policy} ${(best.attainment * 100).toFixed(2)}%; last load at or above 90%: ×${k.low})`;
     print(`knee (${label}): ${grid}; ${refined}`);
     print(`  EPARA ÷ baseline, ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'}, at ×${k.knee}: ${ratios}`);
-    // No policy serves more than is offered: offered ÷ round-robin bounds anyone's lead over it here.
-    const rr = k.atKnee.find((m) => m.policy === 'round-robin');
-    if (rr) print(`  ceiling: no policy can be more than ${(rr.offeredRps / rr[metric]).toFixed(2)}x round-robin at ×${k.knee} (offered ÷ its ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'})`);
+    const ceiling = ceilingOver(k.atKnee, metric);
+    if (ceiling !== null) print(`  ceiling: no policy can be more than ${ceiling.toFixed(2)}x round-robin at ×${k.knee} (offered ÷ its ${metric === 'goodputRps' ? 'goodput' : 'balanced goodput'})`);
   }
   return [...probes.values()].flat().sort((a, b) => a.load - b.load);
 }

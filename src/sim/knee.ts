@@ -152,6 +152,16 @@ export function ratiosAt(runs: readonly RunMetrics[], metric: 'goodputRps' | 'ba
 }
 
 /**
+ * The most any policy could be ahead of `baseline` at one load (`runs`): offered ÷ the baseline's
+ * metric, since no policy serves more than is offered (balanced goodput is offered × an
+ * attainment, so the same bound). Null when the baseline did not run or served nothing.
+ */
+export function ceilingOver(runs: readonly RunMetrics[], metric: 'goodputRps' | 'balancedGoodputRps', baseline = 'round-robin'): number | null {
+  const b = runs.find((m) => m.policy === baseline);
+  return b && b[metric] > 0 ? b.offeredRps / b[metric] : null;
+}
+
+/**
  * A memo around a per-load runner, so the request-level and the balanced knee (two bisections over
  * the same sweep) never run the same load twice. Seeds the cache with the grid.
  */

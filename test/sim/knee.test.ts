@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestBaseline, findKnee, memoRunner, ratiosAt } from '../../src/sim/knee.js';
+import { bestBaseline, ceilingOver, findKnee, memoRunner, ratiosAt } from '../../src/sim/knee.js';
 import type { RunMetrics } from '../../src/sim/metrics.js';
 import { runScenario } from '../../src/sim/scenario.js';
 
@@ -65,6 +65,19 @@ describe('knee refinement (src/sim/knee.ts)', () => {
     expect(await findKnee([1, 2].flatMap(sweep), [1, 2], 'attainment', sweep)).toBeNull();
     await expect(findKnee(gridResults, GRID, 'attainment', sweep, { steps: -1 })).rejects.toThrow(/knee refinement steps -1 is outside 0\.\.20/);
     await expect(findKnee(gridResults, GRID, 'attainment', sweep, { threshold: 1.5 })).rejects.toThrow(/threshold 1\.5/);
+  });
+
+  it('the ceiling over round-robin is offered ÷ its goodput, and no policy\'s ratio exceeds it', () => {
+    const runs = [
+      { ...run('epara', 4, 0.99, 99), offeredRps: 100 },
+      { ...run('round-robin', 4, 0.8, 80), offeredRps: 100 },
+    ] as RunMetrics[];
+    expect(ceilingOver(runs, 'goodputRps')).toBeCloseTo(1.25, 12);
+    expect(ratiosAt(runs, 'goodputRps')['round-robin']!).toBeLessThanOrEqual(ceilingOver(runs, 'goodputRps')!);
+    // balancedGoodputRps is 2 × goodput in this fixture: half the ceiling.
+    expect(ceilingOver(runs, 'balancedGoodputRps')).toBeCloseTo(0.625, 12);
+    expect(ceilingOver(runs, 'goodputRps', 'alpaserve-sr')).toBeNull();
+    expect(ceilingOver([{ ...run('round-robin', 4, 0, 0), offeredRps: 100 } as RunMetrics], 'goodputRps')).toBeNull();
   });
 
   it('uses the balanced attainment when asked, and the memo runs each load once for both bases', async () => {
