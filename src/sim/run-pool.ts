@@ -69,25 +69,32 @@ class Worker {
       this.pending = null;
       p?.resolve(r);
     });
-    const gone = (why: string): void => {
-      this.exited = true;
-      const p = this.pending;
-      this.pending = null;
-      p?.reject(runFailure(p.job, why));
-    };
-    this.child.on('error', (e) => gone(e.message));
     this.exit = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        gone(signal ? `its worker process was killed by ${signal}` : `its worker process exited with code ${code}`);
+      const ended = (why: string): void => {
+        this.exited = true;
+        this.fail(why);
         resolve();
-      });
+      };
+      this.child.on('exit', (code, signal) => ended(signal ? `its worker process was killed by ${signal}` : `its worker process exited with code ${code}`));
+      // A process that never started (no pid) has no 'exit' to wait for.
+      this.child.on('error', (e) => (this.child.pid === undefined ? ended(`its worker process could not start (${e.message})`) : this.fail(e.message)));
     });
+  }
+
+  /** The job in hand, if any, fails with `why`. */
+  private fail(why: string): void {
+    const p = this.pending;
+    this.pending = null;
+    p?.reject(runFailure(p.job, why));
   }
 
   run(job: RunJob): Promise<RunReply> {
     return new Promise((resolve, reject) => {
+      if (this.exited || !this.child.connected) return reject(runFailure(job, 'its worker process had already exited'));
       this.pending = { job, resolve, reject };
-      this.child.send(job);
+      this.child.send(job, (err) => {
+        if (err) this.fail(`it could not be sent to its worker (${err.message})`);
+      });
     });
   }
 
