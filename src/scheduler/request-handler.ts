@@ -202,7 +202,10 @@ export class RequestHandler {
   /** Predicted absolute finish of a job submitted now (EDF could run it sooner; this is the pessimistic bound). */
   predictFinishMs(service: string, stage: number, sizeFactor: number): number {
     const slot = this.slots.get(slotKey(service, stage));
-    if (!slot) return Infinity;
+    return slot ? this.predictFinishIn(slot, sizeFactor) : Infinity;
+  }
+
+  private predictFinishIn(slot: Slot, sizeFactor: number): number {
     // In a continuous batch a job runs at the per-step rate of the occupancy it will share.
     const occupancy = slot.members ? Math.min(slot.batch, slot.members.size + slot.queue.length + 1) : 1;
     const own = this.o.serviceTimeMs(slot.hosted.spec, occupancy, slot.hosted.workFraction, sizeFactor);
@@ -238,9 +241,10 @@ export class RequestHandler {
 
   /** Admit a job or throw InferError (infer.unknown_service, infer.overloaded, infer.deadline). */
   submit(job: InferJob): void {
-    const r = this.refusal(job);
+    const slot = this.slots.get(slotKey(job.service, job.stage));
+    const r = this.refusal(slot, job);
     if (r) throw inferError(r.code, r.reason(), r.hint, r.details());
-    this.enqueue(job);
+    this.enqueue(slot!, job);
   }
 
   /**
@@ -249,20 +253,20 @@ export class RequestHandler {
    * trace per refused camera frame was a sixth of a run).
    */
   admit(job: InferJob): InferCode | null {
-    const r = this.refusal(job);
+    const slot = this.slots.get(slotKey(job.service, job.stage));
+    const r = this.refusal(slot, job);
     if (r) return r.code;
-    this.enqueue(job);
+    this.enqueue(slot!, job);
     return null;
   }
 
-  private enqueue(job: InferJob): void {
+  private enqueue(slot: Slot, job: InferJob): void {
     job.enqueuedMs = this.o.clock();
-    this.slots.get(slotKey(job.service, job.stage))!.queue.push(job);
+    slot.queue.push(job);
   }
 
-  /** Why a job cannot be admitted now, or null; the texts are only built when an error is thrown. */
-  private refusal(job: InferJob): { code: InferCode; reason: () => string; hint: string; details: () => Record<string, unknown> } | null {
-    const slot = this.slots.get(slotKey(job.service, job.stage));
+  /** Why a job cannot be admitted to `slot` (its service's, if hosted) now, or null; the texts are only built when an error is thrown. */
+  private refusal(slot: Slot | undefined, job: InferJob): { code: InferCode; reason: () => string; hint: string; details: () => Record<string, unknown> } | null {
     if (!slot) {
       return { code: 'infer.unknown_service', reason: () => `service ${job.service} (stage ${job.stage}) is not hosted here`, hint: 'forward the request to a device that hosts it', details: () => ({ service: job.service }) };
     }
@@ -276,7 +280,7 @@ export class RequestHandler {
       return { code: 'infer.overloaded', reason: () => `flow control: ${job.service} has no credit (${credit} frames in flight)`, hint: 'the flow should slow down or another replica take the frame', details: () => ({ credits: credit }) };
     }
     if (this.o.admission) {
-      const finish = this.predictFinishMs(job.service, job.stage, job.sizeFactor);
+      const finish = this.predictFinishIn(slot, job.sizeFactor);
       if (finish > job.deadlineMs) {
         const now = this.o.clock();
         return {

@@ -137,21 +137,22 @@ interface Dev {
   groups: Map<string, Group>;
 }
 
-interface Req {
-  id: number;
+/**
+ * A request in flight. It is also the job the device handlers queue (an InferJob): one object per
+ * request, not a job per hop, and the handler's jobs lead straight back to their requests.
+ */
+interface Req extends InferJob {
   spec: ServiceSpec;
   si: number;
   category: Category;
-  arrival: number;
-  deadline: number;
-  size: number;
   ingress: Dev;
   unit: Unit | null;
   entry: Dev | null;
-  stage: number;
   tries: number;
   /** Devices that refused it (null until one does: most requests are never refused). */
   tried: Dev[] | null;
+  /** Finished: completed, dropped or lost (a handler may still hand back its job, to be ignored). */
+  finished: boolean;
 }
 
 const enum Ev {
@@ -281,7 +282,10 @@ export function simulate(cfg: SimConfig): RunMetrics {
     return d.handler.setServices(hosted);
   };
 
-  const reqs = new Map<number, Req>();
+  /** Requests not finished yet, per category (those left at the end of the run count as misses). */
+  const inFlight: Record<Category, number> = { 'latency-single': 0, 'latency-multi': 0, 'frequency-single': 0, 'frequency-multi': 0 };
+  /** The request behind a job a handler hands back, or null when it has finished meanwhile. */
+  const live = (j: InferJob): Req | null => ((j as Req).finished ? null : (j as Req));
   /** The router sees the request leave its entry device (finished, dropped or re-routed). */
   const release = (r: Req): void => {
     if (!r.entry) return;
@@ -290,7 +294,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
     r.entry = null;
   };
   const finishReq = (r: Req): void => {
-    reqs.delete(r.id);
+    r.finished = true;
+    inFlight[r.category]--;
     release(r);
   };
   const countAt = (d: Dev | null, r: Req, met: boolean): void => {
@@ -303,8 +308,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     finishReq(r);
   };
 
-  const jobOf = (r: Req): InferJob => ({ id: r.id, service: r.spec.name, stage: r.stage, arrivalMs: r.arrival, deadlineMs: r.deadline, sizeFactor: r.size, forwards: r.tries });
-
+  
   /** Idle latency of a unit for a request of `size`: stage times are affine in size, so two numbers per unit suffice. */
   const unitLatency = (u: Unit, size: number): number => u.fixedMs + u.perSizeMs * size;
   const unitCoefficients = (u: Unit): void => {
@@ -338,7 +342,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const e = u.devices[0]!;
       const si = rr!.si;
       const wait = Math.max(0, e.viewBacklogMs[si]! + e.sentMs[si]! - (now - e.viewAt));
-      return now + hopMs(rfrom!, e) + wait + unitLatency(u, rr!.size) + hopMs(u.devices[u.devices.length - 1]!, rr!.ingress);
+      return now + hopMs(rfrom!, e) + wait + unitLatency(u, rr!.sizeFactor) + hopMs(u.devices[u.devices.length - 1]!, rr!.ingress);
     },
   };
 
@@ -360,7 +364,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     routeCtx.ingress = r.ingress.spec.id;
     routeCtx.service = r.spec.name;
     routeCtx.nowMs = now;
-    routeCtx.deadlineMs = r.deadline;
+    routeCtx.deadlineMs = r.deadlineMs;
     const pick = router.route(replicas, routeCtx);
     if (pick === null || pick < 0 || pick >= cands.length) {
       // The router refused: EPARA when no replica can meet the deadline, local-only when the ingress does not host the service.
@@ -373,7 +377,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     r.entry = e;
     r.stage = 0;
     e.outstanding[r.si]++;
-    e.sentMs[r.si] += serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.size) / u.batch;
+    e.sentMs[r.si] += serviceTimeMs(e.profile, r.spec, u.batch, u.fractions[0]!, r.sizeFactor) / u.batch;
     at(now + hopMs(from, e), Ev.Enqueue, e, r);
   };
 
@@ -398,7 +402,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       // Without a free slot only a join to an open continuous batch can start (it needs no slot).
       const batch = slotFree ? d.handler.next() : cfg.llmBatching === 'continuous' ? d.handler.next({ joinOnly: true }) : null;
       for (const j of d.handler.takeDropped()) {
-        const r = reqs.get(j.id);
+        const r = live(j);
         if (r) drop(r, 'infer.deadline', d);
       }
       if (!batch) return;
@@ -432,7 +436,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       } else drop(r, 'infer.unknown_service', d);
       return;
     }
-    const code = d.handler.admit(jobOf(r));
+    r.forwards = r.tries;
+    const code = d.handler.admit(r);
     if (code !== null) {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
         r.tries++;
@@ -447,7 +452,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
 
   /** A job's work on device `d` ended at `t`: on to the next pipeline stage, or the response goes back to the ingress. */
   const jobDone = (d: Dev, j: InferJob, t: number): void => {
-    const r = reqs.get(j.id);
+    const r = live(j);
     if (!r) return;
     const u = r.unit!;
     if (r.stage + 1 < u.devices.length) {
@@ -458,8 +463,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       return;
     }
     const finish = t + hopMs(d, r.ingress);
-    const met = finish <= r.deadline;
-    metrics.complete(r.category, finish - r.arrival, met);
+    const met = finish <= r.deadlineMs;
+    metrics.complete(r.category, finish - r.arrivalMs, met);
     countAt(r.entry, r, met);
     finishReq(r);
   };
@@ -591,7 +596,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     for (const d of devs) {
       if (!d.alive) continue;
       for (const j of syncHandler(d)) {
-        const r = reqs.get(j.id);
+        const r = live(j);
         if (r) orphans.push({ r, d });
       }
     }
@@ -655,8 +660,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       if (!spec) continue;
       const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
       const si = siOfRow[w.service[i]!]!;
-      const r: Req = { id: id++, spec, si, category: spec.category, arrival: now, deadline: now + w.deadlineMs[i]!, size: w.size[i]!, ingress: devs[ingIdx]!, unit: null, entry: null, stage: 0, tries: 0, tried: null };
-      reqs.set(r.id, r);
+      const r: Req = { id: id++, service: spec.name, stage: 0, arrivalMs: now, deadlineMs: now + w.deadlineMs[i]!, sizeFactor: w.size[i]!, forwards: 0, enqueuedMs: undefined, spec, si, category: spec.category, ingress: devs[ingIdx]!, unit: null, entry: null, tries: 0, tried: null, finished: false };
+      inFlight[r.category]++;
       arrivalsInWindow[si]++;
       route(r, r.ingress);
       continue;
@@ -718,7 +723,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
         d.running = [];
         d.groups.clear();
         for (const j of [...lost, ...inflight]) {
-          const r = reqs.get(j.id);
+          const r = live(j);
           if (r) drop(r, 'infer.no_device', d);
         }
         rebuildReady();
@@ -728,7 +733,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     }
   }
   // Requests still in flight at the end (none when the run drains) count as misses.
-  for (const r of [...reqs.values()]) drop(r, 'infer.deadline', null);
+  for (const c of Object.keys(inFlight) as Category[]) for (; inFlight[c] > 0; inFlight[c]--) metrics.drop(c, 'infer.deadline');
   let busy = 0;
   for (const d of devs) {
     if (d.active > 0) d.busyMs += Math.min(now, duration) - Math.min(d.activeSince, duration);
