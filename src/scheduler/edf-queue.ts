@@ -3,7 +3,7 @@
  * plain first-come-first-served queue (the order of a conventional serving runtime, used by the
  * baselines that have no deadline-aware handling).
  */
-import { Heap } from './heap.js';
+import { KeyedHeap } from './keyed-heap.js';
 
 export interface InferJob {
   id: number;
@@ -24,16 +24,11 @@ export interface InferJob {
 }
 
 let seq = 0;
-interface Entry {
-  job: InferJob;
-  seq: number;
-}
 
 export class EdfQueue {
-  private readonly heap: Heap<Entry>;
-  constructor(readonly fcfs = false) {
-    this.heap = fcfs ? new Heap<Entry>((a, b) => a.seq < b.seq) : new Heap<Entry>((a, b) => a.job.deadlineMs < b.job.deadlineMs || (a.job.deadlineMs === b.job.deadlineMs && a.seq < b.seq));
-  }
+  // Key: the deadline (EDF) or the arrival sequence (FCFS); ties by arrival sequence.
+  private readonly heap = new KeyedHeap<InferJob>();
+  constructor(readonly fcfs = false) {}
   /** Sum of sizeFactor over queued jobs (the backlog estimate scales with it). */
   work = 0;
 
@@ -42,18 +37,19 @@ export class EdfQueue {
   }
 
   push(job: InferJob): void {
-    this.heap.push({ job, seq: seq++ });
+    const s = seq++;
+    this.heap.push(this.fcfs ? s : job.deadlineMs, s, job);
     this.work += job.sizeFactor;
   }
 
   peek(): InferJob | undefined {
-    return this.heap.peek()?.job;
+    return this.heap.peek();
   }
 
   pop(): InferJob | undefined {
-    const e = this.heap.pop();
-    if (e) this.work = Math.max(0, this.work - e.job.sizeFactor);
-    return e?.job;
+    const j = this.heap.pop();
+    if (j) this.work = Math.max(0, this.work - j.sizeFactor);
+    return j;
   }
 
   drain(): InferJob[] {

@@ -27,7 +27,7 @@
  */
 import type { Policy, ReplicaSet, RouteContext, Router } from '../scheduler/baselines/policy.js';
 import { sameShare } from '../scheduler/allocator.js';
-import { Heap } from '../scheduler/heap.js';
+import { KeyedHeap } from '../scheduler/keyed-heap.js';
 import { RequestHandler, slotKey, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
 import { PROFILES, loadTimeMs, profileEstimator, serviceTimeMs, type DeviceProfile } from './device-profiles.js';
@@ -167,7 +167,6 @@ const enum Ev {
 
 interface Event {
   t: number;
-  seq: number;
   kind: Ev;
   dev?: Dev;
   req?: Req;
@@ -205,8 +204,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
 
   let now = 0;
   let seq = 0;
-  const events = new Heap<Event>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
-  const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push({ t, seq: seq++, kind, dev, req, batch, service });
+  // Events in time order; ties in the order they were scheduled.
+  const events = new KeyedHeap<Event>();
+  const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push(t, seq++, { t, kind, dev, req, batch, service });
 
   // One clock and one service-time function per device class, shared by every handler: a closure
   // per device made these call sites megamorphic on big fleets (thousands of distinct targets).
@@ -503,7 +503,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
     g.mt = 1 + d.profile.mtSlowdown * (d.active - 1);
     let least = Infinity;
     for (const m of g.members) least = Math.min(least, m.remainingMs);
-    events.push({ t: now + Math.max(0, least) / groupRate(d, g), seq: seq++, kind: Ev.Step, dev: d, group: g, version: g.version });
+    const t = now + Math.max(0, least) / groupRate(d, g);
+    events.push(t, seq++, { t, kind: Ev.Step, dev: d, group: g, version: g.version });
   };
   const join = (d: Dev, batch: Batch): void => {
     const k = slotKey(batch.service, batch.stage);
@@ -650,10 +651,9 @@ export function simulate(cfg: SimConfig): RunMetrics {
   let id = 0;
   const n = w.count;
   for (;;) {
-    const top = events.peek();
     const ta = next < n ? w.timeMs[next]! : Infinity;
-    if (ta === Infinity && !top) break;
-    if (ta <= (top ? top.t : Infinity)) {
+    if (ta === Infinity && events.size === 0) break;
+    if (ta <= events.peekKey()) {
       now = ta;
       const i = next++;
       const spec = svcOfRow[w.service[i]!];
