@@ -1,8 +1,10 @@
 /**
  * A scenario's runs in worker processes, several at a time (`epara sim --workers N`, the benches).
  *
- * Runs are independent pure functions of (options, load, policy), so N cores give close to N times
- * the throughput of `runScenario`, which runs them one after the other in this process. A worker is
+ * Runs are independent pure functions of (options, load, policy), so N cores can run N at once
+ * where `runScenario` runs them one after the other in this process (on a 2-core VM, 1.5× on a
+ * sweep of 240 s runs; nothing on one of runs of a fraction of a second, where each worker's V8
+ * warm-up is as long as its share of the work). A worker is
  * a child process (run-child.ts) that runs one job at a time and stays up for the next (a fresh
  * process per run pays V8's warm-up each time). Jobs go out in sweep order (load-major, then
  * policy), as `runScenario` runs them.
