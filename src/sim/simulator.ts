@@ -660,7 +660,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       if (!spec) continue;
       const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
       const si = siOfRow[w.service[i]!]!;
-      const r: Req = { id: id++, service: spec.name, stage: 0, arrivalMs: now, deadlineMs: now + w.deadlineMs[i]!, sizeFactor: w.size[i]!, forwards: 0, enqueuedMs: undefined, spec, si, category: spec.category, ingress: devs[ingIdx]!, unit: null, entry: null, tries: 0, tried: null, finished: false };
+      // enqueuedMs starts as a number: a field born undefined and later given doubles makes V8 box each one.
+      const r: Req = { id: id++, service: spec.name, stage: 0, arrivalMs: now, deadlineMs: now + w.deadlineMs[i]!, sizeFactor: w.size[i]!, forwards: 0, enqueuedMs: 0, spec, si, category: spec.category, ingress: devs[ingIdx]!, unit: null, entry: null, tries: 0, tried: null, finished: false };
       inFlight[r.category]++;
       arrivalsInWindow[si]++;
       route(r, r.ingress);
