@@ -5,6 +5,8 @@
  * and each comparison chased pointers into the items. Here the numbers sit in their own arrays.
  * With `seq` unique the order is total, so the pop order is the same as any heap's on (key, seq).
  */
+const less = (k1: number, s1: number, k2: number, s2: number): boolean => k1 < k2 || (k1 === k2 && s1 < s2);
+
 export class KeyedHeap<T> {
   private readonly keys: number[] = [];
   private readonly seqs: number[] = [];
@@ -24,24 +26,18 @@ export class KeyedHeap<T> {
   }
 
   push(key: number, seq: number, value: T): void {
-    const { keys, seqs, vals } = this;
-    let i = vals.length;
-    keys.push(key);
-    seqs.push(seq);
-    vals.push(value);
+    let i = this.vals.length;
+    this.keys.push(key);
+    this.seqs.push(seq);
+    this.vals.push(value);
     // Sift up with a hole: parents move down into it, the new item is placed once.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pk = keys[p]!;
-      if (!(key < pk || (key === pk && seq < seqs[p]!))) break;
-      keys[i] = pk;
-      seqs[i] = seqs[p]!;
-      vals[i] = vals[p]!;
+      if (!less(key, seq, this.keys[p]!, this.seqs[p]!)) break;
+      this.move(p, i);
       i = p;
     }
-    keys[i] = key;
-    seqs[i] = seq;
-    vals[i] = value;
+    this.put(i, key, seq, value);
   }
 
   pop(): T | undefined {
@@ -52,24 +48,27 @@ export class KeyedHeap<T> {
     const seq = seqs.pop()!;
     const value = vals.pop()!;
     const n = vals.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && (keys[r]! < keys[l]! || (keys[r] === keys[l] && seqs[r]! < seqs[l]!)) ? r : l;
-        const ck = keys[c]!;
-        if (!(ck < key || (ck === key && seqs[c]! < seq))) break;
-        keys[i] = ck;
-        seqs[i] = seqs[c]!;
-        vals[i] = vals[c]!;
-        i = c;
-      }
-      keys[i] = key;
-      seqs[i] = seq;
-      vals[i] = value;
+    if (n === 0) return top;
+    let i = 0;
+    for (let l = 1; l < n; l = 2 * i + 1) {
+      const c = l + 1 < n && less(keys[l + 1]!, seqs[l + 1]!, keys[l]!, seqs[l]!) ? l + 1 : l;
+      if (!less(keys[c]!, seqs[c]!, key, seq)) break;
+      this.move(c, i);
+      i = c;
     }
+    this.put(i, key, seq, value);
     return top;
+  }
+
+  private move(from: number, to: number): void {
+    this.keys[to] = this.keys[from]!;
+    this.seqs[to] = this.seqs[from]!;
+    this.vals[to] = this.vals[from]!;
+  }
+
+  private put(i: number, key: number, seq: number, value: T): void {
+    this.keys[i] = key;
+    this.seqs[i] = seq;
+    this.vals[i] = value;
   }
 }
