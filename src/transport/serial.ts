@@ -21,10 +21,10 @@ export interface SerialOptions {
   maxPieceBytes?: number;
   /**
    * How often an idle port is probed for a hang-up, ms (0 = never). The read side does not always
-   * see one: when the far end of a pty goes away, about one time in four no read error, end or
-   * close ever arrives (measured over 40 socat hang-ups), and the link looks open until the next
-   * write fails. The probe asks the tty for its modem lines (TIOCMGET): EIO / ENXIO / ENODEV, or a
-   * device node that is gone, mean the line hung up.
+   * see one: when the far end of a pty goes away before the stream's first read is under way, no
+   * read error, end or close ever arrives (one socat hang-up in four, right after the open, over
+   * 40 tries), and the link looks open until a write fails. The probe asks the tty for its modem
+   * lines (TIOCMGET): EIO / ENXIO / ENODEV, or a device node that is gone, mean the line hung up.
    */
   hangupCheckMs?: number;
 }
