@@ -27,6 +27,7 @@
  */
 import type { Policy, ReplicaSet, RouteContext, Router } from '../scheduler/baselines/policy.js';
 import { sameShare } from '../scheduler/allocator.js';
+import { CATEGORIES } from '../scheduler/categories.js';
 import { KeyedHeap } from '../scheduler/keyed-heap.js';
 import { RequestHandler, slotKey, type Batch, type HostedService, type InferJob, type RequestHandlerOptions } from '../scheduler/request-handler.js';
 import type { Assignment, Category, ClusterState, DeviceClass, DeviceState, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
@@ -165,8 +166,8 @@ const enum Ev {
   Step,
 }
 
+/** An event's time is its key in the event queue. */
 interface Event {
-  t: number;
   kind: Ev;
   dev?: Dev;
   req?: Req;
@@ -206,7 +207,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   let seq = 0;
   // Events in time order; ties in the order they were scheduled.
   const events = new KeyedHeap<Event>();
-  const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push(t, seq++, { t, kind, dev, req, batch, service });
+  const at = (t: number, kind: Ev, dev?: Dev, req?: Req, batch?: Batch, service?: string): void => events.push(t, seq++, { kind, dev, req, batch, service });
 
   // One clock and one service-time function per device class, shared by every handler: a closure
   // per device made these call sites megamorphic on big fleets (thousands of distinct targets).
@@ -283,7 +284,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   /** Requests not finished yet, per category (those left at the end of the run count as misses). */
-  const inFlight: Record<Category, number> = { 'latency-single': 0, 'latency-multi': 0, 'frequency-single': 0, 'frequency-multi': 0 };
+  const inFlight = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   /** The request behind a job a handler hands back, or null when it has finished meanwhile. */
   const live = (j: InferJob): Req | null => ((j as Req).finished ? null : (j as Req));
   /** The router sees the request leave its entry device (finished, dropped or re-routed). */
@@ -308,7 +309,6 @@ export function simulate(cfg: SimConfig): RunMetrics {
     finishReq(r);
   };
 
-  
   /** Idle latency of a unit for a request of `size`: stage times are affine in size, so two numbers per unit suffice. */
   const unitLatency = (u: Unit, size: number): number => u.fixedMs + u.perSizeMs * size;
   const unitCoefficients = (u: Unit): void => {
@@ -504,7 +504,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     let least = Infinity;
     for (const m of g.members) least = Math.min(least, m.remainingMs);
     const t = now + Math.max(0, least) / groupRate(d, g);
-    events.push(t, seq++, { t, kind: Ev.Step, dev: d, group: g, version: g.version });
+    events.push(t, seq++, { kind: Ev.Step, dev: d, group: g, version: g.version });
   };
   const join = (d: Dev, batch: Batch): void => {
     const k = slotKey(batch.service, batch.stage);
@@ -667,8 +667,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
       route(r, r.ingress);
       continue;
     }
+    now = events.peekKey();
     const e = events.pop()!;
-    now = e.t;
     switch (e.kind) {
       case Ev.Enqueue:
         enqueue(e.dev!, e.req!);
@@ -734,7 +734,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     }
   }
   // Requests still in flight at the end (none when the run drains) count as misses.
-  for (const c of Object.keys(inFlight) as Category[]) for (; inFlight[c] > 0; inFlight[c]--) metrics.drop(c, 'infer.deadline');
+  for (const c of CATEGORIES) for (; inFlight[c] > 0; inFlight[c]--) metrics.drop(c, 'infer.deadline');
   let busy = 0;
   for (const d of devs) {
     if (d.active > 0) d.busyMs += Math.min(now, duration) - Math.min(d.activeSince, duration);
