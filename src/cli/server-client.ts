@@ -1,3 +1,5 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { EparaError } from '../errors.js';
 import { CliError } from './cli-error.js';
 import type { CommandEnv } from './command-env.js';
@@ -14,18 +16,24 @@ export class ServerClient {
     private readonly token: string,
   ) {}
 
-  get isLoopback(): boolean {
-    return /^https?:\/\/(127\.|\[::1\]|localhost)/.test(this.baseUrl);
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return this.send<T>(method, path, body !== undefined ? { 'content-type': 'application/json' } : {}, body !== undefined ? JSON.stringify(body) : undefined);
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** Streams a file to PUT /artifacts (never read whole); answers its digest and size. */
+  upload(file: string): Promise<{ artifact: string; sha256: string; size: number }> {
+    return this.send('PUT', 'artifacts', { 'content-type': 'application/octet-stream', 'content-length': String(statSync(file).size) }, createReadStream(file));
+  }
+
+  private async send<T>(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+        headers: { authorization: `Bearer ${this.token}`, ...headers },
+        // A stream body needs half-duplex (undici); typed loosely as Node's fetch types lag.
+        ...(body instanceof Readable ? { body: body as never, duplex: 'half' } : { body }),
+      } as RequestInit);
     } catch (cause) {
       throw new CliError({
         code: 'cli.server_unreachable',

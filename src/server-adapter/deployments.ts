@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
 import { RETRYABLE, type Deployer, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
 import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
@@ -9,6 +8,7 @@ import { ConfigError, DeployError, EparaError } from '../errors.js';
 import { errorInfo, type PlacementOp } from '../protocol/index.js';
 import type { DeviceConnection } from './connection.js';
 import type { DeployOptions } from './server.js';
+import { storeArtifact } from './deploy-artifact.js';
 
 /**
  * Deployment coordination for the server: records one deployment per target device, runs each
@@ -95,24 +95,11 @@ export class DeploymentCoordinator {
     if (!['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'].includes(opts.category)) {
       throw new ConfigError({ code: 'config.deploy', reason: `deploy category ${JSON.stringify(opts.category)} is not a task category`, hint: "e.g. category: 'latency-single'", field: 'category' });
     }
-    let bytes: Uint8Array;
-    if (typeof opts.artifact === 'string') {
-      try {
-        bytes = new Uint8Array(readFileSync(opts.artifact));
-      } catch (err) {
-        throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${opts.artifact}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path', field: 'artifact', cause: err });
-      }
-    } else if (opts.artifact instanceof Uint8Array) {
-      bytes = opts.artifact;
-    } else {
-      throw new ConfigError({ code: 'config.deploy', reason: 'deploy artifact must be bytes or a file path', hint: 'pass a Uint8Array or a path', field: 'artifact' });
-    }
-    if (bytes.length === 0) throw new DeployError({ code: 'deploy.too_large', reason: 'the artifact is empty', hint: 'deploy a non-empty file', field: 'artifact' });
     const targets = this.resolveTargets(opts.to);
     if (targets.length === 0) {
       throw new DeployError({ code: 'deploy.unknown_device', reason: `no active device matches ${JSON.stringify(opts.to)}`, hint: 'provision devices of that class first', field: 'to' });
     }
-    const sha = this.h.artifacts().put(bytes);
+    const { sha256: sha, size } = await storeArtifact(this.h.artifacts(), opts.artifact);
     const records = targets.map((t) =>
       this.h.store().insertDeployment({
         deviceId: t.id,
@@ -120,7 +107,7 @@ export class DeploymentCoordinator {
         version: opts.version,
         kind: opts.kind,
         category: opts.category,
-        size: bytes.length,
+        size,
         sha256: sha,
         chunkSize: this.o.chunkSize,
         ...(opts.meta ? { meta: opts.meta } : {}),

@@ -5,7 +5,8 @@ import { ConfigError, EparaError } from '../errors.js';
 import { resolveNumber } from '../options.js';
 import { DTYPES, type Tensor, type TensorDType } from '../protocol/index.js';
 import type { DeploymentState } from '../device-mgmt/registry/store.js';
-import type { DeployOptions, EparaServer } from './server.js';
+import type { EparaServer } from './server.js';
+import { deployOptionsFromHttp } from './http-deploy-body.js';
 
 /**
  * The HTTP JSON API (node:http, no framework): list/inspect devices and deployments, provision,
@@ -23,8 +24,10 @@ export interface HttpApiOptions {
   token: string;
   /** Serve /metrics (default true). */
   metrics?: boolean;
-  /** Largest request body (artifacts travel base64 in it). Default 64 MiB. */
+  /** Largest JSON request body. Default 64 MiB. */
   maxBodyBytes?: number;
+  /** Largest artifact `PUT /artifacts` takes (streamed to disk, never held in memory). Default 4 GiB. */
+  maxArtifactBytes?: number;
 }
 
 export interface HttpApi {
@@ -37,7 +40,9 @@ const STATUS_BY_CODE: Array<[RegExp, number]> = [
   [/^registry\.duplicate$/, 409],
   [/^registry\.(unknown_device|not_pending)$/, 404],
   [/^deploy\.(unknown|unknown_device)$/, 404],
-  [/^deploy\.artifact_missing$/, 400],
+  [/^deploy\.(artifact_missing|artifact_empty)$/, 400],
+  [/^deploy\.artifact_unknown$/, 404],
+  [/^http\.(path_not_accepted|inline_artifact_not_accepted|artifact_required)$/, 400],
   [/^http\.unauthorized$/, 401],
   [/^http\.not_found$/, 404],
   [/^http\.too_large$/, 413],
@@ -80,7 +85,7 @@ async function readBody(req: IncomingMessage, max: number): Promise<unknown> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > max) throw httpError('http.too_large', `request body exceeds ${max} bytes`, 'send the artifact by path (artifactPath) or raise http.maxBodyBytes');
+    if (size > max) throw httpError('http.too_large', `request body exceeds ${max} bytes`, 'send a smaller body (artifacts go to PUT /artifacts, as `epara deploy <file>` does)');
     chunks.push(c as Buffer);
   }
   if (size === 0) return {};
@@ -97,6 +102,7 @@ export async function startHttpApi(server: EparaServer, opts: HttpApiOptions): P
   }
   const port = resolveNumber('http.port', opts.port, { default: 0, min: 0, max: 65535, integer: true });
   const maxBody = resolveNumber('http.maxBodyBytes', opts.maxBodyBytes, { default: 64 * 1024 * 1024, min: 1024, max: 2 ** 31, integer: true, unit: 'bytes' });
+  const maxArtifact = resolveNumber('http.maxArtifactBytes', opts.maxArtifactBytes, { default: 4 * 2 ** 30, min: 1024, max: 2 ** 40, integer: true, unit: 'bytes' });
   const tokenHash = sha(opts.token);
   const metricsOn = opts.metrics !== false;
 
@@ -167,10 +173,12 @@ export async function startHttpApi(server: EparaServer, opts: HttpApiOptions): P
       }
       if (method === 'POST' && !b) {
         const body = (await readBody(req, maxBody)) as Record<string, unknown>;
-        const artifact = typeof body.artifactBase64 === 'string' ? new Uint8Array(Buffer.from(body.artifactBase64, 'base64')) : body.artifactPath;
-        const opts = { ...body, artifact } as unknown as DeployOptions;
-        return send(res, 202, await server.deploy(opts));
+        return send(res, 202, await server.deploy(deployOptionsFromHttp(body)));
       }
+    }
+    if (a === 'artifacts' && method === 'PUT' && !b) {
+      const { sha256, size } = await server.storeArtifact(req, maxArtifact);
+      return send(res, 201, { artifact: `sha256:${sha256}`, sha256, size });
     }
     if (a === 'services' && b && method === 'DELETE' && !c) {
       const to = url.searchParams.get('to')?.split(',');

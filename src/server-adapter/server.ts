@@ -48,6 +48,7 @@ import { DeviceConnection, type ConnectionHost, type HandshakeConfig, type Rejec
 import type { DeviceLink } from './device-link.js';
 import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
+import type { ArtifactSource } from './deploy-artifact.js';
 import { ServerMetrics } from './metrics.js';
 import { pickDevice, type RouteCandidate } from './routing.js';
 import { DeploymentCoordinator } from './deployments.js';
@@ -80,8 +81,8 @@ export interface ProvisionOptions {
 }
 
 export interface DeployOptions {
-  /** The artifact bytes, or a path to read them from. */
-  artifact: Uint8Array | string;
+  /** The artifact bytes, a path to stream them from, or the digest of an uploaded one (PUT /artifacts). */
+  artifact: ArtifactSource;
   service: string;
   version: string;
   kind: ArtifactKind;
@@ -626,6 +627,12 @@ export class EparaServer extends EventEmitter {
     return this.coordinator.deploy(opts);
   }
 
+  /** Streams an artifact into the content-addressed store (what PUT /artifacts does); deploy it with `artifact: { sha256 }`. */
+  storeArtifact(source: AsyncIterable<Uint8Array>, maxBytes = Number.MAX_SAFE_INTEGER): Promise<{ sha256: string; size: number }> {
+    this.requireStarted();
+    return this.artifacts.putStream(source, { maxBytes });
+  }
+
   /** Resolves with the records once all settled or the timeout passed (records in their current state). */
   waitSettled(ids: number[], timeoutMs: number): Promise<DeploymentRecord[]> {
     this.requireStarted();
@@ -697,7 +704,7 @@ export class EparaServer extends EventEmitter {
     redeploy: async (from, deviceId) => {
       // Waits for the transfer to settle: the 'load' op that follows needs the artifact on the device.
       const [rec] = await this.deploy({
-        artifact: this.artifacts.get(from.sha256),
+        artifact: { sha256: from.sha256 },
         service: from.service,
         version: from.version,
         kind: from.kind,

@@ -77,7 +77,10 @@ describe('HTTP API', () => {
     expect((await call('GET', '/devices/pi-h')).json.state).toMatch(/registered|active/);
     expect((await call('GET', '/devices/nope')).status).toBe(404);
 
-    const dep = await call('POST', '/deployments', { artifactBase64: MODEL.toString('base64'), service: 'mlp', version: '1', kind: 'onnx', category: 'latency-single', to: ['pi-h'] });
+    const up = await fetch(base + '/artifacts', { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: MODEL });
+    expect(up.status).toBe(201);
+    const { artifact } = (await up.json()) as { artifact: string };
+    const dep = await call('POST', '/deployments', { artifact, service: 'mlp', version: '1', kind: 'onnx', category: 'latency-single', to: ['pi-h'] });
     expect(dep.status).toBe(202);
     expect(dep.json[0].state).toBe('ready');
     expect((await call('GET', `/deployments/${dep.json[0].id}`)).json.sha256).toHaveLength(64);

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -93,25 +92,23 @@ Examples:
         const out = env.out;
         const client = requireServer(env, flags);
         const path = resolve(env.ctx.cwd, file);
-        let bytes: Buffer;
         try {
           if (!statSync(path).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT', path });
-          bytes = readFileSync(path);
         } catch (e) {
           throw humanize(e, { path });
         }
         const timeoutS = Number(flags.timeout);
         if (!Number.isFinite(timeoutS) || timeoutS < 1 || timeoutS > 86_400) throw usageError('timeout', `--timeout ${flags.timeout} must be 1..86400 seconds`, 'e.g. --timeout 600');
-        const sha = createHash('sha256').update(bytes).digest('hex');
+        // The server never reads a file we name: the bytes go up as a stream, the deploy names their digest.
+        const uploaded = await client.upload(path);
+        const sha = uploaded.sha256;
         const version = flags.version ?? sha.slice(0, 12);
         const kind = flags.kind ?? kindFor(path);
         const devices = await client.request<DeviceInfo[]>('GET', 'devices');
         const to = expandClasses(parseTargets(flags.to), devices);
         const online = new Set(devices.filter((d) => d.state === 'active' || d.state === 'registered' || d.state === 'degraded').map((d) => d.id));
-        // A local server reads the file itself; a remote one gets the bytes in the request.
-        const artifact = client.isLoopback ? { artifactPath: path } : { artifactBase64: bytes.toString('base64') };
-        const recs = await client.request<DeploymentRecord[]>('POST', 'deployments', { ...artifact, service: flags.service, version, kind, category: flags.category, to, wait: false });
-        out.info(`deploying ${flags.service}@${version} (${kind}, ${formatBytes(bytes.length)}, sha256 ${sha.slice(0, 12)}…) to ${recs.length} device${recs.length === 1 ? '' : 's'}`);
+        const recs = await client.request<DeploymentRecord[]>('POST', 'deployments', { artifact: uploaded.artifact, service: flags.service, version, kind, category: flags.category, to, wait: false });
+        out.info(`deploying ${flags.service}@${version} (${kind}, ${formatBytes(uploaded.size)}, sha256 ${sha.slice(0, 12)}…) to ${recs.length} device${recs.length === 1 ? '' : 's'}`);
         const tracked: Tracked[] = recs.map((rec) => ({ rec, online: online.has(rec.deviceId) }));
         const results = await follow(env, client, tracked, timeoutS * 1000);
         const failed = results.filter((t) => t.rec.state === 'failed' || t.rec.state === 'rolled-back');
