@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EparaDevice } from '../../src/client/device.js';
 import { EparaServer } from '../../src/server-adapter/server.js';
 import { connectTcp } from '../../src/transport/tcp.js';
+import { httpClient } from './helpers/http-client.js';
 
 const MODEL = readFileSync(new URL('../../fixtures/models/mlp-classifier.onnx', import.meta.url));
 const TOKEN = 'test-token-0123456789abcdef';
@@ -29,19 +30,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: any; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json, text };
-}
+const { call, upload } = httpClient(() => base, TOKEN);
 
 describe('HTTP API', () => {
   it('is off unless configured, and refuses a short token', async () => {
@@ -77,10 +66,9 @@ describe('HTTP API', () => {
     expect((await call('GET', '/devices/pi-h')).json.state).toMatch(/registered|active/);
     expect((await call('GET', '/devices/nope')).status).toBe(404);
 
-    const up = await fetch(base + '/artifacts', { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: MODEL });
+    const up = await upload(MODEL);
     expect(up.status).toBe(201);
-    const { artifact } = (await up.json()) as { artifact: string };
-    const dep = await call('POST', '/deployments', { artifact, service: 'mlp', version: '1', kind: 'onnx', category: 'latency-single', to: ['pi-h'] });
+    const dep = await call('POST', '/deployments', { artifact: up.json.artifact, service: 'mlp', version: '1', kind: 'onnx', category: 'latency-single', to: ['pi-h'] });
     expect(dep.status).toBe(202);
     expect(dep.json[0].state).toBe('ready');
     expect((await call('GET', `/deployments/${dep.json[0].id}`)).json.sha256).toHaveLength(64);

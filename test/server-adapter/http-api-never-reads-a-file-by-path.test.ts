@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EparaDevice } from '../../src/client/device.js';
 import { EparaServer } from '../../src/server-adapter/server.js';
 import { connectTcp } from '../../src/transport/tcp.js';
+import { httpClient } from './helpers/http-client.js';
 import { until } from './helpers/raw-device.js';
 
 // Issue 15, defect 1: POST /deployments { artifactPath: '<dataDir>/master.key' } read the master
@@ -35,22 +36,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json, text };
-}
+const { call, upload } = httpClient(() => base, TOKEN);
 
-async function upload(bytes: Uint8Array): Promise<{ status: number; json: any }> {
-  const r = await fetch(base + '/artifacts', { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: bytes });
-  return { status: r.status, json: await r.json() };
-}
 
 async function connectDevice(id: string): Promise<EparaDevice> {
   const { key } = server.provision({ id, deviceClass: 'microcomputer' });
