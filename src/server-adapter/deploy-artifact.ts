@@ -7,6 +7,11 @@ import { ConfigError, DeployError, EparaError } from '../errors.js';
  * as the server anyway; `{ sha256 }` names an artifact already in the store (uploaded with
  * `PUT /artifacts`), and is the only form the HTTP API passes on — it never names a file.
  */
+interface Stored {
+  sha256: string;
+  size: number;
+}
+
 export type ArtifactSource = Uint8Array | string | { sha256: string };
 
 /** Parses `sha256:<hex>` (the HTTP form) or bare hex into the store's name, else undefined. */
@@ -15,19 +20,21 @@ export function parseDigest(s: string): string | undefined {
   return SHA256_HEX.test(hex) ? hex : undefined;
 }
 
-/** Puts the artifact into the store (streamed from a path) and returns its digest and size. */
-export async function storeArtifact(store: ArtifactStore, a: ArtifactSource): Promise<{ sha256: string; size: number }> {
+/**
+ * Puts the artifact into the store and returns its digest and size. Bytes and digests answer at
+ * once, so deploy() records its deployments before it first yields (a close() right after the
+ * call still finds and answers them); only a path, streamed from disk, answers a promise.
+ */
+export function storeArtifact(store: ArtifactStore, a: ArtifactSource): Stored | Promise<Stored> {
   if (a instanceof Uint8Array) {
     if (a.length === 0) throw emptyArtifactError();
     return { sha256: store.put(a), size: a.length };
   }
   if (typeof a === 'string') {
-    try {
-      return await store.putStream(createReadStream(a), { maxBytes: Number.MAX_SAFE_INTEGER });
-    } catch (err) {
+    return store.putStream(createReadStream(a), { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
       if (err instanceof EparaError) throw err;
       throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${a}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path given to `epara deploy <file>`', field: 'artifact', cause: err });
-    }
+    });
   }
   if (a && typeof a === 'object' && typeof (a as { sha256?: unknown }).sha256 === 'string') {
     const sha = parseDigest((a as { sha256: string }).sha256);

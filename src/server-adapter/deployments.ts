@@ -99,7 +99,8 @@ export class DeploymentCoordinator {
     if (targets.length === 0) {
       throw new DeployError({ code: 'deploy.unknown_device', reason: `no active device matches ${JSON.stringify(opts.to)}`, hint: 'provision devices of that class first', field: 'to' });
     }
-    const { sha256: sha, size } = await storeArtifact(this.h.artifacts(), opts.artifact);
+    const pending = storeArtifact(this.h.artifacts(), opts.artifact);
+    const { sha256: sha, size } = pending instanceof Promise ? await pending : pending;
     const records = targets.map((t) =>
       this.h.store().insertDeployment({
         deviceId: t.id,
