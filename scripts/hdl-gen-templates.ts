@@ -61,6 +61,7 @@ export const ERRORS: Array<[string, number, string]> = [
   ['DEPLOY_SIZE', 408, 'artifact size does not match the int8-fc kernel'],
   ['INFER_SERVICE', 500, 'no loaded service with this name'],
   ['INFER_INPUT', 502, 'input must be one int8 tensor matching the kernel width'],
+  ['UNEXPECTED', 114, 'a device does not answer this message type'],
 ];
 
 const templates: Array<[string, Word[]]> = [

@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildFrame, cobsEncode, FrameDecoder, type Frame } from '../../src/protocol/index.js';
+import type { ByteStream } from '../../src/transport/index.js';
 import { HDL_DIR, RTL_CORE } from './hdl-project.js';
 
 /** The simulation-only device key baked into edge_core's KEY parameter default. */
@@ -109,4 +111,32 @@ export function authMac(key: Buffer, serverNonce: Uint8Array, deviceNonce: Uint8
 }
 export function serverMac(key: Buffer, deviceNonce: Uint8Array, serverNonce: Uint8Array, deviceId: string): Uint8Array {
   return createHmac('sha256', key).update('epara-srv-v1').update(deviceNonce).update(serverNonce).update(deviceId).digest();
+}
+
+/**
+ * Every frame the device sends, decoded beside the FrameLink that owns the stream: answers to
+ * raw frames the test wrote itself (which FrameLink drops as late responses) are found here.
+ */
+export class FrameTap {
+  readonly frames: Frame[] = [];
+  private decoder = new FrameDecoder({ maxFrame: 512 });
+
+  constructor(stream: ByteStream) {
+    stream.on('data', (chunk: Uint8Array) => {
+      for (const f of this.decoder.push(chunk)) if (!(f instanceof Error)) this.frames.push(f);
+    });
+  }
+
+  /** Frames from index `from` on that answer (RSP set) the request with this seq. */
+  answersTo(seq: number, from = 0): Frame[] {
+    return this.frames.slice(from).filter((f) => (f.header.flags & 1) === 1 && f.header.corr === seq);
+  }
+}
+
+/** A frame's wire bytes (header, body, CRC-32C, COBS, delimiter) for raw, possibly invalid, bodies. */
+export function rawWire(type: number, seq: number, body: Uint8Array, flags = 0): Uint8Array {
+  const enc = cobsEncode(buildFrame(type, flags, seq, 0, body));
+  const out = new Uint8Array(enc.length + 1);
+  out.set(enc);
+  return out;
 }

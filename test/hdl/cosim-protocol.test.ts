@@ -15,7 +15,8 @@ import type { Message } from '../../src/protocol/index.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
 import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
 import { missingTools, ROOT } from './hdl-project.js';
-import { authMac, buildCosim, CosimProcess, serverMac, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
+import { authMac, buildCosim, CosimProcess, FrameTap, rawWire, serverMac, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
+import { deviceExpectation, type InvalidVector } from './device-expectations.js';
 
 const missing = missingTools('co-simulation', ['verilator', 'g++', 'make']);
 
@@ -27,6 +28,7 @@ function lcg(seed: number) {
 interface Session {
   proc: CosimProcess;
   link: FrameLink;
+  tap: FrameTap;
   notes: Message[];
   heartbeats: number;
   handshake: { challengeOk: boolean; authMacOk: boolean };
@@ -37,7 +39,7 @@ async function startSession(cpb: number, clksPerMs: number): Promise<Session> {
   const path = await proc.ready();
   const stream = await openSerial({ path, baudRate: 115200 });
   const link = new FrameLink(stream, { requestTimeoutMs: 5000, retries: 2 });
-  const s: Session = { proc, link, notes: [], heartbeats: 0, handshake: { challengeOk: false, authMacOk: false } };
+  const s: Session = { proc, link, tap: new FrameTap(stream), notes: [], heartbeats: 0, handshake: { challengeOk: false, authMacOk: false } };
   const nonce = randomBytes(16);
   link.on('notify', (f) => s.notes.push(f.message));
   link.on('request', async (f, reply) => {
@@ -81,6 +83,19 @@ async function deploy(link: FrameLink, id: number, artifact: Uint8Array, sha: Ui
     acks.push((ack as { nextOffset: number }).nextOffset);
   }
   return { acks, result: await link.request({ type: 'DEPLOY_COMMIT', deploymentId: id }) };
+}
+
+/** Writes a raw frame, then a PING as a sync point (the device answers in order), and returns the answers to the raw frame. */
+async function rawExchange(s: Session, wire: Uint8Array, seq: number | undefined) {
+  const from = s.tap.frames.length;
+  await s.link.stream.write(wire);
+  const data = new Uint8Array([0x5a, seq === undefined ? 0 : seq & 0xff]);
+  expect(await s.link.request({ type: 'PING', data })).toEqual({ type: 'PONG', data });
+  return seq === undefined ? [] : s.tap.answersTo(seq, from);
+}
+
+function errorCode(f: { message: Message }): number | undefined {
+  return f.message.type === 'ERROR' ? f.message.code : undefined;
 }
 
 /** Cycles from the end of the host's frame to the end of the FPGA's answer to it. */
@@ -190,7 +205,89 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     ).rejects.toMatchObject({ code: 'infer.unknown_service' });
   });
 
-  it('survives every invalid golden vector (protocol/vectors/invalid-wire.hex): frame errors counted, next frame answered', async () => {
+  it('checks each INFER tensor\'s shape against its data length (SPEC §4.1): msg.schema before the service is looked up', async () => {
+    // {0: 77, 1: "fc16", 2: [{0: "x", 1: shape, 2: 72(h'00..')}]}, written by hand: the codec refuses to build these
+    const infer = (shape: number[], n: number, tag = 0x48) =>
+      Uint8Array.from([0xa3, 0x00, 0x18, 77, 0x01, 0x64, ...Buffer.from('fc16'), 0x02, 0x81,
+        0xa3, 0x00, 0x61, 0x78, 0x01, 0x80 | shape.length, ...shape.flatMap((d) => (d < 24 ? [d] : [0x18, d])),
+        0x02, ...(tag >= 0 ? [0xd8, tag] : []), 0x40 | n, ...new Array<number>(n).fill(3)]);
+    const cases: Array<[string, Uint8Array, number | 'ok']> = [
+      ['int8 [5] with 16 bytes', infer([5], 16), 113],
+      ['int8 [4, 4] with 16 bytes', infer([4, 4], 16), 'ok'],
+      ['int8 [4, 5] with 16 bytes', infer([4, 5], 16), 113],
+      ['int8 [2, 0, 8] with 16 bytes', infer([2, 0, 8], 16), 113],
+      ['int8 [16] untagged', infer([16], 16, -1), 113],
+      ['int16 [8] with 16 bytes (valid tensor, wrong dtype for the kernel)', infer([8], 16, 0x4d), 502],
+      ['int16 [16] with 16 bytes', infer([16], 16, 0x4d), 113],
+      ['int8 [200] with 16 bytes (product past one byte)', infer([200], 16), 113],
+    ];
+    const got: string[] = [];
+    for (const [i, [what, body]] of cases.entries()) {
+      const seq = 0xe000 + i;
+      const answers = await rawExchange(s, rawWire(0x30, seq, body), seq);
+      expect(answers.length, what).toBe(1);
+      got.push(`${what}: ${answers[0]!.message.type === 'ERROR' ? errorCode(answers[0]!) : 'ok'}`);
+    }
+    expect(got).toEqual(cases.map(([what, , want]) => `${what}: ${want}`));
+  });
+
+  it('checks text strings as UTF-8 (RFC 3629): overlong forms, surrogates, stray and missing continuation bytes are msg.cbor', async () => {
+    // INFER_REQUEST {0: 9, 1: service, 2: []}: a well-formed unknown name is infer.unknown_service (or 113 for the empty inputs)
+    const infer = (name: number[]) => Uint8Array.from([0xa3, 0x00, 0x09, 0x01, 0x60 | name.length, ...name, 0x02, 0x80]);
+    const cases: Array<[string, number[], number]> = [
+      ['ASCII', [0x61, 0x62], 113],
+      ['2-byte é', [0xc3, 0xa9], 113],
+      ['3-byte €', [0xe2, 0x82, 0xac], 113],
+      ['4-byte U+1F600', [0xf0, 0x9f, 0x98, 0x80], 113],
+      ['U+10FFFF', [0xf4, 0x8f, 0xbf, 0xbf], 113],
+      ['overlong NUL c0 80', [0xc0, 0x80], 111],
+      ['overlong e0 80 80', [0xe0, 0x80, 0x80], 111],
+      ['surrogate ed a0 80', [0xed, 0xa0, 0x80], 111],
+      ['past U+10FFFF f4 90 80 80', [0xf4, 0x90, 0x80, 0x80], 111],
+      ['stray continuation 80', [0x61, 0x80], 111],
+      ['truncated e2 82', [0x61, 0xe2, 0x82], 111],
+      ['ff', [0xff], 111],
+    ];
+    const got: string[] = [];
+    for (const [i, [what, name]] of cases.entries()) {
+      const seq = 0xe300 + i;
+      const answers = await rawExchange(s, rawWire(0x30, seq, infer(name)), seq);
+      got.push(`${what}: ${answers.map(errorCode).join(',')}`);
+    }
+    expect(got).toEqual(cases.map(([what, , want]) => `${what}: ${want}`));
+  });
+
+  it('answers every invalid golden vector (protocol/vectors/invalid.json) with the code it expects, or not at all', async () => {
+    const vectors = (JSON.parse(readFileSync(join(ROOT, 'protocol', 'vectors', 'invalid.json'), 'utf8')) as { vectors: InvalidVector[] }).vectors;
+    const rows: string[] = [];
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const v of vectors) {
+      // the device's maxFrame is 512: a vector written for a smaller receiver says nothing about it
+      if (v.max_frame !== 512) {
+        rows.push(`${v.name.padEnd(28)} n/a (vector for max_frame ${v.max_frame}; the device's is 512)`);
+        continue;
+      }
+      const want = deviceExpectation(v);
+      const unregBefore = s.proc.events.filter((e) => e.kind === 'unregistered').length;
+      const answers = await rawExchange(s, Buffer.from(v.wire_hex, 'hex'), want.seq);
+      const got = answers.map((f) => errorCode(f) ?? f.message.type);
+      const ok = want.code === undefined ? got.length === 0 : got.length === 1 && got[0] === want.code;
+      // nothing malformed may be obeyed either: a BYE that was acted on shows as an unregistration
+      const obeyed = s.proc.events.filter((e) => e.kind === 'unregistered').length !== unregBefore;
+      rows.push(`${v.name.padEnd(28)} want ${String(want.code ?? 'silence').padEnd(7)} got ${got.length ? got.join(',') : 'silence'}${obeyed ? ' OBEYED' : ''}  (${want.why})`);
+      if (!ok || obeyed) wrong.push(v.name);
+      checked++;
+    }
+    console.log(`[cosim] invalid.json at the device:\n  ${rows.join('\n  ')}`);
+    expect(checked).toBeGreaterThan(40);
+    expect(wrong).toEqual([]);
+    // an oversize frame at the device's own maxFrame: a PING holding 600 bytes is never answered
+    const big = Uint8Array.from([0xa1, 0x00, 0x59, 0x02, 0x58, ...new Array<number>(600).fill(0x11)]);
+    expect(await rawExchange(s, rawWire(0x06, 0xe100, big), 0xe100)).toEqual([]);
+  });
+
+  it('survives the invalid stream back to back (protocol/vectors/invalid-wire.hex): frame errors counted, next frame answered', async () => {
     const lines = readFileSync(join(ROOT, 'protocol', 'vectors', 'invalid-wire.hex'), 'utf8').split('\n');
     const frameLevel = lines.filter((l) => /^\/\/ .*: frame\./.test(l)).length;
     const bytes = Uint8Array.from(lines.filter((l) => /^[0-9a-f]{2}$/i.test(l.trim())).map((l) => parseInt(l, 16)));
@@ -219,5 +316,32 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     // keepaliveMs 5000 at 200 clocks/ms is 1 M cycles: about half a second of idle simulation
     await until(() => s.heartbeats > 0, 'a HEARTBEAT');
     expect(s.heartbeats).toBeGreaterThan(0);
+  });
+
+  it('reports STATE served as the inferences since the last STATE, not a running total (SPEC §5.8)', async () => {
+    const served = (m: Message) => (m.type === 'STATE' && m.services[0] ? m.services[0].served : undefined);
+    let mark = s.notes.length;
+    await until(() => s.notes.slice(mark).some((m) => m.type === 'STATE'), 'a STATE');
+    mark = s.notes.length;
+    const x = tensorFrom('x', new Int8Array(16).fill(1), [16]);
+    for (let k = 0; k < 5; k++) await s.link.request({ type: 'INFER_REQUEST', requestId: 2000 + k, service: 'fc16', inputs: [x] });
+    const after = s.notes.length;
+    // the five may straddle a STATE: what the STATEs after the mark report adds up to five
+    await until(() => s.notes.slice(after).some((m) => m.type === 'STATE'), 'a STATE after the inferences');
+    const since = s.notes.slice(mark).filter((m) => m.type === 'STATE').map(served);
+    expect(since.reduce((a: number, b) => a + (b ?? 0), 0)).toBe(5);
+    // and with nothing served since, the next STATE says 0
+    const quiet = s.notes.length;
+    await until(() => s.notes.slice(quiet).some((m) => m.type === 'STATE'), 'a quiet STATE');
+    expect(served(s.notes.slice(quiet).find((m) => m.type === 'STATE')!)).toBe(0);
+  });
+
+  it('obeys a well-formed BYE (and registers again), after refusing the malformed ones above', async () => {
+    const count = (kind: string) => s.proc.events.filter((e) => e.kind === kind).length;
+    const before = count('registered');
+    const left = count('unregistered');
+    await s.link.stream.write(rawWire(0x05, 0xe200, Uint8Array.from([0xa1, 0x00, 0x00])));
+    await until(() => count('unregistered') > left, 'the device leaving');
+    await until(() => count('registered') > before, 'registration again');
   });
 });

@@ -419,6 +419,24 @@ reg          tag_pend = 1'b0;
 reg  [7:0]   tag_val = 8'd0;
 reg  [3:0]   perr = 4'd0;                 // walker verdict: error template index
 reg          perr_set = 1'b0;
+// A §5 schema error seen by the walker (body not a map, a tag outside tensor data, a bad
+// tensor): the walk goes on, so that a §4 error later in the body (msg.cbor,
+// msg.non_deterministic) still wins, as in a decoder that checks the schema after decoding.
+reg          sch_bad = 1'b0;
+// INFER_REQUEST tensors (SPEC §4.1): inputs[i] = {0: name, 1: shape, 2: tagged data}, and
+// len(data) = product(shape) x element size. The walker checks every tensor as it passes.
+reg  [4:0]   k3 = 5'd0;                   // current key of the depth-3 map (a tensor's)
+reg  [2:0]   tn_has = 3'd0;               // name / shape / data seen in the current tensor
+reg          shape_on = 1'b0;             // items at depth 4 are the shape's elements
+reg  [9:0]   prod = 10'd1;                // product of the shape so far, valid unless prod_sat
+reg          prod_sat = 1'b0;             // >= 1024: larger than any frame can carry
+reg          prod_zero = 1'b0;            // a 0 in the shape: the product is 0 whatever the rest
+reg  [19:0]  mul_a = 20'd0, mul_acc = 20'd0;   // shift-and-add multiply, one bit a clock
+reg  [9:0]   mul_b = 10'd0;
+// text strings are read byte by byte and checked as UTF-8 (RFC 3629; invalid UTF-8 is msg.cbor)
+reg  [BW:0]  u_left = {(BW+1){1'b0}};     // bytes of the string still to check
+reg  [1:0]   u_need = 2'd0;               // continuation bytes the current character still needs
+reg  [2:0]   u_rng = 3'd0;                // range of the next one: 80-BF, A0-BF, 80-9F, 90-BF, 80-8F
 
 // engine
 localparam [5:0]
@@ -427,7 +445,7 @@ localparam [5:0]
     E_HDR = 6'd12, E_SEND = 6'd13, E_COPY = 6'd14, E_COPY2 = 6'd15, E_MAC_RUN = 6'd16, E_CMP = 6'd17, E_CMP2 = 6'd18,
     E_SHA_RUN = 6'd19, E_INFER_X = 6'd20, E_INFER_X2 = 6'd21, E_INFER_RUN = 6'd22, E_FINISH = 6'd23,
     E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26, E_RELEASE = 6'd27, E_SHA_CMP = 6'd28,
-    E_DNONCE = 6'd29;
+    E_DNONCE = 6'd29, E_W_MUL = 6'd30, E_W_UTF8 = 6'd31;
 reg  [5:0]   est = E_IDLE;
 reg  [5:0]   after = E_IDLE;              // where a copy/compare continues
 
@@ -632,7 +650,45 @@ wire is_uint0 = f_has[0] && fmt(0) == 3'd0;
 wire is_uint1 = f_has[1] && fmt(1) == 3'd0;
 // the walker's argument as captured: 8-byte integers saturate
 wire [31:0] w_val = w_big ? 32'hffffffff : w_arg;
+// inside INFER_REQUEST inputs (top-level key 2): the items there are tensors
+wire        tctx = (h_type == 8'h30) && (top_key == 4'd2);
+// a tensor's data length: product(shape) << log2(element size) of its RFC 8746 tag
+wire [1:0]  t_esh = (tag_val == 8'd64 || tag_val == 8'd72) ? 2'd0 :
+                    (tag_val == 8'd69 || tag_val == 8'd77) ? 2'd1 :
+                    (tag_val == 8'd79 || tag_val == 8'd86) ? 2'd3 : 2'd2;
+wire [12:0] t_want = {3'd0, prod} << t_esh;
+wire [19:0] mul_next = mul_acc + (mul_b[0] ? mul_a : 20'd0);
+// UTF-8 (RFC 3629 table 3-7): the next state for byte rb_data
+reg        utf8_ok;
+reg  [1:0] utf8_need;
+reg  [2:0] utf8_rng;
+always @* begin
+    utf8_ok = 1'b1; utf8_need = 2'd0; utf8_rng = 3'd0;
+    if (u_need == 2'd0) begin
+        if (rb_data[7] == 1'b0)                        ;                                  // ASCII
+        else if (rb_data >= 8'hc2 && rb_data <= 8'hdf) utf8_need = 2'd1;
+        else if (rb_data == 8'he0)                     begin utf8_need = 2'd2; utf8_rng = 3'd1; end
+        else if (rb_data == 8'hed)                     begin utf8_need = 2'd2; utf8_rng = 3'd2; end
+        else if (rb_data[7:4] == 4'he)                 utf8_need = 2'd2;
+        else if (rb_data == 8'hf0)                     begin utf8_need = 2'd3; utf8_rng = 3'd3; end
+        else if (rb_data == 8'hf4)                     begin utf8_need = 2'd3; utf8_rng = 3'd4; end
+        else if (rb_data >= 8'hf1 && rb_data <= 8'hf3) utf8_need = 2'd3;
+        else                                           utf8_ok = 1'b0;   // 80-C1, F5-FF
+    end else begin
+        case (u_rng)
+        3'd1:    utf8_ok = (rb_data[7:5] == 3'b101);                            // A0-BF
+        3'd2:    utf8_ok = (rb_data[7:5] == 3'b100);                            // 80-9F
+        3'd3:    utf8_ok = (rb_data[7:6] == 2'b10) && (rb_data[5:4] != 2'b00);  // 90-BF
+        3'd4:    utf8_ok = (rb_data[7:4] == 4'h8);                              // 80-8F
+        default: utf8_ok = (rb_data[7:6] == 2'b10);                             // 80-BF
+        endcase
+        utf8_need = u_need - 2'd1;
+    end
+end
 wire frame_is_rsp = h_flags[0];
+// BYE's schema (SPEC §5.5): code uint <= 65535 and reason tstr <= 200 bytes, both optional
+wire bye_ok = (!f_has[0] || (fmt(0) == 3'd0 && f_val0[31:16] == 16'd0)) &&
+              (!f_has[1] || (fmt(1) == 3'd3 && f_lt512[1] && f_lo1 <= 9'd200));
 
 integer li;
 always @(posedge clk) begin
@@ -678,6 +734,9 @@ always @(posedge clk) begin
             t_count <= 8'd0;
             tag_pend <= 1'b0;
             perr_set <= 1'b0;
+            sch_bad <= 1'b0;
+            shape_on <= 1'b0;
+            k3 <= 5'd0;
             est <= E_W_HEAD;
         end else if (!tx_busy) begin
             if (sess == SS_UNREG && hello_ms >= HR32[HRW-1:0]) begin
@@ -769,13 +828,29 @@ always @(posedge clk) begin
                     top_key <= w_arg[3:0];
                     top_key_ok <= (w_arg < NK);
                 end
+                if (depth == 3'd3) begin
+                    k3 <= w_arg[4:0];
+                    shape_on <= 1'b0;          // the shape array (if any) is complete
+                end
+                est <= E_W_HEAD;
+            end
+        end else if (w_mt == 3'd6) begin
+            // tags (SPEC §4): only the RFC 8746 typed-array tags, one on a byte string; any
+            // other tag is outside the subset wherever it is (a top-level tag 1 is 112, not 113)
+            if (tag_pend || !tag_ok(w_arg)) begin
+                perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
+            end else begin
+                // ... and only as a tensor's data (SPEC §4.1); anywhere else it is msg.schema
+                if (!(tctx && depth == 3'd3 && lv_map && k3 == 5'd2)) sch_bad <= 1'b1;
+                tag_pend <= 1'b1;
+                tag_val <= w_arg[7:0];
                 est <= E_W_HEAD;
             end
         end else if (tag_pend && w_mt != 3'd2) begin
             perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-        end else if (depth == 3'd0 && w_mt != 3'd5) begin
-            perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
         end else begin
+            // the body is a map (SPEC §4); anything else is walked to the end (a §4 error wins)
+            if (depth == 3'd0 && w_mt != 3'd5) sch_bad <= 1'b1;
             if (depth == 3'd1 && top_key_ok) begin
                 for (li = 0; li < NK; li = li + 1) if (top_key == li[3:0]) begin
                     f_mt[3*li +: 3] <= w_mt;
@@ -801,6 +876,42 @@ always @(posedge clk) begin
                 default: ;
                 endcase
             end
+            // INFER_REQUEST inputs: each element a tensor map with name, shape and data
+            if (tctx && depth == 3'd2) begin
+                if (w_mt != 3'd5 || w_arg == 32'd0) sch_bad <= 1'b1;
+                tn_has <= 3'd0;
+            end
+            if (tctx && depth == 3'd3 && lv_map) begin
+                case (k3)
+                5'd0: begin
+                    if (w_mt != 3'd3) sch_bad <= 1'b1;
+                    tn_has[0] <= 1'b1;
+                end
+                5'd1: begin
+                    if (w_mt != 3'd4) sch_bad <= 1'b1;
+                    tn_has[1] <= 1'b1;
+                    prod <= 10'd1; prod_sat <= 1'b0; prod_zero <= 1'b0;
+                    shape_on <= (w_mt == 3'd4);
+                end
+                5'd2: begin
+                    // data: a tagged byte string of exactly product(shape) elements
+                    if (w_mt != 3'd2 || !tag_pend || prod_sat || (!prod_zero && t_want != {3'd0, w_arg[9:0]}) ||
+                        (prod_zero && w_arg != 32'd0))
+                        sch_bad <= 1'b1;
+                    tn_has[2] <= 1'b1;
+                end
+                default: ;   // unknown keys are ignored (SPEC §4)
+                endcase
+            end
+            if (shape_on && depth == 3'd4) begin
+                // a shape element: an unsigned integer, multiplied into prod
+                if (w_mt != 3'd0) sch_bad <= 1'b1;
+                else if (w_val == 32'd0) prod_zero <= 1'b1;
+                else if (w_val[31:10] != 22'd0) prod_sat <= 1'b1;
+                else begin
+                    mul_a <= {10'd0, prod}; mul_b <= w_arg[9:0]; mul_acc <= 20'd0;
+                end
+            end
             case (w_mt)
             3'd2, 3'd3: begin
                 // a length of 2^(BW+1) or more cannot fit the frame; below that an (BW+2)-bit
@@ -815,8 +926,16 @@ always @(posedge clk) begin
                             t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= (w_arg == IN32);
                         end
                     end
-                    pos <= pos + w_arg[BW:0];
-                    rb_ptr <= pos[BW-1:0] + w_arg[BW-1:0];
+                    if (w_mt == 3'd3 && w_arg != 32'd0) begin
+                        // rb_ptr == pos: the string's first byte is in rb_data next clock, and
+                        // rb_ptr runs one ahead from then on
+                        u_left <= w_arg[BW:0]; u_need <= 2'd0; u_rng <= 3'd0;
+                        rb_ptr <= pos[BW-1:0] + 1'b1;
+                        est <= E_W_UTF8;
+                    end else begin
+                        pos <= pos + w_arg[BW:0];
+                        rb_ptr <= pos[BW-1:0] + w_arg[BW-1:0];
+                    end
                 end
             end
             3'd4, 3'd5: if (w_arg != 32'd0) begin
@@ -830,31 +949,50 @@ always @(posedge clk) begin
                     est <= E_W_HEAD;
                 end
             end
-            3'd6: begin
-                if (depth < 3'd3) begin
-                    // tags belong on tensor data only (SPEC §4), never on a top-level field
-                    perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
-                end else if (tag_pend || !tag_ok(w_arg)) begin
-                    perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-                end else begin
-                    tag_pend <= 1'b1;
-                    tag_val <= w_arg[7:0];
-                    est <= E_W_HEAD;
-                end
-            end
             3'd7: if (w_ai != 5'd20 && w_ai != 5'd21) begin
                 perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;   // floats, null, undefined
             end
             default: ;   // integers are complete
             endcase
+            if (shape_on && depth == 3'd4 && w_mt == 3'd0 && w_val != 32'd0 && w_val[31:10] == 22'd0) est <= E_W_MUL;
+        end
+    end
+    E_W_MUL: begin
+        // prod *= shape element, one bit of it per clock (a shape has a few short elements)
+        mul_acc <= mul_next;
+        mul_a <= {mul_a[18:0], 1'b0};
+        mul_b <= {1'b0, mul_b[9:1]};
+        if (mul_b[9:1] == 9'd0) begin
+            prod <= mul_next[9:0];
+            if (mul_next[19:10] != 10'd0) prod_sat <= 1'b1;
+            est <= E_W_DONE;
+        end
+    end
+    E_W_UTF8: begin
+        // one byte a clock: rb_data is the byte at rb_ptr - 1
+        rb_ptr <= rb_ptr + 1'b1;
+        u_left <= u_left - 1'b1;
+        if (!utf8_ok || (u_left == {{BW{1'b0}}, 1'b1} && utf8_need != 2'd0)) begin
+            perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+        end else begin
+            u_need <= utf8_need;
+            u_rng <= utf8_rng;
+            if (u_left == {{BW{1'b0}}, 1'b1}) begin
+                pos <= pos + w_arg[BW:0];
+                rb_ptr <= pos[BW-1:0] + w_arg[BW-1:0];
+                est <= E_W_DONE;
+            end
         end
     end
     E_W_DONE: begin
         // an item at `depth` is complete
         if (depth == 3'd0) begin
-            if (pos != body_end) begin perr <= E_CBOR; perr_set <= 1'b1; end  // trailing bytes
+            if (pos != body_end) begin perr <= E_CBOR; perr_set <= 1'b1; end        // trailing bytes
+            else if (sch_bad) begin perr <= E_SCHEMA; perr_set <= 1'b1; end
             est <= E_DISPATCH;
         end else if (lv_cnt == {{(BW-1){1'b0}}, 1'b1}) begin
+            // a tensor map complete: name, shape and data are required
+            if (tctx && depth == 3'd3 && lv_map && tn_has != 3'b111) sch_bad <= 1'b1;
             depth <= depth - 3'd1;            // container complete: completes its parent item
         end else begin
             lv_we <= 1'b1; lv_wa <= depth;
@@ -894,19 +1032,23 @@ always @(posedge clk) begin
             end else if (h_type == 8'h09 && sess == SS_REG) begin
                 hb_missed <= 2'd0;
             end
+        end else if (!is_known(h_type)) begin
+            // SPEC §3 / §8: the type is checked before the body, and a frame of an unknown type
+            // with RSP clear is answered msg.unknown_type (the device cannot know whether the
+            // sender expects an answer, so it must not treat it as a notification)
+            err_kind <= E_UNKNOWN_TYPE; em_is_err <= 1'b1; pc <= err_template(E_UNKNOWN_TYPE); est <= E_EMIT;
         end else if (!is_request(h_type)) begin
-            if (!is_known(h_type)) begin
-                // a notification of a type we do not know is only counted
-                err_flag <= 1'b1; err_ms <= 11'd0;
-            end else if (h_type == 8'h05 && sess == SS_REG) begin
+            // notifications are never answered (SPEC §5); a malformed one is not obeyed either
+            if (h_type == 8'h05 && sess == SS_REG && !perr_set && bye_ok) begin
                 sess <= SS_UNREG;      // BYE: the server ended the session
                 hello_ms <= {HRW{1'b0}};
-                loaded <= loaded;
             end
-        end else if (!is_known(h_type)) begin
-            err_kind <= E_UNKNOWN_TYPE; em_is_err <= 1'b1; pc <= err_template(E_UNKNOWN_TYPE); est <= E_EMIT;
         end else if (perr_set) begin
             err_kind <= perr; em_is_err <= 1'b1; pc <= err_template(perr); est <= E_EMIT;
+        end else if (h_type == 8'h01 || h_type == 8'h03 || h_type == 8'h08) begin
+            // device -> server requests (HELLO, AUTH, HEARTBEAT): not for a device to answer,
+            // whatever the session state (their §5 schema is the server's to check)
+            err_kind <= E_UNEXPECTED; em_is_err <= 1'b1; pc <= err_template(E_UNEXPECTED); est <= E_EMIT;
         end else if (h_type == 8'h06) begin
             // PING (allowed before registration: link checks)
             if (f_has[0] && (fmt(0) != 3'd2 || !f_le64[0])) begin
@@ -972,7 +1114,8 @@ always @(posedge clk) begin
             end
         end else if (h_type == 8'h30) begin
             // INFER_REQUEST
-            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd4) begin
+            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd4 || f_z[2] ||
+                (f_has[3] && fmt(3) != 3'd0) || (f_has[4] && fmt(4) != 3'd0)) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
             end else if (!loaded || f_lo1[7:0] != a_svc_n || !f_le24[1]) begin
                 err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
@@ -1260,6 +1403,9 @@ always @(posedge clk) begin
         ts_start <= 1'b1;
         tx_seq <= tx_seq + 16'd1;
         if (em_is_err) begin err_flag <= 1'b1; err_ms <= 11'd0; end
+        // STATE's `served` counts the inferences since the last STATE (SPEC §5.8): the server
+        // divides it by the interval, so a running total would inflate its rate estimate
+        if (em_type == 8'h0a) c_clr_served <= 1'b1;
         est <= E_FINISH;
     end
     E_FINISH: begin
