@@ -11,14 +11,13 @@
  */
 import { cobsDecode, isRequestType, messageTypeName, MessageType } from '../../src/protocol/index.js';
 
+/** The fields of an invalid.json entry this file reads (protocol/vectors/README.md has them all). */
 export interface InvalidVector {
   name: string;
-  description: string;
   max_frame: number;
   wire_hex: string;
   expect: string;
   expect_wire: number;
-  field?: string;
 }
 
 export interface DeviceExpectation {
