@@ -32,6 +32,11 @@ export interface RunMetrics {
   balancedAttainment: number;
   balancedGoodputRps: number;
   byCategory: Record<Category, CategoryStats & { attainment: number }>;
+  /**
+   * The same per service (the SLO capacity, capacity.ts, needs every service to hold its target:
+   * a category's average can hide one starved service). Keyed by service name.
+   */
+  byService: Record<string, CategoryStats & { category: Category; attainment: number }>;
   p50Ms: number;
   p99Ms: number;
   dropRate: number;
@@ -44,6 +49,12 @@ export interface RunMetrics {
 
 export class MetricsCollector {
   private readonly cats = new Map<Category, CategoryStats>(CATEGORIES.map((c) => [c, { total: 0, met: 0, dropped: 0 }]));
+  private readonly svcs: (CategoryStats & { name: string; category: Category })[];
+
+  /** `services`: name and category of each service, in the index order `complete` / `drop` are given (`si`). */
+  constructor(services: readonly { name: string; category: Category }[] = []) {
+    this.svcs = services.map((s) => ({ name: s.name, category: s.category, total: 0, met: 0, dropped: 0 }));
+  }
   private lat = new Float64Array(1024);
   private nLat = 0;
   readonly dropsByCode: Record<string, number> = {};
@@ -51,10 +62,15 @@ export class MetricsCollector {
   unloads = 0;
   placements = 0;
 
-  complete(category: Category, latencyMs: number, met: boolean): void {
+  complete(category: Category, latencyMs: number, met: boolean, si = -1): void {
     const c = this.cats.get(category)!;
     c.total++;
     if (met) c.met++;
+    const v = this.svcs[si];
+    if (v) {
+      v.total++;
+      if (met) v.met++;
+    }
     if (this.nLat === this.lat.length) {
       const n = new Float64Array(this.lat.length * 2);
       n.set(this.lat);
@@ -63,10 +79,15 @@ export class MetricsCollector {
     this.lat[this.nLat++] = latencyMs;
   }
 
-  drop(category: Category, code: string): void {
+  drop(category: Category, code: string, si = -1): void {
     const c = this.cats.get(category)!;
     c.total++;
     c.dropped++;
+    const v = this.svcs[si];
+    if (v) {
+      v.total++;
+      v.dropped++;
+    }
     this.dropsByCode[code] = (this.dropsByCode[code] ?? 0) + 1;
   }
 
@@ -83,6 +104,8 @@ export class MetricsCollector {
       dropped += c.dropped;
       byCategory[k] = { ...c, attainment: c.total > 0 ? c.met / c.total : NaN };
     }
+    const byService: RunMetrics['byService'] = {};
+    for (const v of this.svcs) if (v.total > 0) byService[v.name] = { category: v.category, total: v.total, met: v.met, dropped: v.dropped, attainment: v.met / v.total };
     const sec = durationMs / 1000;
     const atts = Object.values(byCategory).filter((c) => c.total > 0).map((c) => c.attainment);
     const balanced = atts.length > 0 ? atts.reduce((a, b) => a + b, 0) / atts.length : NaN;
@@ -97,6 +120,7 @@ export class MetricsCollector {
       balancedAttainment: balanced,
       balancedGoodputRps: Number.isFinite(balanced) ? (total / sec) * balanced : 0,
       byCategory,
+      byService,
       p50Ms: pct(0.5),
       p99Ms: pct(0.99),
       dropRate: total > 0 ? dropped / total : 0,

@@ -26,13 +26,15 @@ export function formatTable(results: readonly RunMetrics[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function toCsv(results: readonly RunMetrics[]): string {
-  const head = ['load', 'policy', 'duration_s', 'requests', 'offered_rps', 'goodput_rps', 'slo_attainment', 'balanced_goodput_rps', 'balanced_attainment', ...CATEGORIES.flatMap((c) => [`${c}_total`, `${c}_met`, `${c}_dropped`, `${c}_attainment`]), 'p50_ms', 'p99_ms', 'drop_rate', 'utilisation', 'loads', 'unloads', 'placements'];
+/** One row per run; `trace` (the workload's file name) fills a last column when given, so a CSV says what it was run on. */
+export function toCsv(results: readonly RunMetrics[], trace?: string): string {
+  const head = ['load', 'policy', 'duration_s', 'requests', 'offered_rps', 'goodput_rps', 'slo_attainment', 'balanced_goodput_rps', 'balanced_attainment', ...CATEGORIES.flatMap((c) => [`${c}_total`, `${c}_met`, `${c}_dropped`, `${c}_attainment`]), 'p50_ms', 'p99_ms', 'drop_rate', 'utilisation', 'loads', 'unloads', 'placements', ...(trace === undefined ? [] : ['trace'])];
   const f = (x: number): string => (Number.isFinite(x) ? String(+x.toFixed(6)) : '');
   const rows = results.map((r) => [
     f(r.load), r.policy, f(r.durationSec), String(r.requests), f(r.offeredRps), f(r.goodputRps), f(r.attainment), f(r.balancedGoodputRps), f(r.balancedAttainment),
     ...CATEGORIES.flatMap((c) => [String(r.byCategory[c].total), String(r.byCategory[c].met), String(r.byCategory[c].dropped), f(r.byCategory[c].attainment)]),
     f(r.p50Ms), f(r.p99Ms), f(r.dropRate), f(r.utilisation), String(r.loads), String(r.unloads), String(r.placements),
+    ...(trace === undefined ? [] : [trace.replace(/[,\n"]/g, '_')]),
   ].join(','));
   return [head.join(','), ...rows].join('\n') + '\n';
 }

@@ -28,7 +28,7 @@ import { ConfigError, EparaError, InferError, SchedulerError, type EparaErrorIni
 import { resolveNumber, type NumberOptionSpec } from '../options.js';
 import type { RunMetrics } from './metrics.js';
 import type { RunJob, RunReply } from './run-child.js';
-import { loadNotes, planScenario, runScenario, scenarioResult, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import { loadNotes, planScenario, resolvePolicies, runPlanned, runScenario, scenarioResult, workloadAt, type ScenarioOptions, type ScenarioPlan, type ScenarioResult } from './scenario.js';
 
 /** Range of `workers`: 0 runs in this process (`runScenario`); the default is one per core. */
 export const WORKERS: NumberOptionSpec = { min: 0, max: 64, integer: true, default: Math.min(64, availableParallelism()) };
@@ -170,10 +170,76 @@ export class SimRunPool {
     return scenarioResult(plan, done.map((d) => d!.metrics), loadNotes(plan.loads[0]!, done[0]!.notes));
   }
 
+  private running = new Set<Worker>();
+  private waiting: { job: RunJob; resolve: (m: RunMetrics) => void; reject: (e: unknown) => void }[] = [];
+  private local: { key: string; plan: ScenarioPlan; ats: Map<number, ReturnType<typeof workloadAt>> } | null = null;
+
+  /**
+   * One policy at one load, queued to the next idle worker: searches that each need one run at a
+   * time (capacity.ts bisects every policy at once) keep every worker busy. Not to be mixed with a
+   * concurrent `runScenario` on the same pool. The caller has planned `opts` (errors come back as
+   * the run's typed error).
+   */
+  runOne(opts: Omit<ScenarioOptions, 'onRun'>, load: number, policy: string): Promise<RunMetrics> {
+    const { onRun: _cb, ...shared } = opts as ScenarioOptions;
+    const job: RunJob = { opts: shared, load, policy };
+    if (this.size === 0) return Promise.resolve().then(() => this.runLocal(job));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ job, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private runLocal(job: RunJob): RunMetrics {
+    const key = JSON.stringify(job.opts);
+    if (this.local?.key !== key) this.local = { key, plan: planScenario({ ...job.opts, loads: [job.load] }), ats: new Map() };
+    const { plan, ats } = this.local;
+    let at = ats.get(job.load);
+    if (!at) {
+      if (ats.size > 4) ats.clear();
+      at = workloadAt(plan, job.load);
+      ats.set(job.load, at);
+    }
+    const p = plan.policies.find((x) => x.name === job.policy) ?? resolvePolicies([job.policy])[0]!;
+    return runPlanned(plan, job.opts, job.load, p, at);
+  }
+
+  private pump(): void {
+    this.workers = this.workers.filter((w) => !w.exited);
+    while (this.waiting.length > 0) {
+      let w = this.workers.find((x) => !this.running.has(x));
+      if (!w && this.workers.length < this.size) {
+        w = new Worker();
+        this.workers.push(w);
+      }
+      if (!w) return;
+      const { job, resolve, reject } = this.waiting.shift()!;
+      const worker = w;
+      this.running.add(worker);
+      worker.run(job).then(
+        (r) => {
+          this.running.delete(worker);
+          try {
+            resolve(replyResult(job, r).metrics);
+          } catch (e) {
+            reject(e);
+          }
+          this.pump();
+        },
+        (e) => {
+          this.running.delete(worker);
+          reject(e);
+          this.pump();
+        },
+      );
+    }
+  }
+
   /** Stops the workers (idle ones exit once they read the disconnect; `kill` ends busy ones too); resolves when they have exited. */
   async close(kill = false): Promise<void> {
     const stopping = this.workers.map((w) => w.stop(kill));
     this.workers = [];
+    this.running.clear();
     await Promise.all(stopping);
   }
 }

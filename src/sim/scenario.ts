@@ -16,14 +16,14 @@
  *  - every policy starts with its own initial placement loaded; EPARA and alpaserve-sr re-place every 60 s.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
 import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/index.js';
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
-import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzureTrace, type AzureTrace } from './azure-trace.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
 import { forEachCameraFrame, type Frame } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
@@ -42,15 +42,15 @@ export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url)))
 }
 
 /**
- * Where the Azure trace is read from: $EPARA_AZURE_TRACE, else the copy vendored in the repository
- * (data/azure-llm-2023/, unmodified, CC BY 4.0; see its README for provenance and licence).
+ * The Azure trace read when no other is given (`epara sim --azure-trace FILE`, `azureFile`): the
+ * copy vendored in the repository (data/azure-llm-2023/, unmodified, CC BY 4.0; see its README).
  */
-export const DEFAULT_TRACE_PATH = process.env.EPARA_AZURE_TRACE ?? join(repoRoot(), 'data', 'azure-llm-2023', 'AzureLLMInferenceTrace_conv.csv');
+export const DEFAULT_TRACE_PATH = join(repoRoot(), 'data', 'azure-llm-2023', 'AzureLLMInferenceTrace_conv.csv');
 
 /**
- * Figures of the Azure conv trace the default services are sized from (computed from the file by
- * meanWorkMs / row count / span; test/sim/azure-trace.test.ts checks them against the file when it
- * is present), so a user workload (--trace FILE) can run without the trace.
+ * Figures of the vendored Azure conv trace (test/sim/workload.test.ts checks them against the file).
+ * Only what is not sized from a trace uses them: a user workload's chat services whose rows carry
+ * no sizes, and the bench's hour length. Runs on an Azure trace size everything from the file in use.
  */
 export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186, batchSpread16: 2.373578450333158 } as const;
 
@@ -104,6 +104,8 @@ export interface ScenarioOptions {
   azureFile?: string;
   /** Where in the Azure trace the replayed window starts, seconds (default 0). */
   traceStartSec?: number;
+  /** Where it ends (default the trace end); a run needing more than the window replays it again. */
+  traceEndSec?: number;
   camFlowsPerSite?: number;
   hdFlowsPerSite?: number;
   stateSyncMs?: number;
@@ -125,7 +127,8 @@ export const SCENARIO_NUMBERS = {
   devices: { default: 64, min: 2, max: 20_000, integer: true },
   durationSec: { default: 300, min: 1, max: 86_400 },
   seed: { default: 1, min: 0, max: 2 ** 32 - 1, integer: true },
-  traceStartSec: { default: 0, min: 0, max: 3500 },
+  traceStartSec: { default: 0, min: 0, max: 1e9 },
+  traceEndSec: { default: 1e9, min: 0.001, max: 1e9 },
   camFlowsPerSite: { default: 2, min: 0, max: 1000 },
   hdFlowsPerSite: { default: 1, min: 0, max: 1000 },
   stateSyncMs: { default: 3000, min: 10, max: 600_000 },
@@ -139,8 +142,8 @@ export function loadAzureTrace(path: string, maxBytes = MAX_WORKLOAD_BYTES): Azu
   const text = readCappedText(path, maxBytes, {
     code: 'sim.trace',
     what: 'the Azure trace',
-    hint: 'pass --trace FILE with your own workload, or point azureFile at AzureLLMInferenceTrace_conv.csv',
-    field: 'azureFile',
+    hint: 'check the path given to epara sim --azure-trace FILE (a file of the Azure LLM inference trace format)',
+    field: 'azure-trace',
   });
   const trace = parseAzureTrace(text);
   traceCache = { path, trace };
@@ -186,6 +189,7 @@ export function readWorkloadFile(path: string, maxBytes = MAX_WORKLOAD_BYTES): s
 }
 
 export function defaultServices(trace: AzureTrace | null, load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; llmBatching?: LlmBatching }): ServiceSpec[] {
+  // Sized from the trace in use: its mean work, its arrival rate and its size spread.
   const mean = trace ? meanWorkMs(trace, DEFAULT_AZURE_MAPPING) : AZURE_CONV.meanWorkMs;
   const rate = trace ? trace.rows.length / trace.spanSec : AZURE_CONV.rows / AZURE_CONV.spanSec;
   const m = DEFAULT_AZURE_MAPPING;
@@ -200,10 +204,10 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   ];
 }
 
-export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number; seed: number; traceStartSec?: number }): Workload {
+export function defaultWorkload(trace: AzureTrace, services: ServiceSpec[], load: number, sites: number, o: { camFlowsPerSite: number; hdFlowsPerSite: number; durationSec: number; seed: number; traceStartSec?: number; traceEndSec?: number; traceName?: string }): Workload {
   const b = new WorkloadBuilder();
   const dur = o.durationSec * 1000;
-  const { requests, note } = azureRequests(trace, DEFAULT_AZURE_MAPPING, { load, durationSec: o.durationSec, startSec: o.traceStartSec ?? 0 });
+  const { requests, note } = azureRequests(trace, DEFAULT_AZURE_MAPPING, { load, durationSec: o.durationSec, startSec: o.traceStartSec ?? 0, endSec: o.traceEndSec, seed: o.seed, name: o.traceName });
   for (const r of requests) b.add({ timeMs: r.timeMs, service: r.service, size: r.size, deadlineMs: r.deadlineMs, flow: -1, ingress: r.ingress });
   b.notes.push(note);
   const rng = new Rng(o.seed).fork(7);
@@ -228,6 +232,12 @@ export interface ScenarioResult {
   policies: string[];
   loads: number[];
   llmBatching: LlmBatching;
+  /** The workload's source: the Azure trace file's name, or the workload file's. */
+  trace: string;
+  /** What the chat services were sized from (Azure trace runs only). */
+  traceStats: TraceStats | null;
+  /** The trace window replayed, seconds [start, end] (Azure trace runs only). */
+  window: [number, number] | null;
 }
 
 export function resolvePolicies(names?: string[]): Policy[] {
@@ -239,14 +249,52 @@ export function resolvePolicies(names?: string[]): Policy[] {
   });
 }
 
-/** A user workload file, parsed, with the services its rows use and each one's row count. */
+/**
+ * A user workload file, parsed, with the services its rows use and each one's row count. A
+ * batched service's sizeSpread is the expected largest of a full batch over the mean, computed
+ * from that service's own sizes in the file (not from the conv trace's).
+ */
 function userWorkload(path: string, base: ServiceSpec[]): { parsed: Workload; used: ServiceSpec[]; counts: Map<string, number> } {
-  const parsed = parseWorkload(readWorkloadFile(path), new Map(base.map((s) => [s.name, s])));
+  let text = readWorkloadFile(path);
+  if (/^\uFEFF?"?TIMESTAMP"?,"?ContextTokens/.test(text.slice(0, 64))) {
+    throw new ConfigError({ code: 'sim.workload', reason: `${path} is an Azure LLM inference trace (TIMESTAMP,ContextTokens,GeneratedTokens), not an epara workload file`, hint: `run it with epara sim --azure-trace ${path}`, field: 'trace' });
+  }
+  const parsed = parseWorkload(text, new Map(base.map((s) => [s.name, s])));
+  text = '';
   const perIndex = new Array<number>(parsed.services.length).fill(0);
-  for (let i = 0; i < parsed.count; i++) perIndex[parsed.service[i]!]!++;
+  const sizes: number[][] = parsed.services.map(() => []);
+  for (let i = 0; i < parsed.count; i++) {
+    perIndex[parsed.service[i]!]!++;
+    sizes[parsed.service[i]!]!.push(parsed.size[i]!);
+  }
   const counts = new Map(parsed.services.map((name, k) => [name, perIndex[k]!]));
-  const used = [...base, ...parsed.declared].filter((s) => counts.has(s.name));
+  const spreadOfSizes = new Map(parsed.services.map((name, k) => [name, expectedMaxOverMean(sizes[k]!, 16)]));
+  const fromFile = (s: ServiceSpec): number => Math.min(1000, spreadOfSizes.get(s.name) ?? 1);
+  const used = [
+    // The default chat services: their spread comes from this file's sizes (1 under continuous batching, which does not wait for a batch's longest request).
+    ...base.map((s) => (s.kind === 'llm' && s.sizeSpread !== 1 ? { ...s, sizeSpread: fromFile(s) } : s)),
+    // A declared service keeps a spread it states; else it gets its sizes' spread when they vary.
+    ...parsed.declared.map((s) => (s.sizeSpread !== undefined || fromFile(s) === 1 ? s : { ...s, sizeSpread: fromFile(s) })),
+  ].filter((s) => counts.has(s.name));
   return { parsed, used, counts };
+}
+
+/** Expected largest of `b` independent draws from `xs` over their mean (1 when all are alike). */
+export function expectedMaxOverMean(xs: readonly number[], b: number): number {
+  if (xs.length === 0) return 1;
+  const sorted = [...xs].sort((p, q) => p - q);
+  const n = sorted.length;
+  let mean = 0;
+  for (const x of sorted) mean += x;
+  mean /= n;
+  let e = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const f = ((i + 1) / n) ** b;
+    e += sorted[i]! * (f - prev);
+    prev = f;
+  }
+  return mean > 0 ? Math.max(1, e / mean) : 1;
 }
 
 /**
@@ -266,6 +314,8 @@ export interface ScenarioPlan {
   user: ReturnType<typeof userWorkload> | null;
   /** The Azure trace for the default workload (null with a user workload). */
   trace: AzureTrace | null;
+  /** The file the workload comes from (its base name appears in every report). */
+  traceName: string;
 }
 
 export function planScenario(opts: ScenarioOptions = {}): ScenarioPlan {
@@ -287,9 +337,16 @@ export function planScenario(opts: ScenarioOptions = {}): ScenarioPlan {
   }
   const policies = resolvePolicies(opts.policies);
   const sites = Math.ceil(o.devices / SITE.length);
+  if (opts.traceFile && opts.azureFile) {
+    throw new ConfigError({ code: 'sim.workload', reason: 'a workload file and an Azure trace were both given', hint: 'use one: epara sim --trace FILE (an epara workload) or epara sim --azure-trace FILE', field: 'azure-trace' });
+  }
   const user = opts.traceFile ? userWorkload(opts.traceFile, defaultServices(null, 1, sites, { ...o, llmBatching })) : null;
   const trace = user ? null : loadAzureTrace(opts.azureFile ?? DEFAULT_TRACE_PATH);
-  return { name, o, llmBatching, loads, policies, fleet: defaultFleet(o.devices), sites, user, trace };
+  if (trace && o.traceStartSec >= Math.min(o.traceEndSec, trace.spanSec)) {
+    throw new ConfigError({ code: 'config.range', reason: `trace window ${o.traceStartSec}:${o.traceEndSec === SCENARIO_NUMBERS.traceEndSec.default ? 'end' : o.traceEndSec} s is empty (the trace spans 0–${trace.spanSec.toFixed(0)} s)`, hint: `pick a window inside it, e.g. epara sim --trace-window 0:${Math.floor(trace.spanSec)}`, field: 'trace-window' });
+  }
+  const traceName = basename(opts.traceFile ?? opts.azureFile ?? DEFAULT_TRACE_PATH);
+  return { name, o, llmBatching, loads, policies, fleet: defaultFleet(o.devices), sites, user, trace, traceName };
 }
 
 /** The services and the workload of a plan at one load factor (validated). */
@@ -305,7 +362,7 @@ export function workloadAt(plan: ScenarioPlan, load: number): { services: Servic
     services = used.map((s) => ({ ...s, demandRps: (counts.get(s.name) ?? 0) / (workload.durationMs / 1000) }));
   } else {
     services = defaultServices(plan.trace, load, sites, { ...o, llmBatching });
-    workload = defaultWorkload(plan.trace!, services, load, sites, o);
+    workload = defaultWorkload(plan.trace!, services, load, sites, { ...o, traceName: `Azure LLM trace ${plan.traceName}` });
   }
   validateServices(services);
   return { services, workload };
@@ -323,7 +380,13 @@ export function loadNotes(load: number, workloadNotes: readonly string[]): strin
 }
 
 export function scenarioResult(plan: ScenarioPlan, results: RunMetrics[], notes: string[]): ScenarioResult {
-  return { scenario: plan.name, results, notes, devices: plan.o.devices, durationSec: plan.o.durationSec, seed: plan.o.seed, policies: plan.policies.map((p) => p.name), loads: plan.loads, llmBatching: plan.llmBatching };
+  const t = plan.trace;
+  return {
+    scenario: plan.name, results, notes, devices: plan.o.devices, durationSec: plan.o.durationSec, seed: plan.o.seed, policies: plan.policies.map((p) => p.name), loads: plan.loads, llmBatching: plan.llmBatching,
+    trace: plan.traceName,
+    traceStats: t ? traceStats(t, DEFAULT_AZURE_MAPPING) : null,
+    window: t ? [plan.o.traceStartSec, Math.min(plan.o.traceEndSec, t.spanSec)] : null,
+  };
 }
 
 /**

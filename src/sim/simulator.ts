@@ -192,10 +192,10 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const placeMs = cfg.placementMs ?? 60_000;
   const policy = cfg.policy;
   const router: Router = policy.makeRouter();
-  const metrics = new MetricsCollector();
   const specs = new Map(cfg.services.map((s) => [s.name, s]));
   const svcIndex = new Map<string, number>();
   for (const s of cfg.services) if (!svcIndex.has(s.name)) svcIndex.set(s.name, svcIndex.size);
+  const metrics = new MetricsCollector([...svcIndex.keys()].map((n) => specs.get(n)!));
   const nSvc = svcIndex.size;
   const zoneIndex = new Map<string, number>();
   const w = cfg.workload;
@@ -284,7 +284,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
 
   /** Requests not finished yet, per category (those left at the end of the run count as misses). */
-  const inFlight = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  const inFlight = new Int32Array(nSvc);
   /** The request behind a job a handler hands back, or null when it has finished meanwhile. */
   const live = (j: InferJob): Req | null => ((j as Req).finished ? null : (j as Req));
   /** The router sees the request leave its entry device (finished, dropped or re-routed). */
@@ -296,7 +296,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   };
   const finishReq = (r: Req): void => {
     r.finished = true;
-    inFlight[r.category]--;
+    inFlight[r.si]--;
     release(r);
   };
   const countAt = (d: Dev | null, r: Req, met: boolean): void => {
@@ -304,7 +304,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     (met ? d.served : d.missed)[r.si]++;
   };
   const drop = (r: Req, code: string, where: Dev | null): void => {
-    metrics.drop(r.category, code);
+    metrics.drop(r.category, code, r.si);
     countAt(where, r, false);
     finishReq(r);
   };
@@ -464,7 +464,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     }
     const finish = t + hopMs(d, r.ingress);
     const met = finish <= r.deadlineMs;
-    metrics.complete(r.category, finish - r.arrivalMs, met);
+    metrics.complete(r.category, finish - r.arrivalMs, met, r.si);
     countAt(r.entry, r, met);
     finishReq(r);
   };
@@ -662,7 +662,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const si = siOfRow[w.service[i]!]!;
       // enqueuedMs starts as a number: a field born undefined and later given doubles makes V8 box each one.
       const r: Req = { id: id++, service: spec.name, stage: 0, arrivalMs: now, deadlineMs: now + w.deadlineMs[i]!, sizeFactor: w.size[i]!, forwards: 0, enqueuedMs: 0, spec, si, category: spec.category, ingress: devs[ingIdx]!, unit: null, entry: null, tries: 0, tried: null, finished: false };
-      inFlight[r.category]++;
+      inFlight[r.si]++;
       arrivalsInWindow[si]++;
       route(r, r.ingress);
       continue;
@@ -734,7 +734,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     }
   }
   // Requests still in flight at the end (none when the run drains) count as misses.
-  for (const c of CATEGORIES) for (; inFlight[c] > 0; inFlight[c]--) metrics.drop(c, 'infer.deadline');
+  for (const [name, si] of svcIndex) for (; inFlight[si]! > 0; inFlight[si]!--) metrics.drop(specs.get(name)!.category, 'infer.deadline', si);
   let busy = 0;
   for (const d of devs) {
     if (d.active > 0) d.busyMs += Math.min(now, duration) - Math.min(d.activeSince, duration);

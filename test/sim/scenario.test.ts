@@ -16,7 +16,7 @@ describe('default trace path', () => {
     expect(repoRoot(deep)).toBe(root);
   });
 
-  it.skipIf(process.env.EPARA_AZURE_TRACE !== undefined)('resolves to the trace vendored in the repository', () => {
+  it('resolves to the trace vendored in the repository', () => {
     expect(DEFAULT_TRACE_PATH).toBe(join(repoRoot(), 'data', 'azure-llm-2023', 'AzureLLMInferenceTrace_conv.csv'));
     expect(existsSync(DEFAULT_TRACE_PATH)).toBe(true);
   });

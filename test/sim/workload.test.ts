@@ -82,17 +82,51 @@ describe('Azure trace reader and time scaling', () => {
     expect(() => parseAzureTrace(`${AZURE_HEAD}\ngarbage`)).toThrow(/line 7/);
   });
 
-  it('compresses time by the load factor, splits every 4th row to the big model, sizes by tokens', () => {
+  it('compresses time by the load factor, sends a seeded quarter of the rows to the big model, sizes by tokens', () => {
     const t = parseAzureTrace(AZURE_HEAD);
     const m = { ...DEFAULT_AZURE_MAPPING, workMs: 1000 };
-    const { requests } = azureRequests(t, m, { load: 2, durationSec: 3 }); // window [0, 6) s → 5 rows
-    expect(requests.map((r) => r.timeMs)).toEqual(t.rows.map((r) => (r.tSec / 2) * 1000));
-    expect(requests.map((r) => r.service)).toEqual(['chat-7b', 'chat-7b', 'chat-7b', 'chat-13b', 'chat-7b']);
+    const { requests } = azureRequests(t, m, { load: 2, durationSec: 2.9 }); // 5.8 s of trace → 4 rows
+    expect(requests.map((r) => r.timeMs)).toEqual(t.rows.slice(0, 4).map((r) => (r.tSec / 2) * 1000));
     expect(requests[0]!.size).toBeCloseTo((374 * 0.04 + 44 * 12) / 1000, 9);
     // deadline = slack + sloScale × isolated time on the reference device (big model: ×1.8 work)
-    expect(requests[3]!.deadlineMs).toBeCloseTo(m.slackMs + m.sloScale * (1.8 * (91 * 0.04 + 16 * 12) + 1), 6);
+    for (const [i, r] of requests.entries()) {
+      const w = t.rows[i]!.contextTokens * 0.04 + t.rows[i]!.generatedTokens * 12;
+      expect(r.deadlineMs).toBeCloseTo(m.slackMs + m.sloScale * ((r.service === 'chat-13b' ? 1.8 : 1) * w + 1), 6);
+    }
     const half = azureRequests(t, m, { load: 1, durationSec: 5 });
     expect(half.requests.length).toBe(4); // the row at 5.89 s is outside [0, 5)
+  });
+
+  it('--seed varies which rows go to the big model and where they enter; the split stays a quarter', () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => ({ tSec: i * 0.5, contextTokens: 100 + (i % 7), generatedTokens: 10 + (i % 5) }));
+    const t = { rows, spanSec: rows[rows.length - 1]!.tSec };
+    const a = azureRequests(t, DEFAULT_AZURE_MAPPING, { load: 1, durationSec: 2000, seed: 1 }).requests;
+    const b = azureRequests(t, DEFAULT_AZURE_MAPPING, { load: 1, durationSec: 2000, seed: 2 }).requests;
+    const again = azureRequests(t, DEFAULT_AZURE_MAPPING, { load: 1, durationSec: 2000, seed: 1 }).requests;
+    expect(again).toEqual(a);
+    const big = (rs: typeof a): number => rs.filter((r) => r.service === 'chat-13b').length / rs.length;
+    expect(big(a)).toBeGreaterThan(0.22);
+    expect(big(a)).toBeLessThan(0.28);
+    const differ = a.filter((r, i) => r.service !== b[i]!.service).length;
+    expect(differ).toBeGreaterThan(a.length * 0.2);
+    expect(a.filter((r, i) => r.ingress !== b[i]!.ingress).length).toBeGreaterThan(a.length * 0.9);
+  });
+
+  it('a run longer than its trace window replays the window again, so the offered rate keeps growing with the load', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => ({ tSec: i, contextTokens: 100, generatedTokens: 10 }));
+    const t = { rows, spanSec: 99 };
+    // Window [20, 40): 20 rows. Load 3 over 20 s needs 60 s of it: three passes.
+    const { requests, note } = azureRequests(t, DEFAULT_AZURE_MAPPING, { load: 3, durationSec: 20, startSec: 20, endSec: 40 });
+    expect(requests).toHaveLength(60);
+    expect(requests[20]!.timeMs).toBeCloseTo((20 / 3) * 1000, 6);
+    expect(note).toMatch(/replayed 3\.00 times/);
+    expect(Math.max(...requests.map((r) => r.timeMs))).toBeLessThan(20_000);
+  });
+
+  it('reads the 2024 format (UTC offset, quoted fields) and sorts rows out of order', () => {
+    const t = parseAzureTrace('TIMESTAMP,ContextTokens,GeneratedTokens\n2024-05-10 00:00:01.5+00:00,10,2\n"2024-05-10 00:00:00.0000000+00:00","20","3"\n2024-05-10T01:00:00Z,5,1\n');
+    expect(t.rows.map((r) => [r.tSec, r.contextTokens])).toEqual([[0, 20], [1.5, 10], [3600, 5]]);
+    expect(t.spanSec).toBe(3600);
   });
 
   it.skipIf(!existsSync(DEFAULT_TRACE_PATH))('the documented trace constants match the real file', () => {
@@ -175,7 +209,7 @@ describe('workload files', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(ConfigError);
-      expect(err).toMatchObject({ code: 'sim.trace', field: 'azureFile', details: { size, maxBytes: size - 1 } });
+      expect(err).toMatchObject({ code: 'sim.trace', field: 'azure-trace', details: { size, maxBytes: size - 1 } });
       expect((err as ConfigError).message).toMatch(/the Azure trace .* over the/);
       expect(loadAzureTrace(f, size).rows).toHaveLength(2);
       expect(() => loadAzureTrace(join(dir, 'missing.csv'))).toThrow(/cannot read the Azure trace .*ENOENT/);
