@@ -202,15 +202,23 @@ export function traceStats(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerTok
  * independent draws from the trace's own size distribution (no sampling).
  */
 export function batchSpread(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerToken' | 'decodeMsPerToken'>, batch: number): number {
-  const sizes = t.rows.map((r) => referenceWorkMs(r, m)).sort((a, b) => a - b);
-  const n = sizes.length;
-  const mean = sizes.reduce((a, b) => a + b, 0) / n;
+  return expectedMaxOverMean(t.rows.map((r) => referenceWorkMs(r, m)), batch);
+}
+
+/** Expected largest of `b` independent draws from `xs` over their mean (≥ 1; 1 when `xs` is empty). */
+export function expectedMaxOverMean(xs: readonly number[], b: number): number {
+  if (xs.length === 0) return 1;
+  const sorted = [...xs].sort((p, q) => p - q);
+  const n = sorted.length;
+  let mean = 0;
+  for (const x of sorted) mean += x;
+  mean /= n;
   let e = 0;
   let prev = 0;
   for (let i = 0; i < n; i++) {
-    const f = ((i + 1) / n) ** batch;
-    e += sizes[i]! * (f - prev);
+    const f = ((i + 1) / n) ** b;
+    e += sorted[i]! * (f - prev);
     prev = f;
   }
-  return e / mean;
+  return mean > 0 ? Math.max(1, e / mean) : 1;
 }

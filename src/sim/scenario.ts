@@ -23,7 +23,7 @@ import { resolveNumbers } from '../options.js';
 import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/index.js';
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
-import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, expectedMaxOverMean, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
 import { forEachCameraFrame, type Frame } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
@@ -279,23 +279,6 @@ function userWorkload(path: string, base: ServiceSpec[]): { parsed: Workload; us
   return { parsed, used, counts };
 }
 
-/** Expected largest of `b` independent draws from `xs` over their mean (1 when all are alike). */
-export function expectedMaxOverMean(xs: readonly number[], b: number): number {
-  if (xs.length === 0) return 1;
-  const sorted = [...xs].sort((p, q) => p - q);
-  const n = sorted.length;
-  let mean = 0;
-  for (const x of sorted) mean += x;
-  mean /= n;
-  let e = 0;
-  let prev = 0;
-  for (let i = 0; i < n; i++) {
-    const f = ((i + 1) / n) ** b;
-    e += sorted[i]! * (f - prev);
-    prev = f;
-  }
-  return mean > 0 ? Math.max(1, e / mean) : 1;
-}
 
 /**
  * A scenario's options checked and resolved, its workload source read: everything a run needs
