@@ -1,0 +1,21 @@
+/* A receiver as the device runs it (COBS stream -> frame -> message checks), for the vector tests. */
+#ifndef EPARA_TEST_RX_H
+#define EPARA_TEST_RX_H
+#include "message.h"
+
+#define RX_MAX_EVENTS 64
+typedef struct {
+  int n;
+  int code[RX_MAX_EVENTS];
+  char field[RX_MAX_EVENTS][EPARA_FIELD_PATH_MAX];
+  epara_header h[RX_MAX_EVENTS];
+  uint8_t body[RX_MAX_EVENTS][1024];
+  size_t body_len[RX_MAX_EVENTS];
+  uint8_t frame[RX_MAX_EVENTS][2048];
+  size_t frame_len[RX_MAX_EVENTS];
+} rx_log;
+
+/* Feed wire bytes through a fresh receiver with max_frame; every frame or rejection is logged. */
+void rx_run(const uint8_t *wire, size_t n, size_t max_frame, rx_log *log);
+
+#endif
