@@ -121,15 +121,19 @@ void epara__on_deploy_commit(epara_dev *d, const epara_req *r) {
     d->cfg.storage->discard(d->cfg.user, o); /* the next offer starts again at 0 */
     d->offer_active = 0;
   }
+  int verified = !e;
   if (!e) e = d->cfg.storage->activate(d->cfg.user, o);
   if (!e) {
     svc = epara__service(d, o->service, epara__strlen(o->service), 1);
     if (!svc) e = EPARA_E_DEPLOY_NO_SPACE; /* every service slot is taken */
   }
   if (e) {
-    if (was_ready) {
-      /* The previous version never stopped serving: that is the rollback (SPEC §7.5). */
+    if (was_ready && verified) {
+      /* It loaded but failed: the previous version never stopped serving (rolled-back, SPEC §7.5). */
       result(d, r, ROLLED_BACK, e, svc->version);
+    } else if (was_ready) {
+      /* A bad hash is `failed`; the previous version keeps serving and says which it is. */
+      result(d, r, FAILED, e, svc->version);
     } else {
       if (svc) svc->status = 2;
       result(d, r, FAILED, e, 0);
