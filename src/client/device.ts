@@ -768,7 +768,8 @@ export class EparaDevice extends EventEmitter {
       const err = asEparaError(e, (m) => deployError('deploy.hash_mismatch', { reason: m, hint: 'redeploy', cause: e }));
       // A hash mismatch discarded the partial: the next offer starts again from 0.
       if (err.code === 'deploy.hash_mismatch') this.transfers.delete(id);
-      return this.failed(offer, err);
+      // Nothing was loaded: a version already serving keeps serving (SPEC §7.5 failed).
+      return this.failed(offer, err, this.services.get(offer.service), 'failed');
     }
     this.transfers.delete(id);
     progress('loading');
@@ -789,14 +790,14 @@ export class EparaDevice extends EventEmitter {
     return { type: 'DEPLOY_RESULT', deploymentId: id, state: 'ready', activeVersion: offer.version };
   }
 
-  private failed(offer: DeployOfferMessage, err: EparaError, before?: ServiceEntry): DeployResultMessage {
+  private failed(offer: DeployOfferMessage, err: EparaError, before?: ServiceEntry, kept: 'rolled-back' | 'failed' = 'rolled-back'): DeployResultMessage {
     const code = wireOf(err);
     if (before && before.status === 'ready') {
       // The previous version never stopped serving: that is the rollback.
       this.services.set(offer.service, before);
-      this.emit('deployed', { service: offer.service, version: before.version, state: 'rolled-back', error: err });
+      this.emit('deployed', { service: offer.service, version: before.version, state: kept, error: err });
       this.sendStateSoon();
-      return { type: 'DEPLOY_RESULT', deploymentId: offer.deploymentId, state: 'rolled-back', code, activeVersion: before.version };
+      return { type: 'DEPLOY_RESULT', deploymentId: offer.deploymentId, state: kept, code, activeVersion: before.version };
     }
     if (!before || before.status === 'loading') this.services.set(offer.service, { name: offer.service, version: offer.version, status: 'failed', kind: offer.kind });
     this.emit('deployed', { service: offer.service, version: offer.version, state: 'failed', error: err });

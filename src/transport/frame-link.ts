@@ -21,6 +21,7 @@ import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { FRAME_LINK_OPTIONS, attemptTimeoutMs, resolveFrameLinkOptions, type FrameLinkOptions, type ResolvedFrameLinkOptions } from './frame-link-options.js';
 import { closedError, linkError } from './link-errors.js';
 import { ResponseCache } from './response-cache.js';
+import { fitError } from './fit-error.js';
 
 export interface FrameLinkStats {
   framesIn: number;
@@ -211,9 +212,14 @@ export class FrameLink extends EventEmitter {
     } catch (e) {
       // The answer cannot be sent as given (invalid or larger than maxFrame): the peer still
       // gets exactly one answer, an ERROR saying why, and the caller learns it too.
-      failure = e;
-      const err = e instanceof EparaError ? e : errorForCode('internal', { reason: String(e) });
-      wire = encodeFrame(toErrorMessage(err), { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+      // An ERROR that is only too long for maxFrame is sent shortened: its code is the answer.
+      const fitted = msg.type === 'ERROR' ? fitError(msg, this._maxFrame) : undefined;
+      if (fitted) wire = encodeFrame(fitted, { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+      else {
+        failure = e;
+        const err = e instanceof EparaError ? e : errorForCode('internal', { reason: String(e) });
+        wire = encodeFrame(fitError(toErrorMessage(err), this._maxFrame) ?? toErrorMessage(err), { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+      }
     }
     this.cache.set(to.seq, to.type, wire);
     this.inProgress.delete(to.seq);

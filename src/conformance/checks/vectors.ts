@@ -1,0 +1,128 @@
+/**
+ * Every invalid golden vector (protocol/vectors/invalid.json) sent to the registered device:
+ * a request whose body fails §4/§5 must get ERROR with the vector's code; everything else
+ * (frame-level damage, responses, notifications) must get silence, and the device must still be
+ * registered afterwards (a malformed BYE is not a BYE).
+ */
+import { readFileSync } from 'node:fs';
+import type { CheckDef } from '../check.js';
+import { CheckFailure } from '../conform-error.js';
+import type { RunContext } from '../context.js';
+import { describe } from '../gateway.js';
+import { vectorsFile } from '../vector-files.js';
+import { cobsDecode, cobsEncode } from '../../protocol/cobs.js';
+import { crc32c } from '../../protocol/crc32c.js';
+import { FLAG_RSP, maxWirePiece } from '../../protocol/constants.js';
+import { isRequestType, messageTypeName } from '../../protocol/messages/types.js';
+
+interface InvalidVector {
+  name: string;
+  description: string;
+  max_frame: number;
+  wire_hex: string;
+  expect: string;
+  expect_wire: number;
+  field?: string;
+}
+
+export function loadInvalidVectors(): InvalidVector[] {
+  return (JSON.parse(readFileSync(vectorsFile('invalid.json'), 'utf8')) as { vectors: InvalidVector[] }).vectors;
+}
+
+export function vectorCheck(v: InvalidVector): CheckDef {
+  return { id: `vector.${v.name}`, family: 'vectors', title: v.description, spec: specOf(v.expect) };
+}
+
+function specOf(code: string): string {
+  if (code === 'frame.crc') return '§2.1, §3';
+  if (code === 'frame.oversize') return '§2.2';
+  if (code.startsWith('frame.')) return '§2, §3';
+  if (code === 'msg.unknown_type') return '§3, §8 rule 5';
+  if (code === 'msg.schema') return '§4, §5';
+  return '§4';
+}
+
+/** The unencoded frame of a vector, or undefined when its COBS is the thing that is broken. */
+function frameOf(wire: Uint8Array): Uint8Array | undefined {
+  try {
+    return cobsDecode(wire.subarray(0, wire.length - 1));
+  } catch {
+    return undefined;
+  }
+}
+
+function crcOk(f: Uint8Array): boolean {
+  if (f.length < 13) return false;
+  const n = f.length - 4;
+  const got = (f[n]! | (f[n + 1]! << 8) | (f[n + 2]! << 16) | (f[n + 3]! << 24)) >>> 0;
+  return got === crc32c(f, 0, 0, n);
+}
+
+/** The same frame under the kit's own seq (CRC recomputed): a device's duplicate cache must not answer it from an earlier frame. */
+function restamp(f: Uint8Array, seq: number): Uint8Array {
+  const g = Uint8Array.from(f);
+  g[3] = seq >> 8;
+  g[4] = seq & 0xff;
+  const n = g.length - 4;
+  const c = crc32c(g, 0, 0, n);
+  g[n] = c & 0xff;
+  g[n + 1] = (c >>> 8) & 0xff;
+  g[n + 2] = (c >>> 16) & 0xff;
+  g[n + 3] = c >>> 24;
+  const enc = cobsEncode(g);
+  const out = new Uint8Array(enc.length + 1);
+  out.set(enc);
+  return out;
+}
+
+export async function vectorChecks(c: RunContext): Promise<void> {
+  const { g, r } = c;
+  for (const v of loadInvalidVectors()) {
+    const def = vectorCheck(v);
+    await r.run(def, async (warn) => {
+      const peer = g.peer;
+      const mf = g.session!.maxFrame;
+      let wire: Uint8Array = Uint8Array.from(Buffer.from(v.wire_hex, 'hex'));
+      const frame = frameOf(wire);
+      if (v.expect === 'frame.oversize') {
+        const tooBig = frame && frame.length > 13 ? frame.length > mf : wire.length - 1 > maxWirePiece(mf);
+        if (!tooBig) return `skipped as sent: the vector is oversize only at maxFrame ${v.max_frame}, this session has ${mf} (framing.oversize tests it at ${mf})`;
+      }
+      const valid = frame !== undefined && crcOk(frame) && v.expect !== 'frame.crc';
+      const seq = valid ? peer.takeSeq() : undefined;
+      if (valid) wire = restamp(frame, seq!);
+      const type = frame && frame.length >= 2 ? frame[1]! : -1;
+      const flags = frame && frame.length >= 3 ? frame[2]! : 0;
+      const answerable = valid && v.expect.startsWith('msg.') && !(flags & FLAG_RSP) && (isRequestType(type) || messageTypeName(type) === undefined);
+      if (answerable) {
+        const err = await g.expectError(() => peer.write(wire).then(() => seq!), v.expect, v.name);
+        if (v.field && err.field !== undefined && err.field !== v.field && !err.field.endsWith(v.field)) warn(`ERROR field is ${JSON.stringify(err.field)}, the vector names ${JSON.stringify(v.field)}`);
+        if (v.field && err.field === undefined) warn(`ERROR has no field; §4 says a schema error names it (${v.field})`);
+        await g.alive(v.name);
+        return `ERROR ${v.expect_wire} ${v.expect}`;
+      }
+      if (valid && (v.expect === 'frame.header' || v.expect === 'frame.version')) {
+        // The CRC held, so the header can be trusted: SPEC §5 forbids answering only frames that
+        // failed the CRC, COBS or size checks. Silence or ERROR with this code are both conforming.
+        const from = peer.mark();
+        await peer.write(wire);
+        await g.alive(v.name);
+        await new Promise((res) => setTimeout(res, g.t.graceMs));
+        const said = g.answersTo(peer, seq!, from);
+        if (said.length === 0) return `silence (${v.expect})`;
+        const m = said[0]!.message;
+        if (m.type !== 'ERROR' || m.code !== v.expect_wire) throw new CheckFailure(`answered with ${describe(m)}; silence or ERROR ${v.expect_wire} ${v.expect} is due`);
+        return `ERROR ${v.expect_wire} ${v.expect} (silence would do too)`;
+      }
+      await g.expectSilence(() => peer.write(wire).then(() => seq), v.name);
+      if (messageTypeName(type) === 'BYE') {
+        // PING is answered before registration too: only a session request shows that the device
+        // still considers itself registered.
+        const still = await g.registered();
+        if (!still.ok) throw new CheckFailure(`the device obeyed a malformed BYE: ${still.why}`);
+      }
+      const why = v.expect.startsWith('frame.') ? `${v.expect}: the header cannot be trusted` : `a ${messageTypeName(type) ?? 'frame'} ${flags & FLAG_RSP ? 'response' : 'notification'} is never answered with ERROR`;
+      return `silence (${why}), still answering`;
+    });
+  }
+}
