@@ -19,6 +19,7 @@ import { inferCommand } from './commands/infer.js';
 import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
 import { simCliCommand } from './commands/sim.js';
+import { conformCommand } from './commands/conform.js';
 
 /** Shared state between an action and runCli: the exit code an action chose without throwing. */
 export interface ExitState {
@@ -38,6 +39,7 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Emulation:', fleetCommand],
   ['Emulation:', demoCommand],
   ['Emulation:', simCliCommand],
+  ['Hardware setup:', conformCommand],
   ['Hardware setup:', portsCommand],
   ['Hardware setup:', pairCommand],
   ['Hardware setup:', hc05Command],

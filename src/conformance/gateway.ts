@@ -168,6 +168,11 @@ export class Gateway {
       const authHeard = await peer.waitFor((h) => h.frame?.message.type === 'AUTH' || h.frame?.message.type === 'HELLO', this.t.answerMs * 2, from);
       const auth = authHeard?.frame?.message;
       if (auth?.type === 'HELLO') {
+        // A refused CHALLENGE: the device dropped it and started over (the new HELLO is for the next check).
+        if (o.version !== undefined) {
+          this.unconsume(authHeard!);
+          return { kind: 'no-auth', peer, hello, from };
+        }
         // The device retried HELLO before our CHALLENGE reached it: answer the new one.
         if (attempt < 3) continue;
         throw new CheckFailure('the device keeps sending HELLO and never answers CHALLENGE with AUTH');
@@ -241,6 +246,20 @@ export class Gateway {
     return { ok: false, why: `a session request (INFER for an unknown service) got ${describe(m)}, not ERROR 500` };
   }
 
+  /**
+   * Before a family of checks: a registered session, re-established if an earlier check (or a
+   * device that obeyed what it should have ignored) lost it, so one deviation does not hide others.
+   */
+  async ensureSession(): Promise<void> {
+    const p = this.session?.peer;
+    if (p && !p.closed) {
+      const r = await this.registered(p);
+      if (r.ok) return;
+      this.log(`the session is gone (${r.why}): waiting for the device's HELLO`);
+    }
+    await this.establish();
+  }
+
   /** Require the device to be alive and registered, else fail the check. */
   async alive(what: string): Promise<number> {
     const p = await this.probe();
@@ -307,7 +326,8 @@ export class Gateway {
     const from = peer.mark();
     const saved = peer.auto;
     peer.auto = { heartbeatLeaseMs: 0, ping: false };
-    const limit = Math.max(this.t.helloMs, 12 * this.t.heartbeatMs);
+    // A device that hears nothing for leaseMs knows its session is gone (§7.2): that bounds the wait.
+    const limit = this.t.leaseMs + this.t.answerMs;
     try {
       const hello = await this.waitAnyHello(limit);
       if (!hello) throw new CheckFailure(`the kit stopped answering, and the device did not say HELLO again within ${limit} ms (§7.2: a HEARTBEAT unanswered after its retries means the link is lost)`);

@@ -118,14 +118,20 @@ export async function runConformance(links: DeviceLinks, o: ConformOptions): Pro
   };
 }
 
+/** Run a family on a registered session (re-established first if it was lost). */
+async function guarded(c: RunContext, family: () => Promise<unknown>): Promise<void> {
+  await c.g.ensureSession().catch((e: Error) => c.g.log(`no session for the next checks: ${e.message}`));
+  await family();
+}
+
 async function sessionChecks(c: RunContext, o: ConformOptions): Promise<void> {
   const { g } = c;
-  await pingRegistered(c);
-  await framingChecks(c);
-  await vectorChecks(c);
-  await heartbeatPeriod(c);
-  await statePeriod(c);
-  await rtxDevice(c);
+  await guarded(c, () => pingRegistered(c));
+  await guarded(c, () => framingChecks(c));
+  await guarded(c, () => vectorChecks(c));
+  await guarded(c, () => heartbeatPeriod(c));
+  await guarded(c, () => statePeriod(c));
+  await guarded(c, () => rtxDevice(c));
 
   const formats = g.session!.hello.caps.formats ?? [];
   if (c.r.skipped('deploy')) c.noArtifact = 'deploy skipped by --skip';
@@ -137,6 +143,7 @@ async function sessionChecks(c: RunContext, o: ConformOptions): Promise<void> {
   if (!c.artifact && !c.noArtifact) c.noArtifact = formats.length === 0 ? 'the device lists no artifact formats in HELLO caps.formats' : `the device lists formats [${formats.join(', ')}]${o.kind || o.artifact ? `, not ${o.artifact?.kind ?? o.kind}` : ', none the kit has a built-in artifact for (give --artifact)'}`;
 
   let first = true;
+  await c.g.ensureSession().catch(() => undefined);
   await deployChecks(c, async () => {
     if (!first) {
       if (c.artifact?.input) await inferOnce(c);
@@ -153,11 +160,11 @@ async function sessionChecks(c: RunContext, o: ConformOptions): Promise<void> {
     await stateServed(c, async () => undefined);
     await rtxRequest(c, () => ({ type: 'PING', data: new Uint8Array([7, 0, 7]) }));
   }
-  if (!c.lease) await leaseBySilence(c);
+  if (!c.lease) await guarded(c, () => leaseBySilence(c));
 }
 
 async function endingChecks(c: RunContext): Promise<void> {
-  await byeChecks(c);
+  await guarded(c, () => byeChecks(c));
   await serverMacRefused(c);
   await versionRefused(c);
   await pingBeforeAuth(c);

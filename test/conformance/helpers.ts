@@ -24,7 +24,7 @@ export function failed(rep: ConformReport): string[] {
 }
 
 /** Fast timings for loopback devices. */
-export const FAST = { answerMs: 2000, helloMs: 15_000, graceMs: 50, heartbeatMs: 500, stateMs: 500, leaseMs: 60_000 };
+export const FAST = { answerMs: 2000, helloMs: 15_000, graceMs: 50, heartbeatMs: 500, stateMs: 500, leaseMs: 30_000 };
 
 /**
  * Device settings for emulators under test: reconnect quickly, and give up an unanswered request

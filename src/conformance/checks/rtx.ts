@@ -61,7 +61,7 @@ export async function rtxDevice(c: RunContext, seen?: LinkDrop): Promise<void> {
         if (!first) throw new CheckFailure(`no HEARTBEAT within ${3 * g.t.heartbeatMs + g.t.answerMs} ms`);
         const seq = first.frame!.header.seq;
         // its retransmission (a device may also just send fresh ones: that is allowed)
-        const wait = Math.max(3 * g.t.heartbeatMs, 4000) + g.t.answerMs;
+        const wait = Math.max(2 * g.t.heartbeatMs, 2500) + g.t.answerMs;
         await peer.waitFor((h) => h !== first && h.frame?.message.type === 'HEARTBEAT' && h.frame.header.seq === seq, wait, peer.heard.indexOf(first) + 1);
         const all = peer.heard.slice(peer.heard.indexOf(first)).filter((h) => h.frame?.message.type === 'HEARTBEAT' && !(h.frame.header.flags & FLAG_RSP));
         beats = all.map((h) => ({ seq: h.frame!.header.seq, rtx: (h.frame!.header.flags & FLAG_RTX) !== 0 }));

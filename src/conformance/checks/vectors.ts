@@ -25,6 +25,9 @@ interface InvalidVector {
   field?: string;
 }
 
+/** Request types only a server receives (SPEC §5 dir D): HELLO, AUTH, HEARTBEAT. */
+const DEVICE_BOUND_ONLY = new Set([0x01, 0x03, 0x08]);
+
 export function loadInvalidVectors(): InvalidVector[] {
   return (JSON.parse(readFileSync(vectorsFile('invalid.json'), 'utf8')) as { vectors: InvalidVector[] }).vectors;
 }
@@ -94,6 +97,18 @@ export async function vectorChecks(c: RunContext): Promise<void> {
       const type = frame && frame.length >= 2 ? frame[1]! : -1;
       const flags = frame && frame.length >= 3 ? frame[2]! : 0;
       const answerable = valid && v.expect.startsWith('msg.') && !(flags & FLAG_RSP) && (isRequestType(type) || messageTypeName(type) === undefined);
+      if (answerable && v.expect === 'msg.schema' && DEVICE_BOUND_ONLY.has(type)) {
+        // A request only a server receives (dir D): a device MAY refuse it as unexpected without
+        // a schema engine for messages it never uses (§4 errors it must still find).
+        const from = peer.mark();
+        await peer.write(wire);
+        const got = await peer.waitAnswer(seq!, g.t.answerMs, from);
+        if (!got?.frame) throw new CheckFailure(`${v.name}: no answer within ${g.t.answerMs} ms (ERROR 113 msg.schema, or 114 msg.unexpected for a server-bound request, is due)`);
+        const m = got.frame.message;
+        if (m.type !== 'ERROR' || (m.code !== 113 && m.code !== 114)) throw new CheckFailure(`${v.name}: answered ${describe(m)} where 113 msg.schema (or 114 msg.unexpected: only servers receive ${messageTypeName(type)}) is due`);
+        await g.alive(v.name);
+        return m.code === 113 ? 'ERROR 113 msg.schema' : `ERROR 114 msg.unexpected (a device never receives ${messageTypeName(type)}; 113 would do too)`;
+      }
       if (answerable) {
         const err = await g.expectError(() => peer.write(wire).then(() => seq!), v.expect, v.name);
         if (v.field && err.field !== undefined && err.field !== v.field && !err.field.endsWith(v.field)) warn(`ERROR field is ${JSON.stringify(err.field)}, the vector names ${JSON.stringify(v.field)}`);
@@ -119,7 +134,10 @@ export async function vectorChecks(c: RunContext): Promise<void> {
         // PING is answered before registration too: only a session request shows that the device
         // still considers itself registered.
         const still = await g.registered();
-        if (!still.ok) throw new CheckFailure(`the device obeyed a malformed BYE: ${still.why}`);
+        if (!still.ok) {
+          await g.ensureSession().catch(() => undefined);
+          throw new CheckFailure(`the device obeyed a malformed BYE: ${still.why}`);
+        }
       }
       const why = v.expect.startsWith('frame.') ? `${v.expect}: the header cannot be trusted` : `a ${messageTypeName(type) ?? 'frame'} ${flags & FLAG_RSP ? 'response' : 'notification'} is never answered with ERROR`;
       return `silence (${why}), still answering`;
