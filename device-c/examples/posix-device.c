@@ -40,8 +40,8 @@
 
 typedef struct {
   int used;
-  char name[EPARA_NAME_MAX + 1];
-  char version[EPARA_NAME_MAX + 1];
+  char name[EPARA_SERVICE_MAX + 1];
+  char version[EPARA_VERSION_MAX + 1];
   int8_t w[OUT * IN];
   int32_t b[OUT];
 } model;
@@ -241,12 +241,12 @@ static void parse_weights(model *m, const uint8_t *a) {
 
 /* models/<service>: "<version>\n" then the 80-byte artifact. */
 static void save_model(const model *m, const uint8_t *a) {
-  uint8_t buf[EPARA_NAME_MAX + 2 + ARTIFACT_SIZE];
+  uint8_t buf[EPARA_VERSION_MAX + 2 + ARTIFACT_SIZE];
   size_t vn = strlen(m->version);
   memcpy(buf, m->version, vn);
   buf[vn] = '\n';
   memcpy(buf + vn + 1, a, ARTIFACT_SIZE);
-  char leaf[EPARA_NAME_MAX + 16];
+  char leaf[EPARA_SERVICE_MAX + 16];
   snprintf(leaf, sizeof leaf, "model-%s", m->name);
   if (write_atomic(leaf, buf, vn + 1 + ARTIFACT_SIZE) != 0) logf_("could not persist model %s (%ld)", m->name, errno);
 }
@@ -282,17 +282,17 @@ static void load_models(epara_dev *d) {
   path_of(idx, sizeof idx, "models.txt");
   FILE *f = fopen(idx, "r");
   if (!f) return;
-  char name[EPARA_NAME_MAX + 1];
-  while (fscanf(f, "%32s", name) == 1) {
-    char leaf[EPARA_NAME_MAX + 16], p[1100];
+  char name[EPARA_SERVICE_MAX + 1];
+  while (fscanf(f, "%64s", name) == 1) {
+    char leaf[EPARA_SERVICE_MAX + 16], p[1100];
     snprintf(leaf, sizeof leaf, "model-%s", name);
     path_of(p, sizeof p, leaf);
     FILE *mf = fopen(p, "rb");
     if (!mf) continue;
-    uint8_t buf[EPARA_NAME_MAX + 2 + ARTIFACT_SIZE];
+    uint8_t buf[EPARA_VERSION_MAX + 2 + ARTIFACT_SIZE];
     size_t n = fread(buf, 1, sizeof buf, mf);
     fclose(mf);
-    uint8_t *nl = memchr(buf, '\n', n < EPARA_NAME_MAX + 1 ? n : EPARA_NAME_MAX + 1);
+    uint8_t *nl = memchr(buf, '\n', n < EPARA_VERSION_MAX + 1 ? n : EPARA_VERSION_MAX + 1);
     if (!nl || (size_t)(buf + n - (nl + 1)) != ARTIFACT_SIZE) continue;
     model *m = model_for(name, 1);
     if (!m) break;
@@ -307,7 +307,7 @@ static void load_models(epara_dev *d) {
 }
 
 static void save_model_index(void) {
-  char text[EPARA_MAX_SERVICES * (EPARA_NAME_MAX + 2) + 1];
+  char text[EPARA_MAX_SERVICES * (EPARA_SERVICE_MAX + 2) + 1];
   size_t n = 0;
   for (int i = 0; i < EPARA_MAX_SERVICES; i++)
     if (app.models[i].used) n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", app.models[i].name);

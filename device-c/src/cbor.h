@@ -44,6 +44,15 @@ void epara_cw_map_end(epara_cw *w, size_t at, unsigned count);
  */
 int epara_cbor_check(const uint8_t *b, size_t n, size_t *at);
 
+/*
+ * Stage (a) alone: 0 when b[0..n) is one well-formed RFC 8949 item with valid UTF-8 text and no
+ * trailing bytes, else EPARA_E_MSG_CBOR (EPARA_E_MSG_NON_DETERMINISTIC only past its frame budget,
+ * see cbor_wellformed.c).
+ */
+int epara_cbor_well_formed(const uint8_t *b, size_t n);
+/* RFC 3629 UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
+int epara_utf8_valid(const uint8_t *s, size_t n);
+
 /* Element width of an allowed RFC 8746 typed-array tag (SPEC §4.1), 0 for any other tag. */
 unsigned epara_tag_width(uint64_t tag);
 

@@ -100,6 +100,9 @@ static int item(rd *r, unsigned depth) {
   unsigned major = ib >> 5, ai = ib & 0x1Fu;
   uint64_t arg = 0;
   int e;
+  /* RFC 8949 §3.4.2: AI 31 on an integer or a tag is not well-formed (on majors 2-5 it is an
+   * indefinite length: well-formed, only outside the subset). */
+  if (ai == 31 && (major <= 1 || major == 6)) return malformed(r, head_at);
   if (major != 7) {
     if ((e = read_arg(r, ai, head_at, &arg)) != 0) return e;
   }
@@ -180,10 +183,24 @@ static int item(rd *r, unsigned depth) {
   }
 }
 
+int epara_utf8_valid(const uint8_t *s, size_t n) {
+  size_t bad;
+  return utf8_ok(s, n, &bad);
+}
+
 int epara_cbor_check(const uint8_t *b, size_t n, size_t *at) {
   rd r = {b, 0, n, 0};
   int e = item(&r, 0);
   if (e == 0 && r.pos != n) e = malformed(&r, r.pos); /* trailing bytes */
+  /*
+   * SPEC §4 precedence: a malformation anywhere wins over a subset violation anywhere. The pass
+   * above stops at the first problem; when that is a subset violation, the whole body is scanned
+   * for well-formedness before msg.non_deterministic is reported.
+   */
+  if (e == EPARA_E_MSG_NON_DETERMINISTIC && epara_cbor_well_formed(b, n) == EPARA_E_MSG_CBOR) {
+    e = EPARA_E_MSG_CBOR;
+    r.at = 0; /* the offset of the malformation is not tracked by the scan */
+  }
   if (at) *at = r.at;
   return e;
 }

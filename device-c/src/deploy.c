@@ -33,7 +33,8 @@ void epara__on_deploy_offer(epara_dev *d, const epara_req *r) {
     return;
   }
   if (!epara__get_text(r->body, 1, o.service, sizeof o.service) || !epara__get_text(r->body, 2, o.version, sizeof o.version)) {
-    epara__respond_error(d, r, EPARA_E_NOT_SUPPORTED, "service and version names are limited to 32 bytes on this device", "service");
+    /* unreachable after the schema check (service 1..64, version 0..32 bytes), kept as a guard */
+    epara__respond_error(d, r, EPARA_E_MSG_SCHEMA, "service or version name too long", "service");
     return;
   }
   uint64_t next = 0;

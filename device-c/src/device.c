@@ -190,7 +190,7 @@ void epara_dev_close(epara_dev *d, uint16_t code, const char *reason) {
 int epara_dev_add_service(epara_dev *d, const char *name, const char *version, uint8_t status) {
   epara_service *s = epara__service(d, name, epara__strlen(name), 1);
   size_t vn = epara__strlen(version);
-  if (!s || vn > EPARA_NAME_MAX) return EPARA_E_INTERNAL;
+  if (!s || vn > EPARA_VERSION_MAX) return EPARA_E_INTERNAL;
   epara__copy((uint8_t *)s->version, (const uint8_t *)version, vn + 1);
   s->status = status;
   return 0;

@@ -21,7 +21,8 @@
 #define EPARA_SESSION_ID_LEN 8
 #define EPARA_MAX_WINDOW 8      /* response-cache slots (and the rxWindow the device can announce) */
 #define EPARA_MAX_SERVICES 4    /* services reported in STATE */
-#define EPARA_NAME_MAX 32       /* service and version names kept by the library */
+#define EPARA_SERVICE_MAX 64    /* service names, UTF-8 bytes (SPEC §4 text limits) */
+#define EPARA_VERSION_MAX 32    /* version names */
 #define EPARA_MAX_TENSORS 4     /* inputs or outputs per inference */
 #define EPARA_MAX_DIMS 4
 
@@ -56,8 +57,8 @@ typedef struct {
   uint64_t size;
   uint32_t chunk_size;
   uint8_t sha256[32];
-  char service[EPARA_NAME_MAX + 1];
-  char version[EPARA_NAME_MAX + 1];
+  char service[EPARA_SERVICE_MAX + 1];
+  char version[EPARA_VERSION_MAX + 1];
 } epara_offer;
 
 /*
@@ -140,8 +141,8 @@ typedef struct {
 } epara_config;
 
 typedef struct {
-  char name[EPARA_NAME_MAX + 1];
-  char version[EPARA_NAME_MAX + 1];
+  char name[EPARA_SERVICE_MAX + 1];
+  char version[EPARA_VERSION_MAX + 1];
   uint8_t status;       /* 0 loading, 1 ready, 2 failed, 3 unloaded */
   uint8_t used;
   uint32_t served;      /* since the last STATE */

@@ -41,7 +41,7 @@ void epara__on_infer(epara_dev *d, const epara_req *r) {
   const epara_models *m = d->cfg.models;
   uint32_t id = (uint32_t)epara__get_uint(r->body, 0, 0);
   uint32_t t0 = d->cfg.now_us ? d->cfg.now_us(d->cfg.user) : 0;
-  char service[EPARA_NAME_MAX + 1];
+  char service[EPARA_SERVICE_MAX + 1];
   epara_signature sig;
   if (!m || !epara__get_text(r->body, 1, service, sizeof service) || m->signature(d->cfg.user, service, &sig) != 0) {
     epara__respond_error(d, r, EPARA_E_INFER_UNKNOWN_SERVICE, 0, "service");

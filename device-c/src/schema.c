@@ -11,7 +11,6 @@ static const epara_type t_uint = {EPARA_S_UINT, 0, 0, MAXINT, 0, 0, 0};
 static const epara_type t_u32 = {EPARA_S_UINT, 0, 0, U32, 0, 0, 0};
 static const epara_type t_int = {EPARA_S_INT, 0, 0, 0, 0, 0, 0};
 static const epara_type t_bool = {EPARA_S_BOOL, 0, 0, 0, 0, 0, 0};
-static const epara_type t_tstr = {EPARA_S_TSTR, 0, 0, MAXINT, 0, 0, 0};
 static const epara_type t_tstr32 = {EPARA_S_TSTR, 0, 0, 32, 0, 0, 0};
 static const epara_type t_tstr64 = {EPARA_S_TSTR, 0, 0, 64, 0, 0, 0};
 static const epara_type t_tstr200 = {EPARA_S_TSTR, 0, 0, 200, 0, 0, 0};
@@ -36,7 +35,13 @@ static const epara_type t_category = {EPARA_S_UINT, 0, 0, 3, 0, 0, 0};
 static const epara_type t_deploy_state = {EPARA_S_UINT, 0, 0, 4, 0, 0, 0};
 static const epara_type t_service_status = {EPARA_S_UINT, 0, 0, 3, 0, 0, 0};
 static const epara_type t_action = {EPARA_S_UINT, 0, 0, 2, 0, 0, 0};
-static const epara_type t_tstr_list = {EPARA_S_ARRAY, 0, 0, MAXINT, &t_tstr, 0, 0};
+/* Text limits of SPEC §4 (UTF-8 bytes), one definition for every field of each kind. */
+static const epara_type t_service = {EPARA_S_TSTR, 0, 1, 64, 0, 0, 0};
+static const epara_type t_version = {EPARA_S_TSTR, 0, 0, 32, 0, 0, 0};
+static const epara_type t_tensor_name = {EPARA_S_TSTR, 0, 0, EPARA_TENSOR_NAME_MAX, 0, 0, 0};
+static const epara_type t_caps_entry = {EPARA_S_TSTR, 0, 1, 32, 0, 0, 0};
+static const epara_type t_caps_list = {EPARA_S_ARRAY, 0, 0, 16, &t_caps_entry, 0, 0};
+static const epara_type t_tensor_names = {EPARA_S_ARRAY, 0, 0, MAXINT, &t_tensor_name, 0, 0};
 static const epara_type t_uint_list = {EPARA_S_ARRAY, 0, 0, MAXINT, &t_uint, 0, 0};
 static const epara_type t_tensor = {EPARA_S_TENSOR, 0, 0, 0, 0, 0, 0};
 static const epara_type t_tensors = {EPARA_S_ARRAY, 0, 0, MAXINT, &t_tensor, 0, 0};
@@ -49,13 +54,13 @@ static const epara_type t_tensors1 = {EPARA_S_ARRAY, 0, 1, MAXINT, &t_tensor, 0,
 
 static const epara_field f_caps[] = {
   R(0, "cpuCores", t_uint), R(1, "memoryKiB", t_uint), O(2, "gpuCount", t_uint), O(3, "gpuMemoryKiB", t_uint),
-  O(4, "accelerators", t_tstr_list), R(5, "computeMops", t_uint), O(6, "runtimes", t_tstr_list),
-  O(7, "formats", t_tstr_list), O(8, "transports", t_tstr_list),
+  O(4, "accelerators", t_caps_list), R(5, "computeMops", t_uint), O(6, "runtimes", t_caps_list),
+  O(7, "formats", t_caps_list), O(8, "transports", t_caps_list),
 };
 MAP(t_caps, f_caps);
 
 static const epara_field f_service_state[] = {
-  R(0, "name", t_tstr), R(1, "version", t_tstr), R(2, "status", t_service_status), R(3, "queueLen", t_uint),
+  R(0, "name", t_service), R(1, "version", t_version), R(2, "status", t_service_status), R(3, "queueLen", t_uint),
   R(4, "served", t_uint), R(5, "violations", t_uint), O(6, "batch", t_uint),
 };
 MAP(t_service_state, f_service_state);
@@ -70,15 +75,15 @@ static const epara_field f_settings[] = {
   O(0, "batch", t_uint), O(1, "replicas", t_uint), O(2, "parallelDegree", t_uint), O(3, "stage", t_uint), O(4, "maxQueue", t_uint),
 };
 MAP(t_settings, f_settings);
-static const epara_field f_op[] = {R(0, "action", t_action), R(1, "service", t_tstr), O(2, "version", t_tstr), O(3, "settings", t_settings)};
+static const epara_field f_op[] = {R(0, "action", t_action), R(1, "service", t_service), O(2, "version", t_version), O(3, "settings", t_settings)};
 MAP(t_op, f_op);
 LIST(t_ops, t_op);
-static const epara_field f_result[] = {R(0, "service", t_tstr), R(1, "code", t_err_code)};
+static const epara_field f_result[] = {R(0, "service", t_service), R(1, "code", t_err_code)};
 MAP(t_result, f_result);
 LIST(t_results, t_result);
 
 static const epara_field f_meta[] = {
-  O(0, "inputNames", t_tstr_list), O(1, "outputNames", t_tstr_list), O(2, "inputShape", t_uint_list), O(3, "outputShape", t_uint_list),
+  O(0, "inputNames", t_tensor_names), O(1, "outputNames", t_tensor_names), O(2, "inputShape", t_uint_list), O(3, "outputShape", t_uint_list),
 };
 MAP(t_meta, f_meta);
 
@@ -111,16 +116,16 @@ static const epara_field m_error[] = {R(0, "code", t_err_code), R(1, "reason", t
 static const epara_field m_placement[] = {R(0, "planVersion", t_u32), R(1, "ops", t_ops)};
 static const epara_field m_placement_ack[] = {R(0, "planVersion", t_u32), R(1, "results", t_results)};
 static const epara_field m_deploy_offer[] = {
-  R(0, "deploymentId", t_u32), R(1, "service", t_tstr), R(2, "version", t_tstr), R(3, "kind", t_kind), R(4, "size", t_uint),
+  R(0, "deploymentId", t_u32), R(1, "service", t_service), R(2, "version", t_version), R(3, "kind", t_kind), R(4, "size", t_uint),
   R(5, "sha256", t_bstr32), R(6, "chunkSize", t_chunk_size), R(7, "category", t_category), O(8, "meta", t_meta),
 };
 static const epara_field m_deploy_accept[] = {R(0, "deploymentId", t_u32), R(1, "nextOffset", t_uint), R(2, "window", t_window)};
 static const epara_field m_deploy_chunk[] = {R(0, "deploymentId", t_u32), R(1, "offset", t_uint), R(2, "data", t_bstr)};
 static const epara_field m_deploy_chunk_ack[] = {R(0, "deploymentId", t_u32), R(1, "nextOffset", t_uint)};
 static const epara_field m_deploy_commit[] = {R(0, "deploymentId", t_u32)};
-static const epara_field m_deploy_result[] = {R(0, "deploymentId", t_u32), R(1, "state", t_deploy_state), O(2, "code", t_err_code), O(3, "activeVersion", t_tstr)};
+static const epara_field m_deploy_result[] = {R(0, "deploymentId", t_u32), R(1, "state", t_deploy_state), O(2, "code", t_err_code), O(3, "activeVersion", t_version)};
 static const epara_field m_infer_request[] = {
-  R(0, "requestId", t_u32), R(1, "service", t_tstr), R(2, "inputs", t_tensors1), O(3, "deadlineUs", t_u32), O(4, "flowId", t_u32),
+  R(0, "requestId", t_u32), R(1, "service", t_service), R(2, "inputs", t_tensors1), O(3, "deadlineUs", t_u32), O(4, "flowId", t_u32),
 };
 static const epara_field m_infer_response[] = {R(0, "requestId", t_u32), R(1, "outputs", t_tensors), O(2, "queueUs", t_u32), O(3, "computeUs", t_u32)};
 static const epara_field m_infer_cancel[] = {R(0, "requestId", t_u32)};
@@ -240,7 +245,10 @@ static int check_tensor(epara_item v, const seg *s, char *field) {
   if (epara_item_major(v) != 5) return fail(s, field);
   epara_item name, shape, data, inner;
   seg sn = {s, "name", 0}, ss = {s, "shape", 0}, sd = {s, "data", 0};
+  size_t name_len = 0;
   if (!epara_map_get(v, 0, &name) || epara_item_major(name) != 3) return fail(&sn, field);
+  (void)epara_item_str(name, &name_len);
+  if (name_len > EPARA_TENSOR_NAME_MAX) return fail(&sn, field);
   if (!epara_map_get(v, 1, &shape) || epara_item_major(shape) != 4) return fail(&ss, field);
   uint64_t dims = epara_item_arg(shape, 0);
   int zero = 0;

@@ -48,6 +48,7 @@ typedef struct {
 } epara_message_schema;
 
 #define EPARA_FIELD_PATH_MAX 64
+#define EPARA_TENSOR_NAME_MAX 128 /* UTF-8 bytes (SPEC §4.1) */
 
 /* The schema of a message type, NULL when the type is not defined (msg.unknown_type). */
 const epara_message_schema *epara_schema_for(uint8_t type);

@@ -2,7 +2,7 @@
 #include "device_internal.h"
 
 epara_service *epara__service(epara_dev *d, const char *name, size_t n, int create) {
-  if (n > EPARA_NAME_MAX) return 0;
+  if (n > EPARA_SERVICE_MAX) return 0;
   epara_service *free_slot = 0;
   for (unsigned i = 0; i < EPARA_MAX_SERVICES; i++) {
     epara_service *s = &d->services[i];
