@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,13 @@ static struct {
 
 static volatile sig_atomic_t stopping;
 
-static void logf_(const char *fmt, const char *a, long n) {
+static void say(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "posix-device: ");
-  fprintf(stderr, fmt, a, n);
+  vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  va_end(ap);
 }
 
 static uint32_t now_ms(void) {
@@ -121,15 +125,15 @@ static void on_event(void *user, epara_event ev, int code) {
   (void)user;
   const char *name = epara_err_name(code);
   switch (ev) {
-  case EPARA_EV_READY: logf_("registered as %s (resumed %ld)", app.id, code); app.backoff_ms = 200; break;
-  case EPARA_EV_LINK_LOST: logf_("link lost: %s (%ld), reconnecting", name ? name : "?", code); app.want_reconnect = 1; break;
-  case EPARA_EV_REFUSED: logf_("handshake refused: %s (%ld)", name ? name : "?", code); app.want_reconnect = 1; app.refused_code = code; break;
-  case EPARA_EV_SERVER_MAC: logf_("the server's WELCOME MAC does not verify: %s (%ld); not talking to it", name, code); app.want_reconnect = 1; break;
-  case EPARA_EV_VERSION: logf_("no common protocol version: %s (%ld)", name, code); app.want_reconnect = 1; break;
-  case EPARA_EV_BYE: logf_("server said BYE%s (code %ld)", "", code); app.want_reconnect = 1; break;
-  case EPARA_EV_DEPLOYED: logf_("deployment finished: %s (%ld)", code ? name : "ready", code); break;
-  case EPARA_EV_SESSION_GONE: logf_("the old session's lease has passed%s (%ld): starting a new one", "", code); break;
-  case EPARA_EV_BAD_FRAME: if (app.verbose) logf_("rejected a frame: %s (%ld)", name ? name : "?", code); break;
+  case EPARA_EV_READY: say("registered as %s (resumed %d)", app.id, code); app.backoff_ms = 200; break;
+  case EPARA_EV_LINK_LOST: say("link lost: %s (%d), reconnecting", name ? name : "?", code); app.want_reconnect = 1; break;
+  case EPARA_EV_REFUSED: say("handshake refused: %s (%d)", name ? name : "?", code); app.want_reconnect = 1; app.refused_code = code; break;
+  case EPARA_EV_SERVER_MAC: say("the server's WELCOME MAC does not verify: %s (%d); not talking to it", name, code); app.want_reconnect = 1; break;
+  case EPARA_EV_VERSION: say("no common protocol version: %s (%d)", name, code); app.want_reconnect = 1; break;
+  case EPARA_EV_BYE: say("server said BYE (code %d)", code); app.want_reconnect = 1; break;
+  case EPARA_EV_DEPLOYED: say("deployment finished: %s (%d)", code ? name : "ready", code); break;
+  case EPARA_EV_SESSION_GONE: say("the old session's lease has passed: starting a new one"); break;
+  case EPARA_EV_BAD_FRAME: if (app.verbose) say("rejected a frame: %s (%d)", name ? name : "?", code); break;
   }
 }
 
@@ -248,7 +252,7 @@ static void save_model(const model *m, const uint8_t *a) {
   memcpy(buf + vn + 1, a, ARTIFACT_SIZE);
   char leaf[EPARA_SERVICE_MAX + 16];
   snprintf(leaf, sizeof leaf, "model-%s", m->name);
-  if (write_atomic(leaf, buf, vn + 1 + ARTIFACT_SIZE) != 0) logf_("could not persist model %s (%ld)", m->name, errno);
+  if (write_atomic(leaf, buf, vn + 1 + ARTIFACT_SIZE) != 0) say("could not persist model %s (errno %d)", m->name, errno);
 }
 
 static int st_activate(void *user, const epara_offer *o) {
@@ -277,7 +281,7 @@ static void st_discard(void *user, const epara_offer *o) {
 
 /* Models deployed before a restart serve again (and are reported in STATE). */
 static void load_models(epara_dev *d) {
-  /* models.txt names the deployed services (strict C99 has no opendir to scan for them). */
+  /* models.txt (rewritten atomically when the set changes) names the deployed services. */
   char idx[1024];
   path_of(idx, sizeof idx, "models.txt");
   FILE *f = fopen(idx, "r");
@@ -377,14 +381,16 @@ static int open_tcp(const char *spec) {
   return fd;
 }
 
+/* 0 for a rate this example does not know */
 static speed_t baud_of(int b) {
   switch (b) {
   case 9600: return B9600;
   case 19200: return B19200;
   case 38400: return B38400;
   case 57600: return B57600;
+  case 115200: return B115200;
   case 230400: return B230400;
-  default: return B115200;
+  default: return 0;
   }
 }
 
@@ -430,7 +436,7 @@ static void usage(const char *why) {
           "posix-device: %s\n"
           "usage: posix-device --id ID (--key HEX | --key-file PATH) (--tcp HOST:PORT | --serial PATH [--baud N])\n"
           "                    --data-dir DIR [--timeout-ms N] [--retries N] [--exit-on-refuse] [--verbose]\n"
-          "  the key is the hex key printed once by `epara device add ID`\n",
+          "  the key is the hex key printed once by `epara register ID --class mcu`\n",
           why);
   exit(2);
 }
@@ -463,6 +469,9 @@ int main(int argc, char **argv) {
     else usage("unknown option");
   }
   if (!app.id || !app.dir || (!app.tcp == !app.serial)) usage("--id, --data-dir and one of --tcp / --serial are required");
+  if (!baud_of(app.baud)) usage("--baud must be one of 9600, 19200, 38400, 57600, 115200, 230400");
+  if (timeout_ms && (timeout_ms < 50 || timeout_ms > 60000)) usage("--timeout-ms must be in 50..60000");
+  if (retries > 20) usage("--retries must be in 1..20");
   if (key_file) {
     static char text[256];
     FILE *f = fopen(key_file, "r");
@@ -470,7 +479,7 @@ int main(int argc, char **argv) {
     fclose(f);
     key_hex = text;
   }
-  if (!key_hex || parse_hex_key(key_hex) != 0) usage("the key must be 16..64 bytes of hex (as printed by `epara device add`)");
+  if (!key_hex || parse_hex_key(key_hex) != 0) usage("the key must be 16..64 bytes of hex (as printed by `epara register`)");
   mkdir(app.dir, 0700);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_signal);
@@ -516,7 +525,7 @@ int main(int argc, char **argv) {
   while (!stopping) {
     if (app.fd < 0) app.fd = open_link();
     if (app.fd < 0) {
-      logf_("cannot open %s (errno %ld), retrying", app.tcp ? app.tcp : app.serial, errno);
+      say("cannot open %s (errno %d), retrying", app.tcp ? app.tcp : app.serial, errno);
     } else {
       app.want_reconnect = 0;
       epara_dev_start(&dev, now_ms());
@@ -528,7 +537,7 @@ int main(int argc, char **argv) {
           ssize_t k = read(app.fd, buf, sizeof buf);
           if (k > 0) epara_dev_feed(&dev, buf, (size_t)k, now_ms());
           else if (k == 0 && app.tcp) {
-            logf_("the server closed the link%s (%ld)", "", 0);
+            say("the server closed the link");
             break;
           } else if (k < 0 && errno != EINTR && errno != EAGAIN) break;
         }

@@ -115,7 +115,7 @@ typedef struct {
 typedef struct {
   /* identity and capabilities (HELLO, SPEC §5.1) */
   const char *device_id;            /* [A-Za-z0-9._-]{1,64} */
-  const uint8_t *key;               /* the provisioned key (32 bytes from `epara device add`) */
+  const uint8_t *key;               /* the provisioned key (32 bytes from `epara register`) */
   uint8_t key_len;                  /* 16..64; 0: 32 */
   uint8_t device_class;             /* 3 mcu */
   const char *firmware;             /* <= 32 bytes */

@@ -116,8 +116,6 @@ static void test_precedence_and_limits(void) {
   epara_cw_uint(&w, 2), epara_cw_head(&w, 6, 64), epara_cw_bytes(&w, (const uint8_t *)"x", 1);
   CHECK(verdict(0x30, b, w.pos, field) == 113 && strcmp(field, "inputs[0].name") == 0, "129-byte tensor name: 113 (%s)", field);
   for (int entries = 16; entries <= 17; entries++) {
-    static const char *const rt[1] = {"onnx"};
-    (void)rt;
     epara_cw_init(&w, b, sizeof b);
     epara_cw_map(&w, 7);
     epara_cw_uint(&w, 0), epara_cw_cstr(&w, "dev");
