@@ -221,6 +221,12 @@ const valid: ValidSpec[] = [
   },
   { name: 'infer-response-empty', seq: 53, rsp: true, corr: 51, msg: { type: 'INFER_RESPONSE', requestId: 2, outputs: [] } },
   { name: 'infer-cancel', seq: 54, msg: { type: 'INFER_CANCEL', requestId: 1 } },
+  // spec 1.1 additions (appended so earlier records keep their place in the .hex files)
+  {
+    name: 'infer-request-scalar',
+    seq: 55,
+    msg: { type: 'INFER_REQUEST', requestId: 3, service: 'scale', inputs: [tensorFrom('k', new Float32Array([2.5]), [])] },
+  },
 ];
 
 const hex = toHex;
@@ -386,7 +392,7 @@ bad('nondet-non-shortest-len', 'PING data length 1 encoded as 0x58 0x01', withBo
 bad('nondet-non-shortest-uint32', 'HEARTBEAT uptimeMs = 255 as a 4-byte argument', withBody(HB, 'a1001a000000ff'), 'msg.non_deterministic');
 bad('nondet-indefinite-map', 'HEARTBEAT as an indefinite-length map', withBody(HB, 'bf0001ff'), 'msg.non_deterministic');
 bad('nondet-indefinite-bytes', 'PING data as an indefinite-length byte string', withBody(MessageType.PING, 'a1005f41aaff'), 'msg.non_deterministic');
-bad('nondet-unsorted-keys', 'BYE with key 1 before key 0', withBody(MessageType.BYE, 'a201617800'), 'msg.non_deterministic');
+bad('nondet-unsorted-keys', 'BYE with key 1 before key 0 (both pairs complete)', withBody(MessageType.BYE, 'a20161780000'), 'msg.non_deterministic');
 bad('nondet-duplicate-key', 'HEARTBEAT with key 0 twice', withBody(HB, 'a200010002'), 'msg.non_deterministic');
 bad('nondet-float', 'HEARTBEAT uptimeMs as a half-precision float 1.0', withBody(HB, 'a100f93c00'), 'msg.non_deterministic');
 bad('nondet-float64', 'HEARTBEAT uptimeMs as a double 1.0', withBody(HB, 'a100fb3ff0000000000000'), 'msg.non_deterministic');
@@ -399,13 +405,81 @@ bad('cbor-trailing-bytes', 'HEARTBEAT body followed by an extra 0x00', withBody(
 bad('cbor-invalid-utf8', 'BYE reason with the byte 0xff', withBody(MessageType.BYE, 'a10162ff41'), 'msg.cbor');
 bad('cbor-empty-body', 'HEARTBEAT with an empty body', withBody(HB, ''), 'msg.cbor');
 bad('cbor-reserved-ai', 'HEARTBEAT uptimeMs with additional information 28', withBody(HB, 'a1001c'), 'msg.cbor');
+// spec 1.1: SPEC §4 precedence (well-formedness over the whole body, then the subset, then the
+// schema), additional information 31, and the tag cases. Appended to keep the earlier order.
+bad('cbor-unsorted-then-truncated', 'BYE declares 2 pairs, key 1 comes first, the second pair has no value: malformed wins over unsorted', withBody(MessageType.BYE, 'a201617800'), 'msg.cbor');
+bad('cbor-non-shortest-then-trailing', 'HEARTBEAT uptimeMs = 5 as 0x18 0x05, then a trailing 0x00', withBody(HB, 'a100180500'), 'msg.cbor');
+bad('cbor-indefinite-map-no-break', 'HEARTBEAT as an indefinite-length map that never ends', withBody(HB, 'bf0001'), 'msg.cbor');
+bad('cbor-indefinite-bytes-text-chunk', 'HEARTBEAT uptimeMs as an indefinite byte string whose chunk is a text string', withBody(HB, 'a1005f6178ff'), 'msg.cbor');
+bad('cbor-float-then-bad-utf8', 'HEARTBEAT uptimeMs a half float, key 1 a text string with the byte 0xff', withBody(HB, 'a200f93c000162ff41'), 'msg.cbor');
+bad('cbor-deep-then-truncated', 'HEARTBEAT key 1 holds 11 nested arrays that never close', withBody(HB, 'a101' + '81'.repeat(11)), 'msg.cbor');
+bad('cbor-ai31-uint', 'HEARTBEAT uptimeMs = 0x1f (additional information 31 on major type 0)', withBody(HB, 'a1001f'), 'msg.cbor');
+bad('cbor-ai31-negative', 'HEARTBEAT uptimeMs = 0x3f (additional information 31 on major type 1)', withBody(HB, 'a1003f'), 'msg.cbor');
+bad('cbor-ai31-tag', 'HEARTBEAT uptimeMs = 0xdf 0x01 (additional information 31 on major type 6)', withBody(HB, 'a100df01'), 'msg.cbor');
+bad('cbor-stray-break', 'HEARTBEAT uptimeMs = 0xff (a break outside an indefinite-length item)', withBody(HB, 'a100ff'), 'msg.cbor');
+bad('cbor-empty-map-then-trailing', 'HEARTBEAT {} (missing uptimeMs) followed by an extra 0x00: malformed wins over schema', withBody(HB, 'a000'), 'msg.cbor');
+bad('nondet-deep-nesting', 'HEARTBEAT with an unknown key 1 holding 9 nested arrays (deeper than 8 counting the body)', withBody(HB, 'a20001' + '01' + '81'.repeat(9) + '00'), 'msg.non_deterministic');
+bad('nondet-non-shortest-text-for-uint', 'HEARTBEAT uptimeMs a text string with a non-shortest length: the subset wins over the schema', withBody(HB, 'a100780161'), 'msg.non_deterministic');
+bad('nondet-tag-on-uint', 'HEARTBEAT uptimeMs = tag 64 on the integer 1 (typed-array tags only on byte strings)', withBody(HB, 'a100d84001'), 'msg.non_deterministic');
+bad('nondet-tag-1-under-unknown-key', 'HEARTBEAT with an unknown key 5 holding tag 1: the subset applies under unknown keys too', withBody(HB, 'a2000105c101'), 'msg.non_deterministic');
+bad('nondet-top-level-tag-1', 'HEARTBEAT body wrapped in tag 1', withBody(HB, 'c1a10001'), 'msg.non_deterministic');
+{
+  const req: Message = { type: 'INFER_REQUEST', requestId: 1, service: 's', inputs: [tensorFrom('x', new Float32Array([1, 2]))] };
+  const ok = hex(encodeMessage(req));
+  // float32 data of 8 bytes -> 7 bytes: not a whole number of 4-byte elements
+  const body = ok.replace('02d85548' + hex(new Uint8Array(new Float32Array([1, 2]).buffer)), '02d85547' + hex(new Uint8Array(new Float32Array([1, 2]).buffer)).slice(0, 14));
+  if (body === ok) throw new Error('typed-array rewrite failed');
+  bad('nondet-typed-array-bad-length', 'INFER_REQUEST float32 tensor data of 7 bytes (not a whole number of elements)', withBody(MessageType.INFER_REQUEST, body), 'msg.non_deterministic');
+  const longName = hex(encodeMessage({ ...req, service: 'a'.repeat(64) } as Message)).replace('7840' + '61'.repeat(64), '7841' + '61'.repeat(65));
+  bad('schema-service-too-long', 'INFER_REQUEST service of 65 bytes (at most 64)', withBody(MessageType.INFER_REQUEST, longName), 'msg.schema', 'service');
+  const n128 = 'n'.repeat(128);
+  const tn = hex(encodeMessage({ ...req, inputs: [tensorFrom(n128, new Float32Array([1, 2]))] } as Message)).replace('7880' + '6e'.repeat(128), '7881' + '6e'.repeat(129));
+  bad('schema-tensor-name-too-long', 'INFER_REQUEST tensor name of 129 bytes (at most 128)', withBody(MessageType.INFER_REQUEST, tn), 'msg.schema', 'inputs[0].name');
+}
+bad('schema-tagged-body', 'HEARTBEAT body is a typed array (tag 64 on a byte string), not a map: msg.schema without a field', withBody(HB, 'd84041aa'), 'msg.schema');
+bad('schema-tagged-uint', 'HEARTBEAT uptimeMs a typed array where an integer is expected', withBody(HB, 'a100d84041aa'), 'msg.schema', 'uptimeMs');
 
 // Check each invalid vector against the codec before writing it.
 for (const v of invalid) {
   const out = new FrameDecoder({ maxFrame: v.max_frame }).push(new Uint8Array(Buffer.from(v.wire_hex, 'hex')));
   const errs = out.filter((o): o is ProtocolError => o instanceof ProtocolError);
-  if (out.length !== 1 || errs.length !== 1 || errs[0]!.code !== v.expect || (v.field && errs[0]!.field !== v.field)) {
+  if (out.length !== 1 || errs.length !== 1 || errs[0]!.code !== v.expect || (v.field ? errs[0]!.field !== v.field : v.expect === 'msg.schema' && errs[0]!.field !== undefined)) {
     throw new Error(`invalid vector ${v.name}: expected ${v.expect}${v.field ? ` (${v.field})` : ''}, got ${out.map((o) => (o instanceof ProtocolError ? `${o.code}(${o.field}) ${o.reason}` : (o as Frame).message.type)).join(', ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// accept vectors: input a receiver must accept although no encoder writes it (unknown keys are
+// ignored, corr is ignored without RSP). Re-encoding the decoded message gives other bytes.
+
+interface AcceptOut {
+  name: string;
+  description: string;
+  wire_hex: string;
+  header: { version: number; type: number; flags: number; seq: number; corr: number };
+  message: Record<string, unknown>;
+}
+const accept: AcceptOut[] = [];
+function ok(name: string, description: string, type: number, bodyHex: string, message: Message, corr = 0): void {
+  const frame = buildFrame(type, 0, 1, corr, new Uint8Array(Buffer.from(bodyHex, 'hex')));
+  accept.push({ name, description, wire_hex: hex(wireOf(frame)), header: { version: 1, type, flags: 0, seq: 1, corr }, message: messageToJson(message) });
+}
+ok('accept-corr-without-rsp', 'HEARTBEAT request with corr 0x1234 and RSP clear: corr is ignored', HB, hex(hbBody), { type: 'HEARTBEAT', uptimeMs: 123456 }, 0x1234);
+ok('accept-unknown-key', 'HEARTBEAT with an unknown key 9 (a text string): ignored', HB, 'a200050961' + '78', { type: 'HEARTBEAT', uptimeMs: 5 });
+ok('accept-typed-array-under-unknown-key', 'HEARTBEAT with an unknown key 5 holding a uint8 typed array: ignored', HB, 'a2000505d84041aa', { type: 'HEARTBEAT', uptimeMs: 5 });
+ok('accept-unknown-nested-key', 'STATE whose frames map has an unknown key 3: ignored', MessageType.STATE, 'a5000001000380' + '07a40001010202000304' + '0801', {
+  type: 'STATE',
+  loadPermille: 0,
+  memFreeKiB: 0,
+  services: [],
+  frames: { good: 1, badCrc: 2, oversize: 0 },
+  uptimeMs: 1,
+} as Message);
+for (const v of accept) {
+  const out = new FrameDecoder({ maxFrame: 512 }).push(new Uint8Array(Buffer.from(v.wire_hex, 'hex')));
+  const f = out[0] as Frame;
+  if (out.length !== 1 || f instanceof ProtocolError || JSON.stringify(messageToJson(f.message)) !== JSON.stringify(v.message)) {
+    throw new Error(`accept vector ${v.name}: got ${out.map((o) => (o instanceof ProtocolError ? `${o.code} ${o.reason}` : JSON.stringify(messageToJson((o as Frame).message)))).join(', ')}`);
   }
 }
 
@@ -474,6 +548,7 @@ function stream(title: string, wires: [string, string][]): string {
 const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
 writeFileSync(join(OUT, 'valid.json'), json({ format: 'epara-vectors-v1', kind: 'valid', vectors: validOut }));
 writeFileSync(join(OUT, 'invalid.json'), json({ format: 'epara-vectors-v1', kind: 'invalid', vectors: invalid }));
+writeFileSync(join(OUT, 'accept.json'), json({ format: 'epara-vectors-v1', kind: 'accept', vectors: accept }));
 writeFileSync(join(OUT, 'crc.json'), json({ format: 'epara-vectors-v1', kind: 'crc32c', vectors: crcOut }));
 writeFileSync(join(OUT, 'cobs.json'), json({ format: 'epara-vectors-v1', kind: 'cobs', vectors: cobsOut }));
 writeFileSync(
@@ -496,4 +571,4 @@ writeFileSync(
     invalid.filter((v) => v.max_frame === 512).map((v) => [`${v.name}: ${v.expect}`, v.wire_hex]),
   ),
 );
-console.log(`wrote ${validOut.length} valid, ${invalid.length} invalid, ${crcOut.length} crc, ${cobsOut.length} cobs vectors to ${OUT}`);
+console.log(`wrote ${validOut.length} valid, ${invalid.length} invalid, ${accept.length} accept, ${crcOut.length} crc, ${cobsOut.length} cobs vectors to ${OUT}`);

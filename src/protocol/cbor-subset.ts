@@ -19,6 +19,7 @@
  */
 import { Encoder, Tag } from 'cbor-x';
 import { protocolError } from './error-codes.js';
+import { wellFormedError } from './cbor-well-formed.js';
 import type { ProtocolError } from '../errors.js';
 
 /** A CBOR map of the subset: keys are 0..23, so a sparse array indexed by key is enough. */
@@ -378,6 +379,12 @@ function readItem(r: Reader, depth: number): CborValue {
   const ib = r.b[r.pos++]!;
   const major = ib >> 5;
   const ai = ib & 0x1f;
+  // RFC 8949 §3.4.2: AI 31 on an integer or a tag is not well-formed (an indefinite length, AI 31
+  // on majors 2-5, is well-formed and only outside the subset).
+  if (ai === 31 && (major <= 1 || major === 6)) {
+    r.pos = headAt;
+    throw malformed(r, `additional information 31 on major type ${major}`);
+  }
   switch (major) {
     case 0:
       return readArg(r, ai, headAt);
@@ -480,10 +487,19 @@ function readItem(r: Reader, depth: number): CborValue {
 /**
  * Decode exactly one data item spanning `bytes[start, end)`. Throws ProtocolError `msg.cbor`
  * (malformed, trailing bytes) or `msg.non_deterministic` (outside the subset); nothing else.
+ *
+ * SPEC §4 precedence: a malformation anywhere in the body wins over a subset violation anywhere.
+ * The single pass stops at the first problem it meets, so when that is a subset violation the
+ * rest of the body is scanned for well-formedness (cbor-well-formed.ts) before 112 is reported.
  */
 export function decodeCbor(bytes: Uint8Array, start = 0, end = bytes.length): CborValue {
   const r = new Reader(bytes, start, end);
-  const v = readItem(r, 0);
-  if (r.pos !== end) throw malformed(r, `${end - r.pos} trailing bytes after the item`);
-  return v;
+  try {
+    const v = readItem(r, 0);
+    if (r.pos !== end) throw malformed(r, `${end - r.pos} trailing bytes after the item`);
+    return v;
+  } catch (e) {
+    if ((e as ProtocolError).code === 'msg.non_deterministic') throw wellFormedError(bytes, start, end) ?? e;
+    throw e;
+  }
 }

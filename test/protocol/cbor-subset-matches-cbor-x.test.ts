@@ -117,7 +117,12 @@ describe('CBOR subset', () => {
     ['f0', 'simple 16'],
     ['f820', 'simple 32'],
     ['c101', 'tag 1'],
-    ['d8180101', 'tag 24 (embedded CBOR)'],
+    ['d81801', 'tag 24 (embedded CBOR)'],
+    ['a2f93c00010000', 'float key (both pairs complete)'],
+    ['9f01ff', 'indefinite array of one item'],
+    ['5f4161ff', 'indefinite byte string of one chunk'],
+    ['a20001' + '01' + '81'.repeat(9) + '00', 'nesting too deep under an unknown key'],
+    ['a2000105c101', 'tag 1 under an unknown key'],
     ['d84001', 'tag 64 on a non-byte-string'],
     ['1b0020000000000000', 'integer above 2^53-1'],
     ['818181818181818181818100', 'nesting 10 deep'],
@@ -141,6 +146,22 @@ describe('CBOR subset', () => {
     ['9b00000001000000', 'array count larger than the input'],
     ['a2000100', 'map missing its last value'],
     ['a1', 'map missing its key'],
+    // SPEC §4 precedence: a malformation anywhere wins over a subset violation anywhere
+    ['a201617800', 'unsorted keys, then the second value is missing'],
+    ['180500', 'non-shortest integer, then a trailing byte'],
+    ['bf0001', 'indefinite map without its break'],
+    ['bf00ff', 'indefinite map ending after a key'],
+    ['5f6178ff', 'indefinite byte string with a text chunk'],
+    ['5f5f41aaffff', 'indefinite byte string with an indefinite chunk'],
+    ['a200f93c000162ff41', 'float, then invalid UTF-8'],
+    ['81'.repeat(12), 'nesting too deep, then truncated'],
+    ['c1', 'tag 1 with nothing after it'],
+    ['fb3ff0', 'truncated double'],
+    ['f93c', 'truncated half float'],
+    // RFC 8949 §3.4.2: additional information 31 on majors 0, 1 and 6 is not well-formed
+    ['1f', 'AI 31 on major type 0'],
+    ['3f', 'AI 31 on major type 1'],
+    ['df01', 'AI 31 on major type 6'],
   ])('rejects %s (%s) with msg.cbor', (hex) => {
     expect(codeOf(h(hex))).toBe('msg.cbor');
   });

@@ -55,6 +55,7 @@ function compareType(path: string, spec: TypeSpec, t: CType, problems: string[])
       else {
         const occur = r.members[0]!.occur;
         if ((spec.min ?? 0) >= 1 ? occur !== '+' : occur !== '*') problems.push(`${path}: array min ${spec.min ?? 0} vs occurrence ${occur}`);
+        if ((spec.max ?? Infinity) !== (r.members[0]!.max ?? Infinity)) problems.push(`${path}: array max ${spec.max} in TS, ${r.members[0]!.max} in CDDL`);
         compareType(`${path}[]`, spec.of, r.members[0]!.type, problems);
       }
       break;

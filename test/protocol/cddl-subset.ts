@@ -21,6 +21,9 @@ export type CType =
 
 export interface Member {
   occur: '' | '?' | '*' | '+';
+  /** bounds of an `n*m` occurrence (RFC 8610 §3.2); occur is then '*' */
+  min?: number;
+  max?: number;
   /** integer map key, or undefined for array elements and wildcard members */
   key?: number;
   /** `type => value` wildcard member */
@@ -150,11 +153,19 @@ export function parseCddl(src: string): Map<string, CType> {
     while (peek()?.t !== close) {
       let occur: Member['occur'] = '';
       const p = peek()!;
-      if (p.t === '?' || p.t === '*' || p.t === '+') {
+      let bounds: { min?: number; max?: number } = {};
+      const after = all.slice(i).filter((x) => x.t !== 'comment');
+      if (p.t === 'num' && after[1]?.t === '*' && after[2]?.t === 'num') {
+        // n*m occurrence
+        bounds = { min: Number(next()!.v) };
+        next();
+        bounds.max = Number(next()!.v);
+        occur = '*';
+      } else if (p.t === '?' || p.t === '*' || p.t === '+') {
         occur = p.t;
         next();
       }
-      const m: Member = { occur, type: { k: 'ref', name: 'any' } };
+      const m: Member = { occur, ...bounds, type: { k: 'ref', name: 'any' } };
       const a = peek()!;
       const b = all.slice(i).filter((x) => x.t !== 'comment')[1];
       if (a.t === 'num' && b?.t === ':') {
@@ -313,8 +324,8 @@ export class CddlValidator {
         if (!Array.isArray(v)) return fail('array');
         let at = 0;
         for (const m of t.members) {
-          const min = m.occur === '' || m.occur === '+' ? 1 : 0;
-          const max = m.occur === '' || m.occur === '?' ? 1 : Infinity;
+          const min = m.min ?? (m.occur === '' || m.occur === '+' ? 1 : 0);
+          const max = m.max ?? (m.occur === '' || m.occur === '?' ? 1 : Infinity);
           let n = 0;
           while (n < max && at < v.length && this.match(m.type, v[at], `${path}[${at}]`) === undefined) {
             at++;

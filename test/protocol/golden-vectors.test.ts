@@ -30,6 +30,7 @@ const valid = load('valid.json').vectors as Array<{
   wire_hex: string;
 }>;
 const invalid = load('invalid.json').vectors as Array<{ name: string; max_frame: number; wire_hex: string; expect: string; expect_wire: number; field?: string }>;
+const accept = load('accept.json').vectors as Array<{ name: string; wire_hex: string; header: (typeof valid)[number]['header']; message: Record<string, unknown> }>;
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
 describe('golden vectors', () => {
@@ -56,6 +57,17 @@ describe('golden vectors', () => {
     expect(messageToJson(decodeMessage(v.header.type, bytes(v.body_hex)))).toEqual(v.message);
   });
 
+  it.each(accept.map((v) => [v.name, v] as const))('accepts accept vector %s as its header and message', (_, v) => {
+    const out = new FrameDecoder({ maxFrame: 512 }).push(bytes(v.wire_hex));
+    expect(out.length).toBe(1);
+    const f = out[0] as Frame;
+    expect(f).not.toBeInstanceOf(ProtocolError);
+    expect(f.header).toEqual(v.header);
+    expect(messageToJson(f.message)).toEqual(v.message);
+    // not what an encoder writes: the canonical encoding of the message is other bytes
+    expect(toHex(encodeFrame(f.message, { seq: v.header.seq, maxFrame: 512 }))).not.toBe(v.wire_hex);
+  });
+
   it.each(invalid.map((v) => [v.name, v] as const))('rejects invalid vector %s with its code', (_, v) => {
     expect(errorInfo(v.expect)?.wire).toBe(v.expect_wire);
     const out = new FrameDecoder({ maxFrame: v.max_frame }).push(bytes(v.wire_hex));
@@ -65,6 +77,8 @@ describe('golden vectors', () => {
     expect(e.code).toBe(v.expect);
     expect(e.wire).toBe(v.expect_wire);
     if (v.field) expect(e.field).toBe(v.field);
+    // SPEC §4: an error about the body itself (not a map) names no field
+    else if (v.expect === 'msg.schema') expect(e.field).toBeUndefined();
   });
 
   it('the stream files decode as one stream: all valid frames accepted, every invalid one rejected', () => {

@@ -4,7 +4,7 @@
  * CDDL-agreement test all read this one table.
  */
 import { MessageType, type MessageName } from './types.js';
-import { U32_MAX, type FieldSpec, type TypeSpec } from './schema.js';
+import { TENSOR_NAME_MAX, U32_MAX, type FieldSpec, type TypeSpec } from './schema.js';
 
 const uint = (min?: number, max?: number): TypeSpec => ({ t: 'uint', min, max });
 const u32: TypeSpec = { t: 'uint', max: U32_MAX };
@@ -32,22 +32,31 @@ const frameSize = uint(64, 65535);
 const window = uint(1, 255);
 const keepalive = uint(100, 3_600_000);
 const permille = uint(0, 1000);
+/** Text limits of SPEC §4 (UTF-8 bytes), one definition for every field of each kind. */
+export const SERVICE_NAME_MAX = 64;
+export const VERSION_MAX = 32;
+export const CAPS_ENTRY_MAX = 32;
+export const CAPS_LIST_MAX = 16;
+const service = tstr(SERVICE_NAME_MAX, 1);
+const version = tstr(VERSION_MAX);
+const tensorName = tstr(TENSOR_NAME_MAX);
+const capsList = arr(tstr(CAPS_ENTRY_MAX, 1), 0, CAPS_LIST_MAX);
 
 const caps = map(
   R(0, 'cpuCores', uint()),
   R(1, 'memoryKiB', uint()),
   O(2, 'gpuCount', uint()),
   O(3, 'gpuMemoryKiB', uint()),
-  O(4, 'accelerators', arr(tstr())),
+  O(4, 'accelerators', capsList),
   R(5, 'computeMops', uint()),
-  O(6, 'runtimes', arr(tstr())),
-  O(7, 'formats', arr(tstr())),
-  O(8, 'transports', arr(tstr())),
+  O(6, 'runtimes', capsList),
+  O(7, 'formats', capsList),
+  O(8, 'transports', capsList),
 );
 
 const serviceState = map(
-  R(0, 'name', tstr()),
-  R(1, 'version', tstr()),
+  R(0, 'name', service),
+  R(1, 'version', version),
   R(2, 'status', en(...SERVICE_STATUSES)),
   R(3, 'queueLen', uint()),
   R(4, 'served', uint()),
@@ -112,28 +121,28 @@ export const CATALOGUE: Record<MessageName, readonly FieldSpec[]> = {
   ERROR: [R(0, 'code', errCode), R(1, 'reason', tstr(200)), O(2, 'hint', tstr(200)), O(3, 'field', tstr(64))],
   PLACEMENT: [
     R(0, 'planVersion', u32),
-    R(1, 'ops', arr(map(R(0, 'action', en(...PLACEMENT_ACTIONS)), R(1, 'service', tstr()), O(2, 'version', tstr()), O(3, 'settings', settings)))),
+    R(1, 'ops', arr(map(R(0, 'action', en(...PLACEMENT_ACTIONS)), R(1, 'service', service), O(2, 'version', version), O(3, 'settings', settings)))),
   ],
-  PLACEMENT_ACK: [R(0, 'planVersion', u32), R(1, 'results', arr(map(R(0, 'service', tstr()), R(1, 'code', errCode))))],
+  PLACEMENT_ACK: [R(0, 'planVersion', u32), R(1, 'results', arr(map(R(0, 'service', service), R(1, 'code', errCode))))],
   DEPLOY_OFFER: [
     R(0, 'deploymentId', u32),
-    R(1, 'service', tstr()),
-    R(2, 'version', tstr()),
+    R(1, 'service', service),
+    R(2, 'version', version),
     R(3, 'kind', en(...ARTIFACT_KINDS)),
     R(4, 'size', uint()),
     R(5, 'sha256', bstr(32)),
     R(6, 'chunkSize', uint(1, 65535)),
     R(7, 'category', en(...CATEGORIES)),
-    O(8, 'meta', map(O(0, 'inputNames', arr(tstr())), O(1, 'outputNames', arr(tstr())), O(2, 'inputShape', arr(uint())), O(3, 'outputShape', arr(uint())))),
+    O(8, 'meta', map(O(0, 'inputNames', arr(tensorName)), O(1, 'outputNames', arr(tensorName)), O(2, 'inputShape', arr(uint())), O(3, 'outputShape', arr(uint())))),
   ],
   DEPLOY_ACCEPT: [R(0, 'deploymentId', u32), R(1, 'nextOffset', uint()), R(2, 'window', window)],
   DEPLOY_CHUNK: [R(0, 'deploymentId', u32), R(1, 'offset', uint()), R(2, 'data', bstr())],
   DEPLOY_CHUNK_ACK: [R(0, 'deploymentId', u32), R(1, 'nextOffset', uint())],
   DEPLOY_COMMIT: [R(0, 'deploymentId', u32)],
-  DEPLOY_RESULT: [R(0, 'deploymentId', u32), R(1, 'state', en(...DEPLOY_STATES)), O(2, 'code', errCode), O(3, 'activeVersion', tstr())],
+  DEPLOY_RESULT: [R(0, 'deploymentId', u32), R(1, 'state', en(...DEPLOY_STATES)), O(2, 'code', errCode), O(3, 'activeVersion', version)],
   INFER_REQUEST: [
     R(0, 'requestId', u32),
-    R(1, 'service', tstr()),
+    R(1, 'service', service),
     R(2, 'inputs', arr(tensor, 1)),
     O(3, 'deadlineUs', u32),
     O(4, 'flowId', u32),

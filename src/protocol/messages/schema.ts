@@ -34,6 +34,9 @@ export interface FieldSpec {
 }
 
 export const U32_MAX = 0xffffffff;
+/** Longest tensor name (UTF-8 bytes, SPEC §4.1). */
+export const TENSOR_NAME_MAX = 128;
+const TENSOR_NAME = { maxBytes: TENSOR_NAME_MAX };
 
 /** Paths are only built when an error needs one: `parent` plus a property name or an array index. */
 function join(parent: string, key: string | number): string {
@@ -57,6 +60,13 @@ function describe(v: unknown): string {
 }
 
 function bad(field: string, expected: string, got: unknown, hint?: string): never {
+  // The body itself (path '') has no field name: SPEC §4 says its ERROR carries no `field`.
+  if (field === '') {
+    throw protocolError('msg.schema', {
+      reason: `the body must be ${expected}, got ${describe(got)}`,
+      hint: hint ?? 'every body is one CBOR map (protocol/SPEC.md §4)',
+    });
+  }
   throw protocolError('msg.schema', {
     reason: `${field} must be ${expected}, got ${describe(got)}`,
     hint: hint ?? `see ${field.split(/[.[]/, 1)[0]} in protocol/SPEC.md §5 and protocol/epara.cddl`,
@@ -159,7 +169,7 @@ function checkObject(v: unknown, parent: string, key: string | number): Record<s
 function checkTensorOut(v: unknown, path: string, wellFormedName: boolean) {
   if (typeof v !== 'object' || v === null) return bad(path, 'a tensor { name, dtype, shape, data }', v);
   const t = v as Partial<Tensor>;
-  const name = checkText({}, t.name, path, 'name');
+  const name = checkText(TENSOR_NAME, t.name, path, 'name');
   if (wellFormedName) checkWellFormed(name, path, 'name');
   const info = DTYPE_BY_NAME.get(t.dtype as string);
   if (!info) return bad(`${path}.dtype`, `one of ${[...DTYPE_BY_NAME.keys()].join(', ')}`, t.dtype);
@@ -233,7 +243,7 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: str
     case 'tensor': {
       const path = join(parent, key);
       if (!(v instanceof CborMap)) return bad(path, 'a tensor map {0: name, 1: shape, 2: data}', v);
-      const name = checkText({}, v.v[0], path, 'name');
+      const name = checkText(TENSOR_NAME, v.v[0], path, 'name');
       const shapeV = v.v[1];
       if (!Array.isArray(shapeV)) bad(`${path}.shape`, 'an array of unsigned integers', shapeV);
       const shapeIn = shapeV as CborValue[];
