@@ -18,6 +18,12 @@ export interface AllocatorOptions {
   slack: number;
   /** Most pipeline stages in one model-parallel group. */
   maxStages: number;
+  /**
+   * The handler the plan is for forms latency services' batches by length (EPARA's
+   * `sizeAwareBatch`): plan their batches with `bucketedSpread` instead of the FCFS `sizeSpread`,
+   * so the planner models the batches its own handler makes (default false: FCFS batches).
+   */
+  lengthBucketing?: boolean;
 }
 
 export const DEFAULT_ALLOCATOR: AllocatorOptions = { slack: 0.5, maxStages: 4 };
@@ -26,9 +32,14 @@ export function maxBatchOf(s: ServiceSpec): number {
   return s.maxBatch ?? 16;
 }
 
-/** A batch of b requests lasts as long as its largest one: the factor on t(b) for planning rates. */
-export function spreadOf(s: ServiceSpec, batch: number): number {
-  return batch > 1 ? Math.max(1, s.sizeSpread ?? 1) : 1;
+/**
+ * A batch of b requests lasts as long as its largest one: the factor on t(b) for planning rates,
+ * as the handler forms batches (FCFS: the longest of b random requests; length bucketing: less).
+ */
+export function spreadOf(s: ServiceSpec, batch: number, lengthBucketing = false): number {
+  if (batch <= 1) return 1;
+  const fcfs = Math.max(1, s.sizeSpread ?? 1);
+  return lengthBucketing && sensitivityOf(s.category) === 'latency' ? Math.max(1, Math.min(fcfs, s.bucketedSpread ?? fcfs)) : fcfs;
 }
 
 /** GPU need of a service kind: LLMs and vision models need an accelerator when they are large. */
@@ -67,7 +78,7 @@ export function planReplica(est: Estimator, device: DeviceState, s: ServiceSpec,
     stageFractions: [1],
     share,
     batch: b.batch,
-    rateRps: (share * b.batch * 1000) / (b.timeMs * spreadOf(s, b.batch)),
+    rateRps: (share * b.batch * 1000) / (b.timeMs * spreadOf(s, b.batch, opts.lengthBucketing)),
     latencyMs: b.timeMs,
   };
 }
@@ -114,7 +125,7 @@ export function planGroup(est: Estimator, group: DeviceState[], s: ServiceSpec, 
       stageFractions: fractions,
       share,
       batch: b,
-      rateRps: (share * b * 1000) / (bottleneck * spreadOf(s, b)),
+      rateRps: (share * b * 1000) / (bottleneck * spreadOf(s, b, opts.lengthBucketing)),
       latencyMs: latency,
     };
   }

@@ -81,6 +81,13 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     throw schedError('sched.bad_options', 'planPlacement needs an estimator with serviceTimeMs and loadTimeMs', 'pass { estimator } (src/sim/device-profiles.ts has one built from the device profiles)');
   }
   const specs = validateServices(services);
+  // The batches EPARA's own handler forms, as observed, replace the planner's estimate of them.
+  if (opts.allocator?.lengthBucketing && state.observedSpread) {
+    for (const [name, s] of specs) {
+      const x = state.observedSpread[name];
+      if (x !== undefined && Number.isFinite(x) && x >= 1) specs.set(name, { ...s, bucketedSpread: Math.min(x, 1000) });
+    }
+  }
   const obj: ObjectiveOptions = { ...DEFAULT_OBJECTIVE, ...opts.objective };
   const alloc: AllocatorOptions = { ...DEFAULT_ALLOCATOR, ...opts.allocator };
   const est = opts.estimator;
@@ -183,11 +190,18 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     meanViolation.set(s.name, n >= 2 ? sum / n : 0);
   }
   const hostedPairs = new Set<string>();
+  // While set, supply beyond a service's demand (the headroom) is not on offer: every service is
+  // covered to its demand, across both greedy stages, before any gets headroom or keeps spare warm
+  // units. Without it the scarce stage gave chat-13b pipelines twice (and kept units five times)
+  // its demand on every GPU server, and chat-7b — not "scarce" once Jetsons could serve it — got
+  // only Jetsons and starved (docs/scheduling.md §7).
+  let reserveHeadroom = false;
+  const open = (name: string): number => residual.get(name)! - (reserveHeadroom ? (obj.headroom - 1) * demand.get(name)! : 0);
   const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
     const s = c.service;
     // One unit of a service per device: a device already serving s (alone or as a stage) cannot join another.
     for (const d of c.devices) if (hostedPairs.has(`${s.name}@${d.id}`)) return null;
-    const resid = residual.get(s.name)!;
+    const resid = open(s.name);
     const dem = demand.get(s.name)!;
     if (c.devices.length === 1) {
       const d = c.devices[0]!;
@@ -265,7 +279,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const widen = (baseOnly: boolean): void => {
     const byDensity = [...chosen].filter((u) => u.share > EPS).sort((x, y) => y.rateRps / y.share - x.rateRps / x.share);
     for (const u of byDensity) {
-      const need = baseOnly ? demand.get(u.service)! - supplied.get(u.service)! : residual.get(u.service)!;
+      const need = baseOnly ? demand.get(u.service)! - supplied.get(u.service)! : open(u.service);
       if (need <= EPS) continue;
       const full = u.rateRps / u.share;
       const add = Math.min(...u.devices.map((id) => freeOf(id, false)), need / full, frameShareCap(specs.get(u.service)!, u.latencyMs) - u.share, 1 - u.share);
@@ -288,7 +302,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       const c = heap.pop()!;
       if (chosenKeys.has(c.key)) continue;
       // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
-      if (residual.get(c.service.name)! <= EPS || c.devices.some((d) => freeOf(d.id, true) <= EPS)) {
+      if (open(c.service.name) <= EPS || c.devices.some((d) => freeOf(d.id, true) <= EPS)) {
         onDrop?.(c);
         continue;
       }
@@ -334,18 +348,24 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
   const kept = greedy(stage1, EPS, (c) => droppedWarm.push(c));
   while (stage1.size > 0) droppedWarm.push(stage1.pop()!);
-  // Warm units of services whose demand is already covered stay before new units are considered:
-  // otherwise a dip in demand frees their memory, a new unit of another service takes it, and the
-  // next window reloads the first one elsewhere (churn costs seconds of load per model).
   droppedWarm.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const c of droppedWarm) {
-    if (chosenKeys.has(c.key) || supplied.get(c.service.name)! < demand.get(c.service.name)! - EPS) continue;
-    const r = evaluate(c);
-    if (r) accept(c, r.unit);
-  }
+  // Warm units of services whose demand is covered stay (otherwise a dip in demand frees their
+  // memory, a new unit of another service takes it, and the next window reloads the first one
+  // elsewhere: churn costs seconds of load per model) — but only while no service is short of its
+  // demand: a starved service's new units come first (below), the warm spares after them.
+  const keepWarmCovered = (): void => {
+    for (const c of droppedWarm) {
+      if (chosenKeys.has(c.key) || supplied.get(c.service.name)! < demand.get(c.service.name)! - EPS) continue;
+      const r = evaluate(c);
+      if (r) accept(c, r.unit);
+    }
+  };
+  const short = (): boolean => [...specs.values()].some((x) => supplied.get(x.name)! < demand.get(x.name)! - EPS);
+  if (!short()) keepWarmCovered();
   // From here on devices fill only to the target utilisation; kept units grow in place (up to
-  // demand + headroom) before any new unit is considered.
+  // their demand first) before any new unit is considered.
   setCap(targetUtil);
+  reserveHeadroom = true;
   widen(false);
 
   // Stage 2: new replicas and pipeline groups, scarcity first (FarFly's priority stage): services
@@ -354,20 +374,43 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   let candidates = 0;
   const groupsPer = opts.groupsPerService ?? 32;
   const alive = state.devices.filter((d) => d.alive);
-  const feasibleOn = (s: ServiceSpec): number => {
-    let n = 0;
-    for (const d of alive) if (fullReplica(s, d)) n++;
-    if (n === 0 && gpuNeedOf(s.category) === 'multi') {
+  /** The devices that can serve s (alone, or as a stage of a group that meets the SLO), by id. */
+  const feasibleOn = (s: ServiceSpec): Set<string> => {
+    const on = new Set<string>();
+    for (const d of alive) if (fullReplica(s, d)) on.add(d.id);
+    if (on.size === 0 && gpuNeedOf(s.category) === 'multi') {
       // Only groups that can meet the SLO count (two Jetsons hold chat-13b but are too slow for it).
       for (const g of formGroups(est, alive, s, (d) => d.memoryMiB, state.links, alloc, groupsPer)) {
-        if (planGroup(est, g, s, (d) => d.memoryMiB, 1, state.links, alloc)) n += g.length;
+        if (planGroup(est, g, s, (d) => d.memoryMiB, 1, state.links, alloc)) for (const d of g) on.add(d.id);
       }
     }
-    return n;
+    return on;
   };
   const constrained: ServiceSpec[] = [];
   const flexible: ServiceSpec[] = [];
-  for (const s of specs.values()) (feasibleOn(s) <= (opts.scarceFraction ?? 0.25) * alive.length ? constrained : flexible).push(s);
+  const scarceDevices = new Set<string>();
+  for (const s of specs.values()) {
+    const on = feasibleOn(s);
+    if (on.size <= (opts.scarceFraction ?? 0.25) * alive.length) {
+      constrained.push(s);
+      for (const id of on) scarceDevices.add(id);
+    } else flexible.push(s);
+  }
+  // Scarcity is about supply, not device count: a service that many devices can host but whose
+  // demand those outside the scarce ones cannot carry needs the scarce devices too, so it is
+  // placed with the scarce services. (With a trace of short requests a Jetson can hold chat-7b
+  // within its SLO; chat-7b then counted as flexible, the scarce stage gave every GPU server's
+  // memory to chat-13b and seg-hd first, and chat-7b starved on Jetsons.)
+  for (let i = flexible.length - 1; i >= 0; i--) {
+    const s = flexible[i]!;
+    if (scarceDevices.size === 0) break;
+    let outside = 0;
+    for (const d of alive) if (!scarceDevices.has(d.id)) outside += fullReplica(s, d)?.rateRps ?? 0;
+    if (outside < demand.get(s.name)!) {
+      constrained.push(s);
+      flexible.splice(i, 1);
+    }
+  }
 
   let accepted = 0;
   const addUnits = (): void => {
@@ -429,6 +472,12 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     });
   }
   };
+  addUnits();
+  // Every service is covered as far as this pass could: now the warm units of covered services,
+  // then headroom for all (kept units widen first, then new units).
+  keepWarmCovered();
+  reserveHeadroom = false;
+  widen(false);
   addUnits();
 
   // Overload: when the demand is not covered at the target utilisation, let the plan use the rest

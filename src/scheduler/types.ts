@@ -46,6 +46,13 @@ export interface ServiceSpec {
    * the workload (azure-trace.ts batchSpread: 2.38 for the Azure conversation trace at batch 16).
    */
   sizeSpread?: number;
+  /**
+   * The same for batches formed by length bucketing (EPARA's handler: only requests at most twice
+   * the head's size join), which wait for less than the longest of a random batch
+   * (batch-spread.ts bucketedSpread). Planned with when the allocator's `lengthBucketing` is on;
+   * default sizeSpread.
+   */
+  bucketedSpread?: number;
 }
 
 export type ServiceStatus = 'loading' | 'ready' | 'failed' | 'unloaded';
@@ -86,6 +93,13 @@ export interface ClusterState {
   links: LinkSpec;
   /** Observed request rate per service over the last window; overrides ServiceSpec.demandRps. */
   observedRps?: Record<string, number>;
+  /**
+   * Per service, the longest request of the batches its handlers formed lately over their
+   * members' mean size (batches of two or more, smoothed). A planner that plans for the handler
+   * that formed them (`lengthBucketing` for EPARA's) uses it instead of the spec's estimate: it is
+   * what that handler's batching does on the workload in use, not a model of it.
+   */
+  observedSpread?: Record<string, number>;
 }
 
 /**

@@ -16,6 +16,7 @@
  *  - its ingress device comes from the same hash, i.e. users land on any site.
  */
 import { ConfigError } from '../errors.js';
+import { bucketedSpread, fcfsSpread } from '../scheduler/batch-spread.js';
 
 export interface AzureRow {
   tSec: number;
@@ -177,6 +178,8 @@ export interface TraceStats {
   meanWorkMs: number;
   /** Expected largest of 16 sizes over the mean (batchSpread). */
   spread16: number;
+  /** The same under EPARA's length bucketing (bucketedBatchSpread). */
+  bucketedSpread16: number;
   /** Coefficient of variation of the inter-arrival times (1 for Poisson arrivals; bursty traces ≫ 1). */
   interArrivalCv: number;
 }
@@ -193,7 +196,7 @@ export function traceStats(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerTok
   }
   const mu = n > 0 ? s / n : 0;
   const cv = n > 1 && mu > 0 ? Math.sqrt(Math.max(0, s2 / n - mu * mu)) / mu : 0;
-  return { rows: t.rows.length, spanSec: t.spanSec, ratePerSec: t.rows.length / Math.max(t.spanSec, 1e-3), meanWorkMs: meanWorkMs(t, m), spread16: batchSpread(t, m, 16), interArrivalCv: cv };
+  return { rows: t.rows.length, spanSec: t.spanSec, ratePerSec: t.rows.length / Math.max(t.spanSec, 1e-3), meanWorkMs: meanWorkMs(t, m), spread16: batchSpread(t, m, 16), bucketedSpread16: bucketedBatchSpread(t, m, 16), interArrivalCv: cv };
 }
 
 /**
@@ -201,24 +204,12 @@ export function traceStats(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerTok
  * size (ServiceSpec.sizeSpread): Σ_i s_(i) · (F_i^b − F_(i−1)^b) over the sorted sizes, exact for
  * independent draws from the trace's own size distribution (no sampling).
  */
-export function batchSpread(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerToken' | 'decodeMsPerToken'>, batch: number): number {
-  return expectedMaxOverMean(t.rows.map((r) => referenceWorkMs(r, m)), batch);
+/** The same under EPARA's length bucketing (batch-spread.ts bucketedSpread). */
+export function bucketedBatchSpread(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerToken' | 'decodeMsPerToken'>, batch: number): number {
+  return bucketedSpread(t.rows.map((r) => referenceWorkMs(r, m)), batch);
 }
 
-/** Expected largest of `b` independent draws from `xs` over their mean (≥ 1; 1 when `xs` is empty). */
-export function expectedMaxOverMean(xs: readonly number[], b: number): number {
-  if (xs.length === 0) return 1;
-  const sorted = [...xs].sort((p, q) => p - q);
-  const n = sorted.length;
-  let mean = 0;
-  for (const x of sorted) mean += x;
-  mean /= n;
-  let e = 0;
-  let prev = 0;
-  for (let i = 0; i < n; i++) {
-    const f = ((i + 1) / n) ** b;
-    e += sorted[i]! * (f - prev);
-    prev = f;
-  }
-  return mean > 0 ? Math.max(1, e / mean) : 1;
+export function batchSpread(t: AzureTrace, m: Pick<AzureMapping, 'prefillMsPerToken' | 'decodeMsPerToken'>, batch: number): number {
+  return fcfsSpread(t.rows.map((r) => referenceWorkMs(r, m)), batch);
 }
+

@@ -23,7 +23,8 @@ import { resolveNumbers } from '../options.js';
 import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/index.js';
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
-import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, expectedMaxOverMean, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
+import { bucketedSpread, fcfsSpread } from '../scheduler/batch-spread.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, bucketedBatchSpread, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
 import { forEachCameraFrame, type Frame } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
@@ -52,7 +53,7 @@ export const DEFAULT_TRACE_PATH = join(repoRoot(), 'data', 'azure-llm-2023', 'Az
  * Only what is not sized from a trace uses them: a user workload's chat services whose rows carry
  * no sizes, and the bench's hour length. Runs on an Azure trace size everything from the file in use.
  */
-export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186, batchSpread16: 2.373578450333158 } as const;
+export const AZURE_CONV = { meanWorkMs: 2579.6992047918907, rows: 19_366, spanSec: 3501.7219370117186, batchSpread16: 2.373578450333158, bucketedSpread16: 1.8777624414783898 } as const;
 
 export const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 0.3, interZoneMs: 5, intraZoneMBps: 117, interZoneMBps: 25 };
 
@@ -196,9 +197,11 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   // A request-level batch of 16 chat requests lasts as long as its longest one: 2.37× the mean on
   // this trace. A continuous batch refills as each request leaves, so it has no such factor.
   const sizeSpread = o.llmBatching === 'continuous' ? 1 : trace ? batchSpread(trace, m, 16) : AZURE_CONV.batchSpread16;
+  // EPARA's handler buckets requests by length, so its batches wait for less than the longest of 16.
+  const bucketed = o.llmBatching === 'continuous' ? 1 : trace ? bucketedBatchSpread(trace, m, 16) : Math.min(sizeSpread, AZURE_CONV.bucketedSpread16);
   return [
-    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread },
-    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread },
+    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread, bucketedSpread: bucketed },
+    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread, bucketedSpread: bucketed },
     { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 12, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
     { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 60, deadlineMs: 1000, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
   ];
@@ -268,13 +271,17 @@ function userWorkload(path: string, base: ServiceSpec[]): { parsed: Workload; us
     sizes[parsed.service[i]!]!.push(parsed.size[i]!);
   }
   const counts = new Map(parsed.services.map((name, k) => [name, perIndex[k]!]));
-  const spreadOfSizes = new Map(parsed.services.map((name, k) => [name, expectedMaxOverMean(sizes[k]!, 16)]));
-  const fromFile = (s: ServiceSpec): number => Math.min(1000, spreadOfSizes.get(s.name) ?? 1);
+  const index = new Map(parsed.services.map((name, k) => [name, k]));
+  const spreads = (s: ServiceSpec): Pick<ServiceSpec, 'sizeSpread' | 'bucketedSpread'> => {
+    const xs = sizes[index.get(s.name) ?? -1] ?? [];
+    const b = s.maxBatch ?? 16;
+    return { sizeSpread: Math.min(1000, fcfsSpread(xs, b)), bucketedSpread: Math.min(1000, bucketedSpread(xs, b)) };
+  };
   const used = [
-    // The default chat services: their spread comes from this file's sizes (1 under continuous batching, which does not wait for a batch's longest request).
-    ...base.map((s) => (s.kind === 'llm' && s.sizeSpread !== 1 ? { ...s, sizeSpread: fromFile(s) } : s)),
-    // A declared service keeps a spread it states; else it gets its sizes' spread when they vary.
-    ...parsed.declared.map((s) => (s.sizeSpread !== undefined || fromFile(s) === 1 ? s : { ...s, sizeSpread: fromFile(s) })),
+    // The default chat services: their spreads come from this file's sizes (1 under continuous batching, which does not wait for a batch's longest request).
+    ...base.map((s) => (s.kind === 'llm' && s.sizeSpread !== 1 && counts.has(s.name) ? { ...s, ...spreads(s) } : s)),
+    // A declared service keeps a spread it states; else it gets its sizes' spreads when they vary.
+    ...parsed.declared.map((s) => (s.sizeSpread !== undefined || !counts.has(s.name) ? s : { ...s, ...spreads(s) })),
   ].filter((s) => counts.has(s.name));
   return { parsed, used, counts };
 }

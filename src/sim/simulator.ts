@@ -63,6 +63,9 @@ export interface SimConfig {
 }
 
 export type LlmBatching = 'request' | 'continuous';
+
+/** Batches of two or more a window must see before its observed batch spread is reported. */
+export const MIN_SPREAD_BATCHES = 20;
 export const LLM_BATCHING: readonly LlmBatching[] = ['request', 'continuous'];
 
 interface Unit {
@@ -266,6 +269,24 @@ export function simulate(cfg: SimConfig): RunMetrics {
   let ready: Unit[][] = [];
   let placement: Placement = { version: 0, assignments: [] };
   const arrivalsInWindow = new Float64Array(nSvc);
+  // Per service, over the placement window: batches of two or more formed by the handlers, the
+  // sum of each one's longest request and of its members' mean size (ClusterState.observedSpread).
+  const spreadBatches = new Float64Array(nSvc);
+  const spreadLongest = new Float64Array(nSvc);
+  const spreadMean = new Float64Array(nSvc);
+  const smoothedSpread = new Map<string, number>();
+  const observeBatch = (batch: Batch): void => {
+    let longest = 0;
+    let sum = 0;
+    for (const j of batch.jobs) {
+      if (j.sizeFactor > longest) longest = j.sizeFactor;
+      sum += j.sizeFactor;
+    }
+    const si = (batch.jobs[0] as Req).si;
+    spreadBatches[si]++;
+    spreadLongest[si] += longest;
+    spreadMean[si] += sum / batch.jobs.length;
+  };
   const smoothedRps = new Map<string, number>();
   let windowStart = 0;
 
@@ -410,6 +431,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
         join(d, batch);
         continue;
       }
+      if (batch.jobs.length > 1 && batch.stage === 0) observeBatch(batch);
       // Services sharing the device run concurrently, each slowed by the others (FarFly's MT measurement).
       const factor = (1 + d.profile.mtSlowdown * d.active) * Math.exp(noise * noiseRng.normal());
       const h = d.hosting.get(slotKey(batch.service, batch.stage))!;
@@ -627,12 +649,27 @@ export function simulate(cfg: SimConfig): RunMetrics {
         st.queueLen = d.handler.queueLength(name);
       }
     }
-    return { nowMs: now, devices: devs.map((d) => d.state), links: cfg.links, observedRps: now > 0 ? observedRps : undefined };
+    // A service's batch spread as its handlers formed them (EWMA like the demand), once a window
+    // saw enough batches to say (a handful of batches says little about a heavy size tail).
+    const observedSpread: Record<string, number> = {};
+    for (const [name, si] of svcIndex) {
+      const prev = smoothedSpread.get(name);
+      if (spreadBatches[si]! >= MIN_SPREAD_BATCHES) {
+        const x = Math.max(1, spreadLongest[si]! / spreadMean[si]!);
+        observedSpread[name] = prev === undefined ? x : 0.5 * x + 0.5 * prev;
+      } else if (prev !== undefined) observedSpread[name] = prev;
+    }
+    const spreadKnown = Object.keys(observedSpread).length > 0;
+    return { nowMs: now, devices: devs.map((d) => d.state), links: cfg.links, observedRps: now > 0 ? observedRps : undefined, ...(spreadKnown ? { observedSpread } : {}) };
   };
 
   const replan = (): void => {
     const st = clusterState();
     for (const [k, v] of Object.entries(st.observedRps ?? {})) smoothedRps.set(k, v);
+    for (const [k, v] of Object.entries(st.observedSpread ?? {})) smoothedSpread.set(k, v);
+    spreadBatches.fill(0);
+    spreadLongest.fill(0);
+    spreadMean.fill(0);
     apply(policy.place(st, cfg.services, placement, est, placeCtx), false);
     arrivalsInWindow.fill(0);
     windowStart = now;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { azureRequests, batchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
+import { azureRequests, batchSpread, bucketedBatchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
 import { cameraFrames } from '../../src/sim/camera-flows.js';
 import { Rng } from '../../src/sim/rng.js';
 import { AZURE_CONV, DEFAULT_TRACE_PATH, loadAzureTrace, readWorkloadFile } from '../../src/sim/scenario.js';
@@ -135,6 +135,7 @@ describe('Azure trace reader and time scaling', () => {
     expect(t.spanSec).toBeCloseTo(AZURE_CONV.spanSec, 6);
     expect(meanWorkMs(t, DEFAULT_AZURE_MAPPING)).toBeCloseTo(AZURE_CONV.meanWorkMs, 6);
     expect(batchSpread(t, DEFAULT_AZURE_MAPPING, 16)).toBeCloseTo(AZURE_CONV.batchSpread16, 6);
+    expect(bucketedBatchSpread(t, DEFAULT_AZURE_MAPPING, 16)).toBeCloseTo(AZURE_CONV.bucketedSpread16, 6);
     expect(batchSpread(t, DEFAULT_AZURE_MAPPING, 1)).toBeCloseTo(1, 9);
   });
 });
