@@ -44,6 +44,8 @@ export interface CapacityOptions {
   extend?: number;
   /** Probe loads are rounded to this many decimals (default 4). */
   decimals?: number;
+  /** No probe above this load (capacityReport: the sweep's highest × 2^extend, so searches do not extend from each other's probes). */
+  maxLoad?: number;
 }
 
 /** The share of a run's requests of one service (or category) that met their SLO, by name. */
@@ -111,7 +113,7 @@ export async function findCapacity(policy: string, known: readonly RunMetrics[],
     return { low, high: null };
   };
   let { low, high } = bracket();
-  for (let i = 0; i < extend && high === null; i++) {
+  for (let i = 0; i < extend && high === null && low! * 2 <= (opts.maxLoad ?? Infinity) + 1e-9; i++) {
     await probe(low! * 2);
     ({ low, high } = bracket());
   }
@@ -153,6 +155,8 @@ export async function capacityReport(results: readonly RunMetrics[], policies: r
   const key = (p: string, l: number): string => `${p}@${l}`;
   for (const m of results) memo.set(key(m.policy, m.load), m);
   const cats = CATEGORIES.filter((c) => results.some((m) => m.byCategory[c].total > 0));
+  const gridMax = Math.max(...results.map((m) => m.load));
+  opts = { ...opts, maxLoad: opts.maxLoad ?? gridMax * 2 ** (opts.extend ?? 3) };
   const one = async (p: string): Promise<[CapacityResult, CapacityResult, [Category, CapacityResult][]]> => {
     const run = async (l: number): Promise<RunMetrics> => {
       let m = memo.get(key(p, l));
