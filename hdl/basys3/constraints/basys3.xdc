@@ -56,3 +56,5 @@ set_property CFGBVS VCCO [current_design]
 set_property BITSTREAM.GENERAL.COMPRESS TRUE [current_design]
 set_property BITSTREAM.CONFIG.CONFIGRATE 33 [current_design]
 set_property CONFIG_MODE SPIx4 [current_design]
+## the flash is read four bits at a time: without this the bitstream is written for x1 and boots ~4x slower
+set_property BITSTREAM.CONFIG.SPI_BUSWIDTH 4 [current_design]

@@ -335,6 +335,7 @@ localparam [7:0] A_SHA = 8'h00, A_TAGS = 8'h24, A_TAGA = 8'h33, A_SN = 8'h40, A_
                  A_SVC0 = 8'h80, A_SVC1 = 8'ha0, A_VER0 = 8'hc0, A_VER1 = 8'he0;
 localparam [103:0] AUTH_TAG = "epara-auth-v1";    // SPEC §5.3
 localparam [95:0]  SRV_TAG  = "epara-srv-v1";     // SPEC §5.4
+(* ram_style = "block" *)   // registered read (below): one RAMB18, and the address logic ends at its input
 reg  [7:0]   scr [0:255];
 integer si;
 initial begin
@@ -346,7 +347,10 @@ reg          scr_we;
 reg  [7:0]   scr_wa;
 reg  [7:0]   scr_wd;
 reg  [7:0]   scr_ra;
-wire [7:0]   scr_rd = scr[scr_ra];
+// registered read: scr_rd is the byte at the previous clock's scr_ra, so the address logic and
+// what reads the byte are never one combinational path (every reader sets the address a clock early)
+reg  [7:0]   scr_rd = 8'd0;
+always @(posedge clk) scr_rd <= scr[scr_ra];
 reg          nb = 1'b0;                 // which name bank is active
 always @(posedge clk) if (scr_we) scr[scr_wa] <= scr_wd;
 reg  [10:0]  err_ms = 11'd0;            // ms since the last error, saturating: only `== 1000` is asked
@@ -433,6 +437,13 @@ reg          prod_sat = 1'b0;             // >= 1024: larger than any frame can 
 reg          prod_zero = 1'b0;            // a 0 in the shape: the product is 0 whatever the rest
 reg  [19:0]  mul_a = 20'd0, mul_acc = 20'd0;   // shift-and-add multiply, one bit a clock
 reg  [9:0]   mul_b = 10'd0;
+// The item's questions, answered a clock before E_W_ITEM acts on them (E_W_PRE): 32-bit
+// compares of the argument and the bounds check are several LUT levels by themselves, and
+// E_W_ITEM's decision drives the enables of most of the walker's registers (timing, README).
+reg          q_nonshort = 1'b0, q_keybad = 1'b0, q_iskey = 1'b0, q_tagok = 1'b0, q_lenbad = 1'b0;
+reg          q_z = 1'b0, q_1 = 1'b0, q_16 = 1'b0, q_32 = 1'b0, q_nb = 1'b0, q_le24 = 1'b0, q_le64 = 1'b0;
+reg          q_lt512 = 1'b0, q_lt1024 = 1'b0, q_nz = 1'b0, q_in = 1'b0, q_topok = 1'b0, q_databad = 1'b0;
+reg  [BW-1:0] q_cnt = {BW{1'b0}};
 // text strings are read byte by byte and checked as UTF-8 (RFC 3629; invalid UTF-8 is msg.cbor)
 reg  [BW:0]  u_left = {(BW+1){1'b0}};     // bytes of the string still to check
 reg  [1:0]   u_need = 2'd0;               // continuation bytes the current character still needs
@@ -445,7 +456,8 @@ localparam [5:0]
     E_HDR = 6'd12, E_SEND = 6'd13, E_COPY = 6'd14, E_COPY2 = 6'd15, E_MAC_RUN = 6'd16, E_CMP = 6'd17, E_CMP2 = 6'd18,
     E_SHA_RUN = 6'd19, E_INFER_X = 6'd20, E_INFER_X2 = 6'd21, E_INFER_RUN = 6'd22, E_FINISH = 6'd23,
     E_SVC_CMP = 6'd24, E_SVC_CMP2 = 6'd25, E_EM_WAIT = 6'd26, E_RELEASE = 6'd27, E_SHA_CMP = 6'd28,
-    E_DNONCE = 6'd29, E_W_MUL = 6'd30, E_W_UTF8 = 6'd31;
+    E_DNONCE = 6'd29, E_W_MUL = 6'd30, E_W_UTF8 = 6'd31, E_W_PRE = 6'd32, E_SHA_DONE = 6'd33,
+    E_CMP_DONE = 6'd34, E_SVC_DONE = 6'd35, E_EM_UINT = 6'd36;
 reg  [5:0]   est = E_IDLE;
 reg  [5:0]   after = E_IDLE;              // where a copy/compare continues
 
@@ -482,10 +494,10 @@ wire [8:0] mf_len = (mf_kind == 2'd0) ? (9'd13 + 9'd32 + ID32[8:0]) :
                     (mf_kind == 2'd1) ? (9'd12 + 9'd32 + ID32[8:0]) : NB32[8:0];
 // the HMAC messages come from the scratchpad, the staged weights from the kernel's RAM
 wire [7:0] mf_byte = (mf_kind == 2'd2) ? st_rdata : scr_rd;
-// the staged weights come from RAM: a byte is valid the clock after its address
+// both sources are RAMs with a registered read: a byte is valid the clock after its address
 reg mf_ram_ok = 1'b0;
 assign mac_in_data  = mf_byte;
-assign mac_in_valid = mf_on && (mf_kind != 2'd2 || mf_ram_ok);
+assign mac_in_valid = mf_on && mf_ram_ok;
 assign mac_in_last  = (mf_i + 9'd1 == mf_len);
 
 // template word at pc: block RAM, valid the clock after pc settles (word_pc == pc)
@@ -510,17 +522,25 @@ always @* begin
     default:   cp_wa = p_ver_base + {3'd0, cp_i[4:0]};
     endcase
 end
-wire [7:0] mf_a = A_TAGS + 8'h10 + mf_i[7:0];   // server-MAC message, before the swap
+// the HMAC message's byte i: the tag, then the two nonces in the order of SPEC §5.3 / §5.4, then
+// the id; the server-MAC message swaps SN and DN by flipping address bit 4 below A_ID. Kept in a
+// register (mf_ra) that moves with mf_i, so the scratchpad's address is never behind an adder.
+function [7:0] mf_addr;
+    input       srv;
+    input [7:0] i;
+    reg   [7:0] a;
+    begin
+        a = A_TAGS + 8'h10 + i;
+        mf_addr = srv ? (a ^ {3'd0, a < A_ID, 4'd0}) : (A_TAGA + i);
+    end
+endfunction
+reg  [7:0] mf_ra = 8'd0;
 always @* begin
     case (est)
-    E_MAC_RUN: begin
-        // the HMAC message: tag, then the two nonces in the order of SPEC §5.3 / §5.4, then the id
-        if (mf_kind == 2'd0) scr_ra = A_TAGA + mf_i[7:0];
-        else                 scr_ra = mf_a ^ {3'd0, mf_a < A_ID, 4'd0};
-    end
-    E_COPY2:    scr_ra = cp_wa;
-    E_SHA_CMP:  scr_ra = A_SHA + {3'd0, cp_i[4:0]};
-    E_SVC_CMP2: scr_ra = a_svc_base + {3'd0, cp_i[4:0]};
+    E_MAC_RUN:  scr_ra = mf_ra;
+    E_COPY, E_COPY2:       scr_ra = cp_wa;
+    E_SHA_CMP:             scr_ra = A_SHA + {3'd0, cp_i[4:0]};
+    E_SVC_CMP, E_SVC_CMP2: scr_ra = a_svc_base + {3'd0, cp_i[4:0]};
     default: begin
         // emitter: the string source being sent
         case (em_src)
@@ -534,11 +554,21 @@ always @* begin
     endcase
 end
 // one byte of the hash core's digest (AUTH mac, expected serverMac, weights hash)
-wire [4:0] dg_idx  = (est == E_EM_DATA2) ? em_idx[4:0] : cp_i[4:0];
-wire [7:0] dg_byte = mac_digest[8 * (5'd31 - dg_idx) +: 8];
+// registered like the scratchpad: dg_q / sc_q are the bytes selected a clock earlier
+wire       em_bytes = (est == E_EM_HEAD) || (est == E_EM_WAIT) || (est == E_EM_DATA2);
+wire [4:0] dg_idx  = em_bytes ? em_idx[4:0] : cp_i[4:0];
+reg  [7:0] dg_q = 8'd0;
+reg  [7:0] sc_q = 8'd0;
+always @(posedge clk) begin
+    dg_q <= mac_digest[8 * (5'd31 - dg_idx) +: 8];
+    sc_q <= k_scores[8 * em_idx[$clog2(4 * OUT)-1:0] +: 8];
+end
 
-// value selectors for UINT (scripts/hdl-gen-templates.ts V)
+// value selectors for UINT (scripts/hdl-gen-templates.ts V); registered as val_q before the
+// emitter builds the head (the block RAM's word, the selector and the counters' LUTRAM read are
+// a long enough path on their own)
 reg [31:0] val;
+reg [31:0] val_q = 32'd0;
 always @* begin
     case (word[11:0])
     12'd1:  val = MEMKIB;
@@ -589,9 +619,9 @@ reg [7:0] src_byte;
 always @* begin
     case (em_src)
     4'd1, 4'd2, 4'd3, 4'd6, 4'd7: src_byte = scr_rd;
-    4'd4: src_byte = dg_byte;
+    4'd4: src_byte = dg_q;
     4'd5: src_byte = rb_data;
-    4'd8: src_byte = k_scores[8 * em_idx +: 8];
+    4'd8: src_byte = sc_q;
     4'd9: src_byte = {{(8-$clog2(OUT)){1'b0}}, k_class};
     default: src_byte = 8'h00;
     endcase
@@ -782,8 +812,9 @@ always @(posedge clk) begin
         w_big <= 1'b0;
         pos <= pos + 1'b1;
         rb_ptr <= pos[BW-1:0] + 1'b1;
+        q_nonshort <= 1'b0;
         if (rb_data[4:0] < 5'd24) begin
-            est <= E_W_ITEM;
+            est <= E_W_PRE;
         end else if (rb_data[4:0] <= 5'd27) begin
             w_arg <= 32'd0;
             w_nb <= (rb_data[4:0] == 5'd24) ? 4'd1 : (rb_data[4:0] == 5'd25) ? 4'd2 :
@@ -806,27 +837,60 @@ always @(posedge clk) begin
     E_W_ARG2: begin
         w_arg <= {w_arg[23:0], rb_data};
         if (w_arg[31:24] != 8'd0) w_big <= 1'b1;
+        // shortest form (SPEC §4), decided as the last byte arrives: an argument of 1/2/4/8 bytes
+        // is too long when it is < 24 / its first byte / first 2 / first 4 bytes are zero
+        if (w_nb == 4'd1) begin
+            case (w_ai)
+            5'd24:   q_nonshort <= (rb_data < 8'd24);
+            5'd25:   q_nonshort <= (w_arg[7:0] == 8'd0);
+            5'd26:   q_nonshort <= (w_arg[23:8] == 16'd0);
+            default: q_nonshort <= !w_big && w_arg[31:24] == 8'd0;
+            endcase
+        end
         pos <= pos + 1'b1;
         rb_ptr <= pos[BW-1:0] + 1'b1;
         w_nb <= w_nb - 4'd1;
-        est <= (w_nb == 4'd1) ? E_W_ITEM : E_W_ARG;
+        est <= (w_nb == 4'd1) ? E_W_PRE : E_W_ARG;
+    end
+    E_W_PRE: begin
+        q_iskey  <= depth != 3'd0 && lv_map && lv_key;
+        q_keybad <= w_mt != 3'd0 || w_ai >= 5'd24 || (lv_hk && w_arg[4:0] <= lv_last);
+        q_tagok  <= tag_ok(w_arg);
+        // a length of 2^(BW+1) or more cannot fit the frame; below that an (BW+2)-bit
+        // sum cannot wrap (a 32-bit one could, for lengths near 2^32)
+        q_lenbad <= w_big || w_arg[31:BW+1] != {(31-BW){1'b0}} || {1'b0, pos} + {1'b0, w_arg[BW:0]} > {1'b0, body_end};
+        q_z      <= (w_val == 32'd0);
+        q_1      <= (w_val == 32'd1);
+        q_16     <= (w_val == 32'd16);
+        q_32     <= (w_val == 32'd32);
+        q_nb     <= (w_val == NB32);
+        q_le24   <= (w_val <= SVC_MAX);
+        q_le64   <= (w_val <= 32'd64);
+        q_lt512  <= (w_val[31:9] == 23'd0);
+        q_lt1024 <= (w_val[31:10] == 22'd0);
+        q_nz     <= (w_arg != 32'd0);
+        q_in     <= (w_arg == IN32);
+        q_topok  <= (w_arg < NK);
+        q_cnt    <= (w_arg[31:BW] != {(32-BW){1'b0}}) ? {BW{1'b1}} : w_arg[BW-1:0];
+        // a tensor's data: a byte string of exactly product(shape) elements of its tag's size
+        q_databad <= prod_sat || (!prod_zero && t_want != {3'd0, w_arg[9:0]}) || (prod_zero && w_arg != 32'd0);
+        est <= E_W_ITEM;
     end
     E_W_ITEM: begin
         est <= E_W_DONE;      // default: the item is complete
         // shortest form (SPEC §4)
-        if ((w_ai == 5'd24 && w_arg < 32'd24) || (w_ai == 5'd25 && w_arg < 32'd256) ||
-            (w_ai == 5'd26 && w_arg < 32'd65536) || (w_ai == 5'd27 && !w_big)) begin
+        if (q_nonshort) begin
             perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-        end else if (depth != 3'd0 && lv_map && lv_key) begin
+        end else if (q_iskey) begin
             // a map key: unsigned 0..23, strictly increasing
-            if (w_mt != 3'd0 || w_ai >= 5'd24 || (lv_hk && w_arg[4:0] <= lv_last)) begin
+            if (q_keybad) begin
                 perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
             end else begin
                 lv_we <= 1'b1; lv_wa <= depth;
                 lv_wd <= {lv_cnt, lv_map, 1'b0, 1'b1, w_arg[4:0]};
                 if (depth == 3'd1) begin
                     top_key <= w_arg[3:0];
-                    top_key_ok <= (w_arg < NK);
+                    top_key_ok <= q_topok;
                 end
                 if (depth == 3'd3) begin
                     k3 <= w_arg[4:0];
@@ -837,7 +901,7 @@ always @(posedge clk) begin
         end else if (w_mt == 3'd6) begin
             // tags (SPEC §4): only the RFC 8746 typed-array tags, one on a byte string; any
             // other tag is outside the subset wherever it is (a top-level tag 1 is 112, not 113)
-            if (tag_pend || !tag_ok(w_arg)) begin
+            if (tag_pend || !q_tagok) begin
                 perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
             end else begin
                 // ... and only as a tensor's data (SPEC §4.1); anywhere else it is msg.schema
@@ -855,14 +919,14 @@ always @(posedge clk) begin
                 for (li = 0; li < NK; li = li + 1) if (top_key == li[3:0]) begin
                     f_mt[3*li +: 3] <= w_mt;
                     f_has[li] <= 1'b1;
-                    f_z[li]     <= (w_val == 32'd0);
-                    f_1[li]     <= (w_val == 32'd1);
-                    f_16[li]    <= (w_val == 32'd16);
-                    f_32[li]    <= (w_val == 32'd32);
-                    f_nb[li]    <= (w_val == NB32);
-                    f_le24[li]  <= (w_val <= SVC_MAX);
-                    f_le64[li]  <= (w_val <= 32'd64);
-                    f_lt512[li] <= (w_val[31:9] == 23'd0);
+                    f_z[li]     <= q_z;
+                    f_1[li]     <= q_1;
+                    f_16[li]    <= q_16;
+                    f_32[li]    <= q_32;
+                    f_nb[li]    <= q_nb;
+                    f_le24[li]  <= q_le24;
+                    f_le64[li]  <= q_le64;
+                    f_lt512[li] <= q_lt512;
                 end
                 // heartbeatMs is key 4 of a CHALLENGE, key 2 of a WELCOME; stateMs key 3 of a WELCOME
                 if (top_key == ((h_type == 8'h02) ? 4'd4 : 4'd2)) f_hb <= w_val;
@@ -878,7 +942,7 @@ always @(posedge clk) begin
             end
             // INFER_REQUEST inputs: each element a tensor map with name, shape and data
             if (tctx && depth == 3'd2) begin
-                if (w_mt != 3'd5 || w_arg == 32'd0) sch_bad <= 1'b1;
+                if (w_mt != 3'd5 || !q_nz) sch_bad <= 1'b1;
                 tn_has <= 3'd0;
             end
             if (tctx && depth == 3'd3 && lv_map) begin
@@ -895,9 +959,7 @@ always @(posedge clk) begin
                 end
                 5'd2: begin
                     // data: a tagged byte string of exactly product(shape) elements
-                    if (w_mt != 3'd2 || !tag_pend || prod_sat || (!prod_zero && t_want != {3'd0, w_arg[9:0]}) ||
-                        (prod_zero && w_arg != 32'd0))
-                        sch_bad <= 1'b1;
+                    if (w_mt != 3'd2 || !tag_pend || q_databad) sch_bad <= 1'b1;
                     tn_has[2] <= 1'b1;
                 end
                 default: ;   // unknown keys are ignored (SPEC §4)
@@ -906,27 +968,25 @@ always @(posedge clk) begin
             if (shape_on && depth == 3'd4) begin
                 // a shape element: an unsigned integer, multiplied into prod
                 if (w_mt != 3'd0) sch_bad <= 1'b1;
-                else if (w_val == 32'd0) prod_zero <= 1'b1;
-                else if (w_val[31:10] != 22'd0) prod_sat <= 1'b1;
+                else if (q_z) prod_zero <= 1'b1;
+                else if (!q_lt1024) prod_sat <= 1'b1;
                 else begin
                     mul_a <= {10'd0, prod}; mul_b <= w_arg[9:0]; mul_acc <= 20'd0;
                 end
             end
             case (w_mt)
             3'd2, 3'd3: begin
-                // a length of 2^(BW+1) or more cannot fit the frame; below that an (BW+2)-bit
-                // sum cannot wrap (a 32-bit one could, for lengths near 2^32)
-                if (w_big || w_arg[31:BW+1] != {(31-BW){1'b0}} || {1'b0, pos} + {1'b0, w_arg[BW:0]} > {1'b0, body_end}) begin
+                if (q_lenbad) begin
                     perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
                 end else begin
                     if (tag_pend) begin
                         tag_pend <= 1'b0;
                         t_count <= t_count + 8'd1;
                         if (!t_seen) begin
-                            t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= (w_arg == IN32);
+                            t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= q_in;
                         end
                     end
-                    if (w_mt == 3'd3 && w_arg != 32'd0) begin
+                    if (w_mt == 3'd3 && q_nz) begin
                         // rb_ptr == pos: the string's first byte is in rb_data next clock, and
                         // rb_ptr runs one ahead from then on
                         u_left <= w_arg[BW:0]; u_need <= 2'd0; u_rng <= 3'd0;
@@ -938,14 +998,13 @@ always @(posedge clk) begin
                     end
                 end
             end
-            3'd4, 3'd5: if (w_arg != 32'd0) begin
+            3'd4, 3'd5: if (q_nz) begin
                 if (depth == MAXD[2:0] || w_big) begin
                     perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
                 end else begin
                     depth <= depth + 3'd1;
                     lv_we <= 1'b1; lv_wa <= depth + 3'd1;
-                    lv_wd <= {(w_arg[31:BW] != {(32-BW){1'b0}}) ? {BW{1'b1}} : w_arg[BW-1:0],
-                              w_mt == 3'd5, w_mt == 3'd5, 1'b0, 5'd0};
+                    lv_wd <= {q_cnt, w_mt == 3'd5, w_mt == 3'd5, 1'b0, 5'd0};
                     est <= E_W_HEAD;
                 end
             end
@@ -954,7 +1013,7 @@ always @(posedge clk) begin
             end
             default: ;   // integers are complete
             endcase
-            if (shape_on && depth == 3'd4 && w_mt == 3'd0 && w_val != 32'd0 && w_val[31:10] == 22'd0) est <= E_W_MUL;
+            if (shape_on && depth == 3'd4 && w_mt == 3'd0 && !q_z && q_lt1024) est <= E_W_MUL;
         end
     end
     E_W_MUL: begin
@@ -1022,7 +1081,7 @@ always @(posedge clk) begin
                 if (f_has[2] && fmt(2) == 3'd0 && !f_z[2]) c_set_hb <= 1'b1;
                 if (f_has[3] && fmt(3) == 3'd0 && !f_z[3]) c_set_st <= 1'b1;
                 // compute the expected serverMac, then compare
-                mf_kind <= 2'd1; mf_i <= 9'd0; mf_on <= 1'b1;
+                mf_kind <= 2'd1; mf_i <= 9'd0; mf_ra <= mf_addr(1'b1, 8'd0); mf_on <= 1'b1;
                 mac_hmac <= 1'b1; mac_start <= 1'b1;
                 est <= E_MAC_RUN;
             end else if (h_type == 8'h0b && (sess == SS_WAIT_CHAL || sess == SS_WAIT_WELCOME) && h_corr == req_seq) begin
@@ -1184,9 +1243,15 @@ always @(posedge clk) begin
 
     // ---------------------------------------------------------------- HMAC / SHA runs
     E_MAC_RUN: begin
-        if (mac_in_valid && mac_in_ready) begin
+        // the message streams from the scratchpad: address, then data, one byte per two clocks
+        if (mf_on && !mf_ram_ok) begin
+            mf_ram_ok <= 1'b1;
+        end else if (mac_in_valid && mac_in_ready) begin
             mf_i <= mf_i + 9'd1;
+            mf_ra <= mf_addr(mf_kind[0], mf_i[7:0] + 8'd1);
             if (mac_in_last) mf_on <= 1'b0;
+        end else if (mf_ram_ok) begin
+            mf_ram_ok <= 1'b1;          // hold the byte until the hash takes it
         end
         if (mac_done) begin
             if (mf_kind == 2'd0) begin
@@ -1206,22 +1271,22 @@ always @(posedge clk) begin
     end
     E_CMP: est <= E_CMP2;
     E_CMP2: begin
-        if (dg_byte != rb_data) cmp_bad <= 1'b1;
+        if (dg_q != rb_data) cmp_bad <= 1'b1;
         rb_ptr <= rb_ptr + 1'b1;
         cp_i <= cp_i + 9'd1;
-        est <= E_CMP;
-        if (cp_i == 9'd31) begin
-            if (cmp_bad || dg_byte != rb_data) begin
-                // the server could not prove it knows the key: do not trust it
-                sess <= SS_UNREG;
-                hello_ms <= {HRW{1'b0}};
-                err_flag <= 1'b1; err_ms <= 11'd0;
-            end else begin
-                sess <= SS_REG;
-                c_reload_hb <= 1'b1; c_reload_st <= 1'b1; hb_missed <= 2'd0;
-            end
-            est <= E_FINISH;
+        est <= (cp_i == 9'd31) ? E_CMP_DONE : E_CMP;
+    end
+    E_CMP_DONE: begin
+        if (cmp_bad) begin
+            // the server could not prove it knows the key: do not trust it
+            sess <= SS_UNREG;
+            hello_ms <= {HRW{1'b0}};
+            err_flag <= 1'b1; err_ms <= 11'd0;
+        end else begin
+            sess <= SS_REG;
+            c_reload_hb <= 1'b1; c_reload_st <= 1'b1; hb_missed <= 2'd0;
         end
+        est <= E_FINISH;
     end
     E_SHA_RUN: begin
         // staged weights stream from RAM: address, then data, one byte per two clocks
@@ -1240,33 +1305,35 @@ always @(posedge clk) begin
         end
     end
     E_SHA_CMP: begin
-        // digest against the offer's hash, a byte per clock
-        if (dg_byte != scr_rd) cmp_bad <= 1'b1;
+        // digest against the offer's hash, a byte per clock: byte cp_i is addressed while
+        // byte cp_i - 1 (read last clock) is compared
+        if (cp_i != 9'd0 && dg_q != scr_rd) cmp_bad <= 1'b1;
         cp_i <= cp_i + 9'd1;
-        if (cp_i == 9'd31) begin
-            em_type <= 8'h25;
-            if (!cmp_bad && dg_byte == scr_rd) begin
-                k_activate <= 1'b1;
-                loaded <= 1'b1;
-                nb <= ~nb;                 // the offered name/version become the active ones
-                a_svc_n <= p_svc_n;
-                a_ver_n <= p_ver_n;
-                c_clr_served <= 1'b1;
-                dep_open <= 1'b0;
-                pc <= T_DEPLOY_READY;
-            end else begin
-                res_401 <= 1'b0;        // deploy.hash_mismatch: the device restarts at offset 0
-                dep_next <= {(KAW+1){1'b0}};
-                pc <= T_DEPLOY_FAILED;
-            end
-            est <= E_EMIT;
+        if (cp_i == 9'd32) est <= E_SHA_DONE;
+    end
+    E_SHA_DONE: begin
+        em_type <= 8'h25;
+        if (!cmp_bad) begin
+            k_activate <= 1'b1;
+            loaded <= 1'b1;
+            nb <= ~nb;                 // the offered name/version become the active ones
+            a_svc_n <= p_svc_n;
+            a_ver_n <= p_ver_n;
+            c_clr_served <= 1'b1;
+            dep_open <= 1'b0;
+            pc <= T_DEPLOY_READY;
+        end else begin
+            res_401 <= 1'b0;        // deploy.hash_mismatch: the device restarts at offset 0
+            dep_next <= {(KAW+1){1'b0}};
+            pc <= T_DEPLOY_FAILED;
         end
+        est <= E_EMIT;
     end
     E_DNONCE: begin
         scr_we <= 1'b1; scr_wa <= A_DN + {4'd0, cp_i[3:0]}; scr_wd <= rng[7:0];
         cp_i <= cp_i + 9'd1;
         if (cp_i == 9'd15) begin
-            mf_kind <= 2'd0; mf_i <= 9'd0; mf_on <= 1'b1;
+            mf_kind <= 2'd0; mf_i <= 9'd0; mf_ra <= mf_addr(1'b0, 8'd0); mf_on <= 1'b1;
             mac_hmac <= 1'b1; mac_start <= 1'b1;
             est <= E_MAC_RUN;
         end
@@ -1278,14 +1345,14 @@ always @(posedge clk) begin
         if (scr_rd != rb_data) cmp_bad <= 1'b1;
         rb_ptr <= rb_ptr + 1'b1;
         cp_i <= cp_i + 9'd1;
-        est <= E_SVC_CMP;
-        if (cp_i + 9'd1 == {1'b0, a_svc_n}) begin
-            if (cmp_bad || scr_rd != rb_data) begin
-                err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
-            end else begin
-                cp_i <= 9'd0; rb_ptr <= t_off;
-                est <= E_INFER_X;
-            end
+        est <= (cp_i + 9'd1 == {1'b0, a_svc_n}) ? E_SVC_DONE : E_SVC_CMP;
+    end
+    E_SVC_DONE: begin
+        if (cmp_bad) begin
+            err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
+        end else begin
+            cp_i <= 9'd0; rb_ptr <= t_off;
+            est <= E_INFER_X;
         end
     end
     E_INFER_X: est <= E_INFER_X2;
@@ -1314,19 +1381,9 @@ always @(posedge clk) begin
             tx_we <= 1'b1; tx_waddr <= em_w; tx_wdata <= word[7:0];
             em_w <= em_w + 8'd1; pc <= pc + 12'd1;
         end
-        4'd2: begin   // UINT: shortest-form head
-            if (val < 32'd24) begin
-                em_hb[0] <= val[7:0]; em_hn <= 3'd1;
-            end else if (val < 32'd256) begin
-                em_hb[0] <= 8'h18; em_hb[1] <= val[7:0]; em_hn <= 3'd2;
-            end else if (val < 32'd65536) begin
-                em_hb[0] <= 8'h19; em_hb[1] <= val[15:8]; em_hb[2] <= val[7:0]; em_hn <= 3'd3;
-            end else begin
-                em_hb[0] <= 8'h1a; em_hb[1] <= val[31:24]; em_hb[2] <= val[23:16];
-                em_hb[3] <= val[15:8]; em_hb[4] <= val[7:0]; em_hn <= 3'd5;
-            end
-            em_hi <= 3'd0; em_has_data <= 1'b0;
-            est <= E_EM_HEAD;
+        4'd2: begin   // UINT: the value is registered first (val_q), its head built next clock
+            val_q <= val;
+            est <= E_EM_UINT;
         end
         4'd3, 4'd4: begin   // BSTR / TSTR
             em_src <= word[3:0];
@@ -1341,6 +1398,21 @@ always @(posedge clk) begin
             est <= E_HDR;
         end
         endcase
+    end
+    E_EM_UINT: begin
+        // shortest-form head of the value registered last clock
+        if (val_q < 32'd24) begin
+            em_hb[0] <= val_q[7:0]; em_hn <= 3'd1;
+        end else if (val_q < 32'd256) begin
+            em_hb[0] <= 8'h18; em_hb[1] <= val_q[7:0]; em_hn <= 3'd2;
+        end else if (val_q < 32'd65536) begin
+            em_hb[0] <= 8'h19; em_hb[1] <= val_q[15:8]; em_hb[2] <= val_q[7:0]; em_hn <= 3'd3;
+        end else begin
+            em_hb[0] <= 8'h1a; em_hb[1] <= val_q[31:24]; em_hb[2] <= val_q[23:16];
+            em_hb[3] <= val_q[15:8]; em_hb[4] <= val_q[7:0]; em_hn <= 3'd5;
+        end
+        em_hi <= 3'd0; em_has_data <= 1'b0;
+        est <= E_EM_HEAD;
     end
     E_EM_HEAD: begin
         tx_we <= 1'b1; tx_waddr <= em_w; tx_wdata <= em_hb[em_hi];

@@ -97,9 +97,12 @@ end
 
 wire [31:0] cur     = bank[sv];
 wire [31:0] stepped = cur + (d_dec ? 32'hffffffff : 32'd1);
-wire [31:0] nxt     = d_zero ? 32'd0 : d_load ? (d_st ? st_period : hb_period) : stepped;
+wire [31:0] period  = d_st ? st_period : hb_period;
+wire [31:0] nxt     = d_zero ? 32'd0 : d_load ? period : stepped;
 wire        we      = d_zero || d_load || d_step;
-wire        nxt_z   = (nxt == 32'd0);
+// zero after the write, without a 32-bit compare behind the adder: a step lands on zero from 1
+// (down) or 0xFFFFFFFF (up), a load is zero only for a zero period (callers never pass one)
+wire        nxt_z   = d_zero || (d_load ? (period == 32'd0) : (cur == (d_dec ? 32'd1 : 32'hffffffff)));
 
 always @(posedge clk) if (we) bank[sv] <= nxt;
 

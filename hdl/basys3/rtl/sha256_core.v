@@ -32,6 +32,8 @@
 // Longest combinational path: 8 LUT levels, lw tap -> σ1 -> w[t] -> T1 ->
 // a' carry (yosys `synth; abc -lut 6; ltp -noff`), against the 32-bit
 // five-operand carry chain of a one-round-per-clock core; no Vivado timing run.
+// Mapped into the whole design (synth_xilinx, scripts/hdl-lut-depth.ts) it stays within the
+// design's 6-LUT-level limit (README "Timing margin").
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
