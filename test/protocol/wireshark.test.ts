@@ -80,6 +80,7 @@ describe.skipIf(!haveTshark)('the dissector on a captured real session', () => {
     cleanups.push(() => server.close({ drainMs: 0 }));
     port = (await server.listenTcp({ host: '127.0.0.1', port: 0 })).port;
     let tshark: ReturnType<typeof spawn> | undefined;
+    let printed = '';   // tshark's one-line summaries of the packets it has captured
     if (live) {
       // -P -l: print each packet as it is captured, so the test knows when capturing has begun
       // ("Capturing on" comes before dumpcap sees packets): it opens empty TCP connections to the
@@ -87,7 +88,10 @@ describe.skipIf(!haveTshark)('the dissector on a captured real session', () => {
       tshark = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', capture, '-P', '-l'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       let seen = false;
-      tshark.stdout!.on('data', () => (seen = true));
+      tshark.stdout!.on('data', (d: Buffer) => {
+        seen = true;
+        printed += d.toString();
+      });
       tshark.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((r) => tshark!.once('exit', r));
       const t0 = Date.now();
@@ -132,7 +136,14 @@ describe.skipIf(!haveTshark)('the dissector on a captured real session', () => {
     await stream!.write(raw(0x06, 0xf003, [0xa0], true));
     await new Promise((r) => setTimeout(r, 700)); // answers, a STATE and heartbeats
     await dev.close();
-    await new Promise((r) => setTimeout(r, 200));
+    if (tshark) {
+      // stop only once tshark has seen the connection end both ways (its last frames are in)
+      const t0 = Date.now();
+      while ((printed.match(/FIN/g) ?? []).length < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+    } else {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     if (tshark) {
       const exited = new Promise<void>((resolve) => tshark!.once('exit', () => resolve()));
       tshark.kill('SIGINT');
