@@ -57,7 +57,8 @@ static struct {
   int32_t scores[OUT];
   uint8_t klass;
   uint64_t scores_shape[1], class_shape[1];
-  unsigned backoff_ms;
+  unsigned backoff_ms, max_backoff_ms;
+  int version_refused;
   int want_reconnect;
   int refused_code;
 } app;
@@ -127,9 +128,14 @@ static void on_event(void *user, epara_event ev, int code) {
   switch (ev) {
   case EPARA_EV_READY: say("registered as %s (resumed %d)", app.id, code); app.backoff_ms = 200; break;
   case EPARA_EV_LINK_LOST: say("link lost: %s (%d), reconnecting", name ? name : "?", code); app.want_reconnect = 1; break;
-  case EPARA_EV_REFUSED: say("handshake refused: %s (%d)", name ? name : "?", code); app.want_reconnect = 1; app.refused_code = code; break;
+  case EPARA_EV_REFUSED:
+    say("handshake refused: %s (%d)", name ? name : "?", code);
+    app.want_reconnect = 1;
+    app.refused_code = code;
+    if (code == EPARA_E_PROTO_VERSION_TOO_OLD || code == EPARA_E_PROTO_VERSION_TOO_NEW) app.version_refused = 1;
+    break;
   case EPARA_EV_SERVER_MAC: say("the server's WELCOME MAC does not verify: %s (%d); not talking to it", name, code); app.want_reconnect = 1; break;
-  case EPARA_EV_VERSION: say("no common protocol version: %s (%d)", name, code); app.want_reconnect = 1; break;
+  case EPARA_EV_VERSION: say("no common protocol version: %s (%d): upgrade one side", name, code); app.want_reconnect = 1; app.version_refused = 1; break;
   case EPARA_EV_BYE: say("server said BYE (code %d)", code); app.want_reconnect = 1; break;
   case EPARA_EV_DEPLOYED: say("deployment finished: %s (%d)", code ? name : "ready", code); break;
   case EPARA_EV_SESSION_GONE: say("the old session's lease has passed: starting a new one"); break;
@@ -435,7 +441,7 @@ static void usage(const char *why) {
   fprintf(stderr,
           "posix-device: %s\n"
           "usage: posix-device --id ID (--key HEX | --key-file PATH) (--tcp HOST:PORT | --serial PATH [--baud N])\n"
-          "                    --data-dir DIR [--timeout-ms N] [--retries N] [--exit-on-refuse] [--verbose]\n"
+          "                    --data-dir DIR [--timeout-ms N] [--retries N] [--max-backoff-ms N] [--exit-on-refuse] [--verbose]\n"
           "  the key is the hex key printed once by `epara register ID --class mcu`\n",
           why);
   exit(2);
@@ -466,12 +472,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--data-dir")) app.dir = v, i++;
     else if (!strcmp(a, "--timeout-ms")) timeout_ms = (unsigned)atoi(v), i++;
     else if (!strcmp(a, "--retries")) retries = (unsigned)atoi(v), i++;
+    else if (!strcmp(a, "--max-backoff-ms")) app.max_backoff_ms = (unsigned)atoi(v), i++;
     else usage("unknown option");
   }
   if (!app.id || !app.dir || (!app.tcp == !app.serial)) usage("--id, --data-dir and one of --tcp / --serial are required");
   if (!baud_of(app.baud)) usage("--baud must be one of 9600, 19200, 38400, 57600, 115200, 230400");
   if (timeout_ms && (timeout_ms < 50 || timeout_ms > 60000)) usage("--timeout-ms must be in 50..60000");
   if (retries > 20) usage("--retries must be in 1..20");
+  if (!app.max_backoff_ms) app.max_backoff_ms = 10000;
+  if (app.max_backoff_ms < 200 || app.max_backoff_ms > 600000) usage("--max-backoff-ms must be in 200..600000");
   if (key_file) {
     static char text[256];
     FILE *f = fopen(key_file, "r");
@@ -558,13 +567,16 @@ int main(int argc, char **argv) {
     if (stopping) break;
     if (app.refused_code && app.exit_on_refuse) return 3;
     app.refused_code = 0;
-    /* SPEC §7.2 reconnect backoff: 200 ms doubling to 10 s, +-50 % jitter */
+    /* SPEC §7.2 reconnect backoff: 200 ms doubling to the maximum (10 s), +-50 % jitter; after a
+     * version error no sooner than the maximum (§8 rule 4: the answer will not change by itself) */
     uint8_t r8;
     csprng(NULL, &r8, 1);
     unsigned wait = app.backoff_ms / 2 + (unsigned)((uint64_t)app.backoff_ms * r8 / 255u);
+    if (app.version_refused) wait = app.max_backoff_ms + (unsigned)((uint64_t)app.max_backoff_ms * r8 / 510u);
+    app.version_refused = 0;
     struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    app.backoff_ms = app.backoff_ms * 2 > 10000 ? 10000 : app.backoff_ms * 2;
+    app.backoff_ms = app.backoff_ms * 2 > app.max_backoff_ms ? app.max_backoff_ms : app.backoff_ms * 2;
     /* a serial line stays open: the next HELLO goes out on the same tty */
   }
   if (app.fd >= 0) close(app.fd);
