@@ -232,6 +232,11 @@ static void on_response(epara_dev *d, const epara_rx *rx) {
       /* The handshake was refused (unknown device, bad MAC, version...): the server closes. */
       d->state = EPARA_ST_CLOSED;
       epara__event(d, EPARA_EV_REFUSED, code);
+    } else if (code == EPARA_E_AUTH_NOT_AUTHENTICATED) {
+      /* The server no longer knows this session (it restarted): start a new one on a new link. */
+      d->have_session = 0;
+      d->state = EPARA_ST_IDLE;
+      epara__event(d, EPARA_EV_LINK_LOST, code);
     }
     return;
   }

@@ -324,6 +324,20 @@ static void test_heartbeat_rtx_and_loss(void) {
   epara_dev_tick(&dev, now);
   drain();
   CHECK(got.n == 0, "acked: no more retransmissions");
+  /* ERROR 205 to a HEARTBEAT: the server forgot the session; the device starts over */
+  {
+    epara_dev dsave = dev;
+    now += 1000;
+    epara_dev_tick(&dev, now);
+    drain();
+    CHECK(got.n >= 1 && got.h[0].type == EPARA_T_HEARTBEAT, "next HEARTBEAT");
+    begin();
+    epara_write_error(&body, 205, NULL, NULL, NULL);
+    send_as(EPARA_T_ERROR, EPARA_FLAG_RSP, srv_seq++, got.h[0].seq);
+    CHECK(epara_dev_state(&dev) == EPARA_ST_IDLE && last_event(EPARA_EV_LINK_LOST) == 205 && !dev.have_session, "ERROR 205 to HEARTBEAT: session forgotten");
+    dev = dsave; /* carry on with the session for the retry checks below */
+    n_events = 0;
+  }
   /* unanswered: retries, then the link is lost */
   int lost = -1;
   for (int k = 0; k < 8 && lost < 0; k++) {
