@@ -56,6 +56,7 @@ static const struct {
   {407, "deploy.busy", REASON("device is already transferring or loading another deployment")},
   {408, "deploy.too_large", REASON("artifact size exceeds what the device accepts")},
   {409, "deploy.incompatible_class", REASON("artifact is not built for this device class")},
+  {410, "deploy.wrong_device", REASON("deploymentId belongs to a deployment of another device")},
   {500, "infer.unknown_service", REASON("no loaded service with this name")},
   {501, "infer.deadline", REASON("request could not finish within its deadline")},
   {502, "infer.bad_input", REASON("input tensors do not match the model's names, dtypes or shapes")},

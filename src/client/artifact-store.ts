@@ -53,6 +53,8 @@ interface PartialMeta {
 interface ActiveFile {
   current?: ArtifactRecord;
   previous?: ArtifactRecord;
+  /** The operator unloaded the service: a restart keeps it unloaded until a deploy or a load. */
+  unloaded?: boolean;
 }
 
 export interface ArtifactStoreOptions {
@@ -216,10 +218,14 @@ export class ArtifactStore {
   /**
    * Verify the completed transfer and move it into place with a rename (atomic on one
    * filesystem), so a reader never sees a half-written artifact.
+   *
+   * Idempotent given the offer: when the partial is gone because the artifact is already verified
+   * on disk (a COMMIT repeated after either side crashed, or an offer of an artifact this device
+   * already holds, which `begin` answers with `size`), it returns that artifact's record.
    */
-  async finish(deploymentId: number): Promise<ArtifactRecord> {
+  async finish(deploymentId: number, offer?: ArtifactOffer): Promise<ArtifactRecord> {
     await this.release(deploymentId);
-    const meta = await this.readPartialMeta(deploymentId);
+    const meta = (await this.readPartialMeta(deploymentId)) ?? (offer ? await this.verifiedMeta(offer) : undefined);
     if (!meta) throw unknownDeployment(deploymentId);
     const dir = this.serviceDir(meta.service);
     const final = join(dir, `${meta.sha256}.${meta.kind}`);
@@ -251,6 +257,13 @@ export class ArtifactStore {
     return record;
   }
 
+  /** The offer as partial metadata when its artifact is already verified on disk. */
+  private async verifiedMeta(offer: ArtifactOffer): Promise<PartialMeta | undefined> {
+    const sha = hex(offer.sha256);
+    if (!(await exists(join(this.serviceDir(offer.service), `${sha}.${offer.kind}`)))) return undefined;
+    return { deploymentId: offer.deploymentId, service: offer.service, version: offer.version, kind: offer.kind, size: offer.size, sha256: sha, meta: offer.meta };
+  }
+
   async discard(deploymentId: number): Promise<void> {
     await this.release(deploymentId);
     await rm(this.partPath(deploymentId), { force: true });
@@ -266,6 +279,7 @@ export class ArtifactStore {
   /** Make `record` the active version of its service; the old active one becomes `previous`. */
   async activate(record: ArtifactRecord): Promise<void> {
     const active = await this.readActive(record.service);
+    delete active.unloaded;
     if (active.current?.sha256 === record.sha256) {
       active.current = record;
     } else {
@@ -302,8 +316,20 @@ export class ArtifactStore {
     await rm(this.serviceDir(service), { recursive: true, force: true });
   }
 
-  async active(service: string): Promise<{ current?: ArtifactRecord; previous?: ArtifactRecord }> {
+  async active(service: string): Promise<{ current?: ArtifactRecord; previous?: ArtifactRecord; unloaded?: boolean }> {
     return this.readActive(service);
+  }
+
+  /**
+   * Persist that the service is unloaded (or loaded again): committed before the device answers
+   * the PLACEMENT, so a crash right after cannot bring back a service the operator removed.
+   */
+  async setUnloaded(service: string, unloaded: boolean): Promise<void> {
+    const active = await this.readActive(service);
+    if (!active.current || (active.unloaded === true) === unloaded) return;
+    if (unloaded) active.unloaded = true;
+    else delete active.unloaded;
+    await this.writeActive(service, active);
   }
 
   /** Every service with an active artifact: what a rebooted device loads again. */

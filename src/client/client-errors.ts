@@ -16,6 +16,7 @@ export const CLIENT_WIRE_CODES = {
   'deploy.busy': 407,
   'deploy.too_large': 408,
   'deploy.incompatible_class': 409,
+  'deploy.wrong_device': 410,
   'infer.unknown_service': 500,
   'infer.deadline': 501,
   'infer.bad_input': 502,

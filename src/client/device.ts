@@ -36,6 +36,7 @@ import { FrameLink } from '../transport/frame-link.js';
 import type { FrameLinkOptions } from '../transport/frame-link-options.js';
 import { ArtifactStore, type ArtifactRecord, type ArtifactStoreOptions } from './artifact-store.js';
 import { detectCapabilities, hostLoad, type CapabilityConfig } from './capabilities.js';
+import { commitDeployment, type CommitHost, type ServiceEntry } from './deploy-commit.js';
 import { asEparaError, deployError, inferError, wireOf, CLIENT_WIRE_CODES } from './client-errors.js';
 import { QUEUE_SPECS, ServiceQueue, type QueueSettings } from './inference.js';
 import { OnnxModel } from './onnx-runtime.js';
@@ -112,12 +113,6 @@ export interface ServiceInfo {
   version: string;
   status: ServiceStatus;
   kind: 'onnx' | 'int8-fc-weights' | 'blob' | 'custom';
-}
-
-interface ServiceEntry extends ServiceInfo {
-  runner?: ServiceRunner;
-  queue?: ServiceQueue;
-  record?: ArtifactRecord;
 }
 
 interface Transfer {
@@ -606,6 +601,7 @@ export class EparaDevice extends EventEmitter {
   private async unload(service: string): Promise<boolean> {
     const entry = this.services.get(service);
     if (!entry) return false;
+    await this.store.setUnloaded(service, true);
     entry.queue?.close();
     this.services.set(service, { name: entry.name, version: entry.version, status: 'unloaded', kind: entry.kind, record: entry.record });
     if (entry.runner) {
@@ -620,6 +616,7 @@ export class EparaDevice extends EventEmitter {
     const { current } = await this.store.active(service);
     if (!current) return undefined;
     const runner = await this.loadRunner(current);
+    await this.store.setUnloaded(service, false);
     return this.install(current, runner);
   }
 
@@ -680,6 +677,10 @@ export class EparaDevice extends EventEmitter {
   /** On start: serve what was active before the restart; a version that no longer loads rolls back. */
   private async restoreServices(): Promise<void> {
     for (const rec of await this.store.activeServices()) {
+      if ((await this.store.active(rec.service)).unloaded) {
+        this.services.set(rec.service, { name: rec.service, version: rec.version, status: 'unloaded', kind: rec.kind, record: rec });
+        continue;
+      }
       let candidate: ArtifactRecord | undefined = rec;
       while (candidate) {
         try {
@@ -756,54 +757,21 @@ export class EparaDevice extends EventEmitter {
     return this.serialize(t, () => this.commit(t.offer));
   }
 
-  /** Verify, load, warm up, activate — or keep serving the previous version and say so. */
-  private async commit(offer: DeployOfferMessage): Promise<DeployResultMessage> {
-    const id = offer.deploymentId;
-    const progress = (state: 'verifying' | 'loading') => void this.link?.notify({ type: 'DEPLOY_RESULT', deploymentId: id, state }).catch(() => undefined);
-    progress('verifying');
-    let record: ArtifactRecord;
-    try {
-      record = await this.store.finish(id);
-    } catch (e) {
-      const err = asEparaError(e, (m) => deployError('deploy.hash_mismatch', { reason: m, hint: 'redeploy', cause: e }));
-      // A hash mismatch discarded the partial: the next offer starts again from 0.
-      if (err.code === 'deploy.hash_mismatch') this.transfers.delete(id);
-      // Nothing was loaded: a version already serving keeps serving (SPEC §7.5 failed).
-      return this.failed(offer, err, this.services.get(offer.service), 'failed');
-    }
-    this.transfers.delete(id);
-    progress('loading');
-    const before = this.services.get(offer.service);
-    if (!before || before.status !== 'ready') this.services.set(offer.service, { name: offer.service, version: offer.version, status: 'loading', kind: offer.kind });
-    this.sendStateSoon();
-    let runner: ServiceRunner;
-    try {
-      runner = await this.loadRunner(record);
-    } catch (e) {
-      await this.store.reject(record);
-      const err = asEparaError(e, (m) => deployError('deploy.load_failed', { reason: m, hint: 'check the artifact loads on this runtime', cause: e }));
-      return this.failed(offer, err, before);
-    }
-    await this.store.activate(record);
-    this.install(record, runner);
-    this.emit('deployed', { service: offer.service, version: offer.version, state: 'ready' });
-    return { type: 'DEPLOY_RESULT', deploymentId: id, state: 'ready', activeVersion: offer.version };
+  /** Verify, load, warm up, activate — or keep serving the previous version and say so (deploy-commit.ts). */
+  private commit(offer: DeployOfferMessage): Promise<DeployResultMessage> {
+    return commitDeployment(this.commitHost, offer);
   }
 
-  private failed(offer: DeployOfferMessage, err: EparaError, before?: ServiceEntry, kept: 'rolled-back' | 'failed' = 'rolled-back'): DeployResultMessage {
-    const code = wireOf(err);
-    if (before && before.status === 'ready') {
-      // The previous version never stopped serving: that is the rollback.
-      this.services.set(offer.service, before);
-      this.emit('deployed', { service: offer.service, version: before.version, state: kept, error: err });
-      this.sendStateSoon();
-      return { type: 'DEPLOY_RESULT', deploymentId: offer.deploymentId, state: kept, code, activeVersion: before.version };
-    }
-    if (!before || before.status === 'loading') this.services.set(offer.service, { name: offer.service, version: offer.version, status: 'failed', kind: offer.kind });
-    this.emit('deployed', { service: offer.service, version: offer.version, state: 'failed', error: err });
-    this.sendStateSoon();
-    return { type: 'DEPLOY_RESULT', deploymentId: offer.deploymentId, state: 'failed', code };
-  }
+  private readonly commitHost: CommitHost = {
+    store: () => this.store,
+    services: () => this.services,
+    notify: (m) => void this.link?.notify(m).catch(() => undefined),
+    forgetTransfer: (id) => this.transfers.delete(id),
+    loadRunner: (r) => this.loadRunner(r),
+    install: (r, runner) => this.install(r, runner),
+    deployed: (e) => this.emit('deployed', e),
+    changed: () => this.sendStateSoon(),
+  };
 }
 
 function resolveOptions(o: EparaDeviceOptions) {

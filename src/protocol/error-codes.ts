@@ -72,6 +72,7 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze([
   { wire: 407, name: 'deploy.busy', reason: 'device is already transferring or loading another deployment', hint: 'wait for the current deployment to finish, or cancel it' },
   { wire: 408, name: 'deploy.too_large', reason: 'artifact size exceeds what the device accepts', hint: 'use a smaller (e.g. quantised) model or a device class with more memory' },
   { wire: 409, name: 'deploy.incompatible_class', reason: 'artifact is not built for this device class', hint: 'target a matching device class (`--to class:<class>`) or rebuild the artifact' },
+  { wire: 410, name: 'deploy.wrong_device', reason: 'deploymentId belongs to a deployment of another device', hint: 'a device may only answer for its own deployments: check the device id and firmware; `epara deployments --device <id>` lists them' },
   // 5xx inference
   { wire: 500, name: 'infer.unknown_service', reason: 'no loaded service with this name', hint: 'deploy the service to the device first (`epara deploy`), or check the service name' },
   { wire: 501, name: 'infer.deadline', reason: 'request could not finish within its deadline', hint: 'raise the deadline, lower the batch size, or add replicas of the service' },

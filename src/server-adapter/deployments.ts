@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
 import { RETRYABLE, type Deployer, type DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
-import { SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
+import { nextDeploymentState, PENDING_UNDEPLOY_STATES, SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
 import { validateDeviceClass, validateDeviceId } from '../device-mgmt/identity.js';
 import type { AuditEntry, DeploymentRecord, DeploymentState, DeviceRecord, RegistryStore } from '../device-mgmt/registry/store.js';
 import { ConfigError, DeployError, EparaError } from '../errors.js';
@@ -27,7 +27,15 @@ export interface DeploymentsHost {
   emitProgress(p: DeploymentProgress): void;
   emitError(err: Error): void;
   sendPlacement(deviceId: string, ops: PlacementOp[]): Promise<Array<{ service: string; code: number }>>;
+  /** What the device's last STATE says of the service and when it said it (undefined without a report). */
+  reportedService(deviceId: string, service: string): { version: string; status: string; at: number } | undefined;
 }
+
+/** A deploy() answer: the record, and `unchanged` when the device already had exactly this (nothing sent). */
+export type DeployAnswer = DeploymentRecord & { unchanged?: true };
+
+/** PLACEMENT_ACK codes that mean the device no longer runs the service: the unload is done. */
+const UNLOADED_CODES: ReadonlySet<number> = new Set([0, errorInfo('placement.unknown_service')!.wire]);
 
 export class DeploymentCoordinator {
   /** Latest deployment state per device and service: what routing trusts over a lagging STATE. */
@@ -83,7 +91,7 @@ export class DeploymentCoordinator {
    * the others get theirs when they connect. By default resolves once every deployment settled
    * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
    */
-  async deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
+  async deploy(opts: DeployOptions): Promise<DeployAnswer[]> {
     for (const f of ['service', 'version'] as const) {
       if (typeof opts[f] !== 'string' || opts[f].length === 0 || opts[f].length > 64) {
         throw new ConfigError({ code: 'config.deploy', reason: `deploy ${f} must be 1..64 characters`, hint: `e.g. ${f}: ${f === 'service' ? "'resnet18'" : "'1.0.0'"}`, field: f });
@@ -101,8 +109,16 @@ export class DeploymentCoordinator {
     }
     const pending = storeArtifact(this.h.artifacts(), opts.artifact);
     const { sha256: sha, size } = pending instanceof Promise ? await pending : pending;
-    const records = targets.map((t) =>
-      this.h.store().insertDeployment({
+    const answers: DeployAnswer[] = [];
+    for (const t of targets) {
+      const same = this.sameDeployment(t.id, opts, sha);
+      if (same) {
+        // Deploying what the device already has (or is already receiving) is a no-op that says so.
+        this.h.audit({ event: 'deploy.unchanged', deviceId: t.id, detail: `${same.service}@${same.version} is already ${same.state} as deployment ${same.id}; nothing sent` });
+        answers.push(same.state === 'ready' ? { ...same, unchanged: true } : same);
+        continue;
+      }
+      const r = this.h.store().insertDeployment({
         deviceId: t.id,
         service: opts.service,
         version: opts.version,
@@ -112,15 +128,31 @@ export class DeploymentCoordinator {
         sha256: sha,
         chunkSize: this.o.chunkSize,
         ...(opts.meta ? { meta: opts.meta } : {}),
-      }),
-    );
-    for (const r of records) {
+      });
       this.h.audit({ event: 'deploy.offered', deviceId: r.deviceId, detail: `${r.service}@${r.version} (${r.size} bytes, sha256 ${sha.slice(0, 12)}…) deployment ${r.id}` });
       this.progress({ deploymentId: r.id, deviceId: r.deviceId, service: r.service, version: r.version, state: r.state, offset: 0, size: r.size });
+      answers.push(r);
     }
-    for (const id of new Set(records.map((r) => r.deviceId))) this.kick(id);
-    if (opts.wait === false) return records;
-    return this.waitSettled(records.map((r) => r.id), opts.timeoutMs ?? 600_000);
+    for (const id of new Set(answers.map((r) => r.deviceId))) this.kick(id);
+    if (opts.wait === false) return answers;
+    const settled = await this.waitSettled(answers.map((r) => r.id), opts.timeoutMs ?? 600_000);
+    return settled.map((r, i) => (answers[i]?.unchanged && r.state === 'ready' ? { ...r, unchanged: true } : r));
+  }
+
+  /**
+   * The device's live deployment of exactly these bytes under this service and version: ready
+   * (and not contradicted by the device's own STATE, which may say it was unloaded since), or
+   * still in progress. Undeployed, failed and rolled-back ones do not count: those deploy again.
+   */
+  private sameDeployment(deviceId: string, opts: DeployOptions, sha: string): DeploymentRecord | undefined {
+    const live = this.h.store().listDeployments({ deviceId, service: opts.service, states: ['ready', ...UNSETTLED_DEPLOYMENT_STATES] });
+    const same = live.filter((d) => d.sha256 === sha && d.version === opts.version && d.kind === opts.kind).pop();
+    if (!same || same.state !== 'ready') return same;
+    // A newer deployment of the service (another version) supersedes this one even if ready.
+    if (live.some((d) => d.id > same.id)) return undefined;
+    // A STATE older than the record's last change says nothing about it (it lags by up to stateMs).
+    const reported = this.h.reportedService(deviceId, opts.service);
+    return !reported || reported.at <= same.updatedAt || (reported.status === 'ready' && reported.version === opts.version) ? same : undefined;
   }
 
   /** Resolves with the records once all settled or the timeout passed (records in their current state). */
@@ -185,8 +217,14 @@ export class DeploymentCoordinator {
         for (;;) {
           const conn = this.h.readyConn(deviceId);
           if (!conn || this.h.closing()) return;
-          const next = this.h.store().listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES] })[0];
+          // In id order: an unload committed before a redeploy of the same service goes out first.
+          const next = this.h.store().listDeployments({ deviceId, states: [...UNSETTLED_DEPLOYMENT_STATES, ...PENDING_UNDEPLOY_STATES] })[0];
           if (!next) return;
+          if (next.state === 'undeploying') {
+            const r = await this.sendUnload(next);
+            if (!r.ok) throw new DeployError({ code: r.code ?? 'link.closed', reason: `device ${deviceId} did not confirm the unload of ${next.service}`, hint: 'it is sent again when the device reconnects; see `epara deployments`' });
+            continue;
+          }
           const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
           // run() settles a deployment or throws; never spin on one that did neither.
           if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
@@ -203,27 +241,38 @@ export class DeploymentCoordinator {
     })();
   }
 
-  /** Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed. */
+  /**
+   * Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed.
+   * The intent is committed first (`undeploying`), so a crash of either side, or a device that is
+   * offline now, gets the unload when it next connects; `ok: false` says it is still pending.
+   */
   async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
-    const ready = this.h.store().listDeployments({ service, states: ['ready'] }).filter((d) => !to || to.includes(d.deviceId));
-    const deviceIds = [...new Set(ready.map((d) => d.deviceId))];
+    const records = this.h.store().listDeployments({ service, states: ['ready', ...PENDING_UNDEPLOY_STATES] }).filter((d) => !to || to.includes(d.deviceId));
+    const deviceIds = [...new Set(records.map((d) => d.deviceId))];
     if (deviceIds.length === 0) {
       throw new DeployError({ code: 'deploy.unknown', reason: `service ${service} is not deployed${to ? ` on ${to.join(', ')}` : ''}`, hint: 'list deployments with `epara deployments`', field: 'service' });
     }
-    const results = await Promise.all(
+    for (const d of records) if (d.state === 'ready') this.setState(d, 'undeploying');
+    return Promise.all(
       deviceIds.map(async (deviceId) => {
-        const r = await this.h.sendPlacement(deviceId, [{ action: 'unload', service }]);
-        const code = r[0]?.code;
-        if (code === 0) {
-          for (const d of ready.filter((x) => x.deviceId === deviceId)) {
-            this.h.store().updateDeployment(d.id, { state: 'undeployed' });
-            this.progress({ deploymentId: d.id, deviceId, service, version: d.version, state: 'undeployed', offset: d.offset, size: d.size });
-          }
-          return { deviceId, ok: true };
-        }
-        return { deviceId, ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
+        const r = await this.sendUnload(records.find((x) => x.deviceId === deviceId)!);
+        return { deviceId, ...r };
       }),
     );
-    return results;
+  }
+
+  /** One PLACEMENT unload for the record's device and service; on success every undeploying record of that pair settles. */
+  private async sendUnload(d: DeploymentRecord): Promise<{ ok: boolean; code?: string }> {
+    const r = await this.h.sendPlacement(d.deviceId, [{ action: 'unload', service: d.service }]);
+    const code = r[0]?.code;
+    if (code === undefined || !UNLOADED_CODES.has(code)) return { ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
+    for (const x of this.h.store().listDeployments({ deviceId: d.deviceId, service: d.service, states: [...PENDING_UNDEPLOY_STATES] })) this.setState(x, 'undeployed');
+    return { ok: true };
+  }
+
+  private setState(d: DeploymentRecord, to: 'undeploying' | 'undeployed'): void {
+    const state = nextDeploymentState(d.state, to === 'undeploying' ? 'undeploy' : 'unloaded');
+    this.h.store().updateDeployment(d.id, { state });
+    this.progress({ deploymentId: d.id, deviceId: d.deviceId, service: d.service, version: d.version, state, offset: d.offset, size: d.size });
   }
 }

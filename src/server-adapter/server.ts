@@ -51,7 +51,8 @@ import { startHttpApi, type HttpApi } from './http-api.js';
 import type { ArtifactSource } from './deploy-artifact.js';
 import { ServerMetrics } from './metrics.js';
 import { pickDevice, type RouteCandidate } from './routing.js';
-import { DeploymentCoordinator } from './deployments.js';
+import { DeploymentCoordinator, type DeployAnswer } from './deployments.js';
+import { isDeploymentMessage, onDeploymentMessage, type DeployMessageHost } from './deploy-messages.js';
 import { resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 export type { EparaServerOptions } from './server-options.js';
@@ -228,6 +229,11 @@ export class EparaServer extends EventEmitter {
         emitProgress: (p) => this.emit('deployment-progress', p),
         emitError: (err) => this.emit('error', err),
         sendPlacement: (id, ops) => this.sendPlacement(id, ops),
+        reportedService: (id, service) => {
+          const v = this.views.get(id);
+          const x = v?.services.find((e) => e.name === service);
+          return x && { ...x, at: v!.updatedAt };
+        },
       },
       { chunkSize: this.o.chunkSize, retryMs: this.o.deployRetryMs },
     );
@@ -438,16 +444,20 @@ export class EparaServer extends EventEmitter {
         this.live.delete(id);
         conn.close();
         return;
-      case 'DEPLOY_RESULT':
-        this.deployer.onResult(m);
-        return;
       case 'ERROR':
         this.audit({ event: 'device.error', deviceId: id, remote: conn.remote, detail: `${errorInfo(m.code)?.name ?? m.code}: ${m.reason}` });
         return;
       default:
+        if (isDeploymentMessage(m)) {
+          const refusal = onDeploymentMessage(this.deployMessages, id, conn.remote, m);
+          if (refusal) void (reply ? reply(refusal) : conn.link.notify(refusal)).catch(() => undefined);
+          return;
+        }
         if (reply) void reply(toError('msg.unexpected', `the server does not take ${m.type} from a device`)).catch(() => undefined);
     }
   }
+
+  private readonly deployMessages: DeployMessageHost = { deployer: () => this.deployer, store: () => this.store, audit: (e, d) => this.audit(e, d) };
 
   private heard(l: Live, now: number): void {
     this.applySession(l.session, 'heard', now);
@@ -622,7 +632,7 @@ export class EparaServer extends EventEmitter {
    * the others get theirs when they connect. By default resolves once every deployment settled
    * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
    */
-  deploy(opts: DeployOptions): Promise<DeploymentRecord[]> {
+  deploy(opts: DeployOptions): Promise<DeployAnswer[]> {
     this.requireStarted();
     return this.coordinator.deploy(opts);
   }
@@ -736,7 +746,7 @@ export class EparaServer extends EventEmitter {
       const ready =
         latest === 'ready' || latest === 'rolled-back'
           ? reported?.status !== 'failed' && reported?.status !== 'unloaded'
-          : latest === 'undeployed'
+          : latest === 'undeployed' || latest === 'undeploying'
             ? false
             : reported?.status === 'ready';
       if (!ready) continue;

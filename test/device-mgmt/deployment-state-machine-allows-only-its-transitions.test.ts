@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, type DeploymentEvent } from '../../src/device-mgmt/deployment/state-machine.js';
 import type { DeploymentState } from '../../src/device-mgmt/registry/store.js';
 
-const EVENTS: DeploymentEvent[] = ['accept', 'reoffer', 'complete', 'verifying', 'loading', 'ready', 'fail', 'rolled_back', 'undeploy'];
+const EVENTS: DeploymentEvent[] = ['accept', 'reoffer', 'resend', 'complete', 'verifying', 'loading', 'ready', 'fail', 'rolled_back', 'undeploy', 'unloaded'];
 
 describe('deployment state machine', () => {
   const expected: Array<[DeploymentState, DeploymentEvent, DeploymentState]> = [
@@ -15,6 +15,9 @@ describe('deployment state machine', () => {
     ['transferring', 'complete', 'verifying'],
     ['transferring', 'fail', 'failed'],
     ['verifying', 'reoffer', 'verifying'],
+    // A re-offer after a crash found the device short of bytes: back to the transfer.
+    ['verifying', 'resend', 'transferring'],
+    ['loading', 'resend', 'transferring'],
     ['verifying', 'verifying', 'verifying'],
     ['verifying', 'loading', 'loading'],
     ['verifying', 'ready', 'ready'],
@@ -25,7 +28,10 @@ describe('deployment state machine', () => {
     ['loading', 'ready', 'ready'],
     ['loading', 'fail', 'failed'],
     ['loading', 'rolled_back', 'rolled-back'],
-    ['ready', 'undeploy', 'undeployed'],
+    // The unload intent is committed before PLACEMENT goes out; the device's answer settles it.
+    ['ready', 'undeploy', 'undeploying'],
+    ['undeploying', 'undeploy', 'undeploying'],
+    ['undeploying', 'unloaded', 'undeployed'],
     ['ready', 'ready', 'ready'],
   ];
   it.each(expected)('%s --%s--> %s', (from, ev, to) => expect(nextDeploymentState(from, ev)).toBe(to));

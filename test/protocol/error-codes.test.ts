@@ -22,7 +22,7 @@ const CONTRACT: Record<number, string> = {
   300: 'link.timeout', 301: 'link.closed', 302: 'link.backpressure', 303: 'link.window', 304: 'link.open_failed', 305: 'link.permission',
   306: 'link.busy', 307: 'link.unavailable', 308: 'link.tls',
   400: 'deploy.hash_mismatch', 401: 'deploy.offset', 402: 'deploy.no_space', 403: 'deploy.unsupported_kind', 404: 'deploy.load_failed',
-  405: 'deploy.warmup_failed', 406: 'deploy.unknown', 407: 'deploy.busy', 408: 'deploy.too_large', 409: 'deploy.incompatible_class',
+  405: 'deploy.warmup_failed', 406: 'deploy.unknown', 407: 'deploy.busy', 408: 'deploy.too_large', 409: 'deploy.incompatible_class', 410: 'deploy.wrong_device',
   500: 'infer.unknown_service', 501: 'infer.deadline', 502: 'infer.bad_input', 503: 'infer.cancelled', 504: 'infer.overloaded',
   505: 'infer.runtime', 506: 'infer.no_device',
   600: 'placement.no_memory', 601: 'placement.unknown_service', 602: 'placement.stale_plan',

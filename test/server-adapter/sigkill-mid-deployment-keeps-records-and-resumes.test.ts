@@ -1,72 +1,18 @@
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EparaDevice } from '../../src/client/device.js';
 import { keyFromHex } from '../../src/device-mgmt/identity.js';
 import { connectTcp } from '../../src/transport/tcp.js';
+import { freePort, startServerProcess } from './helpers/child-processes.js';
 import { RawDevice, rejection, until } from './helpers/raw-device.js';
 
 const MODEL_PATH = fileURLToPath(new URL('../../fixtures/models/token-decoder.onnx', import.meta.url));
 const MODEL = readFileSync(MODEL_PATH);
-const SCRIPT = fileURLToPath(new URL('./helpers/server-process.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-type Line = { event: string; [k: string]: unknown };
-
-/** A server child process speaking JSON lines. */
-class ServerProcess {
-  readonly lines: Line[] = [];
-  private waiters: Array<{ pred: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
-  exited: Promise<NodeJS.Signals | number | null>;
-
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      let l: Line;
-      try {
-        l = JSON.parse(text) as Line;
-      } catch {
-        return;
-      }
-      this.lines.push(l);
-      this.waiters = this.waiters.filter((w) => (w.pred(l) ? (w.resolve(l), false) : true));
-    });
-    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  }
-
-  static start(dataDir: string, port: number, batchIntervalMs?: number): ServerProcess {
-    const args = ['--import', 'tsx', SCRIPT, dataDir, String(port), ...(batchIntervalMs !== undefined ? [String(batchIntervalMs)] : [])];
-    return new ServerProcess(spawn(process.execPath, args, { cwd: ROOT, stdio: 'pipe' }));
-  }
-
-  wait(pred: (l: Line) => boolean, capMs = 30_000): Promise<Line> {
-    const hit = this.lines.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('server process did not say it')), capMs);
-      this.waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
-    });
-  }
-
-  send(cmd: object): void {
-    this.child.stdin.write(JSON.stringify(cmd) + '\n');
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
+const ServerProcess = { start: startServerProcess };
 let dir: string | undefined;
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {

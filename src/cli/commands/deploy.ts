@@ -54,6 +54,8 @@ export function expandClasses(to: string[] | string, devices: DeviceInfo[]): str
 
 interface Tracked {
   rec: DeploymentRecord;
+  /** The device already had exactly this version ready: nothing was sent. */
+  unchanged?: boolean;
   online: boolean;
   firstByteAt?: number;
   settledAt?: number;
@@ -107,9 +109,9 @@ Examples:
         const devices = await client.request<DeviceInfo[]>('GET', 'devices');
         const to = expandClasses(parseTargets(flags.to), devices);
         const online = new Set(devices.filter((d) => d.state === 'active' || d.state === 'registered' || d.state === 'degraded').map((d) => d.id));
-        const recs = await client.request<DeploymentRecord[]>('POST', 'deployments', { artifact: uploaded.artifact, service: flags.service, version, kind, category: flags.category, to, wait: false });
+        const recs = await client.request<Array<DeploymentRecord & { unchanged?: boolean }>>('POST', 'deployments', { artifact: uploaded.artifact, service: flags.service, version, kind, category: flags.category, to, wait: false });
         out.info(`deploying ${flags.service}@${version} (${kind}, ${formatBytes(uploaded.size)}, sha256 ${sha.slice(0, 12)}…) to ${recs.length} device${recs.length === 1 ? '' : 's'}`);
-        const tracked: Tracked[] = recs.map((rec) => ({ rec, online: online.has(rec.deviceId) }));
+        const tracked: Tracked[] = recs.map((rec) => ({ rec, online: online.has(rec.deviceId), ...(rec.unchanged ? { unchanged: true } : {}) }));
         const results = await follow(env, client, tracked, timeoutS * 1000);
         const failed = results.filter((t) => t.rec.state === 'failed' || t.rec.state === 'rolled-back');
         const stuck = results.filter((t) => t.online && !SETTLED.has(t.rec.state));
@@ -127,6 +129,7 @@ Examples:
             seconds: secs,
             bytesPerSecond: secs ? Math.round(t.rec.size / secs) : undefined,
             errorCode: t.rec.errorCode,
+            unchanged: t.unchanged,
           };
         });
         out.result({ service: flags.service, version, kind, sha256: sha, deployments: summary }, () => {
@@ -134,7 +137,7 @@ Examples:
             summary,
             [
               { header: 'DEVICE', value: (s) => s.deviceId, paint: (c) => out.c.bold(c) },
-              { header: 'STATE', value: (s) => s.state, paint: (c, s) => (s.state === 'ready' ? out.c.green(c) : s.state === 'queued' ? out.c.yellow(c) : out.c.red(c)) },
+              { header: 'STATE', value: (s) => (s.unchanged ? `${s.state} (unchanged)` : s.state), paint: (c, s) => (s.state === 'ready' ? out.c.green(c) : s.state === 'queued' ? out.c.yellow(c) : out.c.red(c)) },
               { header: 'VERSION', value: (s) => s.activeVersion && s.activeVersion !== s.version ? `${s.activeVersion} (kept)` : s.version },
               { header: 'BYTES', value: (s) => `${formatBytes(s.bytes)}/${formatBytes(s.size)}`, align: 'right' },
               { header: 'TIME', value: (s) => (s.seconds !== undefined ? `${s.seconds.toFixed(2)} s` : '-'), align: 'right' },
@@ -144,7 +147,8 @@ Examples:
             out.c,
           );
           const ready = summary.filter((s) => s.state === 'ready').length;
-          const tail = [`${ready}/${summary.length} ready${queued.length ? `, ${queued.length} queued for offline devices` : ''}${failed.length ? `, ${failed.length} failed` : ''}${stuck.length ? `, ${stuck.length} still in progress after ${timeoutS} s` : ''}`];
+          const unchanged = summary.filter((s) => s.unchanged).length;
+          const tail = [`${ready}/${summary.length} ready${unchanged ? ` (${unchanged} already had ${version}: nothing sent)` : ''}${queued.length ? `, ${queued.length} queued for offline devices` : ''}${failed.length ? `, ${failed.length} failed` : ''}${stuck.length ? `, ${stuck.length} still in progress after ${timeoutS} s` : ''}`];
           return table + tail.join('\n');
         });
         return failed.length || stuck.length ? 1 : 0;

@@ -3,7 +3,7 @@ import { errorInfo, type DeployResultMessage, type Message } from '../../protoco
 import type { DeploymentRecord, DeploymentState, RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { chunkSizeFor, sendChunks } from './sender.js';
-import { nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './state-machine.js';
+import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './state-machine.js';
 
 /**
  * Runs one deployment over one device link: OFFER → ACCEPT (the device's persisted offset) →
@@ -51,8 +51,8 @@ export interface DeployerHooks {
 }
 
 export class Deployer {
-  /** DEPLOY_RESULT notifications for running deployments, by deployment id. */
-  private readonly inbox = new Map<number, { queue: DeployResultMessage[]; wake?: () => void }>();
+  /** DEPLOY_RESULT notifications for running deployments, by deployment id, with the device each belongs to. */
+  private readonly inbox = new Map<number, ResultBox>();
 
   constructor(
     private readonly store: RegistryStore,
@@ -61,19 +61,26 @@ export class Deployer {
     private readonly opts: DeployerOptions,
   ) {}
 
-  /** Feed a DEPLOY_RESULT notification from the device. Returns false when nobody waits for it. */
-  onResult(r: DeployResultMessage): boolean {
+  /**
+   * Feed a DEPLOY_RESULT notification from `deviceId` (the sending session's device). Only the
+   * device a deployment belongs to may move it: a result for another device's deployment is
+   * refused ('wrong_device') and never reaches that deployment. 'unclaimed' when nobody waits.
+   */
+  onResult(deviceId: string, r: DeployResultMessage): 'accepted' | 'unclaimed' | 'wrong_device' {
     const box = this.inbox.get(r.deploymentId);
-    if (!box) return false;
+    const owner = box?.deviceId ?? this.store.getDeployment(r.deploymentId)?.deviceId;
+    if (owner !== undefined && owner !== deviceId) return 'wrong_device';
+    if (!box) return 'unclaimed';
     box.queue.push(r);
     box.wake?.();
-    return true;
+    return 'accepted';
   }
 
   private async nextResult(id: number, deadline: number): Promise<DeployResultMessage | undefined> {
     const box = this.inbox.get(id);
     if (!box) return undefined;
     while (box.queue.length === 0) {
+      if (box.failure !== undefined) throw box.failure;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
@@ -125,10 +132,12 @@ export class Deployer {
         ...(d.meta ? { meta: d.meta } : {}),
       };
       const accept = await link.request(offer, t);
-      if (accept.type !== 'DEPLOY_ACCEPT' || accept.deploymentId !== d.id) {
-        return this.fail(d, 'msg.unexpected', `device answered DEPLOY_OFFER with ${accept.type}`);
-      }
+      if (accept.type !== 'DEPLOY_ACCEPT') return this.fail(d, 'msg.unexpected', `device answered DEPLOY_OFFER with ${accept.type}`);
+      sameDeployment(d, accept.deploymentId, 'DEPLOY_ACCEPT');
       const resumedFrom = accept.nextOffset;
+      // Reconciliation after a crash: the record says the bytes were all there (verifying /
+      // loading) but the device's answer says it lacks some (it lost or discarded them): send again.
+      if ((d.state === 'verifying' || d.state === 'loading') && accept.nextOffset < d.size) d = this.transition(d, 'resend', { offset: accept.nextOffset });
       if (d.state === 'offered' || d.state === 'transferring') {
         d = this.transition(d, 'accept', { offset: Math.min(accept.nextOffset, d.size) });
         if (resumedFrom > 0) this.emit(d, { resumedFrom });
@@ -144,6 +153,7 @@ export class Deployer {
             if (ack.type !== 'DEPLOY_CHUNK_ACK') {
               throw new DeployError({ code: 'deploy.offset', reason: `device answered DEPLOY_CHUNK with ${ack.type}`, hint: 'update the device firmware' });
             }
+            sameDeployment(d, ack.deploymentId, 'DEPLOY_CHUNK_ACK');
             return ack.nextOffset;
           },
           onProgress: (acked) => {
@@ -156,15 +166,27 @@ export class Deployer {
       }
       // COMMIT is idempotent on the device: after a reconnect in verifying/loading it reports where it is.
       // The inbox exists before COMMIT goes out: a DEPLOY_RESULT notification can beat the response.
-      this.inbox.set(d.id, { queue: [] });
-      const first = await link.request({ type: 'DEPLOY_COMMIT', deploymentId: d.id }, t);
-      if (first.type !== 'DEPLOY_RESULT') return this.fail(d, 'msg.unexpected', `device answered DEPLOY_COMMIT with ${first.type}`);
-      let result: DeployResultMessage | undefined = first;
+      // Notifications (verifying, loading) are recorded as they arrive, not after the answer to
+      // COMMIT (which a device may hold until it is ready): the record says where the device is.
+      const box: ResultBox = { deviceId: d.deviceId, queue: [] };
+      this.inbox.set(d.id, box);
+      const wakeWith = (f: () => void): void => {
+        f();
+        box.wake?.();
+      };
+      link.request({ type: 'DEPLOY_COMMIT', deploymentId: d.id }, t).then(
+        (first) =>
+          wakeWith(() => {
+            if (first.type !== 'DEPLOY_RESULT') box.failure = new DeployError({ code: 'msg.unexpected', reason: `device answered DEPLOY_COMMIT with ${first.type}`, hint: 'update the device firmware' });
+            else if (first.deploymentId !== d.id) box.failure = wrongDeployment(d, first.deploymentId, 'DEPLOY_RESULT');
+            else box.queue.push(first);
+          }),
+        (err: unknown) => wakeWith(() => (box.failure = err)),
+      );
       const deadline = Date.now() + this.opts.resultTimeoutMs;
-      while (result) {
+      for (let result = await this.nextResult(d.id, deadline); result; result = await this.nextResult(d.id, deadline)) {
         d = this.applyResult(d, result);
         if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
-        result = await this.nextResult(d.id, deadline);
       }
       return this.fail(d, 'deploy.load_failed', `no final DEPLOY_RESULT within ${this.opts.resultTimeoutMs} ms (last state ${d.state})`);
     } catch (err) {
@@ -186,6 +208,8 @@ export class Deployer {
     if (r.code !== undefined && r.code !== 0) patch.errorCode = errorInfo(r.code)?.name ?? `wire.${r.code}`;
     if (r.activeVersion !== undefined) patch.activeVersion = r.activeVersion;
     const event = resultEvent(r.state);
+    // A progress report overtaken by a later one (verifying after loading) changes nothing.
+    if ((r.state === 'verifying' || r.state === 'loading') && DEPLOYMENT_TRANSITIONS[d.state][event] === undefined) return d;
     return this.transition(d, event, patch);
   }
 
@@ -193,4 +217,30 @@ export class Deployer {
     if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
     return this.transition(d, 'fail', { errorCode: code });
   }
+}
+
+/**
+ * A response on a device's link must speak of the deployment it answers: another deploymentId
+ * (another device's, or one the device invented) is refused, never applied to either record.
+ */
+function sameDeployment(d: DeploymentRecord, answered: number, what: string): void {
+  if (answered !== d.id) throw wrongDeployment(d, answered, what);
+}
+
+function wrongDeployment(d: DeploymentRecord, answered: number, what: string): DeployError {
+  return new DeployError({
+    code: 'deploy.wrong_device',
+    wire: 410,
+    reason: `device ${d.deviceId} answered deployment ${d.id} with a ${what} for deployment ${answered}`,
+    hint: 'a device may only answer for its own deployments: check its firmware; `epara deployments --device <id>` lists them',
+    details: { deviceId: d.deviceId, deploymentId: d.id, answered },
+  });
+}
+
+interface ResultBox {
+  deviceId: string;
+  queue: DeployResultMessage[];
+  wake?: () => void;
+  /** The COMMIT request failed (link down, a refusal): the wait ends with it. */
+  failure?: unknown;
 }

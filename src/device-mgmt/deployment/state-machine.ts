@@ -6,28 +6,36 @@ import type { DeploymentState } from '../registry/store.js';
  *
  *   offered ──accept──▶ transferring ──complete──▶ verifying ──loading──▶ loading ──ready──▶ ready
  *      │                    │   ▲ (link drop / restart: re-offer resumes from the device's offset)
- *      └──────fail──────────┴───┴────────fail / rolled_back──────────────▶ failed | rolled-back
+ *      │                    │   └──────resend (re-offer found bytes missing)──┘      │
+ *      └──────fail──────────┴───────────fail / rolled_back──────────▶ failed | rolled-back
+ *
+ *   ready ──undeploy──▶ undeploying ──unloaded──▶ undeployed
  *
  * The record is persisted in every state, so a server restart knows which transfers to resume
- * (offered / transferring / verifying / loading) and which are settled.
+ * (offered / transferring / verifying / loading), which unloads to send again (undeploying) and
+ * which are settled. Reconciliation after a crash of either side is a re-offer: the device answers
+ * DEPLOY_ACCEPT with what it holds and DEPLOY_COMMIT with what it runs (docs/server.md).
  */
 export type DeploymentEvent =
   | 'accept' // DEPLOY_ACCEPT received
   | 'reoffer' // link came back: OFFER again, the device answers with its offset
+  | 'resend' // a re-offer after COMMIT found the device short of bytes (it lost them): transfer again
   | 'complete' // every byte acknowledged, DEPLOY_COMMIT sent
   | 'verifying'
   | 'loading'
   | 'ready'
   | 'fail'
   | 'rolled_back'
-  | 'undeploy';
+  | 'undeploy' // the operator asked for an unload; committed before PLACEMENT unload goes out
+  | 'unloaded'; // the device confirmed the unload (or no longer has the service)
 
 export const DEPLOYMENT_TRANSITIONS: Readonly<Record<DeploymentState, Partial<Record<DeploymentEvent, DeploymentState>>>> = {
   offered: { accept: 'transferring', reoffer: 'offered', fail: 'failed', complete: 'verifying' },
   transferring: { accept: 'transferring', reoffer: 'transferring', complete: 'verifying', fail: 'failed' },
-  verifying: { reoffer: 'verifying', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
-  loading: { reoffer: 'loading', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
-  ready: { undeploy: 'undeployed', ready: 'ready' },
+  verifying: { reoffer: 'verifying', resend: 'transferring', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
+  loading: { reoffer: 'loading', resend: 'transferring', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
+  ready: { undeploy: 'undeploying', ready: 'ready' },
+  undeploying: { undeploy: 'undeploying', unloaded: 'undeployed' },
   failed: {},
   'rolled-back': {},
   undeployed: {},
@@ -35,8 +43,11 @@ export const DEPLOYMENT_TRANSITIONS: Readonly<Record<DeploymentState, Partial<Re
 
 export const SETTLED_DEPLOYMENT_STATES: ReadonlySet<DeploymentState> = new Set(['ready', 'failed', 'rolled-back', 'undeployed']);
 
-/** States a server restart must pick up again. */
+/** States a server restart (or a device reconnect) must pick up again: transfers to resume. */
 export const UNSETTLED_DEPLOYMENT_STATES: readonly DeploymentState[] = ['offered', 'transferring', 'verifying', 'loading'];
+
+/** Unloads the server committed to but the device has not confirmed: sent again on reconnect. */
+export const PENDING_UNDEPLOY_STATES: readonly DeploymentState[] = ['undeploying'];
 
 export class DeploymentTransitionError extends EparaError {}
 

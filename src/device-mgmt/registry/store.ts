@@ -37,7 +37,7 @@ export interface DeviceRecord {
   lastRemote?: string;
 }
 
-export type DeploymentState = 'offered' | 'transferring' | 'verifying' | 'loading' | 'ready' | 'failed' | 'rolled-back' | 'undeployed';
+export type DeploymentState = 'offered' | 'transferring' | 'verifying' | 'loading' | 'ready' | 'failed' | 'rolled-back' | 'undeploying' | 'undeployed';
 export type TaskCategory = ServiceCategory;
 
 export interface DeploymentRecord {

@@ -6,6 +6,7 @@
  *   node --import tsx test/server-adapter/helpers/server-process.ts <dataDir> <port> [batchIntervalMs]
  */
 import { createInterface } from 'node:readline';
+import { tensorFrom } from '../../../src/protocol/index.js';
 import { EparaServer } from '../../../src/server-adapter/server.js';
 
 const [dataDir, portArg, batchArg] = process.argv.slice(2);
@@ -18,6 +19,9 @@ const server = new EparaServer({ dataDir: dataDir!, periods: { heartbeatMs: 500 
 await server.start();
 server.on('deployment-progress', (p) => out({ event: 'progress', ...p }));
 server.on('device-registered', (d) => out({ event: 'registered', id: d.id, resumed: d.resumed }));
+server.on('device-state', (c) => out({ event: 'device-state', ...c }));
+server.on('audit', (a) => out({ ...a, event: 'audit', audited: a.event }));
+server.on('error', (e) => out({ event: 'server-error', message: e.message, code: (e as { code?: string }).code }));
 const { port } = await server.listenTcp({ host: '127.0.0.1', port: Number(portArg) });
 out({ event: 'ready', port, pid: process.pid });
 
@@ -29,6 +33,18 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       else if (cmd.op === 'deploy') {
         const recs = await server.deploy({ ...(cmd as unknown as Parameters<typeof server.deploy>[0]), wait: false });
         out({ event: 'deploying', ids: recs.map((r) => r.id) });
+      } else if (cmd.op === 'undeploy') {
+        out({ event: 'undeploy', results: await server.undeploy(cmd.service as string) });
+      } else if (cmd.op === 'records') {
+        out({ event: 'records', records: server.deployments() });
+      } else if (cmd.op === 'infer') {
+        // The fixture MLP (input float32 [1,16]); an error is an answer too.
+        const input = [tensorFrom('input', new Float32Array(16).fill(0.5), [1, 16])];
+        const r = await server.infer(cmd.service as string, input, { deadlineMs: 10_000 }).then(
+          (x) => ({ ok: true, deviceId: x.deviceId }),
+          (e: { code?: string }) => ({ ok: false, code: e.code }),
+        );
+        out({ event: 'inferred', ...r });
       } else if (cmd.op === 'close') {
         await server.close();
         out({ event: 'closed' });

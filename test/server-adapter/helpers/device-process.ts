@@ -1,0 +1,82 @@
+/**
+ * A device in its own process, for the crash tests: the test SIGKILLs it at a chosen state of a
+ * deployment and starts it again on the same data directory. A real EparaDevice over TCP with the
+ * real ONNX runtime; loading can be slowed (`loadDelayMs`) so a kill lands while it loads.
+ * Events leave as JSON lines on stdout; commands arrive as JSON lines on stdin.
+ *
+ *   node --import tsx test/server-adapter/helpers/device-process.ts <json config>
+ *   config: { id, key, dataDir, port, maxFrame?, loadDelayMs?, link?: { lossy... } }
+ */
+import { createInterface } from 'node:readline';
+import { EparaDevice } from '../../../src/client/device.js';
+import { OnnxModel } from '../../../src/client/onnx-runtime.js';
+import { connectTcp } from '../../../src/transport/tcp.js';
+
+interface Config {
+  id: string;
+  key: string;
+  dataDir: string;
+  port: number;
+  maxFrame?: number;
+  loadDelayMs?: number;
+  heartbeatMs?: number;
+}
+
+const cfg = JSON.parse(process.argv[2]!) as Config;
+const out = (o: unknown): void => {
+  process.stdout.write(JSON.stringify(o) + '\n');
+};
+
+const device = new Promise<EparaDevice>((resolve, reject) => {
+  EparaDevice.connect({
+    id: cfg.id,
+    key: cfg.key,
+    deviceClass: 'microcomputer',
+    dataDir: cfg.dataDir,
+    maxFrame: cfg.maxFrame ?? 4096,
+    ...(cfg.heartbeatMs ? { keepaliveMs: cfg.heartbeatMs } : {}),
+    connector: () => connectTcp({ host: '127.0.0.1', port: cfg.port }),
+    reconnect: { initialMs: 50, maxMs: 300 },
+    // The server may be down when this process starts (the test restarts both in any order).
+    connectTimeoutMs: 120_000,
+    runtimes: {
+      onnx: async (rec) => {
+        out({ event: 'loading', service: rec.service, version: rec.version });
+        if (cfg.loadDelayMs) await new Promise((r) => setTimeout(r, cfg.loadDelayMs));
+        const m = await OnnxModel.load(rec.path);
+        await m.warmUp();
+        return m;
+      },
+    },
+    hooks: {
+      chunkStored: (i) => out({ event: 'chunk', deploymentId: i.deploymentId, nextOffset: i.nextOffset, size: i.size }),
+    },
+  }).then(resolve, reject);
+});
+
+device.then(
+  (d) => {
+    out({ event: 'ready', pid: process.pid, services: d.serviceInfo() });
+    d.on('deployed', (e) => out({ event: 'deployed', service: e.service, version: e.version, state: e.state, error: e.error?.code }));
+    d.on('registered', (r) => out({ event: 'registered', resumed: r.resumed }));
+    d.on('state', (st) => out({ event: 'session', state: st }));
+    d.on('link-lost', (why) => out({ event: 'link-lost', reason: String((why as { code?: string })?.code ?? why) }));
+  },
+  (e: unknown) => {
+    out({ event: 'connect-failed', error: (e as Error).message });
+    process.exit(2);
+  },
+);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  void (async () => {
+    const cmd = JSON.parse(line) as { op: string };
+    const d = await device;
+    if (cmd.op === 'services') out({ event: 'services', services: d.serviceInfo() });
+    else if (cmd.op === 'close') {
+      await d.close();
+      out({ event: 'closed' });
+      process.exit(0);
+    }
+  })();
+});
