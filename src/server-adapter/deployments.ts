@@ -4,6 +4,7 @@ import { RETRYABLE, type Deployer, type DeploymentProgress } from '../device-mgm
 import { nextDeploymentState, PENDING_UNDEPLOY_STATES, SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES } from '../device-mgmt/deployment/state-machine.js';
 import { validateDeviceClass, validateDeviceId } from '../device-mgmt/identity.js';
 import type { AuditEntry, DeploymentRecord, DeploymentState, DeviceRecord, RegistryStore } from '../device-mgmt/registry/store.js';
+import type { StateViews } from '../device-mgmt/state-view.js';
 import { ConfigError, DeployError, EparaError } from '../errors.js';
 import { errorInfo, type PlacementOp } from '../protocol/index.js';
 import type { DeviceConnection } from './connection.js';
@@ -27,8 +28,8 @@ export interface DeploymentsHost {
   emitProgress(p: DeploymentProgress): void;
   emitError(err: Error): void;
   sendPlacement(deviceId: string, ops: PlacementOp[]): Promise<Array<{ service: string; code: number }>>;
-  /** What the device's last STATE says of the service and when it said it (undefined without a report). */
-  reportedService(deviceId: string, service: string): { version: string; status: string; at: number } | undefined;
+  /** The devices' STATE-derived views (what each last said of its services, and when). */
+  views(): StateViews;
 }
 
 /** A deploy() answer: the record, and `unchanged` when the device already had exactly this (nothing sent). */
@@ -151,8 +152,9 @@ export class DeploymentCoordinator {
     // A newer deployment of the service (another version) supersedes this one even if ready.
     if (live.some((d) => d.id > same.id)) return undefined;
     // A STATE older than the record's last change says nothing about it (it lags by up to stateMs).
-    const reported = this.h.reportedService(deviceId, opts.service);
-    return !reported || reported.at <= same.updatedAt || (reported.status === 'ready' && reported.version === opts.version) ? same : undefined;
+    const view = this.h.views().get(deviceId);
+    const reported = view?.services.find((x) => x.name === opts.service);
+    return !reported || view!.updatedAt <= same.updatedAt || (reported.status === 'ready' && reported.version === opts.version) ? same : undefined;
   }
 
   /** Resolves with the records once all settled or the timeout passed (records in their current state). */

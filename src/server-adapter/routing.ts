@@ -1,3 +1,5 @@
+import type { DeploymentState } from '../device-mgmt/registry/store.js';
+
 /**
  * Request routing used by EparaServer.infer() when no scheduler request handler is configured:
  * the least-loaded device that has the service ready. The score mixes what the server knows
@@ -31,4 +33,15 @@ export function pickDevice(cands: readonly RouteCandidate[]): string | undefined
     if (a < b || (a === b && c.deviceId < best.deviceId)) best = c;
   }
   return best?.deviceId;
+}
+
+/**
+ * Whether a device may take requests for a service. A DEPLOY_RESULT is fresher than the last
+ * STATE: trust the deployment record when it says ready or undeployed (or undeploying); otherwise
+ * (rolled back, new version in transfer, custom handler) the device's own report decides.
+ */
+export function routable(latest: DeploymentState | undefined, reported: string | undefined): boolean {
+  if (latest === 'ready' || latest === 'rolled-back') return reported !== 'failed' && reported !== 'unloaded';
+  if (latest === 'undeployed' || latest === 'undeploying') return false;
+  return reported === 'ready';
 }

@@ -50,7 +50,7 @@ import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import type { ArtifactSource } from './deploy-artifact.js';
 import { ServerMetrics } from './metrics.js';
-import { pickDevice, type RouteCandidate } from './routing.js';
+import { pickDevice, routable, type RouteCandidate } from './routing.js';
 import { DeploymentCoordinator, type DeployAnswer } from './deployments.js';
 import { isDeploymentMessage, onDeploymentMessage, type DeployMessageHost } from './deploy-messages.js';
 import { resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
@@ -229,11 +229,7 @@ export class EparaServer extends EventEmitter {
         emitProgress: (p) => this.emit('deployment-progress', p),
         emitError: (err) => this.emit('error', err),
         sendPlacement: (id, ops) => this.sendPlacement(id, ops),
-        reportedService: (id, service) => {
-          const v = this.views.get(id);
-          const x = v?.services.find((e) => e.name === service);
-          return x && { ...x, at: v!.updatedAt };
-        },
+        views: () => this.views,
       },
       { chunkSize: this.o.chunkSize, retryMs: this.o.deployRetryMs },
     );
@@ -739,17 +735,7 @@ export class EparaServer extends EventEmitter {
       if (!l.conn?.isReady || !isServing(l.session.state)) continue;
       const v = this.views.get(id);
       const reported = v?.services.find((s) => s.name === service);
-      // A DEPLOY_RESULT is fresher than the last STATE: trust the deployment record when it says
-      // ready or undeployed; otherwise (rolled back, new version in transfer, custom handler) the
-      // device's own report decides.
-      const latest = this.coordinator.latestState(id, service);
-      const ready =
-        latest === 'ready' || latest === 'rolled-back'
-          ? reported?.status !== 'failed' && reported?.status !== 'unloaded'
-          : latest === 'undeployed' || latest === 'undeploying'
-            ? false
-            : reported?.status === 'ready';
-      if (!ready) continue;
+      if (!routable(this.coordinator.latestState(id, service), reported?.status)) continue;
       out.push({ deviceId: id, load: v?.load ?? 0, queueLen: reported?.queueLen ?? 0, inflight: l.inflight, violationRate: reported?.violationRate ?? 0 });
     }
     return out;
