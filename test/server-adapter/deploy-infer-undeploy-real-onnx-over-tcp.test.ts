@@ -12,6 +12,7 @@ import { connectTcp } from '../../src/transport/tcp.js';
 import { until } from './helpers/raw-device.js';
 
 const MODEL = readFileSync(new URL('../../fixtures/models/mlp-classifier.onnx', import.meta.url));
+const MLP_INPUT = [tensorFrom('input', new Float32Array(16).fill(0.25), [1, 16])];
 const BROKEN = readFileSync(new URL('../../fixtures/models/broken.onnx', import.meta.url));
 
 let dir: string;
@@ -32,8 +33,8 @@ afterEach(async () => {
 });
 
 /** A real EparaDevice over TCP; `streams` collects every stream it opened so a test can cut one. */
-async function device(id: string, extra: Partial<Parameters<typeof EparaDevice.connect>[0]> = {}) {
-  const { key } = server.provision({ id, deviceClass: 'microcomputer' });
+async function device(id: string, extra: Partial<Parameters<typeof EparaDevice.connect>[0]> = {}, provision = true) {
+  const key = provision ? server.provision({ id, deviceClass: 'microcomputer' }).key : (extra.key as string);
   const streams: ByteStream[] = [];
   const d = await EparaDevice.connect({
     id,
@@ -49,7 +50,7 @@ async function device(id: string, extra: Partial<Parameters<typeof EparaDevice.c
     ...extra,
   });
   devices.push(d);
-  return { d, streams };
+  return { d, streams, key };
 }
 
 function input(seed: number): Float32Array {
@@ -154,5 +155,59 @@ describe('deploy, infer, undeploy with a real device and a real ONNX model', () 
     expect(server.deployments({ deviceId: 'late' })[0]!.state).toBe('offered');
     const r = await server.infer('mlp', [tensorFrom('input', input(2), [1, 16])]);
     expect(r.deviceId).toBe('pi-c');
+  });
+});
+
+const deployMlp = () => server.deploy({ artifact: MODEL, service: 'mlp', version: '1', kind: 'onnx', category: 'latency-single', to: ['pi'], timeoutMs: 20_000 });
+
+/**
+ * Issue 15, defect 3: deploy → undeploy → deploy of the same artifact to the same device used to
+ * end `failed deploy.unknown` (the device held the verified file, answered ACCEPT with `size`,
+ * and then could not find a partial to commit). Redeploying works, and deploying what is already
+ * ready is a no-op that says so.
+ */
+describe('the same artifact deployed again', () => {
+  it('deploy → undeploy → deploy ends ready and serves; deploying it once more is an unchanged no-op', async () => {
+    const { d } = await device('pi');
+    const [first] = await deployMlp();
+    expect(first).toMatchObject({ state: 'ready' });
+    expect((await server.infer('mlp', MLP_INPUT)).deviceId).toBe('pi');
+
+    expect(await server.undeploy('mlp')).toEqual([{ deviceId: 'pi', ok: true }]);
+    expect(server.deployment(first!.id)!.state).toBe('undeployed');
+    await expect(server.infer('mlp', MLP_INPUT)).rejects.toMatchObject({ code: 'infer.no_device' });
+
+    const [second] = await deployMlp();
+    expect(second).toMatchObject({ state: 'ready', activeVersion: '1' });
+    expect(second!.errorCode).toBeUndefined();
+    expect(second!.id).not.toBe(first!.id);
+    expect(second!.unchanged).toBeUndefined();
+    await until(() => server.candidates('mlp').length === 1);
+    expect((await server.infer('mlp', MLP_INPUT)).deviceId).toBe('pi');
+    expect(d.serviceInfo().find((s) => s.name === 'mlp')).toMatchObject({ status: 'ready', version: '1' });
+
+    // Already ready there: nothing is recorded or sent, and the answer says so.
+    const before = server.deployments().length;
+    const [third] = await deployMlp();
+    expect(third).toMatchObject({ id: second!.id, state: 'ready', unchanged: true });
+    expect(server.deployments()).toHaveLength(before);
+    expect(server.auditLog({ event: 'deploy.unchanged' })).toHaveLength(1);
+    expect((await server.infer('mlp', MLP_INPUT)).deviceId).toBe('pi');
+  });
+
+  it('an undeployed service stays unloaded across a device restart, and deploys again after it', async () => {
+    let { d, key } = await device('pi');
+    await deployMlp();
+    expect(await server.undeploy('mlp')).toEqual([{ deviceId: 'pi', ok: true }]);
+    await d.close();
+    devices.splice(devices.indexOf(d), 1);
+    ({ d } = await device('pi', { key }, false));
+    // The operator removed it: a reboot does not bring it back.
+    expect(d.serviceInfo().find((s) => s.name === 'mlp')?.status).toBe('unloaded');
+    const [again] = await deployMlp();
+    expect(again).toMatchObject({ state: 'ready' });
+    expect(d.serviceInfo().find((s) => s.name === 'mlp')?.status).toBe('ready');
+    await until(() => server.candidates('mlp').length === 1);
+    expect((await server.infer('mlp', MLP_INPUT)).deviceId).toBe('pi');
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { freePort, startDeviceProcess, startServerProcess, type JsonProcess, type Line } from './child-processes.js';
 
 /**
@@ -140,4 +141,22 @@ export async function crashScenario(victim: 'server' | 'device', at: CrashState)
     await Promise.all(procs.map((p) => p.kill()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What every scenario must end in, whichever side was killed. */
+export function expectConverged(o: CrashOutcome, at: CrashState): void {
+  if (at === 'undeploying') {
+    expect(o.record).toMatchObject({ state: 'undeployed' });
+    // The unload was persisted before the device answered, or it is sent again on reconnect.
+    expect(o.deviceService?.status ?? 'unloaded').toBe('unloaded');
+    expect(o.infer).toMatchObject({ ok: false, code: 'infer.no_device' });
+  } else {
+    expect(o.record).toMatchObject({ state: 'ready', activeVersion: '1' });
+    expect(o.record.errorCode ?? undefined).toBeUndefined();
+    expect(o.deviceService).toEqual({ status: 'ready', version: '1' });
+    expect(o.infer).toMatchObject({ ok: true, deviceId: 'pi' });
+  }
+  // Never a failure on the device, and never its working service marked failed.
+  expect(o.deviceDeployed.filter((l) => l.state !== 'ready')).toEqual([]);
+  expect(o.deviceStatuses).not.toContain('failed');
 }

@@ -11,18 +11,9 @@ import { createInterface } from 'node:readline';
 import { EparaDevice } from '../../../src/client/device.js';
 import { OnnxModel } from '../../../src/client/onnx-runtime.js';
 import { connectTcp } from '../../../src/transport/tcp.js';
+import type { DeviceProcessConfig } from './child-processes.js';
 
-interface Config {
-  id: string;
-  key: string;
-  dataDir: string;
-  port: number;
-  maxFrame?: number;
-  loadDelayMs?: number;
-  heartbeatMs?: number;
-}
-
-const cfg = JSON.parse(process.argv[2]!) as Config;
+const cfg = JSON.parse(process.argv[2]!) as DeviceProcessConfig;
 const out = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n');
 };
