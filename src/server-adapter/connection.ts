@@ -78,6 +78,8 @@ export class DeviceConnection {
     link.on('request', (frame, reply) => this.onRequest(frame, reply));
     link.on('notify', (frame) => this.onNotify(frame));
     link.on('close', (err) => this.onClose(err));
+    // SPEC §7.1: before WELCOME a PING is a request like any other and gets auth.not_authenticated.
+    link.pingGate = () => this.phase === 'ready';
     this.authTimer = setTimeout(() => this.onAuthTimeout(), host.handshake.authTimeoutMs);
     this.authTimer.unref();
   }
@@ -114,7 +116,8 @@ export class DeviceConnection {
     }
     if (this.phase === 'closed') return;
     if (m.type === 'HELLO') {
-      if (this.phase !== 'hello') return this.reject(reply, 'msg.unexpected', 'a second HELLO during the handshake', m.deviceId);
+      // Audited under the id the handshake is for (the first HELLO's), not whatever the second claims.
+      if (this.phase !== 'hello') return this.reject(reply, 'msg.unexpected', `a second HELLO (as ${JSON.stringify(m.deviceId.slice(0, 64))}) during the handshake`, this.hello?.deviceId ?? m.deviceId);
       return this.onHello(m, reply);
     }
     if (m.type === 'AUTH') return this.onAuth(m, reply);

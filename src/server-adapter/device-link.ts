@@ -13,6 +13,8 @@ export interface DeviceLink {
   on(event: 'bad-frame', listener: (err: Error) => void): unknown;
   on(event: 'close', listener: (err?: Error) => void): unknown;
   setNegotiated(n: { maxFrame: number; window: number }): void;
+  /** PING is answered by the link only while this says so (else it reaches the 'request' listeners). */
+  pingGate: (() => boolean) | undefined;
   close(): Promise<void>;
   readonly stats: { framesIn: number; framesOut: number; badFrames: number; retries: number; timeouts: number };
 }

@@ -54,3 +54,15 @@ export class ServerMetrics {
     return this.registry.contentType;
   }
 }
+
+/** The `epara_devices{state}` gauge's values: live sessions by state, plus pending and offline registry entries. */
+export function devicesByState(live: ReadonlyMap<string, string>, devices: ReadonlyArray<{ id: string; status: string }>, connecting: number): Record<string, number> {
+  const out: Record<string, number> = { connecting: 0, registered: 0, active: 0, degraded: 0, pending: 0, offline: 0 };
+  for (const state of live.values()) out[state] = (out[state] ?? 0) + 1;
+  for (const d of devices) {
+    if (d.status === 'pending') out.pending!++;
+    else if (!live.has(d.id) && d.status === 'active') out.offline!++;
+  }
+  out.connecting = connecting;
+  return out;
+}

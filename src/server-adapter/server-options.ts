@@ -2,7 +2,9 @@ import { ConfigError } from '../errors.js';
 import { resolveNumber, resolveNumbers } from '../options.js';
 import { MAX_MAX_FRAME, MIN_MAX_FRAME } from '../protocol/index.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
+import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
 import type { HttpApiOptions } from './http-api.js';
+import type { RefusalLimitOptions } from './refusal-limiter.js';
 import type { SchedulerConfig } from './scheduler-wiring.js';
 import type { EparaServer } from './server.js';
 
@@ -42,7 +44,9 @@ export interface EparaServerOptions {
   deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number; retryMs?: number };
   /** FrameLink options (timeouts, retries) applied to every device link. */
   link?: { requestTimeoutMs?: number; retries?: number };
-  registry?: { batchIntervalMs?: number; synchronous?: 'normal' | 'full' };
+  registry?: { batchIntervalMs?: number; synchronous?: 'normal' | 'full'; auditRetention?: AuditRetentionOptions };
+  /** Per-source-address rate limit on refused handshakes (src/server-adapter/refusal-limiter.ts). */
+  refusalLimit?: RefusalLimitOptions;
   /** Storage other than the default SQLite file (e.g. a distributed store). */
   store?: RegistryStore;
   /** HTTP JSON API + /metrics; off unless given. */

@@ -49,10 +49,11 @@ import type { DeviceLink } from './device-link.js';
 import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import type { ArtifactSource } from './deploy-artifact.js';
-import { ServerMetrics } from './metrics.js';
+import { devicesByState, ServerMetrics } from './metrics.js';
 import { pickDevice, routable, type RouteCandidate } from './routing.js';
 import { DeploymentCoordinator, type DeployAnswer } from './deployments.js';
 import { isDeploymentMessage, onDeploymentMessage, type DeployMessageHost } from './deploy-messages.js';
+import { RefusalLimiter, sourceAddress } from './refusal-limiter.js';
 import { resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 export type { EparaServerOptions } from './server-options.js';
@@ -126,6 +127,7 @@ export class EparaServer extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private readonly connections = new Set<DeviceConnection>();
   private readonly linkListeners: Listener[] = [];
+  private readonly refusals: RefusalLimiter;
   private coordinator!: DeploymentCoordinator;
   private readonly inflightInfers = new Set<Promise<unknown>>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -147,6 +149,7 @@ export class EparaServer extends EventEmitter {
     }
     this.dataDir = options.dataDir;
     this.o = resolveServerOptions(options);
+    this.refusals = new RefusalLimiter(options.refusalLimit);
     this.handshake = {
       versions: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION },
       maxFrame: this.o.maxFrame,
@@ -273,7 +276,7 @@ export class EparaServer extends EventEmitter {
 
   /** Serve one already-open stream (e.g. a UART with one device behind it). */
   attachStream(stream: ByteStream): DeviceConnection | undefined {
-    if (this.closing || !this.started) {
+    if (this.closing || !this.started || !this.refusals.admits(sourceAddress(stream.description), Date.now())) {
       void stream.close().catch(() => undefined);
       return undefined;
     }
@@ -357,8 +360,9 @@ export class EparaServer extends EventEmitter {
       return existing.session;
     }
     if (existing && !existing.session.terminal) {
-      // The old session's link is gone and the device did not ask to resume: it is replaced.
-      this.applySession(existing.session, 'bye', now);
+      // The old session's link is gone and the device did not ask to resume (it rebooted): the
+      // session is replaced, which the log says as such, not as a device that left.
+      this.applySession(existing.session, 'bye', now, 'session.superseded');
     }
     this.applySession(candidate, 'auth_ok', now);
     this.live.set(id, { session: candidate, conn, hello, inflight: 0, nextRttProbeAt: now + this.o.rttProbeMs, lastPersistedSeenAt: now, framesIn: conn.link.stats.framesIn });
@@ -381,12 +385,13 @@ export class EparaServer extends EventEmitter {
 
   private rejected(conn: DeviceConnection, code: RejectionCode, reason: string, deviceId: string | undefined): void {
     this.metrics.authFailures.inc({ code });
+    if (!this.refusals.refuse(sourceAddress(conn.remote), Date.now())) return;
     const entry: AuditEntry = { at: Date.now(), event: code, remote: conn.remote, detail: reason };
     if (deviceId !== undefined) entry.deviceId = deviceId;
     this.audit(entry, 'immediate');
   }
 
-  private applySession(s: Session, event: SessionEvent, now: number): void {
+  private applySession(s: Session, event: SessionEvent, now: number, leftAs: 'device.left' | 'session.superseded' = 'device.left'): void {
     const previous = s.state;
     if (!s.apply(event, now)) return;
     const change: DeviceStateChange = { deviceId: s.deviceId, state: s.state, previous };
@@ -396,7 +401,7 @@ export class EparaServer extends EventEmitter {
       this.audit({ event: 'device.lost', deviceId: s.deviceId, detail: `no heartbeat for ${this.o.leaseMs} ms` });
       this.emit('device-lost', change);
     } else if (s.state === 'left') {
-      this.audit({ event: 'device.left', deviceId: s.deviceId });
+      this.audit(leftAs === 'device.left' ? { event: leftAs, deviceId: s.deviceId } : { event: leftAs, deviceId: s.deviceId, detail: 'a new session replaced it' });
     }
   }
 
@@ -469,6 +474,7 @@ export class EparaServer extends EventEmitter {
   /** One pass over every session: degrade the silent, lose the expired, probe round-trip times. */
   private sweep(): void {
     const now = Date.now();
+    for (const r of this.refusals.summary(now)) this.audit({ event: 'auth.refusals_suppressed', remote: r.remote, detail: r.detail }, 'immediate');
     const base = this.liveness();
     for (const [id, l] of this.live) {
       // SPEC §7.2: any frame from the device counts as heard, not only HEARTBEAT and STATE (a
@@ -498,16 +504,8 @@ export class EparaServer extends EventEmitter {
   }
 
   private countByState(): Record<string, number> {
-    const out: Record<string, number> = { connecting: 0, registered: 0, active: 0, degraded: 0, pending: 0, offline: 0 };
-    for (const l of this.live.values()) out[l.session.state] = (out[l.session.state] ?? 0) + 1;
-    if (this.started) {
-      for (const d of this.store.listDevices()) {
-        if (d.status === 'pending') out.pending!++;
-        else if (!this.live.has(d.id) && d.status === 'active') out.offline!++;
-      }
-    }
-    out.connecting = [...this.connections].filter((c) => !c.isReady).length;
-    return out;
+    const live = new Map([...this.live].map(([id, l]) => [id, l.session.state as string]));
+    return devicesByState(live, this.started ? this.store.listDevices() : [], [...this.connections].filter((c) => !c.isReady).length);
   }
 
   /**

@@ -91,6 +91,13 @@ const MAX_IN_PROGRESS = 1024;
  * per ByteStream: after a reconnect, make a new one.
  */
 export class FrameLink extends EventEmitter {
+  /**
+   * Whether PING is answered here with PONG. When it returns false the PING goes to the 'request'
+   * listeners instead: a server answers a PING before the handshake with auth.not_authenticated
+   * (SPEC §7.1), which only its session layer knows.
+   */
+  pingGate: (() => boolean) | undefined;
+
   readonly stats: FrameLinkStats = {
     framesIn: 0,
     framesOut: 0,
@@ -413,7 +420,7 @@ export class FrameLink extends EventEmitter {
       this.stats.duplicates++;
       return;
     }
-    if (frame.message.type === 'PING') {
+    if (frame.message.type === 'PING' && (this.pingGate?.() ?? true)) {
       this.respond(h, { type: 'PONG', ...(frame.message.data ? { data: frame.message.data } : {}) } as Message).catch(() => undefined);
       return;
     }

@@ -15,6 +15,7 @@ import type {
   NewDeployment,
   RegistryStore,
 } from './store.js';
+import { AuditPruner, resolveAuditRetention, type AuditRetentionOptions } from './audit-retention.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface SqliteStoreOptions {
@@ -29,6 +30,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /** Where batched-write failures go (the server turns them into audit/log lines). */
   onBackgroundError?: (err: RegistryError) => void;
+  /** Audit log pruning by age and row count (audit-retention.ts). */
+  auditRetention?: AuditRetentionOptions;
 }
 
 const OPTION_SPECS = {
@@ -128,9 +131,12 @@ export class SqliteStore implements RegistryStore {
   private readonly db: Database.Database;
   private readonly batcher: WriteBatcher;
   private readonly stmts;
+  /** Deletes audit rows past their retention, in batches, in the background. */
+  readonly auditPruner: AuditPruner;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     const o = resolveNumbers(OPTION_SPECS, opts as Record<string, unknown>);
+    const retention = resolveAuditRetention(opts.auditRetention);
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -169,6 +175,8 @@ export class SqliteStore implements RegistryStore {
       getDeployment: db.prepare(`SELECT * FROM deployments WHERE id = ?`),
       setOffset: db.prepare(`UPDATE deployments SET offset = max(offset, ?), updated_at = ? WHERE id = ?`),
       insertAudit: db.prepare(`INSERT INTO audit (at, event, device_id, remote, detail) VALUES (@at, @event, @deviceId, @remote, @detail)`),
+      pruneAudit: db.prepare(`DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? OR id <= ? ORDER BY id LIMIT ?)`),
+      maxAuditId: db.prepare(`SELECT coalesce(max(id), 0) AS n FROM audit`),
     };
     this.batcher = new WriteBatcher(
       (writes) => {
@@ -184,6 +192,15 @@ export class SqliteStore implements RegistryStore {
       o.maxBatch,
       (err) => opts.onBackgroundError?.(err as RegistryError),
     );
+    this.auditPruner = new AuditPruner(
+      {
+        pruneAudit: (olderThan, upToId, limit) => this.run('pruning the audit log', () => this.stmts.pruneAudit.run(olderThan, upToId, limit).changes),
+        maxAuditId: () => (this.stmts.maxAuditId.get() as { n: number }).n,
+      },
+      retention,
+      (err) => opts.onBackgroundError?.(err as RegistryError),
+    );
+    this.auditPruner.start();
   }
 
   private migrate(): void {
@@ -406,6 +423,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   close(): void {
+    this.auditPruner.stop();
     this.batcher.close();
     if (this.db.open) this.db.close();
   }
