@@ -81,6 +81,8 @@ export interface DeviceProcessConfig {
   maxFrame?: number;
   loadDelayMs?: number;
   heartbeatMs?: number;
+  /** Through an emulated lossy serial line (firmware-sims/links/serial-link.ts) instead of plain TCP. */
+  lossy?: { lossRate: number; baud: number; seed: number };
 }
 
 export function startDeviceProcess(cfg: DeviceProcessConfig): JsonProcess {

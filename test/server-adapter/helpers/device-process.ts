@@ -10,6 +10,8 @@
 import { createInterface } from 'node:readline';
 import { EparaDevice } from '../../../src/client/device.js';
 import { OnnxModel } from '../../../src/client/onnx-runtime.js';
+import { emulatedSerialPair, type LinkControl } from '../../../firmware-sims/links/serial-link.js';
+import type { ByteStream } from '../../../src/transport/byte-stream.js';
 import { connectTcp } from '../../../src/transport/tcp.js';
 import type { DeviceProcessConfig } from './child-processes.js';
 
@@ -17,6 +19,30 @@ const cfg = JSON.parse(process.argv[2]!) as DeviceProcessConfig;
 const out = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n');
 };
+
+/** The link in use now, so `drop` can cut it. */
+let current: { stream: ByteStream; control?: LinkControl } | undefined;
+let links = 0;
+
+/**
+ * TCP to the server; with `lossy`, through an emulated serial line (firmware-sims) that loses
+ * bytes: the device speaks UART framing and timeouts over a line that drops `lossRate` of them,
+ * and the line's far end is piped into the TCP socket.
+ */
+async function connect(): Promise<ByteStream> {
+  const tcp = await connectTcp({ host: '127.0.0.1', port: cfg.port });
+  if (!cfg.lossy) {
+    current = { stream: tcp };
+    return tcp;
+  }
+  const [device, line, control] = emulatedSerialPair({ kind: 'uart', baud: cfg.lossy.baud, lossRate: cfg.lossy.lossRate, seed: (cfg.lossy.seed + links++) >>> 0, name: `lossy-uart-${cfg.id}` });
+  line.on('data', (b) => void tcp.write(b).catch(() => undefined));
+  tcp.on('data', (b) => void line.write(b).catch(() => undefined));
+  tcp.on('close', () => control.disconnect());
+  line.on('close', () => void tcp.close().catch(() => undefined));
+  current = { stream: device, control };
+  return device;
+}
 
 const device = new Promise<EparaDevice>((resolve, reject) => {
   EparaDevice.connect({
@@ -26,7 +52,7 @@ const device = new Promise<EparaDevice>((resolve, reject) => {
     dataDir: cfg.dataDir,
     maxFrame: cfg.maxFrame ?? 4096,
     ...(cfg.heartbeatMs ? { keepaliveMs: cfg.heartbeatMs } : {}),
-    connector: () => connectTcp({ host: '127.0.0.1', port: cfg.port }),
+    connector: connect,
     reconnect: { initialMs: 50, maxMs: 300 },
     // The server may be down when this process starts (the test restarts both in any order).
     connectTimeoutMs: 120_000,
@@ -64,6 +90,12 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     const cmd = JSON.parse(line) as { op: string };
     const d = await device;
     if (cmd.op === 'services') out({ event: 'services', services: d.serviceInfo() });
+    else if (cmd.op === 'drop') {
+      // The link drops under the device (cable pulled, radio gone); it reconnects by itself.
+      if (current?.control) current.control.disconnect();
+      else await current?.stream.close().catch(() => undefined);
+      out({ event: 'dropped' });
+    }
     else if (cmd.op === 'close') {
       await d.close();
       out({ event: 'closed' });

@@ -14,6 +14,13 @@ const out = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n');
 };
 
+/** Inputs of the fixture models (fixtures/models/README.md). */
+const INPUTS = {
+  mlp: () => tensorFrom('input', new Float32Array(16).fill(0.5), [1, 16]),
+  seg: () => tensorFrom('image', new Float32Array(64).fill(0.25), [1, 1, 8, 8]),
+  dec: () => tensorFrom('tokens', BigInt64Array.from({ length: 8 }, (_, i) => BigInt(i + 1)), [1, 8]),
+};
+
 const registry = batchArg !== undefined ? { batchIntervalMs: Number(batchArg) } : undefined;
 const server = new EparaServer({ dataDir: dataDir!, periods: { heartbeatMs: 500 }, rttProbeMs: 0, registry });
 await server.start();
@@ -38,9 +45,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       } else if (cmd.op === 'records') {
         out({ event: 'records', records: server.deployments() });
       } else if (cmd.op === 'infer') {
-        // The fixture MLP (input float32 [1,16]); an error is an answer too.
-        const input = [tensorFrom('input', new Float32Array(16).fill(0.5), [1, 16])];
-        const r = await server.infer(cmd.service as string, input, { deadlineMs: 10_000 }).then(
+        // One of the fixture models' inputs (default the MLP's); an error is an answer too.
+        const input = [INPUTS[(cmd.model as keyof typeof INPUTS | undefined) ?? 'mlp']()];
+        const r = await server.infer(cmd.service as string, input, { deadlineMs: 10_000, ...(cmd.deviceId ? { deviceId: cmd.deviceId as string } : {}) }).then(
           (x) => ({ ok: true, deviceId: x.deviceId }),
           (e: { code?: string }) => ({ ok: false, code: e.code }),
         );
