@@ -3,7 +3,7 @@ import type { CheckDef } from './check.js';
 import { HANDSHAKE_CHECKS } from './checks/handshake.js';
 import { AUTH_CHECKS } from './checks/auth.js';
 import { FRAMING_CHECKS } from './checks/framing.js';
-import { loadInvalidVectors, vectorCheck } from './checks/vectors.js';
+import { acceptCheck, loadAcceptVectors, loadInvalidVectors, vectorCheck } from './checks/vectors.js';
 import { PING_CHECKS } from './checks/ping.js';
 import { HEARTBEAT_CHECKS } from './checks/heartbeat.js';
 import { STATE_CHECKS } from './checks/state.js';
@@ -25,7 +25,7 @@ export const FIXED_CHECKS: readonly CheckDef[] = [
   ...Object.values(BYE_CHECKS),
 ];
 
-/** The fixed checks plus one per invalid vector (read from protocol/vectors/invalid.json). */
+/** The fixed checks plus one per invalid and accept vector (read from protocol/vectors/). */
 export function allChecks(): CheckDef[] {
-  return [...FIXED_CHECKS, ...loadInvalidVectors().map(vectorCheck)];
+  return [...FIXED_CHECKS, ...loadInvalidVectors().map(vectorCheck), ...loadAcceptVectors().map(acceptCheck)];
 }

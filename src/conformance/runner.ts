@@ -17,7 +17,7 @@ import { builtinArtifact, pickKind, type TestArtifact } from './artifacts.js';
 import { firstSession, reregister, versionRefused } from './checks/handshake.js';
 import { serverMacRefused } from './checks/auth.js';
 import { deviceFrames, framingChecks } from './checks/framing.js';
-import { vectorChecks } from './checks/vectors.js';
+import { acceptChecks, vectorChecks } from './checks/vectors.js';
 import { pingBeforeAuth, pingRegistered } from './checks/ping.js';
 import { heartbeatPeriod, leaseBySilence } from './checks/heartbeat.js';
 import { statePeriod, stateServed } from './checks/state.js';
@@ -129,6 +129,7 @@ async function sessionChecks(c: RunContext, o: ConformOptions): Promise<void> {
   await guarded(c, () => pingRegistered(c));
   await guarded(c, () => framingChecks(c));
   await guarded(c, () => vectorChecks(c));
+  await guarded(c, () => acceptChecks(c));
   await guarded(c, () => heartbeatPeriod(c));
   await guarded(c, () => statePeriod(c));
   await guarded(c, () => rtxDevice(c));

@@ -13,7 +13,8 @@ import { vectorsFile } from '../vector-files.js';
 import { cobsDecode, cobsEncode } from '../../protocol/cobs.js';
 import { crc32c } from '../../protocol/crc32c.js';
 import { FLAG_RSP, maxWirePiece } from '../../protocol/constants.js';
-import { isRequestType, messageTypeName } from '../../protocol/messages/types.js';
+import { isRequestType, messageTypeName, type Message } from '../../protocol/messages/types.js';
+import { messageFromJson } from '../../protocol/messages/json-form.js';
 
 interface InvalidVector {
   name: string;
@@ -30,6 +31,29 @@ const DEVICE_BOUND_ONLY = new Set([0x01, 0x03, 0x08]);
 
 export function loadInvalidVectors(): InvalidVector[] {
   return (JSON.parse(readFileSync(vectorsFile('invalid.json'), 'utf8')) as { vectors: InvalidVector[] }).vectors;
+}
+
+interface AcceptVector {
+  name: string;
+  description: string;
+  wire_hex: string;
+  header: { version: number; type: number; flags: number; seq: number; corr: number };
+  message: Record<string, unknown>;
+}
+
+/** protocol/vectors/accept.json (spec 1.1): inputs a receiver must accept; none before it. */
+export function loadAcceptVectors(): AcceptVector[] {
+  let path: string;
+  try {
+    path = vectorsFile('accept.json');
+  } catch {
+    return [];
+  }
+  return (JSON.parse(readFileSync(path, 'utf8')) as { vectors: AcceptVector[] }).vectors;
+}
+
+export function acceptCheck(v: AcceptVector): CheckDef {
+  return { id: `accept.${v.name}`, family: 'vectors', title: v.description, spec: '§2, §4, §4.1' };
 }
 
 export function vectorCheck(v: InvalidVector): CheckDef {
@@ -143,4 +167,39 @@ export async function vectorChecks(c: RunContext): Promise<void> {
       return `silence (${why}), still answering`;
     });
   }
+}
+
+/**
+ * Every accept vector, then the same message in its canonical bytes: the device must answer both
+ * the same way (a device answers a server-bound HEARTBEAT with 114, say, but never with a
+ * decoding error because of the oddity: a non-zero corr without RSP, an unknown key).
+ */
+export async function acceptChecks(c: RunContext): Promise<void> {
+  const { g, r } = c;
+  for (const v of loadAcceptVectors()) {
+    await r.run(acceptCheck(v), async () => {
+      const peer = g.peer;
+      const frame = frameOf(Uint8Array.from(Buffer.from(v.wire_hex, 'hex')))!;
+      const odd = await answerTo(c, (seq) => peer.write(restamp(frame, seq)));
+      const msg = messageFromJson(v.message);
+      const plain = await answerTo(c, (seq) => peer.send(msg, { seq }).then(() => undefined));
+      if (v.header.flags & FLAG_RSP || !(isRequestType(v.header.type))) {
+        if (odd || plain) throw new CheckFailure(`a ${msg.type} that is not a request was answered`);
+        return 'accepted (no answer, as for the canonical form)';
+      }
+      if (!odd) throw new CheckFailure(`no answer within ${g.t.answerMs} ms; the canonical ${msg.type} gets ${plain ? describe(plain) : 'none either'}`);
+      if (odd.type === 'ERROR' && odd.code >= 110 && odd.code <= 113) throw new CheckFailure(`refused with ${describe(odd)}: ${v.description.split(':')[0]} must be accepted`);
+      if (!plain || plain.type !== odd.type || (odd.type === 'ERROR' && plain.type === 'ERROR' && odd.code !== plain.code)) throw new CheckFailure(`answered ${describe(odd)}, the canonical ${msg.type} ${plain ? describe(plain) : 'nothing'}`);
+      return `answered ${describe(odd)}, as the canonical ${msg.type}`;
+    });
+  }
+}
+
+/** Send under a fresh seq; the answer (or undefined after answerMs). */
+async function answerTo(c: RunContext, send: (seq: number) => Promise<void>): Promise<Message | undefined> {
+  const peer = c.g.peer;
+  const seq = peer.takeSeq();
+  const from = peer.mark();
+  await send(seq);
+  return (await peer.waitAnswer(seq, c.g.t.answerMs, from))?.frame?.message;
 }
