@@ -26,14 +26,15 @@ export interface CosimBuild {
 
 /**
  * `tag` keeps test files that run in parallel workers out of each other's build directory.
+ * `from` builds another copy of the sources (an older RTL read from git) into another directory.
  * `helloRetryMs` x `clksPerMs` should be >= ~1 M cycles: the harness runs ~2 M cycles/s
  * while idle, and the host must answer a HELLO before the device retries it.
  */
-export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRetryMs: number): CosimBuild {
+export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRetryMs: number, from: { hdlDir: string; objDir: string } = { hdlDir: HDL_DIR, objDir: HDL_DIR }): CosimBuild {
   // parameters are baked into the binary, so they name the build directory
-  const mdir = join(HDL_DIR, `obj_cosim_${tag}_${cpb}_${clksPerMs}_${helloRetryMs}`);
+  const mdir = join(from.objDir, `obj_cosim_${tag}_${cpb}_${clksPerMs}_${helloRetryMs}`);
   const binary = join(mdir, 'Vedge_core');
-  const sources = [...RTL_CORE.map((f) => join(HDL_DIR, 'rtl', f)), join(HDL_DIR, 'sim', 'edge_bridge.cpp')];
+  const sources = [...RTL_CORE.map((f) => join(from.hdlDir, 'rtl', f)), join(from.hdlDir, 'sim', 'edge_bridge.cpp')];
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
     mkdirSync(mdir, { recursive: true });
@@ -42,7 +43,7 @@ export function buildCosim(cpb: number, clksPerMs: number, tag: string, helloRet
       'verilator',
       [
         '--cc', '--exe', '--build', '-j', '2', '-O2', '-Wall', '--top-module', 'edge_core',
-        `-I${join(HDL_DIR, 'rtl')}`, `-GCLK_HZ=${cpb * 100000}`, '-GBAUD=100000',
+        `-I${join(from.hdlDir, 'rtl')}`, `-GCLK_HZ=${cpb * 100000}`, '-GBAUD=100000',
         `-GCLKS_PER_MS=${clksPerMs}`, `-GHELLO_RETRY_MS=${helloRetryMs}`,
         '-CFLAGS', `-DCPB=${cpb} -O1`, '--Mdir', mdir, ...sources, '-o', 'Vedge_core',
       ],

@@ -39,6 +39,12 @@ export async function heartbeatPeriod(c: RunContext): Promise<void> {
 /** Silence from the kit: record it as the lease check (done once, by whichever check drops first). */
 export async function leaseBySilence(c: RunContext, drop?: Awaited<ReturnType<RunContext['g']['dropLink']>>): Promise<boolean> {
   const { g, r } = c;
+  if (r.skipped('heartbeat') && drop) {
+    // the check is off, but the caller still needs the device back
+    r.skip(HEARTBEAT_CHECKS.lease, 'family heartbeat skipped by --skip');
+    await g.establish();
+    return true;
+  }
   return r.run(HEARTBEAT_CHECKS.lease, async (warn) => {
     const before = g.session!;
     const d = drop ?? (await g.dropLinkBySilence());
