@@ -4,6 +4,7 @@
  * test's own process.
  */
 import { fileURLToPath } from 'node:url';
+import type { ByteStream } from '../../src/transport/byte-stream.js';
 
 type Holder = { __eparaEmulatedBleBindings?: unknown };
 
@@ -22,4 +23,19 @@ export function installEmulatedBle(b: unknown): void {
 export function removeEmulatedBle(): void {
   delete process.env.EPARA_BLE_BINDINGS;
   delete (globalThis as Holder).__eparaEmulatedBleBindings;
+}
+
+/** The device's side of each BLE connection a central opens to `peripheral`, in order: a Connector. */
+export function connectionsTo(peripheral: { on(event: 'connection', l: (s: ByteStream) => void): unknown }): () => Promise<ByteStream> {
+  const connections: ByteStream[] = [];
+  const waiting: Array<(s: ByteStream) => void> = [];
+  peripheral.on('connection', (s) => {
+    const w = waiting.shift();
+    if (w) w(s);
+    else connections.push(s);
+  });
+  return () => {
+    const s = connections.shift();
+    return s ? Promise.resolve(s) : new Promise((resolve) => waiting.push(resolve));
+  };
 }

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { EmulatedBleBindings, EmulatedPeripheral } from '../../firmware-sims/links/ble-peripheral-bindings.js';
-import type { ByteStream } from '../../src/transport/byte-stream.js';
-import { installEmulatedBle, removeEmulatedBle } from './emulated-ble-bindings.js';
+import { connectionsTo, installEmulatedBle, removeEmulatedBle } from './emulated-ble-bindings.js';
 import { deployClassifierAndInfer, deviceShown, epara, sandbox, until, type Sandbox } from './helpers.js';
 
 let sb: Sandbox | undefined;
@@ -28,17 +27,7 @@ describe('epara serve --ble', () => {
     const bindings = new EmulatedBleBindings({ peripherals: [peripheral] });
     installEmulatedBle(bindings);
     // The device's side of each BLE connection the gateway opens.
-    const connections: ByteStream[] = [];
-    const waiting: Array<(s: ByteStream) => void> = [];
-    peripheral.on('connection', (s) => {
-      const w = waiting.shift();
-      if (w) w(s);
-      else connections.push(s);
-    });
-    const nextConnection = (): Promise<ByteStream> => {
-      const s = connections.shift();
-      return s ? Promise.resolve(s) : new Promise((resolve) => waiting.push(resolve));
-    };
+    const nextConnection = connectionsTo(peripheral);
     const started = EmulatedDevice.start({ profile: 'microcomputer', id: 'ble-pi', key, connector: nextConnection, dataDir: join(sb.root, 'dev'), timeScale: 0, device: { reconnect: { initialMs: 50, maxMs: 300 } } });
 
     const stop = new AbortController();

@@ -9,8 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openTarget, runConformance } from '../../src/conformance/index.js';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
 import { EmulatedBleBindings, EmulatedPeripheral } from '../../firmware-sims/links/ble-peripheral-bindings.js';
-import type { ByteStream } from '../../src/transport/byte-stream.js';
-import { installEmulatedBle, removeEmulatedBle } from '../cli/emulated-ble-bindings.js';
+import { connectionsTo, installEmulatedBle, removeEmulatedBle } from '../cli/emulated-ble-bindings.js';
 import { EMULATOR_DEVICE, FAST, failed, newKey, tmpDir } from './helpers.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -23,17 +22,7 @@ describe('epara conform over BLE (ble:NAME)', () => {
   it('mcu behind a Nordic UART peripheral: every check but the deploy family passes', async () => {
     const peripheral = new EmulatedPeripheral({ address: 'c0:ff:ee:00:00:07', name: 'epara-conform-mcu', profile: 'nus' });
     installEmulatedBle(new EmulatedBleBindings({ peripherals: [peripheral] }));
-    const connections: ByteStream[] = [];
-    const waiting: Array<(s: ByteStream) => void> = [];
-    peripheral.on('connection', (s: ByteStream) => {
-      const w = waiting.shift();
-      if (w) w(s);
-      else connections.push(s);
-    });
-    const nextConnection = (): Promise<ByteStream> => {
-      const s = connections.shift();
-      return s ? Promise.resolve(s) : new Promise((resolve) => waiting.push(resolve));
-    };
+    const nextConnection = connectionsTo(peripheral);
     const key = newKey();
     const dataDir = tmpDir(cleanups);
     const start = () => EmulatedDevice.start({ profile: 'mcu', id: 'ble-mcu', key, dataDir, timeScale: 0, connector: nextConnection, device: EMULATOR_DEVICE });
