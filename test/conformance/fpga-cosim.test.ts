@@ -37,6 +37,7 @@ describe.skipIf(missing.length > 0)('epara conform against the FPGA co-simulatio
     } finally {
       await links.close();
     }
+    console.log(`[conform] framing.device-frames: ${rep.results.find((r) => r.id === 'framing.device-frames')?.detail}`);
     console.log(`[conform] edge_core co-sim: ${rep.summary.passed} passed, ${rep.summary.failed} failed, ${rep.summary.skipped} skipped, ${rep.summary.warnings} warnings in ${rep.durationMs} ms`);
   }, 240_000);
   afterAll(async () => {
