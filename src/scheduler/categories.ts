@@ -69,7 +69,7 @@ export function validateService(s: ServiceSpec): ServiceSpec {
   if (s.maxBatch !== undefined && (!Number.isInteger(s.maxBatch) || s.maxBatch < 1 || s.maxBatch > 1024)) {
     throw schedError('sched.bad_service', `service ${s.name}: maxBatch must be an integer 1..1024, got ${s.maxBatch}`, 'fix maxBatch', 'maxBatch');
   }
-  for (const k of ['sizeSpread', 'bucketedSpread'] as const) {
+  for (const k of ['sizeSpread', 'bucketedSpread', 'burstFactor'] as const) {
     const v = s[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= 1000)) {
       throw schedError('sched.bad_service', `service ${s.name}: ${k} must be a number in [1, 1000], got ${String(v)}`, 'the expected largest request of a batch over the mean size; 1 when requests are alike', k);

@@ -14,7 +14,7 @@
  * the true best and is taken without evaluating the rest. Pure: no I/O, no clock, same input → same output.
  */
 import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sameShare, sharedCapacity, type AllocatorOptions } from './allocator.js';
-import { gpuNeedOf, validateServices } from './categories.js';
+import { gpuNeedOf, sensitivityOf, validateServices } from './categories.js';
 import { schedError } from './errors.js';
 import { Heap } from './heap.js';
 import { DEFAULT_OBJECTIVE, demandOf, marginalGain, memoryFractionOf, servedValue, violationOf, type ObjectiveOptions } from './objective.js';
@@ -135,7 +135,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const residual = new Map<string, number>();
   const supplied = new Map<string, number>();
   for (const s of specs.values()) {
-    const d = demandOf(s, state);
+    // A latency service must keep up with its bursts on the scale of its deadline, not only with its mean rate.
+    const d = demandOf(s, state) * (sensitivityOf(s.category) === 'latency' ? (s.burstFactor ?? 1) : 1);
     demand.set(s.name, d);
     residual.set(s.name, d * obj.headroom);
     supplied.set(s.name, 0);

@@ -53,6 +53,13 @@ export interface ServiceSpec {
    * default sizeSpread.
    */
   bucketedSpread?: number;
+  /**
+   * How bursty the service's arrivals are on the time scale of its deadline: the 99th percentile of
+   * the requests arriving in a deadline-long window over the mean (≥ 1, default 1), measured from
+   * the workload in use. EPARA's planner covers demand × burstFactor: a plan sized to the mean rate
+   * put chat-7b of a bursty trace on two batch-1 Jetsons at low load and dropped its bursts.
+   */
+  burstFactor?: number;
 }
 
 export type ServiceStatus = 'loading' | 'ready' | 'failed' | 'unloaded';

@@ -171,6 +171,23 @@ export function azureRequests(t: AzureTrace, m: AzureMapping, opts: AzureReplay)
   return { requests: out, note: `${opts.name ?? 'Azure LLM trace'}: window ${start}–${end.toFixed(0)} s compressed ×${opts.load}${wrapped}, ${out.length} requests, seed ${seed}` };
 }
 
+/**
+ * Arrivals per window of `windowSec` (trace time) at their 99th percentile over the mean, over the
+ * non-overlapping windows of the trace (≥ 1; 1 with fewer than 10 windows). ServiceSpec.burstFactor.
+ */
+export function burstFactor(t: AzureTrace, windowSec: number, q = 0.99): number {
+  const n = Math.floor(t.spanSec / windowSec);
+  if (!(windowSec > 0) || n < 10) return 1;
+  const counts = new Float64Array(n);
+  for (const r of t.rows) {
+    const k = Math.floor(r.tSec / windowSec);
+    if (k < n) counts[k]!++;
+  }
+  const sorted = Array.from(counts).sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  return mean > 0 ? Math.max(1, sorted[Math.min(n - 1, Math.floor(q * n))]! / mean) : 1;
+}
+
 export interface TraceStats {
   rows: number;
   spanSec: number;

@@ -24,7 +24,7 @@ import { POLICIES, policyByName, type Policy } from '../scheduler/baselines/inde
 import { validateServices } from '../scheduler/categories.js';
 import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
 import { bucketedSpread, fcfsSpread } from '../scheduler/batch-spread.js';
-import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, bucketedBatchSpread, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
+import { DEFAULT_AZURE_MAPPING, azureRequests, batchSpread, bucketedBatchSpread, burstFactor, meanWorkMs, parseAzureTrace, traceStats, type AzureTrace, type TraceStats } from './azure-trace.js';
 import { forEachCameraFrame, type Frame } from './camera-flows.js';
 import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
@@ -199,9 +199,14 @@ export function defaultServices(trace: AzureTrace | null, load: number, sites: n
   const sizeSpread = o.llmBatching === 'continuous' ? 1 : trace ? batchSpread(trace, m, 16) : AZURE_CONV.batchSpread16;
   // EPARA's handler buckets requests by length, so its batches wait for less than the longest of 16.
   const bucketed = o.llmBatching === 'continuous' ? 1 : trace ? bucketedBatchSpread(trace, m, 16) : Math.min(sizeSpread, AZURE_CONV.bucketedSpread16);
+  // Burstiness on the scale of each service's deadline, in trace time: at load x a deadline of
+  // W seconds spans x·W seconds of the trace (the load compresses time).
+  const burst = (deadlineMs: number): number => (trace ? burstFactor(trace, (load * deadlineMs) / 1000) : 1);
+  const d7 = m.slackMs + m.sloScale * mean;
+  const d13 = m.slackMs + m.sloScale * mean * m.bigFactor;
   return [
-    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: m.slackMs + m.sloScale * mean, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread, bucketedSpread: bucketed },
-    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: m.slackMs + m.sloScale * mean * m.bigFactor, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread, bucketedSpread: bucketed },
+    { name: 'chat-7b', category: 'latency-single', kind: 'llm', memoryMiB: 14_336, workMs: mean, deadlineMs: d7, demandRps: rate * 0.75 * load, maxBatch: 16, sizeSpread, bucketedSpread: bucketed, burstFactor: burst(d7) },
+    { name: 'chat-13b', category: 'latency-multi', kind: 'llm', memoryMiB: 26_624, workMs: mean * m.bigFactor, deadlineMs: d13, demandRps: rate * 0.25 * load, maxBatch: 16, activationKiB: 64, weight: m.bigFactor, sizeSpread, bucketedSpread: bucketed, burstFactor: burst(d13) },
     { name: 'seg-cam', category: 'frequency-single', kind: 'vision', memoryMiB: 1_024, workMs: 12, deadlineMs: 250, targetFps: 5, demandRps: Math.round(o.camFlowsPerSite * sites * load) * 5, maxBatch: 16 },
     { name: 'seg-hd', category: 'frequency-multi', kind: 'vision', memoryMiB: 28_672, workMs: 60, deadlineMs: 1000, targetFps: 2, demandRps: Math.round(o.hdFlowsPerSite * sites * load) * 2, maxBatch: 8, activationKiB: 2048 },
   ];

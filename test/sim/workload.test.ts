@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { azureRequests, batchSpread, bucketedBatchSpread, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
+import { azureRequests, batchSpread, bucketedBatchSpread, burstFactor, DEFAULT_AZURE_MAPPING, meanWorkMs, parseAzureTrace } from '../../src/sim/azure-trace.js';
 import { cameraFrames } from '../../src/sim/camera-flows.js';
 import { Rng } from '../../src/sim/rng.js';
 import { AZURE_CONV, DEFAULT_TRACE_PATH, loadAzureTrace, readWorkloadFile } from '../../src/sim/scenario.js';
@@ -121,6 +121,16 @@ describe('Azure trace reader and time scaling', () => {
     expect(requests[20]!.timeMs).toBeCloseTo((20 / 3) * 1000, 6);
     expect(note).toMatch(/replayed 3\.00 times/);
     expect(Math.max(...requests.map((r) => r.timeMs))).toBeLessThan(20_000);
+  });
+
+  it('burstFactor: arrivals per deadline-long window at p99 over the mean, from the trace in use', () => {
+    const even = { rows: Array.from({ length: 1000 }, (_, i) => ({ tSec: i, contextTokens: 1, generatedTokens: 1 })), spanSec: 999 };
+    expect(burstFactor(even, 10)).toBe(1);
+    // The same 1,000 requests in 10 bursts of 100 at the start of every 100 s: a 10 s window holds 100 or 0.
+    const bursty = { rows: Array.from({ length: 1000 }, (_, i) => ({ tSec: Math.floor(i / 100) * 100 + (i % 100) * 0.01, contextTokens: 1, generatedTokens: 1 })), spanSec: 901 };
+    // 90 whole windows (the burst at 900 s starts the partial 91st, not counted): 900 requests, mean 10, p99 100.
+    expect(burstFactor(bursty, 10)).toBeCloseTo(10, 9);
+    expect(burstFactor(even, 500)).toBe(1); // fewer than 10 windows: no estimate
   });
 
   it('reads the 2024 format (UTC offset, quoted fields) and sorts rows out of order', () => {
