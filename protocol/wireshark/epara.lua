@@ -231,6 +231,7 @@ local ERROR_NAMES = {
   [407] = "deploy.busy",
   [408] = "deploy.too_large",
   [409] = "deploy.incompatible_class",
+  [410] = "deploy.wrong_device",
   [500] = "infer.unknown_service",
   [501] = "infer.deadline",
   [502] = "infer.bad_input",
