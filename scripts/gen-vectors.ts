@@ -6,6 +6,7 @@
  * Everything here is deterministic (fixed byte patterns, no randomness, no clock).
  */
 import { writeFileSync } from 'node:fs';
+import type { InvalidVector } from '../src/conformance/checks/vectors.js';
 import { join } from 'node:path';
 import {
   FLAG_RSP,
@@ -262,16 +263,6 @@ for (const name of Object.keys(MessageType)) {
 // ---------------------------------------------------------------------------------------------
 // invalid vectors
 
-interface InvalidOut {
-  name: string;
-  description: string;
-  max_frame: number;
-  wire_hex: string;
-  expect: string;
-  expect_wire: number;
-  field?: string;
-}
-
 const WIRE: Record<string, number> = {
   'frame.crc': 100,
   'frame.cobs': 101,
@@ -285,7 +276,7 @@ const WIRE: Record<string, number> = {
   'msg.schema': 113,
 };
 
-const invalid: InvalidOut[] = [];
+const invalid: InvalidVector[] = [];
 function bad(name: string, description: string, wire: Uint8Array, expect: string, field?: string, maxFrame = 512): void {
   invalid.push({ name, description, max_frame: maxFrame, wire_hex: hex(wire), expect, expect_wire: WIRE[expect]!, ...(field ? { field } : {}) });
 }

@@ -9,16 +9,11 @@
  *   when their body passes §4 they are answered msg.unexpected (114), as the TypeScript
  *   device does for a well-formed one (a body that is not a map is msg.schema for any type).
  */
+import type { InvalidVector as InvalidJsonEntry } from '../../src/conformance/checks/vectors.js';
 import { cobsDecode, isRequestType, messageTypeName, MessageType } from '../../src/protocol/index.js';
 
 /** The fields of an invalid.json entry this file reads (protocol/vectors/README.md has them all). */
-export interface InvalidVector {
-  name: string;
-  max_frame: number;
-  wire_hex: string;
-  expect: string;
-  expect_wire: number;
-}
+export type InvalidVector = Pick<InvalidJsonEntry, 'name' | 'max_frame' | 'wire_hex' | 'expect' | 'expect_wire'>;
 
 export interface DeviceExpectation {
   /** the ERROR code the device answers with, or undefined for silence */

@@ -16,7 +16,8 @@ import { FLAG_RSP, maxWirePiece } from '../../protocol/constants.js';
 import { isRequestType, messageTypeName, type Message } from '../../protocol/messages/types.js';
 import { messageFromJson } from '../../protocol/messages/json-form.js';
 
-interface InvalidVector {
+/** One entry of protocol/vectors/invalid.json (the vectors README describes each field). */
+export interface InvalidVector {
   name: string;
   description: string;
   max_frame: number;
