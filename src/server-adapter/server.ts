@@ -224,8 +224,10 @@ export class EparaServer extends EventEmitter {
         artifacts: () => this.artifacts,
         deployer: () => this.deployer,
         readyConn: (id) => {
-          const c = this.live.get(id)?.conn;
-          return c?.isReady ? c : undefined;
+          // Only once the device has spoken after WELCOME: a retry timer firing mid-handshake must
+          // not send an OFFER the device has no handler for yet (it answers not_supported).
+          const l = this.live.get(id);
+          return l?.conn?.isReady && l.session.state !== 'registered' ? l.conn : undefined;
         },
         closing: () => this.closing,
         audit: (e) => this.audit(e),

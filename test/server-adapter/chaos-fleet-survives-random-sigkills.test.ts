@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,13 @@ const DEVICES = 8;
 const LOSSY = new Set([1, 4, 6]);
 /** Which services each device should end up serving. */
 const PLAN: Record<Service, number[]> = { mlp: [0, 1, 2, 3, 4, 5, 6, 7], seg: [0, 2, 4, 6], dec: [1, 3, 5, 7] };
+/**
+ * Devices that get a fresh blob artifact (16..64 KiB, new bytes each time) every few seconds of
+ * chaos. Clean links only: on the lossy lines today's fixed-size chunks make 64 KiB take longer
+ * than the convergence window (issue 15's adaptive sender is what fixes that; the lossy devices
+ * still receive and serve their ONNX models here).
+ */
+const BLOB_DEVICES = [0, 3, 7];
 
 const dir = mkdtempSync(join(tmpdir(), 'epara-chaos-'));
 const procs = new Set<JsonProcess>();
@@ -102,7 +109,20 @@ describe('chaos: random SIGKILLs of server and devices, dropped links', () => {
       server = track(startServerProcess(dataDir, port));
       await server.wait((l) => l.event === 'ready', 60_000);
     };
-    const counts = { serverKills: 0, deviceKills: 0, drops: 0 };
+    const counts = { serverKills: 0, deviceKills: 0, drops: 0, blobs: 0 };
+    // New versions while the chaos runs, so kills land inside transfers, verifies and loads.
+    const deployBlob = async (): Promise<void> => {
+      const n = ++counts.blobs;
+      const bytes = new Uint8Array(16_384 + rng.int(49_152)).map(() => rng.int(256));
+      const path = join(dir, `blob-${n}.bin`);
+      writeFileSync(path, bytes);
+      const from = server.lines.length;
+      server.send({ op: 'deploy', artifact: path, service: 'blob', version: `b${n}`, kind: 'blob', category: 'frequency-single', to: BLOB_DEVICES.map((i) => `chaos-${i}`) });
+      // Not retried when unacknowledged: the record may or may not have been committed; the end
+      // state is judged by what the registry holds, whichever it is.
+      await Promise.race([server.wait((l) => l.event === 'deploying', 10_000, from), server.exited]).catch(() => undefined);
+    };
+    await deployBlob();
     const end = Date.now() + CHAOS_MS;
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, 300 + rng.int(1200)));
@@ -128,16 +148,20 @@ describe('chaos: random SIGKILLs of server and devices, dropped links', () => {
           d.send({ op: 'drop' });
           counts.drops++;
         }
+      } else {
+        await deployBlob();
       }
     }
-    console.log(`[chaos] ${counts.serverKills} server kills, ${counts.deviceKills} device kills, ${counts.drops} dropped links`);
+    console.log(`[chaos] ${counts.serverKills} server kills, ${counts.deviceKills} device kills, ${counts.drops} dropped links, ${counts.blobs} blob versions deployed`);
     await issueDeploys();
     expect(pending.size).toBe(0);
     await Promise.all(devices.map((d) => d?.wait((l) => l.event === 'ready', 60_000)));
     phase('chaos over');
 
     // Converge: every record settled and every device that is up reports what its records say.
-    type Rec = { id: number; deviceId: string; service: string; version: string; state: string; errorCode?: string };
+    type Rec = { id: number; deviceId: string; service: string; version: string; state: string; sha256: string; errorCode?: string };
+    /** The newest record per (device, service): what the device should run now. */
+    const latest = (): Map<string, Rec> => new Map(recs.map((r) => [`${r.deviceId}/${r.service}`, r]));
     const upIds = (): Set<string> => new Set(devices.flatMap((d, i) => (d ? [`chaos-${i}`] : [])));
     const deviceServices = async (): Promise<Map<string, Array<{ name: string; version: string; status: string }>>> => {
       const m = new Map<string, Array<{ name: string; version: string; status: string }>>();
@@ -148,12 +172,15 @@ describe('chaos: random SIGKILLs of server and devices, dropped links', () => {
     let seen = new Map<string, Array<{ name: string; version: string; status: string }>>();
     const mismatches = (): string[] => {
       const bad: string[] = [];
+      const newest = latest();
       for (const r of recs) {
         if (!['ready', 'failed', 'rolled-back', 'undeployed'].includes(r.state)) {
           if (upIds().has(r.deviceId)) bad.push(`${r.deviceId}/${r.service} still ${r.state}`);
           continue;
         }
         if (!upIds().has(r.deviceId)) continue;
+        // A version superseded by a newer deployment only has to be settled.
+        if (newest.get(`${r.deviceId}/${r.service}`) !== r) continue;
         const svc = seen.get(r.deviceId)?.find((s) => s.name === r.service);
         if (r.state === 'ready' && (svc?.status !== 'ready' || svc.version !== r.version)) bad.push(`${r.deviceId}/${r.service} ready on the server, ${svc ? `${svc.status}@${svc.version}` : 'absent'} on the device`);
         if (r.state !== 'ready') bad.push(`${r.deviceId}/${r.service} ${r.state} ${r.errorCode ?? ''}`);
@@ -171,18 +198,32 @@ describe('chaos: random SIGKILLs of server and devices, dropped links', () => {
     phase('converged');
     // One deployment per planned (device, service): re-issued deploys were no-ops, not duplicates.
     for (const [svc, idx] of Object.entries(PLAN)) {
-      for (const i of idx) expect(recs.filter((r) => r.deviceId === `chaos-${i}` && r.service === svc).map((r) => r.state), `chaos-${i}/${svc}`).toEqual(['ready']);
+      for (const i of idx) {
+        const mine = recs.filter((r) => r.deviceId === `chaos-${i}` && r.service === svc);
+        // A device that is down at the end may still be owed its deployment; it is never failed.
+        const want = devices[i] ? ['ready'] : [expect.stringMatching(/^(offered|transferring|verifying|loading|ready)$/)];
+        expect(mine.map((r) => r.state), `chaos-${i}/${svc} ${mine.map((r) => r.errorCode ?? '').join(',')}`).toEqual(want);
+      }
+    }
+
+    /** A real inference on one device; routing follows a (re)started device within a STATE period, so retry a little. */
+    const inferOn = async (svc: string, i: number): Promise<{ ok: boolean; code?: string; deviceId?: string; sha256?: string }> => {
+      let r: { ok: boolean; code?: string; deviceId?: string; sha256?: string } = { ok: false };
+      for (let attempt = 0; attempt < 40 && !r.ok; attempt++) {
+        r = (await server.ask({ op: 'infer', service: svc, model: svc, deviceId: `chaos-${i}` }, 'inferred')) as unknown as typeof r;
+        if (!r.ok) await new Promise((res) => setTimeout(res, 250));
+      }
+      return r;
+    };
+    // The blob devices that are up serve exactly the bytes of their newest deployment.
+    for (const i of BLOB_DEVICES.filter((k) => devices[k])) {
+      expect(await inferOn('blob', i), `blob on chaos-${i}`).toMatchObject({ ok: true, sha256: latest().get(`chaos-${i}/blob`)!.sha256 });
     }
 
     // Every device that is up answers a real inference for each of its services.
     for (const [svc, idx] of Object.entries(PLAN) as Array<[Service, number[]]>) {
       for (const i of idx.filter((k) => devices[k])) {
-        let r: { ok: boolean; code?: string; deviceId?: string } = { ok: false };
-        for (let attempt = 0; attempt < 40 && !r.ok; attempt++) {
-          r = (await server.ask({ op: 'infer', service: svc, model: svc, deviceId: `chaos-${i}` }, 'inferred')) as unknown as typeof r;
-          if (!r.ok) await new Promise((res) => setTimeout(res, 250));
-        }
-        expect(r, `infer ${svc} on chaos-${i}`).toMatchObject({ ok: true, deviceId: `chaos-${i}` });
+        expect(await inferOn(svc, i), `infer ${svc} on chaos-${i}`).toMatchObject({ ok: true, deviceId: `chaos-${i}` });
       }
     }
 

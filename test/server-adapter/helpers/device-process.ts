@@ -7,7 +7,11 @@
  *   node --import tsx test/server-adapter/helpers/device-process.ts <json config>
  *   config: { id, key, dataDir, port, maxFrame?, loadDelayMs?, link?: { lossy... } }
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { handlerRunner } from '../../../src/client/runner.js';
+import { tensorFrom } from '../../../src/protocol/index.js';
 import { EparaDevice } from '../../../src/client/device.js';
 import { OnnxModel } from '../../../src/client/onnx-runtime.js';
 import { emulatedSerialPair, type LinkControl } from '../../../firmware-sims/links/serial-link.js';
@@ -63,6 +67,12 @@ const device = new Promise<EparaDevice>((resolve, reject) => {
         const m = await OnnxModel.load(rec.path);
         await m.warmUp();
         return m;
+      },
+      // A blob "model" answers with its own size and SHA-256: a test can check which bytes serve.
+      blob: async (rec) => {
+        const bytes = await readFile(rec.path);
+        const digest = new Uint8Array(createHash('sha256').update(bytes).digest());
+        return handlerRunner(() => [tensorFrom('size', Uint32Array.of(bytes.length), [1]), tensorFrom('sha256', digest, [32])]);
       },
     },
     hooks: {

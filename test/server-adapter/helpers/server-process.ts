@@ -19,6 +19,13 @@ const INPUTS = {
   mlp: () => tensorFrom('input', new Float32Array(16).fill(0.5), [1, 16]),
   seg: () => tensorFrom('image', new Float32Array(64).fill(0.25), [1, 1, 8, 8]),
   dec: () => tensorFrom('tokens', BigInt64Array.from({ length: 8 }, (_, i) => BigInt(i + 1)), [1, 8]),
+  blob: () => tensorFrom('any', Uint8Array.of(0), [1]),
+};
+
+/** The blob runner's answer (test/server-adapter/helpers/device-process.ts): the SHA-256 of the bytes it serves. */
+const blobSha = (outputs: Array<{ name: string; data: Uint8Array }>): string | undefined => {
+  const t = outputs.find((o) => o.name === 'sha256');
+  return t ? Buffer.from(t.data).toString('hex') : undefined;
 };
 
 const registry = batchArg !== undefined ? { batchIntervalMs: Number(batchArg) } : undefined;
@@ -48,7 +55,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
         // One of the fixture models' inputs (default the MLP's); an error is an answer too.
         const input = [INPUTS[(cmd.model as keyof typeof INPUTS | undefined) ?? 'mlp']()];
         const r = await server.infer(cmd.service as string, input, { deadlineMs: 10_000, ...(cmd.deviceId ? { deviceId: cmd.deviceId as string } : {}) }).then(
-          (x) => ({ ok: true, deviceId: x.deviceId }),
+          (x) => ({ ok: true, deviceId: x.deviceId, sha256: blobSha(x.outputs) }),
           (e: { code?: string }) => ({ ok: false, code: e.code }),
         );
         out({ event: 'inferred', ...r });
