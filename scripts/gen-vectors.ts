@@ -482,6 +482,69 @@ for (const v of accept) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// protocol version 2 (spec 1.1): messages with v2 keys, as a v2 session and a v1 session see them
+
+interface V2Out {
+  name: string;
+  description: string;
+  protocol_version: 2;
+  header: { version: number; type: number; flags: number; seq: number; corr: number };
+  message?: Record<string, unknown>;
+  body_hex: string;
+  wire_hex: string;
+  /** what a version-1 session decodes the same bytes to (the v2 keys are unknown keys there) */
+  message_v1: Record<string, unknown>;
+  /** what a version-1 session sends for `message` */
+  body_hex_v1?: string;
+  expect?: string;
+  expect_wire?: number;
+  field?: string;
+}
+const v2: V2Out[] = [];
+function v2ok(name: string, description: string, seq: number, msg: Message): void {
+  const type = MessageType[msg.type];
+  const body = encodeMessage(msg, 2);
+  const body1 = encodeMessage(msg, 1);
+  const wire = encodeFrame(msg, { seq, maxFrame: 65535, protocolVersion: 2 });
+  const v1 = new FrameDecoder({ maxFrame: 65535, protocolVersion: 1 }).push(wire)[0] as Frame;
+  v2.push({ name, description, protocol_version: 2, header: { version: 1, type, flags: 0, seq, corr: 0 }, message: messageToJson(msg), body_hex: hex(body), wire_hex: hex(wire), message_v1: messageToJson(v1.message), body_hex_v1: hex(body1) });
+}
+v2ok('state-v2-service-memory', 'STATE with the v2 service keys memKiB and busyUs', 13, {
+  type: 'STATE',
+  loadPermille: 400,
+  memFreeKiB: 1_048_576,
+  services: [{ name: 'resnet50', version: '1.2.0', status: 'ready', queueLen: 2, served: 31, violations: 0, batch: 4, memKiB: 100_352, busyUs: 2_480_000 }],
+  uptimeMs: 7_200_000,
+});
+v2ok('placement-v2-pipeline', 'PLACEMENT loading stage 2 of 3 of a split model', 22, {
+  type: 'PLACEMENT',
+  planVersion: 18,
+  ops: [{ action: 'load', service: 'resnet50.s1', version: '1.2.0', settings: { stage: 1 }, pipeline: { index: 1, count: 3, inputNames: ['/layer2/Relu_output_0'], outputNames: ['/layer3/Add_output_0', '/layer3/Relu_output_0'] } }],
+});
+{
+  // pipeline index 3 of count 3: msg.schema at version 2, an ignored unknown key at version 1
+  const good = hex(encodeMessage({ type: 'PLACEMENT', planVersion: 19, ops: [{ action: 'load', service: 'm.s2', pipeline: { index: 2, count: 3, inputNames: ['a'], outputNames: ['b'] } }] }, 2));
+  const body = good.replace('a4000201030281616103816162', 'a4000301030281616103816162');
+  if (body === good) throw new Error('pipeline rewrite failed');
+  const wire = withBody(MessageType.PLACEMENT, body);
+  const at2 = new FrameDecoder({ maxFrame: 512, protocolVersion: 2 }).push(wire)[0] as ProtocolError;
+  const at1 = new FrameDecoder({ maxFrame: 512, protocolVersion: 1 }).push(wire)[0] as Frame;
+  if (!(at2 instanceof ProtocolError) || at2.field !== 'ops[0].pipeline.index' || at1 instanceof ProtocolError) throw new Error('pipeline vector does not behave');
+  v2.push({
+    name: 'placement-v2-pipeline-index-past-count',
+    description: 'PLACEMENT pipeline index 3 of count 3: msg.schema in a version-2 session, ignored (unknown key 4) in a version-1 session',
+    protocol_version: 2,
+    header: { version: 1, type: MessageType.PLACEMENT, flags: 0, seq: 1, corr: 0 },
+    body_hex: body,
+    wire_hex: hex(wire),
+    message_v1: messageToJson(at1.message),
+    expect: 'msg.schema',
+    expect_wire: 113,
+    field: 'ops[0].pipeline.index',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // CRC and COBS vectors
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));
@@ -546,6 +609,7 @@ function stream(title: string, wires: [string, string][]): string {
 const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
 writeFileSync(join(OUT, 'valid.json'), json({ format: 'epara-vectors-v1', kind: 'valid', vectors: validOut }));
 writeFileSync(join(OUT, 'invalid.json'), json({ format: 'epara-vectors-v1', kind: 'invalid', vectors: invalid }));
+writeFileSync(join(OUT, 'v2.json'), json({ format: 'epara-vectors-v1', kind: 'protocol-v2', vectors: v2 }));
 writeFileSync(join(OUT, 'accept.json'), json({ format: 'epara-vectors-v1', kind: 'accept', vectors: accept }));
 writeFileSync(join(OUT, 'crc.json'), json({ format: 'epara-vectors-v1', kind: 'crc32c', vectors: crcOut }));
 writeFileSync(join(OUT, 'cobs.json'), json({ format: 'epara-vectors-v1', kind: 'cobs', vectors: cobsOut }));
@@ -569,4 +633,4 @@ writeFileSync(
     invalid.filter((v) => v.max_frame === 512).map((v) => [`${v.name}: ${v.expect}`, v.wire_hex]),
   ),
 );
-console.log(`wrote ${validOut.length} valid, ${invalid.length} invalid, ${accept.length} accept, ${crcOut.length} crc, ${cobsOut.length} cobs vectors to ${OUT}`);
+console.log(`wrote ${validOut.length} valid, ${invalid.length} invalid, ${accept.length} accept, ${v2.length} v2, ${crcOut.length} crc, ${cobsOut.length} cobs vectors to ${OUT}`);

@@ -15,7 +15,6 @@ import {
   DEFAULT_MAX_FRAME,
   MAX_MAX_FRAME,
   MIN_MAX_FRAME,
-  PROTOCOL_VERSION,
   toErrorMessage,
   type Capabilities,
   type DeployChunkMessage,
@@ -42,6 +41,8 @@ import { QUEUE_SPECS, ServiceQueue, type QueueSettings } from './inference.js';
 import { OnnxModel } from './onnx-runtime.js';
 import { handlerRunner, type HandlerRunnerOptions, type InferHandler, type ServiceRunner } from './runner.js';
 import { backoffDelay, DeviceSession, type DeviceSessionState } from './session.js';
+import { checkChosenVersion, resolveProtocolRange } from './protocol-versions.js';
+import { serviceStateOf } from './state-report.js';
 
 export const CLIENT_FIRMWARE = 'epara-client/0.1.0';
 const MAX_TRANSFERS = 32;
@@ -80,6 +81,8 @@ export interface EparaDeviceOptions {
   maxFrame?: number;
   rxWindow?: number;
   keepaliveMs?: number;
+  /** HELLO `proto` (SPEC §8): default [1, 2]; [1, 1] is a spec 1.0 device. */
+  protocolVersions?: readonly [number, number];
   /** DEPLOY_ACCEPT window: chunks the device takes in flight. */
   deployWindow?: number;
   connectTimeoutMs?: number;
@@ -165,7 +168,7 @@ export class EparaDevice extends EventEmitter {
   private stateSoon: NodeJS.Timeout | undefined;
   private attempt = 0;
   private lastPlan = -1;
-  private negotiated = { maxFrame: DEFAULT_MAX_FRAME, heartbeatMs: 0, stateMs: 0, leaseMs: 0 };
+  private negotiated = { maxFrame: DEFAULT_MAX_FRAME, heartbeatMs: 0, stateMs: 0, leaseMs: 0, protocolVersion: 0 };
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
@@ -195,6 +198,11 @@ export class EparaDevice extends EventEmitter {
 
   get state(): DeviceSessionState {
     return this.session.state;
+  }
+
+  /** The protocol version of the current session (SPEC §8); 0 before the first handshake. */
+  get protocolVersion(): number {
+    return this.negotiated.protocolVersion;
   }
 
   get sessionId(): string | undefined {
@@ -371,7 +379,7 @@ export class EparaDevice extends EventEmitter {
       type: 'HELLO',
       deviceId: this.id,
       deviceClass: this.deviceClass,
-      proto: [PROTOCOL_VERSION, PROTOCOL_VERSION],
+      proto: [...this.opts.proto],
       firmware: (this.options.firmware ?? CLIENT_FIRMWARE).slice(0, 32),
       caps: this.caps,
       maxFrame: this.opts.maxFrame,
@@ -381,7 +389,7 @@ export class EparaDevice extends EventEmitter {
     };
     const ch = await link.request(hello, t);
     if (ch.type !== 'CHALLENGE') throw unexpected('CHALLENGE', ch.type);
-    if (ch.version !== PROTOCOL_VERSION) throw new ProtocolError({ code: 'proto.version_too_new', wire: 121, reason: `server chose protocol version ${ch.version}, this device speaks ${PROTOCOL_VERSION}`, hint: 'upgrade the device SDK' });
+    checkChosenVersion(this.opts.proto, ch.version);
     if (ch.maxFrame < MIN_MAX_FRAME || ch.maxFrame > this.opts.maxFrame || ch.window < 1) {
       throw new ProtocolError({ code: 'proto.frame_size', wire: 122, reason: `server proposed maxFrame ${ch.maxFrame} / window ${ch.window}, outside what this device offered`, hint: 'the server must pick min(device, server) values' });
     }
@@ -394,8 +402,8 @@ export class EparaDevice extends EventEmitter {
     if (!macsEqual(wel.serverMac, serverMac(this.key, deviceNonce, ch.nonce, this.id))) {
       throw new AuthError({ code: 'auth.server_mac', wire: 208, reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
     }
-    link.setNegotiated({ maxFrame: ch.maxFrame, window: ch.window });
-    this.negotiated = { maxFrame: ch.maxFrame, heartbeatMs: wel.heartbeatMs, stateMs: wel.stateMs, leaseMs: wel.leaseMs };
+    link.setNegotiated({ maxFrame: ch.maxFrame, window: ch.window, protocolVersion: ch.version });
+    this.negotiated = { maxFrame: ch.maxFrame, heartbeatMs: wel.heartbeatMs, stateMs: wel.stateMs, leaseMs: wel.leaseMs, protocolVersion: ch.version };
     this.session.sessionId = new Uint8Array(wel.sessionId);
     link.on('request', (frame: Frame, reply: (m: Message) => Promise<void>) => void this.onRequest(frame.message, reply));
     link.on('notify', (frame: Frame) => this.onNotify(frame.message));
@@ -445,10 +453,7 @@ export class EparaDevice extends EventEmitter {
   buildState(consume = false): StateMessage {
     const services: ServiceState[] = [...this.services.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((e) => {
-        const c = (consume ? e.queue?.takeCounters() : e.queue?.peekCounters()) ?? { queueLen: 0, served: 0, violations: 0, batch: 1 };
-        return { name: e.name, version: e.version, status: e.status, queueLen: c.queueLen, served: c.served, violations: c.violations, batch: c.batch };
-      });
+      .map((e) => serviceStateOf(e, consume ? e.queue?.takeCounters() : e.queue?.peekCounters()));
     const host = hostLoad(this.caps.cpuCores);
     const stats = this.link?.stats;
     const msg: StateMessage = {
@@ -782,7 +787,7 @@ function resolveOptions(o: EparaDeviceOptions) {
   if (!o.dataDir) throw new ConfigError({ code: 'config.value', reason: 'dataDir is required', hint: 'pass a writable directory for artifacts', field: 'dataDir' });
   const n = resolveNumbers(NUM_SPECS, o as Partial<Record<keyof typeof NUM_SPECS, unknown>>);
   const reconnect = resolveNumbers(RECONNECT_SPECS, o.reconnect, 'reconnect.');
-  return { ...n, reconnect };
+  return { ...n, reconnect, proto: resolveProtocolRange(o.protocolVersions) };
 }
 
 function parseKey(key: string | Uint8Array): Buffer {

@@ -49,6 +49,8 @@ export interface QueueCounters {
   served: number;
   violations: number;
   batch: number;
+  /** Device time spent in runs since the last take, µs (a batch run counts once). */
+  busyUs: number;
 }
 
 interface Pending {
@@ -69,6 +71,7 @@ export class ServiceQueue {
   private running = 0;
   private served = 0;
   private violations = 0;
+  private busyUs = 0;
   private closed = false;
   private pumpScheduled = false;
   private readonly inUse = new Map<ServiceRunner, number>();
@@ -146,14 +149,15 @@ export class ServiceQueue {
 
   /** Counters for STATE; served and violations restart from 0 after each call. */
   takeCounters(): QueueCounters {
-    const c = { queueLen: this.waiting.length + this.running, served: this.served, violations: this.violations, batch: this.settings.batch };
+    const c = this.peekCounters();
     this.served = 0;
     this.violations = 0;
+    this.busyUs = 0;
     return c;
   }
 
   peekCounters(): QueueCounters {
-    return { queueLen: this.waiting.length + this.running, served: this.served, violations: this.violations, batch: this.settings.batch };
+    return { queueLen: this.waiting.length + this.running, served: this.served, violations: this.violations, batch: this.settings.batch, busyUs: Math.round(this.busyUs) };
   }
 
   /** Refuse new requests and fail every pending one with `err`. */
@@ -244,6 +248,7 @@ export class ServiceQueue {
       this.idleWaiters.delete(runner);
     }
     const end = performance.now();
+    this.busyUs += (end - start) * 1000;
     for (const p of group) p.abort.signal.removeEventListener('abort', onMemberAbort);
     // The run is over before anyone hears back, so counters read from a callback are exact.
     this.running--;

@@ -15,6 +15,10 @@ export interface ServiceView {
   servedPerSec: number;
   /** Share of requests that missed their deadline or were rejected, 0..1, smoothed. */
   violationRate: number;
+  /** Memory the service holds, KiB (protocol version 2 devices report it). */
+  memKiB?: number;
+  /** Device time per served request, µs, smoothed (protocol version 2: STATE busyUs / served). */
+  busyUsPerServed?: number;
 }
 
 export interface DeviceStateView {
@@ -51,6 +55,8 @@ export interface StateReport {
     served: number;
     violations: number;
     batch?: number;
+    memKiB?: number;
+    busyUs?: number;
   }>;
   temperatureDeciC?: number;
   powerMw?: number;
@@ -91,6 +97,10 @@ export function applyState(prev: DeviceStateView, r: StateReport, now: number, a
       violationRate: finished > 0 ? ewma(old?.violationRate, violationSample, alpha) : old?.violationRate ?? 0,
     };
     if (s.batch !== undefined) v.batch = s.batch;
+    if (s.memKiB !== undefined) v.memKiB = s.memKiB;
+    // An interval that served nothing says nothing about the time per request: keep the estimate.
+    const perServed = s.busyUs !== undefined && s.served > 0 ? ewma(old?.busyUsPerServed, s.busyUs / s.served, alpha) : old?.busyUsPerServed;
+    if (perServed !== undefined) v.busyUsPerServed = perServed;
     return v;
   });
   let linkQuality = prev.linkQuality;

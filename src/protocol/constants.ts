@@ -1,7 +1,15 @@
 /** Frame-layer constants of protocol/SPEC.md §2. */
 
-/** Protocol (and frame-format) version this codec speaks. */
+/** Frame-format version (the `ver` byte, SPEC §2); every protocol version so far uses 1. */
+export const FRAME_VERSION = 1;
+/** Protocol version 1 (spec 1.0). Kept for callers that mean "the first version". */
 export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol versions this codec speaks (SPEC §8): 1 = spec 1.0, 2 = spec 1.1, which adds only
+ * optional keys (catalogue fields with `since: 2`).
+ */
+export const PROTOCOL_MIN = 1;
+export const PROTOCOL_MAX = 2;
 /** Frames every peer accepts before the handshake has negotiated a size (SPEC §2.2). */
 export const DEFAULT_MAX_FRAME = 512;
 export const MIN_MAX_FRAME = 64;

@@ -9,14 +9,19 @@ import { ProtocolError } from '../errors.js';
 import { resolveNumber } from '../options.js';
 import { copyBytes, indexOfZero } from './bytes.js';
 import { cobsDecodeInPlace } from './cobs.js';
-import { DEFAULT_MAX_FRAME, maxWirePiece } from './constants.js';
+import { DEFAULT_MAX_FRAME, PROTOCOL_MAX, PROTOCOL_MIN, maxWirePiece } from './constants.js';
 import { protocolError } from './error-codes.js';
 import { MAX_FRAME_SPEC, parseFrame, type Frame } from './frame.js';
 
 export interface FrameDecoderOptions {
   /** Largest unencoded frame accepted (64..65535, default 512 until the handshake negotiates it). */
   maxFrame?: number;
+  /** The session's protocol version (default the newest): keys a later version added are ignored. */
+  protocolVersion?: number;
 }
+
+/** A protocol version this codec speaks (SPEC §8). */
+export const PROTOCOL_VERSION_SPEC = { default: PROTOCOL_MAX, min: PROTOCOL_MIN, max: PROTOCOL_MAX, integer: true };
 
 export class FrameDecoder {
   private max: number;
@@ -28,11 +33,14 @@ export class FrameDecoder {
   /** The limit shrank under a partial piece: report it with the next push. */
   private pendingOversize = false;
   private discarded = 0;
+  /** The session's protocol version (SPEC §8); set by the link after CHALLENGE. */
+  protocolVersion: number;
 
   constructor(opts?: FrameDecoderOptions) {
     this.max = resolveNumber('maxFrame', opts?.maxFrame, MAX_FRAME_SPEC);
     this.limit = maxWirePiece(this.max);
     this.buf = new Uint8Array(this.limit);
+    this.protocolVersion = resolveNumber('protocolVersion', opts?.protocolVersion, PROTOCOL_VERSION_SPEC);
   }
 
   get maxFrame(): number {
@@ -80,7 +88,7 @@ export class FrameDecoder {
       // memory no later frame touches (copyBytes carves it from a slab; ~0.2 µs per 1 KiB frame
       // less than a Buffer-pool slice or a fresh array).
       const piece = copyBytes(src, from, to, true);
-      out.push(parseFrame(piece.subarray(1, cobsDecodeInPlace(piece, 0, piece.length)), this.max));
+      out.push(parseFrame(piece.subarray(1, cobsDecodeInPlace(piece, 0, piece.length)), this.max, this.protocolVersion));
     } catch (e) {
       out.push(
         e instanceof ProtocolError

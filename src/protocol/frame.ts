@@ -17,7 +17,8 @@ import {
   MAX_MAX_FRAME,
   MIN_FRAME,
   MIN_MAX_FRAME,
-  PROTOCOL_VERSION,
+  FRAME_VERSION,
+  PROTOCOL_MAX,
   maxWirePiece,
 } from './constants.js';
 import { decodeMessage, encodeMessageAt } from './messages/codec.js';
@@ -42,6 +43,8 @@ export interface EncodeFrameOptions {
   rsp?: boolean;
   rtx?: boolean;
   maxFrame?: number;
+  /** The session's protocol version (default the newest): fields a later version added are left out. */
+  protocolVersion?: number;
 }
 
 export const MAX_FRAME_SPEC = { default: DEFAULT_MAX_FRAME, min: MIN_MAX_FRAME, max: MAX_MAX_FRAME, integer: true, unit: 'bytes' };
@@ -77,7 +80,7 @@ function writeFrame(frame: Uint8Array, type: number, flags: number, seq: number,
  * `frame[at + 9, at + 9 + len)`.
  */
 function writeHeaderAndCrc(frame: Uint8Array, at: number, type: number, flags: number, seq: number, corr: number, len: number): void {
-  frame[at] = PROTOCOL_VERSION;
+  frame[at] = FRAME_VERSION;
   frame[at + 1] = type;
   frame[at + 2] = flags;
   frame[at + 3] = seq >> 8;
@@ -122,7 +125,7 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
   // place for long ones. The gap is the most COBS can add to a frame of maxFrame bytes, which is
   // what encoding in place needs (see cobsEncodeInPlace).
   const gap = Math.ceil(maxFrame / 254) + 1;
-  const w = encodeMessageAt(msg, gap + HEADER_SIZE); // validates msg and its type first
+  const w = encodeMessageAt(msg, gap + HEADER_SIZE, h.protocolVersion ?? PROTOCOL_MAX); // validates msg and its type first
   const type = MessageType[msg.type as keyof typeof MessageType];
   const bodyLen = w.pos - gap - HEADER_SIZE;
   const frameLen = HEADER_SIZE + bodyLen + CRC_SIZE;
@@ -152,7 +155,7 @@ export function encodeFrame(msg: Message, h: EncodeFrameOptions): Uint8Array {
  * Parse and check an unencoded frame (after COBS decoding): size, CRC, version, flags, len, type,
  * then the body. Message byte strings are views into `frame`.
  */
-export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRAME): Frame {
+export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRAME, protocolVersion = PROTOCOL_MAX): Frame {
   const n = frame.length;
   if (n < MIN_FRAME) {
     throw protocolError('frame.truncated', { reason: `frame is ${n} bytes, shorter than the ${MIN_FRAME}-byte minimum`, details: { frameLen: n } });
@@ -180,9 +183,9 @@ export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRA
   // From here on the header is trustworthy (CRC ok): errors carry it so a link can answer the
   // request with an ERROR correlated to its seq.
   const header: FrameHeader = { version, type, flags, seq, corr };
-  if (version !== PROTOCOL_VERSION) {
+  if (version !== FRAME_VERSION) {
     throw protocolError('frame.version', {
-      reason: `frame version byte is ${version}, this receiver speaks ${PROTOCOL_VERSION}`,
+      reason: `frame version byte is ${version}, this receiver speaks ${FRAME_VERSION}`,
       details: { ...header },
     });
   }
@@ -210,7 +213,7 @@ export function parseFrame(frame: Uint8Array, maxFrame: number = DEFAULT_MAX_FRA
   }
   let message: Message;
   try {
-    message = decodeMessage(type, frame, HEADER_SIZE, crcAt);
+    message = decodeMessage(type, frame, HEADER_SIZE, crcAt, protocolVersion);
   } catch (e) {
     // Attach the header to the error so the receiver can still correlate its ERROR reply.
     const pe = e as { details?: Record<string, unknown> };

@@ -1,5 +1,5 @@
 /**
- * epara protocol v1 codec (protocol/SPEC.md). Pure code: no I/O, no timers.
+ * epara protocol codec, spec 1.1: protocol versions 1 and 2 (protocol/SPEC.md). Pure code: no I/O, no timers.
  *
  *   encodeFrame(msg, { seq })        -> wire bytes (COBS + trailing 0x00)
  *   new FrameDecoder().push(chunk)   -> Array<Frame | ProtocolError>
@@ -7,6 +7,9 @@
  */
 export {
   PROTOCOL_VERSION,
+  PROTOCOL_MIN,
+  PROTOCOL_MAX,
+  FRAME_VERSION,
   DEFAULT_MAX_FRAME,
   MIN_MAX_FRAME,
   MAX_MAX_FRAME,
@@ -20,7 +23,7 @@ export {
 export { crc32c } from './crc32c.js';
 export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
 export { encodeFrame, decodeFrame, parseFrame, buildFrame, type Frame, type FrameHeader, type EncodeFrameOptions } from './frame.js';
-export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
+export { FrameDecoder, PROTOCOL_VERSION_SPEC, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeMessage, decodeMessage } from './messages/codec.js';
 export * from './messages/types.js';
 export { tensorFrom, tensorValues, DTYPES, type Tensor, type TensorDType } from './tensor.js';

@@ -165,7 +165,7 @@ export class DeviceConnection {
       window: limits.window,
       keepaliveMs: limits.keepaliveMs,
     }).then(
-      () => this.link.setNegotiated({ maxFrame: limits.maxFrame, window: limits.window }),
+      () => this.link.setNegotiated({ maxFrame: limits.maxFrame, window: limits.window, protocolVersion: v.version }),
       () => undefined,
     );
   }

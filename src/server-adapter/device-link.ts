@@ -12,7 +12,7 @@ export interface DeviceLink {
   on(event: 'notify', listener: (frame: Frame) => void): unknown;
   on(event: 'bad-frame', listener: (err: Error) => void): unknown;
   on(event: 'close', listener: (err?: Error) => void): unknown;
-  setNegotiated(n: { maxFrame: number; window: number }): void;
+  setNegotiated(n: { maxFrame: number; window: number; protocolVersion?: number }): void;
   /** PING is answered by the link only while this says so (else it reaches the 'request' listeners). */
   pingGate: (() => boolean) | undefined;
   close(): Promise<void>;

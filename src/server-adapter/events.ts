@@ -10,6 +10,8 @@ export interface DeviceInfo extends DeviceRecord {
   sessionStartedAt?: number;
   lastHeardAt?: number;
   remote?: string;
+  /** The protocol version negotiated for the live session (SPEC §8). */
+  protocolVersion?: number;
   view?: DeviceStateView;
   /** The view is older than three STATE periods (SPEC §7.2). */
   viewStale?: boolean;

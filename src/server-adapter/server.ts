@@ -34,7 +34,8 @@ import {
   DEFAULT_MAX_FRAME,
   errorForCode,
   errorInfo,
-  PROTOCOL_VERSION,
+  PROTOCOL_MAX,
+  PROTOCOL_MIN,
   type Frame,
   type HelloMessage,
   type Message,
@@ -151,7 +152,7 @@ export class EparaServer extends EventEmitter {
     this.o = resolveServerOptions(options);
     this.refusals = new RefusalLimiter(options.refusalLimit);
     this.handshake = {
-      versions: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION },
+      versions: { min: PROTOCOL_MIN, max: PROTOCOL_MAX },
       maxFrame: this.o.maxFrame,
       window: this.o.window,
       heartbeatMs: this.o.heartbeatMs,
@@ -588,7 +589,7 @@ export class EparaServer extends EventEmitter {
     if (l) {
       info.sessionStartedAt = l.session.startedAt;
       info.lastHeardAt = l.session.lastHeardAt;
-      if (l.conn) info.remote = l.conn.remote;
+      if (l.conn) Object.assign(info, { remote: l.conn.remote, protocolVersion: l.conn.version });
       info.firmware = l.hello.firmware;
       info.caps = l.hello.caps as unknown as Record<string, unknown>;
     }

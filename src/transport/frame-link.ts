@@ -5,6 +5,8 @@ import {
   FLAG_RSP,
   FrameDecoder,
   MessageType,
+  PROTOCOL_MIN,
+  PROTOCOL_VERSION_SPEC,
   encodeFrame,
   errorForCode,
   errorFromWire,
@@ -124,6 +126,8 @@ export class FrameLink extends EventEmitter {
   private closed = false;
   private _maxFrame: number;
   private _window: number;
+  /** SPEC §8: version 1 until the handshake agrees on more, so nothing newer goes out before. */
+  private _proto = PROTOCOL_MIN;
 
   constructor(
     readonly stream: ByteStream,
@@ -134,7 +138,7 @@ export class FrameLink extends EventEmitter {
     this.clock = opts?.clock ?? realClock;
     this._maxFrame = this.o.maxFrame;
     this._window = this.o.window;
-    this.decoder = new FrameDecoder({ maxFrame: this._maxFrame });
+    this.decoder = new FrameDecoder({ maxFrame: this._maxFrame, protocolVersion: this._proto });
     this.cache = new ResponseCache(this.o.responseCacheSize, this.o.responseCacheBytes);
     stream.on('data', this.onData);
     stream.once('close', this.onStreamClose);
@@ -157,8 +161,17 @@ export class FrameLink extends EventEmitter {
     return this.o;
   }
 
-  /** Applies the frame size and window agreed in HELLO/CHALLENGE (SPEC §2.2, §5.2). */
-  setNegotiated(n: { maxFrame?: number; window?: number }): void {
+  /** The protocol version frames are encoded and decoded with (SPEC §8). */
+  get protocolVersion(): number {
+    return this._proto;
+  }
+
+  /** Applies the frame size, window and protocol version agreed in HELLO/CHALLENGE (SPEC §2.2, §5.2, §8). */
+  setNegotiated(n: { maxFrame?: number; window?: number; protocolVersion?: number }): void {
+    if (n.protocolVersion !== undefined) {
+      this._proto = resolveNumber('protocolVersion', n.protocolVersion, PROTOCOL_VERSION_SPEC);
+      this.decoder.protocolVersion = this._proto;
+    }
     if (n.maxFrame !== undefined) {
       this._maxFrame = resolveNumber('maxFrame', n.maxFrame, FRAME_LINK_OPTIONS.maxFrame);
       this.decoder.maxFrame = this._maxFrame;
@@ -178,7 +191,7 @@ export class FrameLink extends EventEmitter {
     const seq = this.takeSeq();
     let wire: Uint8Array;
     try {
-      wire = encodeFrame(msg, { seq, maxFrame: this._maxFrame });
+      wire = encodeFrame(msg, { seq, maxFrame: this._maxFrame, protocolVersion: this._proto });
     } catch (e) {
       this.releaseSlot();
       throw e;
@@ -205,7 +218,7 @@ export class FrameLink extends EventEmitter {
   /** Sends a frame that expects no answer. Resolves when the transport accepted it (backpressure). */
   async notify(msg: Message): Promise<void> {
     if (this.closed) throw this.closedFor(msg.type, undefined, 0);
-    const wire = encodeFrame(msg, { seq: this.takeSeq(), maxFrame: this._maxFrame });
+    const wire = encodeFrame(msg, { seq: this.takeSeq(), maxFrame: this._maxFrame, protocolVersion: this._proto });
     await this.send(wire);
   }
 
@@ -215,7 +228,7 @@ export class FrameLink extends EventEmitter {
     let wire: Uint8Array;
     let failure: unknown;
     try {
-      wire = encodeFrame(msg, { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame });
+      wire = encodeFrame(msg, { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame, protocolVersion: this._proto });
     } catch (e) {
       // The answer cannot be sent as given (invalid or larger than maxFrame): the peer still
       // gets exactly one answer, an ERROR saying why, and the caller learns it too.
@@ -310,7 +323,7 @@ export class FrameLink extends EventEmitter {
     if (p.attempts < p.maxAttempts) {
       let wire: Uint8Array;
       try {
-        wire = encodeFrame(p.msg, { seq: p.seq, rtx: true, maxFrame: this._maxFrame });
+        wire = encodeFrame(p.msg, { seq: p.seq, rtx: true, maxFrame: this._maxFrame, protocolVersion: this._proto });
       } catch (e) {
         // setNegotiated() shrank maxFrame below this request: it can no longer be sent.
         this.pending.delete(p.seq);

@@ -31,6 +31,19 @@ describe('applyState', () => {
     expect(v.services[0]!.servedPerSec).toBeCloseTo(10);
   });
 
+  it('keeps the protocol-2 memory and smooths busy time per served request; a report without them leaves them out', () => {
+    let v = applyState(emptyView('pi', 0), report({}, { served: 4, busyUs: 4000, memKiB: 512 }), 1, 0.5);
+    expect(v.services[0]).toMatchObject({ memKiB: 512, busyUsPerServed: 1000 });
+    v = applyState(v, report({ uptimeMs: 2000 }, { served: 2, busyUs: 6000, memKiB: 520 }), 2, 0.5);
+    expect(v.services[0]).toMatchObject({ memKiB: 520, busyUsPerServed: 2000 });
+    // nothing served: the estimate stays
+    v = applyState(v, report({ uptimeMs: 3000 }, { served: 0, busyUs: 0, memKiB: 520 }), 3, 0.5);
+    expect(v.services[0]!.busyUsPerServed).toBe(2000);
+    const v1 = applyState(emptyView('old', 0), report(), 1);
+    expect(v1.services[0]!.memKiB).toBeUndefined();
+    expect(v1.services[0]!.busyUsPerServed).toBeUndefined();
+  });
+
   it('derives link quality from frame counters', () => {
     const v = applyState(emptyView('fpga', 0), report({ frames: { good: 90, badCrc: 8, oversize: 2 } }), 1);
     expect(v.linkQuality).toBeCloseTo(0.9);

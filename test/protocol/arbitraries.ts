@@ -63,7 +63,16 @@ export function arbFor(spec: TypeSpec): fc.Arbitrary<unknown> {
         rec[f.name] = arbFor(f.type);
         if (f.required) required.push(f.name);
       }
-      return fc.record(rec, { requiredKeys: required });
+      const record = fc.record(rec, { requiredKeys: required });
+      const lt = spec.lessThan;
+      if (!lt) return record;
+      // a cross-field rule (PLACEMENT pipeline index < count): swap the pair into order
+      return record.map((r) => {
+        const o = r as Record<string, unknown>;
+        const [a, b] = [o[lt[0]], o[lt[1]]];
+        if (typeof a !== 'number' || typeof b !== 'number' || a < b) return r;
+        return { ...o, [lt[0]]: Math.min(a, b - 1 < 0 ? 0 : b - 1), [lt[1]]: Math.max(b, a + 1) };
+      });
     }
     case 'tensor':
       return tensorArb;

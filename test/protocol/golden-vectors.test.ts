@@ -31,6 +31,18 @@ const valid = load('valid.json').vectors as Array<{
 }>;
 const invalid = load('invalid.json').vectors as Array<{ name: string; max_frame: number; wire_hex: string; expect: string; expect_wire: number; field?: string }>;
 const accept = load('accept.json').vectors as Array<{ name: string; wire_hex: string; header: (typeof valid)[number]['header']; message: Record<string, unknown> }>;
+const v2 = load('v2.json').vectors as Array<{
+  name: string;
+  header: (typeof valid)[number]['header'];
+  message?: Record<string, unknown>;
+  message_v1: Record<string, unknown>;
+  body_hex: string;
+  body_hex_v1?: string;
+  wire_hex: string;
+  expect?: string;
+  expect_wire?: number;
+  field?: string;
+}>;
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
 describe('golden vectors', () => {
@@ -66,6 +78,30 @@ describe('golden vectors', () => {
     expect(messageToJson(f.message)).toEqual(v.message);
     // not what an encoder writes: the canonical encoding of the message is other bytes
     expect(toHex(encodeFrame(f.message, { seq: v.header.seq, maxFrame: 512 }))).not.toBe(v.wire_hex);
+  });
+
+  it.each(v2.map((v) => [v.name, v] as const))('v2.json %s: a version-2 session and a version-1 session each see what the vector says', (_, v) => {
+    const wire = bytes(v.wire_hex);
+    const at = (protocolVersion: number) => new FrameDecoder({ maxFrame: 65535, protocolVersion }).push(wire);
+    const one = at(1);
+    expect(one.length).toBe(1);
+    expect(one[0]).not.toBeInstanceOf(ProtocolError);
+    expect(messageToJson((one[0] as Frame).message)).toEqual(v.message_v1);
+    const two = at(2);
+    expect(two.length).toBe(1);
+    if (v.expect) {
+      expect(two[0]).toMatchObject({ code: v.expect, wire: v.expect_wire, field: v.field });
+      return;
+    }
+    const f = two[0] as Frame;
+    expect(f.header).toEqual(v.header);
+    expect(messageToJson(f.message)).toEqual(v.message);
+    const msg = messageFromJson(v.message!);
+    expect(toHex(encodeMessage(msg, 2))).toBe(v.body_hex);
+    expect(toHex(encodeFrame(msg, { seq: v.header.seq, maxFrame: 65535, protocolVersion: 2 }))).toBe(v.wire_hex);
+    // a version-1 sender leaves the v2 keys out, and what it writes is the v1 message's encoding
+    expect(toHex(encodeMessage(msg, 1))).toBe(v.body_hex_v1);
+    expect(toHex(encodeMessage(messageFromJson(v.message_v1)))).toBe(v.body_hex_v1);
   });
 
   it.each(invalid.map((v) => [v.name, v] as const))('rejects invalid vector %s with its code', (_, v) => {

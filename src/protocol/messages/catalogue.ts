@@ -16,6 +16,8 @@ const arr = (of: TypeSpec, min?: number, max?: number): TypeSpec => ({ t: 'array
 const map = (...fields: FieldSpec[]): TypeSpec => ({ t: 'map', fields });
 const en = (...values: string[]): TypeSpec => ({ t: 'enum', values });
 const R = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: true });
+/** An optional field that protocol version 2 (spec 1.1) adds: an unknown key in a version-1 session. */
+const O2 = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false, since: 2 });
 const O = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false });
 
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -62,7 +64,15 @@ const serviceState = map(
   R(4, 'served', uint()),
   R(5, 'violations', uint()),
   O(6, 'batch', uint()),
+  O2(7, 'memKiB', uint()),
+  O2(8, 'busyUs', uint()),
 );
+
+/** Protocol version 2: the stage of a model split over devices that this op places (SPEC §5.10). */
+const pipeline: TypeSpec = {
+  ...map(R(0, 'index', uint(0, 254)), R(1, 'count', uint(1, 255)), R(2, 'inputNames', arr(tensorName)), R(3, 'outputNames', arr(tensorName))),
+  lessThan: ['index', 'count'],
+} as TypeSpec;
 
 const settings = map(
   O(0, 'batch', uint()),
@@ -121,7 +131,7 @@ export const CATALOGUE: Record<MessageName, readonly FieldSpec[]> = {
   ERROR: [R(0, 'code', errCode), R(1, 'reason', tstr(200)), O(2, 'hint', tstr(200)), O(3, 'field', tstr(64))],
   PLACEMENT: [
     R(0, 'planVersion', u32),
-    R(1, 'ops', arr(map(R(0, 'action', en(...PLACEMENT_ACTIONS)), R(1, 'service', service), O(2, 'version', version), O(3, 'settings', settings)))),
+    R(1, 'ops', arr(map(R(0, 'action', en(...PLACEMENT_ACTIONS)), R(1, 'service', service), O(2, 'version', version), O(3, 'settings', settings), O2(4, 'pipeline', pipeline)))),
   ],
   PLACEMENT_ACK: [R(0, 'planVersion', u32), R(1, 'results', arr(map(R(0, 'service', service), R(1, 'code', errCode))))],
   DEPLOY_OFFER: [

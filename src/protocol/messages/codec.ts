@@ -5,6 +5,7 @@ import { CborWriter, decodeCbor } from '../cbor-subset.js';
 import { SCHEMAS } from './catalogue.js';
 import { decodeWith, writeWith } from './schema.js';
 import { MessageType, type Message } from './types.js';
+import { PROTOCOL_MAX } from '../constants.js';
 
 function schemaFor(msg: Message) {
   const type = (MessageType as Record<string, number>)[(msg as { type?: unknown })?.type as string];
@@ -29,33 +30,37 @@ const MAX_KEPT_WRITER_BYTES = 128 * 1024;
  * are left for the caller, e.g. the frame header). The body is `writer.buf[at, writer.pos)`, valid
  * until the next encode.
  */
-export function encodeMessageAt(msg: Message, at: number): CborWriter {
+export function encodeMessageAt(msg: Message, at: number, version = PROTOCOL_MAX): CborWriter {
   const schema = schemaFor(msg);
   // The buffer grows to the largest body encoded; do not keep a huge one after a one-off.
   if (writer.buf.length > MAX_KEPT_WRITER_BYTES) writer.buf = new Uint8Array(1024);
   writer.pos = 0;
   writer.room(at);
   writer.pos = at;
-  writeWith(schema.body, msg, writer, '');
+  writeWith(schema.body, msg, writer, '', '', version);
   return writer;
 }
 
 /** The body as a view into the shared writer's buffer: valid until the next encode. */
-export function encodeMessageView(msg: Message): Uint8Array {
-  const w = encodeMessageAt(msg, 0);
+export function encodeMessageView(msg: Message, version = PROTOCOL_MAX): Uint8Array {
+  const w = encodeMessageAt(msg, 0, version);
   return w.buf.subarray(0, w.pos);
 }
 
-/** Deterministic CBOR body of `msg`. Throws ProtocolError msg.schema (with `field`) on bad input. */
-export function encodeMessage(msg: Message): Uint8Array {
-  return copyBytes(encodeMessageView(msg));
+/**
+ * Deterministic CBOR body of `msg`. Throws ProtocolError msg.schema (with `field`) on bad input.
+ * `version`: the session's protocol version; fields a later version added are left out (SPEC §8).
+ */
+export function encodeMessage(msg: Message, version = PROTOCOL_MAX): Uint8Array {
+  return copyBytes(encodeMessageView(msg, version));
 }
 
 /**
  * Decode and validate a body of message type `type`. Byte strings in the result are views into
- * `body` (no copy); keep `body` alive and unmodified while you use them.
+ * `body` (no copy); keep `body` alive and unmodified while you use them. `version`: the session's
+ * protocol version; keys a later version added are unknown keys there, ignored (SPEC §8).
  */
-export function decodeMessage(type: number, body: Uint8Array, start = 0, end = body.length): Message {
+export function decodeMessage(type: number, body: Uint8Array, start = 0, end = body.length, version = PROTOCOL_MAX): Message {
   const schema = SCHEMAS.get(type);
   if (!schema) {
     throw protocolError('msg.unknown_type', {
@@ -65,5 +70,5 @@ export function decodeMessage(type: number, body: Uint8Array, start = 0, end = b
   }
   if (!(body instanceof Uint8Array)) throw protocolError('msg.cbor', { reason: 'decodeMessage needs the body as a Uint8Array' });
   const value = decodeCbor(body, start, end);
-  return decodeWith(schema.body, value, '', '', { type: schema.name }) as Message;
+  return decodeWith(schema.body, value, '', '', { type: schema.name }, version) as Message;
 }

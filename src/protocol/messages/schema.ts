@@ -11,6 +11,7 @@ import { Tag } from 'cbor-x';
 import { protocolError } from '../error-codes.js';
 import { CborMap, CborTagged, CborWriter, cborInt, type CborValue } from '../cbor-subset.js';
 import { DTYPE_BY_NAME, DTYPE_BY_TAG, type Tensor } from '../tensor.js';
+import { PROTOCOL_MAX } from '../constants.js';
 
 export type TypeSpec =
   | { t: 'uint'; min?: number; max?: number }
@@ -23,7 +24,8 @@ export type TypeSpec =
   | { t: 'array'; of: TypeSpec; min?: number; max?: number }
   /** A two-element array [a, b] with a <= b (protocol version range). */
   | { t: 'range'; of: TypeSpec & { t: 'uint' } }
-  | { t: 'map'; fields: readonly FieldSpec[] }
+  /** `lessThan`: [a, b] means field a < field b when both are present (PLACEMENT pipeline index < count). */
+  | { t: 'map'; fields: readonly FieldSpec[]; lessThan?: readonly [string, string] }
   | { t: 'tensor' };
 
 export interface FieldSpec {
@@ -31,7 +33,16 @@ export interface FieldSpec {
   name: string;
   type: TypeSpec;
   required: boolean;
+  /**
+   * The protocol version that defined the field (absent: 1). In a session of an older version it
+   * is an unknown key: never written, and ignored when read (SPEC §8). Only optional fields can
+   * be added this way.
+   */
+  since?: number;
 }
+
+/** Whether field `f` exists in protocol version `version`. */
+const inVersion = (f: FieldSpec, version: number) => f.since === undefined || f.since <= version;
 
 export const U32_MAX = 0xffffffff;
 /** Longest tensor name (UTF-8 bytes, SPEC §4.1). */
@@ -180,6 +191,12 @@ function checkTensorOut(v: unknown, path: string, wellFormedName: boolean) {
   return { name, info, shape, data };
 }
 
+function checkLessThan([a, b]: readonly [string, string], v: Record<string, unknown>, path: string): void {
+  const x = v[a];
+  const y = v[b];
+  if (typeof x === 'number' && typeof y === 'number' && !(x < y)) bad(join(path, a), `less than ${b} (${y})`, x);
+}
+
 /** Lone UTF-16 surrogates have no UTF-8 form; the receiver's strict reader would reject them. */
 function checkWellFormed(s: string, parent: string, key: string | number): void {
   if ((s as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
@@ -194,7 +211,7 @@ function checkWellFormed(s: string, parent: string, key: string | number): void 
 // path string is only built when a check fails or a container is entered.
 
 /** `into`: the object to fill for a map (lets the caller put `type` first without a copy). */
-export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: string, key: string | number = '', into?: Record<string, unknown>): unknown {
+export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: string, key: string | number = '', into?: Record<string, unknown>, version = PROTOCOL_MAX): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
@@ -217,7 +234,7 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: str
       const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
       const out = new Array(items.length);
-      for (let i = 0; i < items.length; i++) out[i] = decodeWith(spec.of, items[i] as CborValue, path, i);
+      for (let i = 0; i < items.length; i++) out[i] = decodeWith(spec.of, items[i] as CborValue, path, i, undefined, version);
       return out;
     }
     case 'range': {
@@ -232,12 +249,13 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: str
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
         const fv = v.v[f.key];
-        if (fv === undefined) {
+        if (fv === undefined || !inVersion(f, version)) {
           if (f.required) bad(join(path, f.name), `present (key ${f.key}, required)`, undefined);
           continue;
         }
-        out[f.name] = decodeWith(f.type, fv, path, f.name);
+        out[f.name] = decodeWith(f.type, fv, path, f.name, undefined, version);
       }
+      if (spec.lessThan) checkLessThan(spec.lessThan, out, path);
       return out;
     }
     case 'tensor': {
@@ -264,7 +282,7 @@ export function decodeWith(spec: TypeSpec, v: CborValue | undefined, parent: str
 // ---------------------------------------------------------------------------------------------
 // TypeScript -> cbor-x input
 
-export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: string | number = ''): unknown {
+export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: string | number = '', version = PROTOCOL_MAX): unknown {
   switch (spec.t) {
     case 'uint':
     case 'int':
@@ -287,7 +305,7 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
       const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
       const out = new Array(items.length);
-      for (let i = 0; i < items.length; i++) out[i] = encodeWith(spec.of, items[i], path, i);
+      for (let i = 0; i < items.length; i++) out[i] = encodeWith(spec.of, items[i], path, i, version);
       return out;
     }
     case 'range': {
@@ -304,12 +322,13 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
         const fv = src[f.name];
-        if (fv === undefined) {
+        if (fv === undefined || !inVersion(f, version)) {
           if (f.required) bad(join(path, f.name), 'present (required)', undefined);
           continue;
         }
-        m.set(f.key, encodeWith(f.type, fv, path, f.name));
+        m.set(f.key, encodeWith(f.type, fv, path, f.name, version));
       }
+      if (spec.lessThan) checkLessThan(spec.lessThan, src, path);
       return m;
     }
     case 'tensor': {
@@ -334,7 +353,7 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
 // lands where the caller wants it (encodeFrame: right after the frame header). encodeWith stays
 // as the reference the tests compare this against byte for byte.
 
-export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: string, key: string | number = ''): void {
+export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: string, key: string | number = '', version = PROTOCOL_MAX): void {
   switch (spec.t) {
     case 'uint':
     case 'int':
@@ -362,7 +381,7 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       const items = checkArray(spec, v, parent, key);
       const path = join(parent, key);
       w.head(4, items.length);
-      for (let i = 0; i < items.length; i++) writeWith(spec.of, items[i], w, path, i);
+      for (let i = 0; i < items.length; i++) writeWith(spec.of, items[i], w, path, i, version);
       return;
     }
     case 'range': {
@@ -379,6 +398,7 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       // Keys are 0..23 and unique, so a map has at most 24 entries; up to 23 its head is one
       // byte, reserved here and filled in once we know how many fields are present.
       if (fields.length > 23) throw protocolError('internal', { reason: `schema map ${path || '(body)'} has ${fields.length} fields; the writer handles at most 23` });
+      if (spec.lessThan) checkLessThan(spec.lessThan, src, path);
       w.room(1);
       const headAt = w.pos++;
       let count = 0;
@@ -386,12 +406,12 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
         const fv = src[f.name];
-        if (fv === undefined) {
+        if (fv === undefined || !inVersion(f, version)) {
           if (f.required) bad(join(path, f.name), 'present (required)', undefined);
           continue;
         }
         w.head(0, f.key);
-        writeWith(f.type, fv, w, path, f.name);
+        writeWith(f.type, fv, w, path, f.name, version);
         count++;
       }
       w.buf[headAt] = 0xa0 | count;

@@ -126,6 +126,10 @@ export interface ServiceState {
   served: number;
   violations: number;
   batch?: number;
+  /** Protocol version 2: memory the service holds now (model, runtime buffers), KiB. */
+  memKiB?: number;
+  /** Protocol version 2: device time spent running the service since the last STATE, µs (a batch run counts once). */
+  busyUs?: number;
 }
 
 export interface LinkQuality {
@@ -174,6 +178,19 @@ export interface PlacementOp {
   service: string;
   version?: string;
   settings?: OperatorSettings;
+  /** Protocol version 2: the pipeline stage of a split model this op places. */
+  pipeline?: PipelineStage;
+}
+
+/** One stage of a model split over devices (SPEC §5.10, protocol version 2). */
+export interface PipelineStage {
+  /** 0-based, less than `count`. */
+  index: number;
+  count: number;
+  /** The activation tensors the stage reads (the model's inputs for stage 0). */
+  inputNames: string[];
+  /** The tensors it hands to the next stage (the model's outputs for the last). */
+  outputNames: string[];
 }
 
 export interface PlacementMessage {
