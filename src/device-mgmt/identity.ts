@@ -33,6 +33,19 @@ export function validateDeviceId(id: unknown, field = 'id'): string {
   return id;
 }
 
+/** A display name: 1..128 characters, no control characters (they garble tables and the audit log). */
+export function validateDeviceName(name: unknown, field = 'name'): string {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 128 || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new ConfigError({
+      code: 'config.device_name',
+      reason: `device name must be 1..128 printable characters, got ${typeof name === 'string' ? `${name.length} characters` : typeof name}`,
+      hint: 'e.g. `epara register jetson-01 --class embedded-gpu --name "bench jetson"`',
+      field,
+    });
+  }
+  return name;
+}
+
 export function validateDeviceClass(c: unknown, field = 'deviceClass'): DeviceClass {
   if (typeof c !== 'string' || !(DEVICE_CLASSES as readonly string[]).includes(c)) {
     throw new ConfigError({

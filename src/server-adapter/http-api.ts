@@ -1,17 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import Ajv from 'ajv';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AuditEntry } from '../device-mgmt/registry/store.js';
 import { ConfigError, EparaError } from '../errors.js';
-import { resolveNumber } from '../options.js';
-import { DTYPES, type Tensor, type TensorDType } from '../protocol/index.js';
-import type { DeploymentState } from '../device-mgmt/registry/store.js';
+import { resolveNumbers } from '../options.js';
+import { fromFrameworkError, httpError, schemaError, statusOf } from './http-errors.js';
+import { openApiDocument } from './http-openapi.js';
+import { httpRoutes, type RouteSpec } from './http-routes.js';
+import { HTTP_LIMITS } from './http-schemas.js';
 import type { EparaServer } from './server.js';
-import { deployOptionsFromHttp } from './http-deploy-body.js';
 
 /**
- * The HTTP JSON API (node:http, no framework): list/inspect devices and deployments, provision,
- * approve, revoke, deploy, undeploy, infer, audit log, Prometheus /metrics. Off unless
- * configured; every route except /healthz needs `Authorization: Bearer <token>`.
+ * The HTTP JSON API, on Fastify: the routes of http-routes.ts with their JSON schemas (Ajv
+ * validates every request before a handler runs, answers are serialised from the schemas),
+ * body limits per route, header / request / keep-alive timeouts, and GET /openapi.json built from
+ * the same table. Off unless configured; every route except /healthz needs
+ * `Authorization: Bearer <token>`, and every refusal is audited (`http.unauthorized`).
  *
  * Tensors travel as { name, dtype, shape, data } with `data` base64 of the raw little-endian bytes.
  */
@@ -24,10 +30,16 @@ export interface HttpApiOptions {
   token: string;
   /** Serve /metrics (default true). */
   metrics?: boolean;
-  /** Largest JSON request body. Default 64 MiB. */
+  /** Largest POST /infer body (tensors travel base64 in it). Default 16 MiB. Other routes take at most 1 MiB. */
   maxBodyBytes?: number;
   /** Largest artifact `PUT /artifacts` takes (streamed to disk, never held in memory). Default 4 GiB. */
   maxArtifactBytes?: number;
+  /** A connection must send its complete request headers within this time. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A whole request (headers and body: an artifact upload too) must arrive within this time. Default 10 min. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this time. Default 5 s. */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface HttpApi {
@@ -35,200 +47,163 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-const STATUS_BY_CODE: Array<[RegExp, number]> = [
-  [/^config\./, 400],
-  [/^registry\.duplicate$/, 409],
-  [/^registry\.(unknown_device|not_pending)$/, 404],
-  [/^deploy\.(unknown|unknown_device)$/, 404],
-  [/^deploy\.(artifact_missing|artifact_empty)$/, 400],
-  [/^deploy\.artifact_unknown$/, 404],
-  [/^http\.(path_not_accepted|inline_artifact_not_accepted|artifact_required)$/, 400],
-  [/^http\.unauthorized$/, 401],
-  [/^http\.not_found$/, 404],
-  [/^http\.too_large$/, 413],
-  [/^infer\.no_device$/, 503],
-  [/^infer\.(deadline)$/, 504],
-  [/^infer\.(bad_input|unknown_service)$/, 400],
-];
+export const HTTP_SPECS = {
+  port: { default: 0, min: 0, max: 65535, integer: true },
+  maxBodyBytes: { default: 16 * 2 ** 20, min: 1024, max: 2 ** 30, integer: true, unit: 'bytes' },
+  maxArtifactBytes: { default: 4 * 2 ** 30, min: 1024, max: 2 ** 40, integer: true, unit: 'bytes' },
+  headersTimeoutMs: { default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms' },
+  requestTimeoutMs: { default: 600_000, min: 1000, max: 86_400_000, integer: true, unit: 'ms' },
+  keepAliveTimeoutMs: { default: 5000, min: 100, max: 600_000, integer: true, unit: 'ms' },
+};
 
-function statusOf(err: EparaError): number {
-  for (const [re, status] of STATUS_BY_CODE) if (re.test(err.code)) return status;
-  return 500;
-}
-
-function httpError(code: string, reason: string, hint: string): EparaError {
-  return new EparaError({ code, reason, hint });
-}
+type Audit = (e: Omit<AuditEntry, 'at'>) => void;
 
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-function tensorFromJson(t: unknown, i: number): Tensor {
-  const o = t as { name?: unknown; dtype?: unknown; shape?: unknown; data?: unknown };
-  const field = `inputs[${i}]`;
-  if (!o || typeof o.name !== 'string' || typeof o.data !== 'string' || !Array.isArray(o.shape) || !o.shape.every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new ConfigError({ code: 'config.tensor', reason: `${field} must be { name, dtype, shape: int[], data: base64 }`, hint: 'see docs for the tensor JSON form', field });
-  }
-  if (!DTYPES.some((d) => d.dtype === o.dtype)) {
-    throw new ConfigError({ code: 'config.tensor', reason: `${field}.dtype ${JSON.stringify(o.dtype)} is not a tensor type`, hint: `use one of ${DTYPES.map((d) => d.dtype).join(', ')}`, field });
-  }
-  return { name: o.name, dtype: o.dtype as TensorDType, shape: o.shape as number[], data: new Uint8Array(Buffer.from(o.data, 'base64')) };
+/**
+ * Two Ajv instances: bodies are taken as sent (a string is not a number), query strings and path
+ * parameters are text by nature and are coerced ("25" → 25, "1.5" stays a violation of integer).
+ */
+const ajvBase = { allErrors: false, strict: false, removeAdditional: false as const, useDefaults: false };
+const AJV = { body: new Ajv.default({ ...ajvBase, coerceTypes: false }), text: new Ajv.default({ ...ajvBase, coerceTypes: true }) };
+/** Compiled once per process and schema: every server (and test) would otherwise recompile them all. */
+const compiled = new Map<string, ReturnType<Ajv.default['compile']>>();
+
+function validator({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  const part = httpPart === 'body' ? 'body' : 'text';
+  const key = part + JSON.stringify(schema);
+  let v = compiled.get(key);
+  if (!v) compiled.set(key, (v = AJV[part].compile(schema)));
+  return v;
 }
 
-function tensorToJson(t: Tensor): Record<string, unknown> {
-  return { name: t.name, dtype: t.dtype, shape: t.shape, data: Buffer.from(t.data).toString('base64') };
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) throw httpError('http.too_large', `request body exceeds ${max} bytes`, 'send a smaller body (artifacts go to PUT /artifacts, as `epara deploy <file>` does)');
-    chunks.push(c as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ConfigError({ code: 'config.json', reason: 'request body is not valid JSON', hint: 'send Content-Type: application/json with a JSON object' });
-  }
-}
-
-export async function startHttpApi(server: EparaServer, opts: HttpApiOptions): Promise<HttpApi> {
+export async function startHttpApi(server: EparaServer, opts: HttpApiOptions, audit: Audit = () => undefined): Promise<HttpApi> {
   if (!opts || typeof opts.token !== 'string' || opts.token.length < 16) {
     throw new ConfigError({ code: 'config.http_token', reason: 'the HTTP API needs a bearer token of at least 16 characters', hint: 'generate one: openssl rand -hex 24', field: 'http.token' });
   }
-  const port = resolveNumber('http.port', opts.port, { default: 0, min: 0, max: 65535, integer: true });
-  const maxBody = resolveNumber('http.maxBodyBytes', opts.maxBodyBytes, { default: 64 * 1024 * 1024, min: 1024, max: 2 ** 31, integer: true, unit: 'bytes' });
-  const maxArtifact = resolveNumber('http.maxArtifactBytes', opts.maxArtifactBytes, { default: 4 * 2 ** 30, min: 1024, max: 2 ** 40, integer: true, unit: 'bytes' });
+  const o = resolveNumbers(HTTP_SPECS, opts as unknown as Record<string, unknown>, 'http.');
+  if (o.requestTimeoutMs < o.headersTimeoutMs) {
+    throw new ConfigError({ code: 'config.range', reason: `http.requestTimeoutMs=${o.requestTimeoutMs} ms is shorter than http.headersTimeoutMs=${o.headersTimeoutMs} ms`, hint: 'the request timeout covers the headers: make it at least as long', field: 'http.requestTimeoutMs' });
+  }
+  const host = opts.host ?? '127.0.0.1';
   const tokenHash = sha(opts.token);
-  const metricsOn = opts.metrics !== false;
+  let doc: unknown;
+  const routes: RouteSpec[] = httpRoutes({ metrics: opts.metrics !== false, maxBodyBytes: o.maxBodyBytes, maxArtifactBytes: o.maxArtifactBytes, openapi: () => (doc ??= openApiDocument(routes, '1')) });
 
-  const authorised = (req: IncomingMessage): boolean => {
+  const send = (reply: FastifyReply, e: EparaError): FastifyReply => reply.code(statusOf(e)).type('application/json; charset=utf-8').send({ error: e.toJSON() });
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: HTTP_LIMITS.controlBodyBytes,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
+    // Node checks the header and request timeouts on this interval (default 30 s): a slow-headers
+    // connection would otherwise live up to 30 s past its timeout.
+    http: { headersTimeout: o.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs) } as never,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
+    frameworkErrors: (err, _req, reply) => {
+      send(reply, fromFrameworkError(err, o.maxBodyBytes) ?? httpError('http.bad_request', err.message.slice(0, 200), 'see GET /openapi.json for the routes'));
+    },
+    schemaErrorFormatter: (errors, context) => schemaError(context, errors),
+  });
+  app.setValidatorCompiler(validator);
+
+  // JSON for every content type but raw bytes (clients such as `curl -d` send JSON as
+  // form-urlencoded or text/plain, which the hand-written API accepted); the raw stream for
+  // application/octet-stream, which only PUT /artifacts takes.
+  const strict = app.getDefaultJsonParser('error', 'error');
+  // An empty body is no body (a DELETE sent with Content-Type: application/json); a route whose
+  // schema needs one then says so.
+  const json: typeof strict = (req, body, done) => ((body as string).length === 0 ? done(null, undefined) : strict(req, body, done));
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  app.addContentTypeParser('*', { parseAs: 'string' }, json);
+  app.addContentTypeParser('application/octet-stream', (req, payload, done) => {
+    if (req.routeOptions.config && (req.routeOptions.config as { raw?: boolean }).raw) done(null, payload);
+    else done(httpError('http.unsupported_media_type', 'this route takes JSON, not application/octet-stream', 'send Content-Type: application/json'), undefined);
+  });
+
+  const authorised = (req: FastifyRequest): boolean => {
     const h = req.headers.authorization;
     if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
     // Compare hashes so the comparison is constant-time whatever the length given.
     return timingSafeEqual(sha(h.slice(7)), tokenHash);
   };
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.routeOptions.config as { auth?: boolean } | undefined)?.auth === false) return;
+    if (authorised(req)) return;
+    const given = typeof req.headers.authorization === 'string' ? 'a wrong bearer token' : 'no bearer token';
+    audit({ event: 'http.unauthorized', remote: `${req.ip}`, detail: `${req.method} ${req.url.slice(0, 120)}: ${given}` });
+    reply.header('www-authenticate', 'Bearer');
+    throw httpError('http.unauthorized', 'missing or wrong bearer token', 'send Authorization: Bearer <token> as configured in http.token (`epara serve` writes it to <data dir>/http-token)');
+  });
 
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
+  app.setErrorHandler((err: unknown, req, reply) => {
+    const e = err instanceof EparaError ? err : fromFrameworkError(err as { code?: string }, req.routeOptions.bodyLimit ?? HTTP_LIMITS.controlBodyBytes);
+    if (e) return send(reply, e);
+    const first = (err as Error)?.message?.split('\n', 1)[0] ?? String(err);
+    return send(reply, new EparaError({ code: 'internal', reason: first, hint: 'this is a bug in epara; please report it' }));
+  });
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const method = req.method ?? 'GET';
-    if (method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
-    if (!authorised(req)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      throw httpError('http.unauthorized', 'missing or wrong bearer token', 'send Authorization: Bearer <token> as configured in http.token');
+  // Unknown path → 404; known path, other method → 405 with Allow (issue 15, defect 7).
+  const patterns = routes.map((r) => ({ re: new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}/?$`), method: r.method }));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?', 1)[0]!.replace(/\/{2,}/g, '/');
+    const allow = [...new Set(patterns.filter((p) => p.re.test(path)).flatMap((p) => (p.method === 'GET' ? ['GET', 'HEAD'] : [p.method])))];
+    if (allow.length) {
+      reply.header('allow', allow.join(', '));
+      return send(reply, httpError('http.method_not_allowed', `${req.method} is not a method of ${path.slice(0, 120)}`, `use ${allow.join(' or ')} (see GET /openapi.json)`, { details: { allow } }));
     }
-    const [a, b, c] = parts;
-    if (method === 'GET' && a === 'metrics' && !b && metricsOn) {
-      const text = await server.metrics.text();
-      res.writeHead(200, { 'content-type': server.metrics.contentType });
-      res.end(text);
-      return;
-    }
-    if (a === 'devices') {
-      if (method === 'GET' && !b) return send(res, 200, server.devices());
-      if (method === 'GET' && b && !c) {
-        const d = server.device(b);
-        if (!d) throw httpError('http.not_found', `no device ${b}`, 'list devices with GET /devices');
-        return send(res, 200, d);
-      }
-      if (method === 'POST' && !b) {
-        const body = (await readBody(req, maxBody)) as { id?: string; name?: string; deviceClass?: string; key?: string };
-        return send(res, 201, server.provision(body as Parameters<EparaServer['provision']>[0]));
-      }
-      if (method === 'POST' && b && c === 'approve') {
-        const body = (await readBody(req, maxBody)) as { key?: string };
-        return send(res, 200, server.approve(b, body.key !== undefined ? { key: body.key } : {}));
-      }
-      if (method === 'POST' && b && c === 'revoke') {
-        server.revoke(b);
-        return send(res, 200, { id: b, status: 'revoked' });
-      }
-    }
-    if (a === 'deployments') {
-      if (method === 'GET' && !b) {
-        const states = url.searchParams.get('state')?.split(',') as DeploymentState[] | undefined;
-        const filter: { deviceId?: string; service?: string; states?: DeploymentState[] } = {};
-        const dev = url.searchParams.get('deviceId');
-        const svc = url.searchParams.get('service');
-        if (dev) filter.deviceId = dev;
-        if (svc) filter.service = svc;
-        if (states) filter.states = states;
-        return send(res, 200, server.deployments(filter));
-      }
-      if (method === 'GET' && b) {
-        const d = server.deployment(Number(b));
-        if (!d) throw httpError('http.not_found', `no deployment ${b}`, 'list deployments with GET /deployments');
-        return send(res, 200, d);
-      }
-      if (method === 'POST' && !b) {
-        const body = (await readBody(req, maxBody)) as Record<string, unknown>;
-        return send(res, 202, await server.deploy(deployOptionsFromHttp(body)));
-      }
-    }
-    if (a === 'artifacts' && method === 'PUT' && !b) {
-      const { sha256, size } = await server.storeArtifact(req, maxArtifact);
-      return send(res, 201, { artifact: `sha256:${sha256}`, sha256, size });
-    }
-    if (a === 'services' && b && method === 'DELETE' && !c) {
-      const to = url.searchParams.get('to')?.split(',');
-      return send(res, 200, await server.undeploy(b, to));
-    }
-    if (a === 'infer' && method === 'POST' && !b) {
-      const body = (await readBody(req, maxBody)) as { service?: unknown; inputs?: unknown; deadlineMs?: unknown; deviceId?: unknown };
-      if (typeof body.service !== 'string' || !Array.isArray(body.inputs)) {
-        throw new ConfigError({ code: 'config.infer', reason: 'infer needs { service: string, inputs: tensor[] }', hint: 'see docs for the tensor JSON form' });
-      }
-      const inputs = body.inputs.map(tensorFromJson);
-      const o: { deadlineMs?: number; deviceId?: string } = {};
-      if (body.deadlineMs !== undefined) o.deadlineMs = body.deadlineMs as number;
-      if (typeof body.deviceId === 'string') o.deviceId = body.deviceId;
-      const r = await server.infer(body.service, inputs, o);
-      return send(res, 200, { ...r, outputs: r.outputs.map(tensorToJson) });
-    }
-    if (a === 'audit' && method === 'GET' && !b) {
-      const q: { deviceId?: string; event?: string; limit?: number } = {};
-      const dev = url.searchParams.get('deviceId');
-      const ev = url.searchParams.get('event');
-      const lim = url.searchParams.get('limit');
-      if (dev) q.deviceId = dev;
-      if (ev) q.event = ev;
-      if (lim) q.limit = Number(lim);
-      return send(res, 200, server.auditLog(q));
-    }
-    throw httpError('http.not_found', `no route ${method} ${url.pathname}`, 'see docs for the HTTP API routes');
-  };
+    return send(reply, httpError('http.not_found', `no route ${req.method} ${path.slice(0, 120)}`, 'see GET /openapi.json for the HTTP API routes'));
+  });
 
-  const http: Server = createServer((req, res) => {
-    route(req, res).catch((err: unknown) => {
-      const e = err instanceof EparaError ? err : new EparaError({ code: 'internal', reason: (err as Error)?.message?.split('\n', 1)[0] ?? String(err), hint: 'this is a bug in epara; please report it' });
-      if (!res.headersSent) send(res, statusOf(e), { error: e.toJSON() });
-      else res.destroy();
+  for (const r of routes) {
+    const schema: Record<string, unknown> = { response: r.response };
+    if (r.params) schema.params = r.params;
+    if (r.query) schema.querystring = r.query;
+    if (r.body) schema.body = r.body;
+    app.route({
+      method: r.method,
+      url: r.url,
+      schema,
+      config: { auth: r.auth !== false, raw: r.raw === true },
+      ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      ...(r.raw
+        ? {
+            preParsing: async (req: FastifyRequest) => {
+              if (!/^application\/octet-stream\b/i.test(req.headers['content-type'] ?? '')) {
+                throw httpError('http.unsupported_media_type', `${r.method} ${r.url} takes the raw bytes as application/octet-stream`, 'send the file as the body with Content-Type: application/octet-stream, as `epara deploy <file>` does');
+              }
+            },
+          }
+        : {}),
+      preValidation: async (req) => {
+        if (r.bodyOptional && req.body === undefined) req.body = {};
+        r.preValidate?.(req.body);
+      },
+      handler: async (req, reply) => {
+        const stream = r.raw && req.body instanceof Readable ? req.body : undefined;
+        const a = await r.handler(server, { params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, body: req.body, headers: req.headers, ...(stream ? { stream } : {}) });
+        reply.code(a.status);
+        if (a.contentType) reply.type(a.contentType);
+        return a.body;
+      },
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ConfigError({ code: 'config.http_listen', reason: `cannot listen on ${opts.host ?? '127.0.0.1'}:${port}: ${err.code ?? err.message}`, hint: 'pick another http.port', cause: err })),
-    );
-    http.listen(port, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = http.address() as AddressInfo;
+  }
+
+  try {
+    await app.listen({ port: o.port, host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new ConfigError({ code: 'config.http_listen', reason: `cannot listen on ${host}:${o.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'pick another http.port', cause: err });
+  }
+  const addr = app.server.address() as AddressInfo;
   return {
     address: { host: addr.address, port: addr.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      }),
+    close: () => app.close(),
   };
 }

@@ -12,6 +12,7 @@ import {
   sealKey,
   validateDeviceClass,
   validateDeviceId,
+  validateDeviceName,
 } from '../device-mgmt/identity.js';
 import { SqliteStore } from '../device-mgmt/registry/sqlite-store.js';
 import type {
@@ -240,7 +241,7 @@ export class EparaServer extends EventEmitter {
       { chunkSize: this.o.chunkSize, retryMs: this.o.deployRetryMs },
     );
     this.coordinator.load(this.store.listDeployments());
-    if (this.options.http) this.http = await startHttpApi(this, this.options.http);
+    if (this.options.http) this.http = await startHttpApi(this, this.options.http, (e) => this.audit(e));
     this.started = true;
     return this;
   }
@@ -535,7 +536,7 @@ export class EparaServer extends EventEmitter {
     const id = validateDeviceId(p?.id);
     const deviceClass = validateDeviceClass(p.deviceClass);
     const key = p.key !== undefined ? keyFromHex(p.key) : generateDeviceKey();
-    this.store.insertDevice({ id, name: p.name ?? id, deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
+    this.store.insertDevice({ id, name: p.name === undefined ? id : validateDeviceName(p.name), deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
     this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` }, 'immediate');
     return { id, key: keyToHex(key) };
   }

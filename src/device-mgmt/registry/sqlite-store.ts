@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RegistryError } from '../../errors.js';
-import { resolveNumbers } from '../../options.js';
+import { resolveNumber, resolveNumbers } from '../../options.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type {
   AuditDurability,
@@ -400,7 +400,9 @@ export class SqliteStore implements RegistryStore {
       where.push('event = ?');
       args.push(q.event);
     }
-    const limit = Math.max(1, Math.min(q.limit ?? 1000, 100_000));
+    // A whole number (NaN or 1.5 in the SQL text is an SQLite error), then clamped as before.
+    const asked = resolveNumber('limit', q.limit, { default: 1000, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true });
+    const limit = Math.max(1, Math.min(asked, 100_000));
     const sql = `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
     const rows = this.run('reading the audit log', () => this.db.prepare(sql).all(...args)) as Array<{
       id: number; at: number; event: string; device_id: string | null; remote: string | null; detail: string | null;
