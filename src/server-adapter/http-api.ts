@@ -6,7 +6,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuditEntry } from '../device-mgmt/registry/store.js';
 import { ConfigError, EparaError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
-import { fromFrameworkError, httpError, schemaError, statusOf } from './http-errors.js';
+import { clientErrorResponse, fromFrameworkError, httpError, schemaError, statusOf } from './http-errors.js';
 import { openApiDocument } from './http-openapi.js';
 import { httpRoutes, type RouteSpec } from './http-routes.js';
 import { HTTP_LIMITS } from './http-schemas.js';
@@ -109,6 +109,11 @@ export async function startHttpApi(server: EparaServer, opts: HttpApiOptions, au
       send(reply, fromFrameworkError(err, o.maxBodyBytes) ?? httpError('http.bad_request', err.message.slice(0, 200), 'see GET /openapi.json for the routes'));
     },
     schemaErrorFormatter: (errors, context) => schemaError(context, errors),
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(err as NodeJS.ErrnoException));
+      socket.destroy();
+    },
   });
   app.setValidatorCompiler(validator);
 

@@ -96,3 +96,18 @@ export function fromFrameworkError(err: { code?: string; statusCode?: number; me
   }
   return undefined;
 }
+
+/**
+ * What Node's HTTP parser refuses before there is a request (headers too slow, too large, or not
+ * HTTP): the raw answer for the socket, with the same typed body as every other error.
+ */
+export function clientErrorResponse(err: { code?: string }): string {
+  const [status, e] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, httpError('http.timeout', 'the request did not arrive within the header / request timeout', 'send the whole request promptly, or raise http.headersTimeoutMs / http.requestTimeoutMs')]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, httpError('http.headers_too_large', 'the request line and headers exceed 16 KiB', 'send fewer or shorter headers (long id lists go in a JSON body)')]
+        : [400, httpError('http.bad_request', 'the request is not valid HTTP/1.1', 'use an HTTP client such as curl or the `epara` CLI')];
+  const body = JSON.stringify({ error: e.toJSON() });
+  return `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
+}

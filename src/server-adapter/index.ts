@@ -2,6 +2,7 @@
 export { EparaServer, type EparaServerOptions, type ProvisionOptions, type DeployOptions, type InferResult } from './server.js';
 export type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 export { startHttpApi, type HttpApi, type HttpApiOptions } from './http-api.js';
+export type { ArtifactSource } from './deploy-artifact.js';
 export { ServerMetrics } from './metrics.js';
 export { pickDevice, routeScore, type RouteCandidate } from './routing.js';
 export { DeviceConnection, type HandshakeConfig, type ConnectionHost } from './connection.js';

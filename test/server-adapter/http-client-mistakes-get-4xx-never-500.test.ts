@@ -90,6 +90,12 @@ describe('client mistakes get a typed 4xx, never 500 (defect 7)', () => {
     expect(JSON.parse(r.body).error.code).toMatch(/^http\./);
   });
 
+  it('headers over 16 KiB get 431 with the typed body', async () => {
+    const r = await raw(`GET /devices?to=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(r.status).toBe(431);
+    expect(JSON.parse(r.body).error.code).toBe('http.headers_too_large');
+  });
+
   it('/audit?limit=abc', async () => {
     typed(await call('GET', '/audit?limit=abc'), 400, 'http.invalid_query');
   });
