@@ -10,11 +10,16 @@ import { DTYPES } from '../protocol/index.js';
  */
 export type JsonSchema = Record<string, unknown>;
 
-/** Bounds of what a client may send; docs/server.md lists them. */
+/**
+ * Bounds of what a client may send; docs/server.md lists them. Service, version and tensor names
+ * go on to devices, so they take the wire's limits (SPEC §4 of spec 1.1: service 64, version 32,
+ * tensor name 128 UTF-8 bytes; counted here in characters, which ASCII names make the same).
+ */
 export const HTTP_LIMITS = {
   name: 128,
   service: 64,
-  version: 64,
+  version: 32,
+  tensorName: 128,
   event: 64,
   /** Devices one deploy may name. */
   targets: 10_000,
@@ -68,7 +73,7 @@ export const S = {
   tensor: (maxDataChars: number): JsonSchema =>
     obj(
       {
-        name: str(64),
+        name: str(HTTP_LIMITS.tensorName),
         dtype: { type: 'string', enum: DTYPES.map((d) => d.dtype) },
         shape: arrayOf({ type: 'integer', minimum: 0, maximum: HTTP_LIMITS.dim }, HTTP_LIMITS.dims),
         data: { type: 'string', maxLength: maxDataChars, pattern: '^[A-Za-z0-9+/]*={0,2}$' },
@@ -77,8 +82,8 @@ export const S = {
     ),
 
   meta: obj({
-    inputNames: arrayOf(str(64), HTTP_LIMITS.metaNames),
-    outputNames: arrayOf(str(64), HTTP_LIMITS.metaNames),
+    inputNames: arrayOf(str(HTTP_LIMITS.tensorName), HTTP_LIMITS.metaNames),
+    outputNames: arrayOf(str(HTTP_LIMITS.tensorName), HTTP_LIMITS.metaNames),
     inputShape: arrayOf({ type: 'integer', minimum: 0, maximum: HTTP_LIMITS.dim }, HTTP_LIMITS.dims),
     outputShape: arrayOf({ type: 'integer', minimum: 0, maximum: HTTP_LIMITS.dim }, HTTP_LIMITS.dims),
   }),
