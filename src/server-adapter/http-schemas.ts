@@ -1,4 +1,5 @@
-import { ARTIFACT_KINDS, CATEGORIES, DEVICE_CLASSES } from '../protocol/messages/catalogue.js';
+import { ARTIFACT_KINDS, CATEGORIES, DEVICE_CLASSES, SERVICE_NAME_MAX, VERSION_MAX } from '../protocol/messages/catalogue.js';
+import { TENSOR_NAME_MAX } from '../protocol/messages/schema.js';
 import { DTYPES } from '../protocol/index.js';
 
 /**
@@ -12,14 +13,14 @@ export type JsonSchema = Record<string, unknown>;
 
 /**
  * Bounds of what a client may send; docs/server.md lists them. Service, version and tensor names
- * go on to devices, so they take the wire's limits (SPEC §4 of spec 1.1: service 64, version 32,
- * tensor name 128 UTF-8 bytes; counted here in characters, which ASCII names make the same).
+ * go on to devices, so they take the wire's limits (SPEC §4, spec 1.1: the catalogue's constants, in UTF-8
+ * bytes there; counted here in characters, which ASCII names make the same).
  */
 export const HTTP_LIMITS = {
   name: 128,
-  service: 64,
-  version: 32,
-  tensorName: 128,
+  service: SERVICE_NAME_MAX,
+  version: VERSION_MAX,
+  tensorName: TENSOR_NAME_MAX,
   event: 64,
   /** Devices one deploy may name. */
   targets: 10_000,
