@@ -127,7 +127,7 @@ export const R = {
           powerMw: num,
           services: {
             type: 'array',
-            items: { type: 'object', properties: { name: text, version: text, status: text, queueLen: num, batch: num, servedPerSec: num, violationRate: num } },
+            items: { type: 'object', properties: { name: text, version: text, status: text, queueLen: num, batch: num, servedPerSec: num, violationRate: num, memKiB: num } },
           },
           rttMs: num,
           linkQuality: num,
@@ -138,6 +138,7 @@ export const R = {
         },
       },
       viewStale: { type: 'boolean' },
+      protocolVersion: num,
     },
   } as JsonSchema,
   deployment: {
