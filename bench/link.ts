@@ -2,9 +2,11 @@
  * bench/link — what the transport layer delivers, each figure beside a baseline from the same run.
  *
  * 1. Bulk goodput over emulated serial links (115200-baud UART, 9600-baud Bluetooth SPP), as a
- *    fraction of the payload line rate (baud/10 B/s at 8N1), for epara's windowed DEPLOY_CHUNK
- *    transfer and for a stop-and-wait base64+CRC16 console framing (MCUmgr SMP style,
- *    bench/_smp-console.ts) on the same emulated link.
+ *    fraction of the payload line rate (baud/10 B/s at 8N1), for epara's DEPLOY_CHUNK transfer
+ *    (the production deploy sender) and for a stop-and-wait base64+CRC16 console framing (MCUmgr
+ *    SMP style, bench/_smp-console.ts) on the same emulated link.
+ * 1b. The same sender on a lossy 115200 UART (0%, 0.1%, 1% byte loss, 0.1% bit errors): its
+ *    adaptive chunk size beside the best fixed chunk size of a sweep in the same run.
  * 2. The same over an emulated BLE link driven through the real noble library (ATT MTU 247,
  *    7.5 ms and 30 ms connection intervals), against stop-and-wait (window 1) with the same frames.
  *    The fraction is of the emulated radio's payload capacity: packets per connection event ×
@@ -22,7 +24,8 @@ import net from 'node:net';
 import { FrameLink } from '../src/transport/frame-link.js';
 import { connectBle, type NobleLike } from '../src/transport/ble.js';
 import { connectTcp, listenTcp } from '../src/transport/tcp.js';
-import { maxChunkData, sendDeployChunks } from '../src/transport/windowed.js';
+import { sendOverLink } from '../src/device-mgmt/deployment/link-sender.js';
+import { deployChunkFrameSize } from '../src/protocol/index.js';
 import type { ByteStream } from '../src/transport/byte-stream.js';
 import { EmulatedBleBindings, EmulatedPeripheral } from '../firmware-sims/links/ble-peripheral-bindings.js';
 import { ChunkSink } from '../firmware-sims/links/chunk-sink.js';
@@ -62,7 +65,7 @@ async function eparaSerial(m: SerialModel, size: number, maxFrame: number, windo
   const sink = new ChunkSink(1, size);
   sink.attach(dev);
   const t0 = clock.now();
-  await clock.run(sendDeployChunks(host, { deploymentId: 1, data, chunkSize: maxChunkData(maxFrame, { deploymentId: 1, maxOffset: size }), window }));
+  await clock.run(sendOverLink(host, { deploymentId: 1, size, maxFrame, window, read: (o, l) => data.subarray(o, o + l) }));
   const seconds = (clock.now() - t0) / 1000;
   if (sha(sink.data) !== sha(data)) throw new Error('epara transfer corrupted');
   await clock.run(host.close());
@@ -97,7 +100,7 @@ async function eparaBle(connIntervalMs: number, size: number, window: number): P
   sink.attach(new FrameLink(device!, { clock, maxFrame, window }));
   const data = image(size);
   const t0 = clock.now();
-  await clock.run(sendDeployChunks(host, { deploymentId: 1, data, chunkSize: maxChunkData(maxFrame, { deploymentId: 1, maxOffset: size }), window }));
+  await clock.run(sendOverLink(host, { deploymentId: 1, size, maxFrame, window, read: (o, l) => data.subarray(o, o + l) }));
   const seconds = (clock.now() - t0) / 1000;
   if (sha(sink.data) !== sha(data)) throw new Error('BLE transfer corrupted');
   const radio = peripheral.radio!;
@@ -110,6 +113,67 @@ async function eparaBle(connIntervalMs: number, size: number, window: number): P
     seconds,
     capacity,
   };
+}
+
+interface LossCase {
+  name: string;
+  faults: { lossRate?: number; bitErrorRate?: number };
+  sizes: number[];
+  /** 'line': adaptive ≥ target × line rate; 'best': adaptive ≥ target × best fixed; 'exact': completes byte-exact. */
+  target: { kind: 'line' | 'best' | 'exact'; ratio: number };
+}
+
+/**
+ * One transfer with the production deploy sender (sendOverLink, what the server's Deployer runs)
+ * over the emulated 115200-baud UART with the given faults, to a ChunkSink; `chunk` fixes the
+ * chunk size (the sweep), undefined lets it adapt. Goodput as a fraction of the line rate, and
+ * whether the bytes arrived exact.
+ */
+async function lossyRun(c: LossCase, size: number, chunk: number | undefined): Promise<{ frac: number; exact: boolean; finalChunk: number }> {
+  const clock = new VirtualClock();
+  const baud = 115200;
+  const [a, b] = emulatedSerialPair({ baud, latencyMs: 1, ...c.faults, seed: 31, clock, kind: 'uart' });
+  const maxFrame = chunk === undefined ? 2048 : Math.max(64, deployChunkFrameSize(chunk, { deploymentId: 1, offset: size }));
+  const window = 4;
+  const opts = { clock, maxFrame, window, retries: 100, requestTimeoutMs: 20 };
+  const host = new FrameLink(a, opts);
+  const sink = new ChunkSink(1, size);
+  sink.attach(new FrameLink(b, opts));
+  const data = image(size);
+  const t0 = clock.now();
+  const r = await clock.run(sendOverLink(host, { deploymentId: 1, size, maxFrame, window, adaptive: chunk === undefined, ...(chunk ? { chunkSize: chunk } : {}), read: (o, l) => data.subarray(o, o + l) }), 24 * 3_600_000);
+  const seconds = (clock.now() - t0) / 1000;
+  await clock.run(host.close());
+  return { frac: size / seconds / (baud / 10), exact: sha(sink.data) === sha(data), finalChunk: r!.finalChunkSize };
+}
+
+/** Adaptive chunk size against the best fixed size of a sweep, per loss level, same run. */
+async function adaptiveVsFixed(): Promise<void> {
+  const size = 128 * 1024;
+  const cases: LossCase[] = [
+    { name: '0% loss', faults: {}, sizes: [256, 512, 1024, 2020], target: { kind: 'line', ratio: 0.95 } },
+    { name: '0.1% byte loss', faults: { lossRate: 0.001 }, sizes: [48, 64, 96, 128, 192, 256, 384], target: { kind: 'best', ratio: 0.8 } },
+    { name: '1% byte loss', faults: { lossRate: 0.01 }, sizes: [16, 24, 32, 48, 64], target: { kind: 'line', ratio: 0.3 } },
+    { name: '0.1% bit errors', faults: { bitErrorRate: 0.001 }, sizes: [16, 24, 32, 48, 64, 96], target: { kind: 'exact', ratio: 1 } },
+  ];
+  console.log('\nAdaptive chunk size vs the best fixed size (production deploy sender, emulated UART 115200 8N1, 1 ms latency, window 4, 128 KiB, virtual time)');
+  console.log('loss            | best fixed (chunk B) | adaptive (final chunk B) | ratio | target                         | ');
+  console.log('----------------|----------------------|--------------------------|-------|--------------------------------|--------');
+  for (const c of cases) {
+    let best = { frac: 0, chunk: 0 };
+    for (const n of c.sizes) {
+      const x = await lossyRun(c, size, n);
+      if (!x.exact) throw new Error(`fixed ${n}-byte transfer corrupted at ${c.name}`);
+      if (x.frac > best.frac) best = { frac: x.frac, chunk: n };
+    }
+    const ad = await lossyRun(c, size, undefined);
+    const ratio = ad.frac / best.frac;
+    const met = c.target.kind === 'line' ? ad.frac >= c.target.ratio : c.target.kind === 'best' ? ratio >= c.target.ratio : ad.exact;
+    const target = c.target.kind === 'line' ? `≥ ${c.target.ratio.toFixed(2)} of line rate` : c.target.kind === 'best' ? `≥ ${c.target.ratio.toFixed(2)} of best fixed` : 'completes byte-exact';
+    console.log(
+      `${c.name.padEnd(16)}| ${best.frac.toFixed(3)} (${String(best.chunk).padStart(4)})         | ${ad.frac.toFixed(3)} (${String(ad.finalChunk).padStart(4)})${ad.exact ? ' exact' : ' CORRUPT'}       | ${ratio.toFixed(2)}  | ${target.padEnd(31)}| ${met ? 'met' : 'NOT MET'}`,
+    );
+  }
 }
 
 function pct(sorted: number[], p: number): number {
@@ -207,6 +271,8 @@ export async function run(): Promise<void> {
   void base;
   console.log('\nepara (best frame size) / baseline, same link, same run:');
   for (const r of ratios) console.log(`  ${r}`);
+
+  await adaptiveVsFixed();
 
   const n = 2000;
   const rt = await tcpRoundTrips(n);

@@ -23,6 +23,8 @@ export interface SerialLinkOptions {
   lossRate?: number;
   /** Probability that a byte has one bit flipped. */
   bitFlipRate?: number;
+  /** Bit error rate: every bit is flipped independently with this probability (a byte can take several). */
+  bitErrorRate?: number;
   /** Probability that a byte is delivered twice. */
   duplicateRate?: number;
   /** Probability that a write() loses a random-length tail (a truncated frame). */
@@ -40,7 +42,7 @@ export interface SerialLinkOptions {
 }
 
 export const SERIAL_LINK_OPTIONS: Record<
-  'baud' | 'latencyMs' | 'jitterMs' | 'lossRate' | 'bitFlipRate' | 'duplicateRate' | 'truncateRate' | 'disconnectAfterBytes' | 'bufferBytes' | 'tickMs' | 'seed',
+  'baud' | 'latencyMs' | 'jitterMs' | 'lossRate' | 'bitFlipRate' | 'bitErrorRate' | 'duplicateRate' | 'truncateRate' | 'disconnectAfterBytes' | 'bufferBytes' | 'tickMs' | 'seed',
   NumberOptionSpec
 > = {
   baud: { default: 115200, min: 300, max: 1_000_000_000, unit: 'bit/s' },
@@ -48,6 +50,7 @@ export const SERIAL_LINK_OPTIONS: Record<
   jitterMs: { default: 0, min: 0, max: 60_000, unit: 'ms' },
   lossRate: { default: 0, min: 0, max: 1 },
   bitFlipRate: { default: 0, min: 0, max: 1 },
+  bitErrorRate: { default: 0, min: 0, max: 0.5 },
   duplicateRate: { default: 0, min: 0, max: 1 },
   truncateRate: { default: 0, min: 0, max: 1 },
   disconnectAfterBytes: { default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'bytes' },
@@ -70,10 +73,10 @@ export interface LinkControl {
   disconnect(): void;
   readonly counters: LinkCounters;
   /** Changes fault rates mid-run (e.g. a clean handshake, then a noisy transfer). */
-  setFaults(f: Partial<Pick<SerialLinkOptions, 'lossRate' | 'bitFlipRate' | 'duplicateRate' | 'truncateRate'>>): void;
+  setFaults(f: Partial<Pick<SerialLinkOptions, 'lossRate' | 'bitFlipRate' | 'bitErrorRate' | 'duplicateRate' | 'truncateRate'>>): void;
 }
 
-type Faults = { lossRate: number; bitFlipRate: number; duplicateRate: number; truncateRate: number };
+type Faults = { lossRate: number; bitFlipRate: number; bitErrorRate: number; duplicateRate: number; truncateRate: number };
 
 /** One direction of the line: a bounded transmit queue, a pacer, and a delivery schedule. */
 class Direction {
@@ -84,6 +87,8 @@ class Direction {
   private lastDeliveryAt = 0;
   private drainWaiters: Array<() => void> = [];
   private timers = new Set<TimerHandle>();
+  /** Bits until the next independent bit error (bitErrorRate), drawn geometrically. */
+  private bitsToError = -1;
 
   constructor(
     private readonly o: ReturnType<typeof resolveNumbers<keyof typeof SERIAL_LINK_OPTIONS>>,
@@ -166,7 +171,7 @@ class Direction {
 
   private applyFaults(batch: Uint8Array): Uint8Array {
     const f = this.faults;
-    if (f.lossRate === 0 && f.bitFlipRate === 0 && f.duplicateRate === 0) return batch;
+    if (f.lossRate === 0 && f.bitFlipRate === 0 && f.bitErrorRate === 0 && f.duplicateRate === 0) return batch;
     const out: number[] = [];
     for (const byte of batch) {
       if (this.rng.chance(f.lossRate)) {
@@ -178,6 +183,7 @@ class Direction {
         v ^= 1 << this.rng.int(8);
         this.counters.bitsFlipped++;
       }
+      if (f.bitErrorRate > 0) v = this.bitErrors(v, f.bitErrorRate);
       out.push(v);
       if (this.rng.chance(f.duplicateRate)) {
         out.push(v);
@@ -185,6 +191,24 @@ class Direction {
       }
     }
     return Uint8Array.from(out);
+  }
+
+  /** Flips each of the byte's 8 bits independently with probability `ber` (geometric skips between errors). */
+  private bitErrors(v: number, ber: number): number {
+    let bit = 0;
+    for (;;) {
+      if (this.bitsToError < 0) this.bitsToError = Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - ber));
+      if (bit + this.bitsToError >= 8) {
+        this.bitsToError -= 8 - bit;
+        return v;
+      }
+      bit += this.bitsToError;
+      v ^= 1 << bit;
+      this.counters.bitsFlipped++;
+      bit++;
+      this.bitsToError = -1;
+      if (bit >= 8) return v;
+    }
   }
 
   /** Stops everything; bytes still on the wire are lost, as on a real disconnect. */
@@ -243,6 +267,7 @@ export function emulatedSerialPair(opts: SerialLinkOptions = {}): [ByteStream, B
   const faults: Faults = {
     lossRate: o.lossRate,
     bitFlipRate: o.bitFlipRate,
+    bitErrorRate: o.bitErrorRate,
     duplicateRate: o.duplicateRate,
     truncateRate: o.truncateRate,
   };
@@ -280,7 +305,7 @@ export function emulatedSerialPair(opts: SerialLinkOptions = {}): [ByteStream, B
     disconnect: drop,
     counters,
     setFaults(f) {
-      for (const k of ['lossRate', 'bitFlipRate', 'duplicateRate', 'truncateRate'] as const) {
+      for (const k of ['lossRate', 'bitFlipRate', 'bitErrorRate', 'duplicateRate', 'truncateRate'] as const) {
         if (f[k] !== undefined) faults[k] = resolveNumber(k, f[k], SERIAL_LINK_OPTIONS[k]);
       }
     },

@@ -13,8 +13,35 @@ interface Timer {
  * drains every promise continuation), so code under test sees exactly the ordering it would
  * see in real time — just without waiting. Everything on it must be in-process (emulated links,
  * FrameLink with `clock`); a real socket would not follow virtual time.
+ *
+ * With `waitForIo`, time also stands still while a file-system request of this thread is in
+ * flight (a device writing a chunk, hashing an artifact, the server reading one): the disk is
+ * then infinitely fast next to the emulated line, as it is next to a real 115200-baud UART, and
+ * a real EparaServer and EparaDevice can run end to end on it. Their own real-time timers
+ * (heartbeats, sweeps) keep running; when only those are left, `run` waits for them in real time
+ * (up to `idleRealMs`) instead of calling it a deadlock.
  */
+export interface VirtualClockOptions {
+  waitForIo?: boolean;
+  /** With waitForIo: real time to wait with no virtual timer left before calling it a deadlock. */
+  idleRealMs?: number;
+}
+
+/** libuv file-system requests in flight on this thread (process.getActiveResourcesInfo names them). */
+function fsPending(): boolean {
+  for (const r of process.getActiveResourcesInfo()) if (r.startsWith('FSReq')) return true;
+  return false;
+}
+
 export class VirtualClock implements Clock {
+  private readonly waitForIo: boolean;
+  private readonly idleRealMs: number;
+
+  constructor(o: VirtualClockOptions = {}) {
+    this.waitForIo = o.waitForIo === true;
+    this.idleRealMs = o.idleRealMs ?? 30_000;
+  }
+
   private t = 0;
   private seq = 0;
   private heap: Timer[] = [];
@@ -59,10 +86,19 @@ export class VirtualClock implements Clock {
     );
     for (;;) {
       await new Promise<void>((r) => setImmediate(r));
+      if (this.waitForIo) {
+        // A few turns first (a chunk write takes microseconds), then 1 ms steps for a long one.
+        for (let spins = 0; fsPending(); spins++) await new Promise<void>((r) => (spins < 50 ? setImmediate(r) : setTimeout(r, 1)));
+      }
       if (settled) break;
       const next = this.pop();
       if (!next) {
         if (!until) break;
+        if (this.waitForIo) {
+          const since = performance.now();
+          while (!settled && this.heap.length === 0 && performance.now() - since < this.idleRealMs) await new Promise<void>((r) => setTimeout(r, 1));
+          if (settled || this.heap.length > 0) continue;
+        }
         // Nothing scheduled but the promise is still pending: give real I/O one more turn.
         await new Promise<void>((r) => setTimeout(r, 1));
         if (settled) break;

@@ -30,6 +30,7 @@ export { DEVICE_CLASSES } from './registry/store.js';
 export { SqliteStore, type SqliteStoreOptions } from './registry/sqlite-store.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './registry/migrations.js';
 export { DEPLOYMENT_TRANSITIONS, nextDeploymentState, SETTLED_DEPLOYMENT_STATES, UNSETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './deployment/state-machine.js';
-export { sendChunks, chunkSizeFor, type ChunkSenderOptions, type ChunkSenderResult } from './deployment/sender.js';
+export { sendChunks, type ChunkSenderOptions, type ChunkSenderResult, type ChunkSendControl } from './deployment/sender.js';
+export { ChunkSizer } from './deployment/chunk-sizer.js';
 export { Deployer, type DeploymentProgress, type DeployerOptions } from './deployment/deployer.js';
 export { ArtifactStore as ServerArtifactStore, sha256Hex } from './deployment/artifact-store.js';

@@ -25,6 +25,7 @@ export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
 export { encodeFrame, decodeFrame, parseFrame, buildFrame, type Frame, type FrameHeader, type EncodeFrameOptions } from './frame.js';
 export { FrameDecoder, PROTOCOL_VERSION_SPEC, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeMessage, decodeMessage } from './messages/codec.js';
+export { maxChunkData, deployChunkFrameSize, deployChunkWireSize } from './deploy-chunk-size.js';
 export * from './messages/types.js';
 export { tensorFrom, tensorValues, DTYPES, type Tensor, type TensorDType } from './tensor.js';
 export {

@@ -5,7 +5,11 @@ import type { Frame, FrameHeader, Message } from '../protocol/index.js';
  * exactly what it depends on; `FrameLink` from src/transport satisfies it.
  */
 export interface DeviceLink {
-  request(msg: Message, opts?: { timeoutMs?: number; retries?: number }): Promise<Message>;
+  request(msg: Message, opts?: { timeoutMs?: number; retries?: number; attemptMs?: number; signal?: AbortSignal }): Promise<Message>;
+  /** The line rate when the stream has one (serial links). */
+  readonly options?: { readonly baudRate: number };
+  /** The link's time source (a virtual clock on emulated links). */
+  readonly clock?: { now(): number };
   notify(msg: Message): Promise<void>;
   respond(toHeader: FrameHeader, msg: Message): Promise<void>;
   on(event: 'request', listener: (frame: Frame, reply: (msg: Message) => Promise<void>) => void): unknown;

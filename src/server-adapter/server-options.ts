@@ -3,6 +3,7 @@ import { resolveNumber, resolveNumbers } from '../options.js';
 import { MAX_MAX_FRAME, MIN_MAX_FRAME } from '../protocol/index.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
 import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
+import type { FrameLinkOptions } from '../transport/frame-link-options.js';
 import type { HttpApiOptions } from './http-api.js';
 import type { RefusalLimitOptions } from './refusal-limiter.js';
 import type { SchedulerConfig } from './scheduler-wiring.js';
@@ -42,8 +43,8 @@ export interface EparaServerOptions {
   /** Retransmissions of an INFER_REQUEST within its deadline (lossy links). */
   inferRetries?: number;
   deploy?: { chunkSize?: number; resultTimeoutMs?: number; requestTimeoutMs?: number; retryMs?: number };
-  /** FrameLink options (timeouts, retries) applied to every device link. */
-  link?: { requestTimeoutMs?: number; retries?: number };
+  /** FrameLink options (timeouts, retries; a virtual clock for emulated links) applied to every device link. */
+  link?: Pick<FrameLinkOptions, 'requestTimeoutMs' | 'retries' | 'clock'>;
   registry?: { batchIntervalMs?: number; synchronous?: 'normal' | 'full'; auditRetention?: AuditRetentionOptions };
   /** Per-source-address rate limit on refused handshakes (src/server-adapter/refusal-limiter.ts). */
   refusalLimit?: RefusalLimitOptions;

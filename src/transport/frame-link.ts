@@ -21,7 +21,7 @@ import {
 import type { ByteStream } from './byte-stream.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { FRAME_LINK_OPTIONS, attemptTimeoutMs, resolveFrameLinkOptions, type FrameLinkOptions, type ResolvedFrameLinkOptions } from './frame-link-options.js';
-import { closedError, linkError } from './link-errors.js';
+import { abandonedError, closedError, linkError } from './link-errors.js';
 import { ResponseCache } from './response-cache.js';
 import { fitError } from './fit-error.js';
 
@@ -69,12 +69,27 @@ interface Pending {
   timer?: TimerHandle;
   resolve: (m: Message) => void;
   reject: (e: EparaError) => void;
+  /** Set once the request was abandoned through its signal: its frame need not go out. */
+  abandoned?: boolean;
 }
 
 export interface RequestOptions {
   /** Per-attempt base timeout for this request (overrides requestTimeoutMs). */
   timeoutMs?: number;
+  /**
+   * The first attempt's whole wait, ms, instead of the base timeout plus the line time of a full
+   * window (attemptTimeoutMs): for a caller that measures the round trip itself (the deploy
+   * sender's RTT estimate). Later attempts grow from it like any other.
+   */
+  attemptMs?: number;
   retries?: number;
+  /**
+   * Abandons the request: no more retransmissions, its window slot is freed, and the call
+   * rejects with the signal's reason (an answer that still arrives counts as late). A frame not
+   * yet handed to the stream is not sent at all. The bulk sender uses it for chunks that a later
+   * cumulative ack or a go-back made moot, so they do not hold the window or the line.
+   */
+  signal?: AbortSignal;
 }
 
 // Per attempt the wait grows ×1.5 up to ×4: a congested link gets room, a dead one is found fast.
@@ -113,7 +128,8 @@ export class FrameLink extends EventEmitter {
     requestsHandled: 0,
   };
   private readonly o: ResolvedFrameLinkOptions;
-  private readonly clock: Clock;
+  /** The time source of this link's timers (a VirtualClock on emulated links). */
+  readonly clock: Clock;
   private readonly decoder: FrameDecoder;
   private readonly cache: ResponseCache;
   private readonly pending = new Map<number, Pending>();
@@ -187,7 +203,14 @@ export class FrameLink extends EventEmitter {
     if (this.closed) throw this.closedFor(msg.type, undefined, 0);
     const retries = opts?.retries === undefined ? this.o.retries : resolveNumber('retries', opts.retries, FRAME_LINK_OPTIONS.retries);
     const base = opts?.timeoutMs === undefined ? undefined : resolveNumber('timeoutMs', opts.timeoutMs, FRAME_LINK_OPTIONS.requestTimeoutMs);
+    const whole = opts?.attemptMs === undefined ? undefined : resolveNumber('attemptMs', opts.attemptMs, FRAME_LINK_OPTIONS.requestTimeoutMs);
+    const signal = opts?.signal;
+    if (signal?.aborted) throw abandonedError(signal, msg.type);
     await this.acquireSlot();
+    if (signal?.aborted) {
+      this.releaseSlot();
+      throw abandonedError(signal, msg.type);
+    }
     const seq = this.takeSeq();
     let wire: Uint8Array;
     try {
@@ -197,6 +220,15 @@ export class FrameLink extends EventEmitter {
       throw e;
     }
     return new Promise<Message>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.pending.get(seq) !== p) return;
+        this.pending.delete(seq);
+        this.clock.clearTimeout(p.timer);
+        p.abandoned = true;
+        this.releaseSlot();
+        reject(abandonedError(signal!, msg.type));
+      };
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
       const p: Pending = {
         seq,
         type: MessageType[msg.type as keyof typeof MessageType],
@@ -204,13 +236,20 @@ export class FrameLink extends EventEmitter {
         msg,
         attempts: 0,
         maxAttempts: 1 + retries,
-        baseTimeoutMs: attemptTimeoutMs(base === undefined ? this.o : { ...this.o, requestTimeoutMs: base }, wire.length, this._window, this._maxFrame),
+        baseTimeoutMs: whole ?? attemptTimeoutMs(base === undefined ? this.o : { ...this.o, requestTimeoutMs: base }, wire.length, this._window, this._maxFrame),
         waitedMs: [],
         wireBytes: wire.length,
-        resolve,
-        reject,
+        resolve: (m) => {
+          done();
+          resolve(m);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
       };
       this.pending.set(seq, p);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.transmit(p, wire);
     });
   }
@@ -287,10 +326,11 @@ export class FrameLink extends EventEmitter {
   }
 
   /** Writes in order; each write waits for the previous one and for the transport's drain. */
-  private send(wire: Uint8Array): Promise<void> {
+  private send(wire: Uint8Array, skip?: () => boolean): Promise<void> {
     this.txQueued++;
     const p = this.txTail.then(async () => {
       if (this.closed) throw closedError(this.stream.description);
+      if (skip?.()) return;
       await this.stream.write(wire);
       this.stats.framesOut++;
       this.stats.bytesOut += wire.length;
@@ -315,7 +355,7 @@ export class FrameLink extends EventEmitter {
     // A failed write on a link that is still open (a refused BLE write, a serial I/O error before
     // the port reports its close) must not leave the request waiting forever: the attempt timer
     // runs anyway and retransmits or times out. If the link closed, shutdown() rejected p.
-    this.send(wire).then(arm, arm);
+    this.send(wire, () => p.abandoned === true).then(arm, arm);
   }
 
   private onAttemptTimeout(p: Pending): void {

@@ -15,4 +15,3 @@ export { BLE_PROFILES, type BleProfile } from './ble-profiles.js';
 export { FrameLink, type FrameLinkStats, type FrameLinkEvents, type ReplyFn, type RequestOptions } from './frame-link.js';
 export { FRAME_LINK_OPTIONS, defaultsFor, attemptTimeoutMs, type FrameLinkOptions } from './frame-link-options.js';
 export { ReconnectingConnector, reconnect, backoffDelay, RECONNECT_OPTIONS, type ReconnectOptions, type ReconnectingEvents } from './reconnect.js';
-export { transferWindowed, sendDeployChunks, maxChunkData, type WindowedTransferOptions, type WindowedTransferResult } from './windowed.js';

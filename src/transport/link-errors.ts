@@ -1,4 +1,4 @@
-import { LinkError } from '../errors.js';
+import { EparaError, LinkError } from '../errors.js';
 
 /**
  * The link.* codes of protocol/SPEC.md §6 with their wire numbers. Kept here (and checked
@@ -36,4 +36,14 @@ export function closedError(description: string, cause?: unknown): LinkError {
     'the peer went away or the link was closed; reconnect (see reconnect() in src/transport/reconnect.ts) and retry',
     { cause },
   );
+}
+
+/**
+ * The rejection of a request its caller abandoned (RequestOptions.signal): the signal's reason
+ * when it is a typed error, else a local `link.abandoned` (never sent on the wire: the peer
+ * only ever sees the frame, or nothing).
+ */
+export function abandonedError(signal: AbortSignal, type: string): EparaError {
+  if (signal.reason instanceof EparaError) return signal.reason;
+  return new LinkError({ code: 'link.abandoned', reason: `${type} was abandoned by its sender`, hint: 'no action needed: the caller no longer needed the answer' });
 }

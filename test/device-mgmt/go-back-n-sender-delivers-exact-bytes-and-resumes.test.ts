@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chunkSizeFor, sendChunks } from '../../src/device-mgmt/deployment/sender.js';
+import { offerChunkSize } from '../../src/device-mgmt/deployment/link-sender.js';
+import { sendChunks } from '../../src/device-mgmt/deployment/sender.js';
+import { encodeFrame, maxChunkData } from '../../src/protocol/index.js';
 
 /**
  * A receiver that follows SPEC §5.11 exactly: it keeps the bytes it got in order, takes only the
@@ -113,9 +115,15 @@ describe('go-back-N chunk sender', () => {
     expect(n).toBe(4);
   });
 
-  it('sizes chunks to fit the negotiated frame', () => {
-    expect(chunkSizeFor(512)).toBe(482);
-    expect(chunkSizeFor(65535, 4096)).toBe(4096);
-    expect(chunkSizeFor(64)).toBe(34);
+  it('sizes the offered chunk from the codec: the largest that fits the negotiated frame at any offset', () => {
+    for (const [maxFrame, size] of [[512, 10_000], [64, 100], [4096, 1 << 20], [65535, 2 ** 32 - 1]] as const) {
+      const n = offerChunkSize({ deploymentId: 7, size, maxFrame });
+      expect(n).toBe(Math.min(65_535, maxChunkData(maxFrame, { deploymentId: 7, maxOffset: size })));
+      const chunk = (len: number) => ({ type: 'DEPLOY_CHUNK' as const, deploymentId: 7, offset: size, data: new Uint8Array(len) });
+      expect(() => encodeFrame(chunk(n), { seq: 1, maxFrame })).not.toThrow();
+      if (n < 65_535) expect(() => encodeFrame(chunk(n + 1), { seq: 1, maxFrame })).toThrow(/larger than maxFrame/);
+    }
+    // A configured chunk size below the frame's room is kept.
+    expect(offerChunkSize({ deploymentId: 7, size: 1 << 20, maxFrame: 65535, chunkSize: 4096 })).toBe(4096);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/index.js';
-import { maxChunkData } from '../../src/transport/windowed.js';
+import { maxChunkData } from '../../src/protocol/deploy-chunk-size.js';
 
 describe('maxChunkData', () => {
   it.each([64, 100, 128, 300, 512, 2048, 65535])('fills a %i-byte frame exactly at the worst-case ids and offsets', (maxFrame) => {

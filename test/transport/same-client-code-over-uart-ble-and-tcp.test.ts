@@ -6,7 +6,7 @@ import { connectBle, type NobleLike } from '../../src/transport/ble.js';
 import { FrameLink } from '../../src/transport/frame-link.js';
 import { openSerial } from '../../src/transport/serial.js';
 import { connectTcp, listenTcp } from '../../src/transport/tcp.js';
-import { maxChunkData, sendDeployChunks } from '../../src/transport/windowed.js';
+import { sendArtifact } from './helpers/send-artifact.js';
 import { EmulatedBleBindings, EmulatedPeripheral } from '../../firmware-sims/links/ble-peripheral-bindings.js';
 import { ChunkSink } from '../../firmware-sims/links/chunk-sink.js';
 import { mulberry32 } from '../../firmware-sims/links/prng.js';
@@ -25,7 +25,7 @@ async function exercise(hostStream: ByteStream, deviceStream: ByteStream): Promi
   expect(pong).toEqual({ type: 'PONG', data: Uint8Array.of(1, 2, 3) });
   const r = mulberry32(hostStream.kind.length);
   const data = Uint8Array.from({ length: sink.data.length }, () => r.int(256));
-  await sendDeployChunks(host, { deploymentId: 5, data, chunkSize: maxChunkData(512), window: 4 });
+  await sendArtifact(host, { deploymentId: 5, data, window: 4 });
   expect(sha(sink.data)).toBe(sha(data));
   expect(host.stats.timeouts).toBe(0);
   await host.close();

@@ -4,7 +4,7 @@ import { LinkError } from '../../src/errors.js';
 import type { ByteStream } from '../../src/transport/byte-stream.js';
 import { FrameLink } from '../../src/transport/frame-link.js';
 import { ReconnectingConnector, backoffDelay, reconnect } from '../../src/transport/reconnect.js';
-import { maxChunkData, sendDeployChunks } from '../../src/transport/windowed.js';
+import { sendArtifact } from './helpers/send-artifact.js';
 import { ChunkSink } from '../../firmware-sims/links/chunk-sink.js';
 import { mulberry32 } from '../../firmware-sims/links/prng.js';
 import { emulatedSerialPair } from '../../firmware-sims/links/serial-link.js';
@@ -89,7 +89,7 @@ describe('a transfer across a dropped link', () => {
         const stream = await rc.nextStream();
         const link = new FrameLink(stream, linkOpts);
         try {
-          await sendDeployChunks(link, { deploymentId: 9, data, chunkSize: maxChunkData(512), window: 4, startOffset: acked, onProgress: (n) => (acked = n) });
+          await sendArtifact(link, { deploymentId: 9, data, window: 4, startOffset: acked, onProgress: (n) => (acked = n) });
           await link.close(); // a deliberate close: the connector stops instead of reconnecting
           return;
         } catch (e) {

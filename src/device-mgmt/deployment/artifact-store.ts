@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError, EparaError } from '../../errors.js';
+import { ArtifactReader, type ArtifactReaderOptions } from './artifact-reader.js';
 
 /**
  * Content-addressed artifact files under `<dataDir>/artifacts/<sha256>.bin`. Written to a temp
@@ -22,7 +23,6 @@ export function emptyArtifactError(): DeployError {
 
 export class ArtifactStore {
   private readonly dir: string;
-  private readonly cache = new Map<string, Uint8Array>();
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'artifacts');
@@ -118,37 +118,15 @@ export class ArtifactStore {
       }
       renameSync(tmp, path);
     }
-    this.cache.set(sha, bytes);
     return sha;
   }
 
-  get(sha: string): Uint8Array {
-    const hit = this.cache.get(sha);
-    if (hit) return hit;
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(this.pathOf(sha)));
-    } catch (err) {
-      throw new DeployError({
-        code: 'deploy.artifact_missing',
-        reason: `artifact ${sha.slice(0, 12)}… is not in ${this.dir}`,
-        hint: 'the data directory lost the artifact; deploy it again',
-        cause: err,
-      });
-    }
-    if (sha256Hex(bytes) !== sha) {
-      throw new DeployError({
-        code: 'deploy.hash_mismatch',
-        reason: `artifact file ${sha.slice(0, 12)}… on disk does not match its hash`,
-        hint: 'the data directory is corrupted; deploy the artifact again',
-      });
-    }
-    this.cache.set(sha, bytes);
-    return bytes;
-  }
-
-  /** Drops the in-memory copy (the file stays). */
-  release(sha: string): void {
-    this.cache.delete(sha);
+  /**
+   * Opens a stored artifact for reading by offset (the deploy sender streams from it; nothing
+   * is kept in memory beyond the reader's small readahead). deploy.artifact_missing when the file
+   * is gone or its size is not the recorded one; the content is checked by ArtifactReader.verify().
+   */
+  open(sha: string, size: number, o?: ArtifactReaderOptions): Promise<ArtifactReader> {
+    return ArtifactReader.open(this.pathOf(sha), { size, sha256: sha, label: `${sha.slice(0, 12)}…` }, o);
   }
 }

@@ -2,7 +2,8 @@ import { DeployError, EparaError } from '../../errors.js';
 import { errorInfo, type DeployResultMessage, type Message } from '../../protocol/index.js';
 import type { DeploymentRecord, DeploymentState, RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from './artifact-store.js';
-import { chunkSizeFor, sendChunks } from './sender.js';
+import type { ArtifactReader } from './artifact-reader.js';
+import { offerChunkSize, sendOverLink, type ChunkLink } from './link-sender.js';
 import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './state-machine.js';
 
 /**
@@ -17,9 +18,7 @@ import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, SETTLED_DEPLO
 /** Device answers that mean "not now" rather than "no". */
 export const RETRYABLE: ReadonlySet<string> = new Set(['deploy.busy', 'busy']);
 
-export interface DeployLink {
-  request(msg: Message, opts?: { timeoutMs?: number; retries?: number }): Promise<Message>;
-}
+export type DeployLink = ChunkLink;
 
 export interface DeploymentProgress {
   deploymentId: number;
@@ -117,8 +116,8 @@ export class Deployer {
     let d = record;
     if (SETTLED_DEPLOYMENT_STATES.has(d.state)) return d;
     const t = this.opts.requestTimeoutMs === undefined ? {} : { timeoutMs: this.opts.requestTimeoutMs };
+    let reader: ArtifactReader | undefined;
     try {
-      const bytes = this.artifacts.get(d.sha256);
       const offer = {
         type: 'DEPLOY_OFFER' as const,
         deploymentId: d.id,
@@ -127,7 +126,9 @@ export class Deployer {
         kind: d.kind,
         size: d.size,
         sha256: new Uint8Array(Buffer.from(d.sha256, 'hex')),
-        chunkSize: Math.min(d.chunkSize, chunkSizeFor(negotiated.maxFrame, this.opts.chunkSize)),
+        // The largest chunk; the sender adapts below it. Sized from the codec so that a chunk at any
+        // offset of this artifact fits the negotiated frame exactly.
+        chunkSize: offerChunkSize({ deploymentId: d.id, size: d.size, maxFrame: negotiated.maxFrame, chunkSize: Math.min(d.chunkSize, this.opts.chunkSize) }),
         category: d.category,
         ...(d.meta ? { meta: d.meta } : {}),
       };
@@ -141,20 +142,20 @@ export class Deployer {
       if (d.state === 'offered' || d.state === 'transferring') {
         d = this.transition(d, 'accept', { offset: Math.min(accept.nextOffset, d.size) });
         if (resumedFrom > 0) this.emit(d, { resumedFrom });
-        await sendChunks({
+        reader = await this.artifacts.open(d.sha256, d.size);
+        const source = reader;
+        await sendOverLink(link, {
+          deploymentId: d.id,
           size: d.size,
-          chunkSize: offer.chunkSize,
+          maxFrame: negotiated.maxFrame,
           window: Math.max(1, Math.min(negotiated.window, accept.window)),
+          chunkSize: offer.chunkSize,
           startOffset: accept.nextOffset,
-          read: (o, l) => bytes.subarray(o, o + l),
-          sendChunk: async (offset, data) => {
-            const ack = await link.request({ type: 'DEPLOY_CHUNK', deploymentId: d.id, offset, data }, t);
-            this.hooks.bytesSent(d.deviceId, data.length);
-            if (ack.type !== 'DEPLOY_CHUNK_ACK') {
-              throw new DeployError({ code: 'deploy.offset', reason: `device answered DEPLOY_CHUNK with ${ack.type}`, hint: 'update the device firmware' });
-            }
+          ...t,
+          read: (o, l) => source.read(o, l),
+          onAck: (ack, n) => {
+            this.hooks.bytesSent(d.deviceId, n);
             sameDeployment(d, ack.deploymentId, 'DEPLOY_CHUNK_ACK');
-            return ack.nextOffset;
           },
           onProgress: (acked) => {
             d = { ...d, offset: acked };
@@ -162,6 +163,9 @@ export class Deployer {
             this.emit(d, resumedFrom > 0 ? { resumedFrom } : {});
           },
         });
+        // The bytes the device got are the bytes on disk; check those are the recorded ones
+        // before asking the device to commit (a damaged data directory fails here, not there).
+        await reader.verify();
         d = this.transition(d, 'complete', { offset: d.size });
       }
       // COMMIT is idempotent on the device: after a reconnect in verifying/loading it reports where it is.
@@ -200,6 +204,7 @@ export class Deployer {
       throw err;
     } finally {
       this.inbox.delete(d.id);
+      await reader?.close();
     }
   }
 
