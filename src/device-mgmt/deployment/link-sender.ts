@@ -24,7 +24,7 @@ export interface LinkTransfer {
   /** Largest chunk wanted (the offer's chunkSize caps it further); default: what the frame holds. */
   chunkSize?: number;
   startOffset?: number;
-  /** Fixed chunk size instead of adapting to loss (benches' sweep). */
+  /** Adapt the chunk size to loss (default: on lines with a known baud) or keep it fixed (the bench's sweep). */
   adaptive?: boolean;
   read(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
   /** Per-attempt base timeout of each chunk request (the link's default otherwise). */
@@ -52,9 +52,12 @@ export function sendOverLink(link: ChunkLink, t: LinkTransfer): Promise<ChunkSen
     chunkSize: offerChunkSize(t),
     window: t.window,
     startOffset: t.startOffset ?? 0,
-    ...(t.adaptive === undefined ? {} : { adaptive: t.adaptive }),
+    // The chunk size adapts where the line itself loses bytes: a serial line (baud known). TCP,
+    // TLS and memory links never lose a byte, so a refused chunk there says nothing about its
+    // size (a device that drops every third chunk would only get more, smaller chunks to drop).
+    adaptive: t.adaptive ?? serial,
     wireBytes: (n) => deployChunkWireSize(n, { deploymentId: t.deploymentId, offset: t.size }),
-    ...(serial && clock ? { rtt: { now: () => clock.now(), byteMs: 10_000 / baud } } : {}),
+    ...(serial && clock ? { rtt: { now: () => clock.now() } } : {}),
     read: t.read,
     sendChunk: async (offset, data, ctl) => {
       const ack = await link.request({ type: 'DEPLOY_CHUNK', deploymentId: t.deploymentId, offset, data }, requestOpts(ctl));

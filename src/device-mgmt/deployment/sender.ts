@@ -51,7 +51,7 @@ export interface ChunkSenderOptions {
    * lines with a known baud (serial, emulated): there loss is real and the worst-case timeout
    * would idle the line; TCP does its own recovery and keeps the link's generous timeout.
    */
-  rtt?: { now(): number; minMs?: number; maxMs?: number; byteMs?: number };
+  rtt?: { now(): number; minMs?: number; maxMs?: number };
   /** Called whenever the acknowledged offset changes. */
   onProgress?(ackedOffset: number, sentBytes: number): void;
   /** Consecutive go-backs without progress before giving up. */
@@ -78,8 +78,6 @@ interface InFlight {
   end: number;
   ctl: AbortController;
   sentAt: number;
-  /** Line time until this chunk was fully out, from when it was sent (lines of known rate). */
-  lineMs: number;
   attemptMs?: number;
 }
 
@@ -100,7 +98,6 @@ export async function sendChunks(o: ChunkSenderOptions): Promise<ChunkSenderResu
   const maxChunk = Math.max(1, Math.floor(o.chunkSize));
   const window = Math.max(1, Math.floor(o.window));
   const wireBytes = o.wireBytes ?? ((n: number) => n + WORST_OVERHEAD);
-  const byteMs = o.rtt?.byteMs;
   const sizer = new ChunkSizer({
     max: maxChunk,
     min: o.minChunkSize ?? Math.min(16, maxChunk),
@@ -109,11 +106,10 @@ export async function sendChunks(o: ChunkSenderOptions): Promise<ChunkSenderResu
     // A serial line may be noisy: start as if it lost one byte in a thousand (a few hundred bytes
     // per chunk) and let the first clean acks grow the chunk, rather than sending frames a noisy
     // line can never carry.
-    ...(byteMs !== undefined ? { priorByteLoss: 1e-3 } : {}),
+    ...(o.rtt ? { priorByteLoss: 1e-3 } : {}),
   });
-  let lineFreeAt = 0;
   const adaptive = o.adaptive !== false;
-  const rto = o.rtt ? new RetransmitTimer(o.rtt.minMs ?? 20, o.rtt.maxMs ?? 60_000) : undefined;
+  const rto = o.rtt ? new RetransmitTimer(o.rtt.minMs ?? 20, o.rtt.maxMs ?? 600_000) : undefined;
   const maxStalls = o.maxStalls ?? 64;
 
   let acked = o.startOffset;
@@ -154,15 +150,9 @@ export async function sendChunks(o: ChunkSenderOptions): Promise<ChunkSenderResu
         if (o.cancelled?.()) throw cancelledError();
         const len = Math.min(adaptive ? sizer.current : maxChunk, o.size - next);
         const data = await o.read(next, len);
-        const wire = wireBytes(len);
-        const now = o.rtt?.now() ?? 0;
-        // The line model: bytes once handed to the link go out even when their chunk is later
-        // abandoned, so the line is busy until every byte sent so far has gone.
-        lineFreeAt = Math.max(lineFreeAt, now) + wire * (byteMs ?? 0);
-        const f: InFlight = { offset: next, end: next + len, ctl: new AbortController(), sentAt: now, lineMs: lineFreeAt - now };
-        // Until the round trip is measured, a line of known rate waits twice the line time of
-        // what is queued ahead plus 50 ms for the way back; then the measured RTO.
-        const attemptMs = rto?.timeoutMs ?? (byteMs !== undefined ? 2 * f.lineMs + 50 : undefined);
+        const f: InFlight = { offset: next, end: next + len, ctl: new AbortController(), sentAt: o.rtt?.now() ?? 0 };
+        // Until the round trip is measured the link's own (configured, worst-case) timeout applies.
+        const attemptMs = rto?.timeoutMs;
         if (attemptMs !== undefined) f.attemptMs = attemptMs;
         inflight.add(f);
         o.sendChunk(next, data, { signal: f.ctl.signal, ...(attemptMs !== undefined ? { attemptMs } : {}) }).then(
