@@ -2,7 +2,8 @@
  * Device-side costs, each beside a baseline measured in the same run:
  *  - batching: requests/s through the inference queue with batch 8 vs batch 1 (same real ORT session);
  *  - queue + tensor conversion overhead vs a bare onnxruntime session.run per request;
- *  - artifact receive (go-back-N append with datasync per chunk) vs a plain write of the same bytes.
+ *  - artifact receive (ArtifactStore: go-back-N append, running SHA-256, checkpoints every 4 MiB
+ *    or 1 s, verify and rename) vs a plain write + SHA-256 of the same bytes; target ≥ 0.5×.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,18 +39,25 @@ async function bareRate(n: number): Promise<number> {
 async function storeRate(bytes: Uint8Array, chunk: number): Promise<{ store: number; plain: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'epara-bench-'));
   try {
-    const store = new ArtifactStore(dir);
     const sha256 = createHash('sha256').update(bytes).digest();
-    let t0 = performance.now();
-    await store.begin({ deploymentId: 1, service: 's', version: '1', kind: 'blob', size: bytes.length, sha256 });
-    for (let off = 0; off < bytes.length; off += chunk) await store.write(1, off, bytes.subarray(off, off + chunk));
-    await store.finish(1);
-    const storeS = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    writeFileSync(join(dir, 'plain'), bytes);
-    createHash('sha256').update(bytes).digest();
-    const plainS = (performance.now() - t0) / 1000;
-    return { store: bytes.length / storeS, plain: bytes.length / plainS };
+    let best = { store: 0, plain: 0 };
+    // Interleaved rounds, best of each: a shared 2-core host is noisy.
+    for (let round = 0; round < 3; round++) {
+      const store = new ArtifactStore(dir, { capacityBytes: 4 * bytes.length, maxArtifactBytes: 2 * bytes.length });
+      let t0 = performance.now();
+      await store.begin({ deploymentId: round + 1, service: `s${round}`, version: '1', kind: 'blob', size: bytes.length, sha256 });
+      for (let off = 0; off < bytes.length; off += chunk) await store.write(round + 1, off, bytes.subarray(off, off + chunk));
+      await store.finish(round + 1);
+      const storeS = (performance.now() - t0) / 1000;
+      await store.remove(`s${round}`);
+      t0 = performance.now();
+      writeFileSync(join(dir, 'plain'), bytes);
+      createHash('sha256').update(bytes).digest();
+      const plainS = (performance.now() - t0) / 1000;
+      rmSync(join(dir, 'plain'));
+      best = { store: Math.max(best.store, bytes.length / storeS), plain: Math.max(best.plain, bytes.length / plainS) };
+    }
+    return best;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -69,14 +77,20 @@ export async function run(): Promise<void> {
     best.bare = Math.max(best.bare, await bareRate(n));
   }
   const { b1, b8, bare } = best;
-  const bytes = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+  const bytes = new Uint8Array(64 << 20).map((_, i) => (i * 7 + (i >>> 12)) & 0xff);
   const st = await storeRate(bytes, 4096);
   await model.release();
-  const rows: Array<[string, string, string, string]> = [
-    ['inference queue, batch 8 (req/s)', b8.toFixed(0), `batch 1: ${b1.toFixed(0)}`, `${(b8 / b1).toFixed(2)}×`],
-    ['queue + tensor conversion, batch 1 (req/s)', b1.toFixed(0), `bare ort run: ${bare.toFixed(0)}`, `${(b1 / bare).toFixed(2)}×`],
-    ['artifact receive, 4 KiB chunks (MiB/s)', (st.store / 2 ** 20).toFixed(1), `plain write+hash: ${(st.plain / 2 ** 20).toFixed(1)}`, `${(st.store / st.plain).toFixed(2)}×`],
+  const rows: Array<[string, string, string, string, string]> = [
+    ['inference queue, batch 8 (req/s)', b8.toFixed(0), `batch 1: ${b1.toFixed(0)}`, `${(b8 / b1).toFixed(2)}×`, ''],
+    ['queue + tensor conversion, batch 1 (req/s)', b1.toFixed(0), `bare ort run: ${bare.toFixed(0)}`, `${(b1 / bare).toFixed(2)}×`, ''],
+    [
+      'artifact receive, 64 MiB in 4 KiB chunks (MiB/s)',
+      (st.store / 2 ** 20).toFixed(1),
+      `plain write+hash: ${(st.plain / 2 ** 20).toFixed(1)}`,
+      `${(st.store / st.plain).toFixed(2)}×`,
+      `target ≥ 0.50×: ${st.store / st.plain >= 0.5 ? 'met' : 'NOT MET'}`,
+    ],
   ];
-  const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const w = [0, 1, 2, 3, 4].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((v, c) => v.padEnd(w[c]!)).join('  '));
 }

@@ -5,6 +5,8 @@
  * Layout under `<dataDir>/artifacts/`:
  *   partial/<deploymentId>.part   bytes received in order (its size IS nextOffset: chunks are only
  *                                 ever appended at nextOffset, so no separate counter can disagree)
+ *   partial/<deploymentId>.ckpt   the last synced offset and the boot it was synced in
+ *                                 (partial-transfer.ts says what a crash can lose)
  *   partial/<deploymentId>.json   the offer being received (service, version, sha256, size, kind)
  *   svc-<hash of service>/<sha256>.<kind>   verified artifacts
  *   svc-<hash of service>/active.json       { current, previous } records
@@ -12,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveNumbers } from '../options.js';
 import { deployError } from './client-errors.js';
+import { PartialTransfer } from './partial-transfer.js';
 
 import type { ArtifactKind } from '../protocol/messages/types.js';
 export type { ArtifactKind };
@@ -63,33 +66,36 @@ export interface ArtifactStoreOptions {
   /** Total bytes of partial + verified artifacts the store may hold. */
   capacityBytes?: number;
   /**
-   * Received bytes between two fdatasync calls. A power cut can lose at most this much of a
-   * transfer (the resume offset is the file's size, so nothing wrong is ever kept; the final
-   * SHA-256 check is the backstop). 0 syncs every chunk.
+   * Received bytes between two checkpoints (fdatasync + the synced offset recorded). A device
+   * process crash loses nothing acknowledged; a power cut or OS crash loses at most this much (or
+   * `syncEveryMs` worth) of a transfer, which is sent again. 0 syncs every chunk.
    */
   syncEveryBytes?: number;
+  /** Longest time received bytes stay unsynced (slow links reach syncEveryBytes rarely). */
+  syncEveryMs?: number;
 }
 
 const SPECS = {
   maxArtifactBytes: { default: 256 * 1024 * 1024, min: 1, max: 2 ** 40, integer: true, unit: 'bytes' },
   capacityBytes: { default: 1024 * 1024 * 1024, min: 1, max: 2 ** 44, integer: true, unit: 'bytes' },
-  syncEveryBytes: { default: 1024 * 1024, min: 0, max: 2 ** 40, integer: true, unit: 'bytes' },
+  syncEveryBytes: { default: 4 * 1024 * 1024, min: 0, max: 2 ** 40, integer: true, unit: 'bytes' },
+  syncEveryMs: { default: 1000, min: 0, max: 3_600_000, integer: true, unit: 'ms' },
 };
 
-/** A transfer being received: its offer, an open append handle, and the in-order byte count. */
+/** A transfer being received: its offer and the partial file with its running hash. */
 interface OpenTransfer {
   meta: PartialMeta;
-  fh: FileHandle;
-  next: number;
-  unsynced: number;
+  part: PartialTransfer;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export class ArtifactStore {
   readonly root: string;
-  private readonly opts: { maxArtifactBytes: number; capacityBytes: number; syncEveryBytes: number };
+  private readonly opts: { maxArtifactBytes: number; capacityBytes: number; syncEveryBytes: number; syncEveryMs: number };
   private readonly openTransfers = new Map<number, OpenTransfer>();
+  /** Digests of transfers released complete, for finish() (bounded: one per open transfer at most). */
+  private readonly completed = new Map<number, { next: number; digest: string }>();
 
   constructor(dataDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(dataDir, 'artifacts');
@@ -101,6 +107,9 @@ export class ArtifactStore {
   }
   private partPath(id: number): string {
     return join(this.partialDir(), `${id}.part`);
+  }
+  private ckptPath(id: number): string {
+    return join(this.partialDir(), `${id}.ckpt`);
   }
   private partMetaPath(id: number): string {
     return join(this.partialDir(), `${id}.json`);
@@ -130,16 +139,15 @@ export class ArtifactStore {
     }
     const sha = hex(offer.sha256);
     await this.release(offer.deploymentId);
+    this.completed.delete(offer.deploymentId);
     await mkdir(this.partialDir(), { recursive: true });
     const complete = join(this.serviceDir(offer.service), `${sha}.${offer.kind}`);
     if (await exists(complete)) return offer.size;
 
     const prev = await this.readPartialMeta(offer.deploymentId);
     if (prev && prev.sha256 === sha && prev.size === offer.size) {
-      const have = await fileSize(this.partPath(offer.deploymentId));
-      const next = Math.min(have, offer.size);
-      if (have !== next) await truncate(this.partPath(offer.deploymentId), next);
-      return next;
+      // Reopening finds the resume offset: the file's length, or the last checkpoint after a reboot.
+      return (await this.transfer(offer.deploymentId)).part.next;
     }
     // Same id with another hash (or no partial at all): restart at 0.
     const used = await this.bytesUsed();
@@ -152,13 +160,14 @@ export class ArtifactStore {
     }
     const meta: PartialMeta = { deploymentId: offer.deploymentId, service: offer.service, version: offer.version, kind: offer.kind, size: offer.size, sha256: sha, meta: offer.meta };
     await writeFile(this.partPath(offer.deploymentId), new Uint8Array(0));
+    await rm(this.ckptPath(offer.deploymentId), { force: true });
     await atomicWrite(this.partMetaPath(offer.deploymentId), JSON.stringify(meta));
     return 0;
   }
 
   /** Bytes received in order so far for a deployment (its nextOffset). */
   async nextOffset(deploymentId: number): Promise<number> {
-    return (await this.transfer(deploymentId)).next;
+    return (await this.transfer(deploymentId)).part.next;
   }
 
   /**
@@ -168,7 +177,7 @@ export class ArtifactStore {
    */
   async write(deploymentId: number, offset: number, data: Uint8Array): Promise<number> {
     const t = await this.transfer(deploymentId);
-    if (offset !== t.next || data.length === 0) return t.next;
+    if (offset !== t.part.next || data.length === 0) return t.part.next;
     if (offset + data.length > t.meta.size) {
       throw deployError('deploy.offset', {
         reason: `chunk at ${offset} of ${data.length} bytes runs past the offered size ${t.meta.size}`,
@@ -176,15 +185,7 @@ export class ArtifactStore {
         details: { offset, length: data.length, size: t.meta.size },
       });
     }
-    let written = 0;
-    while (written < data.length) written += (await t.fh.write(data, written, data.length - written)).bytesWritten;
-    t.next += data.length;
-    t.unsynced += data.length;
-    if (t.unsynced >= this.opts.syncEveryBytes || t.next === t.meta.size) {
-      await t.fh.datasync();
-      t.unsynced = 0;
-    }
-    return t.next;
+    return t.part.append(data, Date.now());
   }
 
   /** The open transfer, reopened from disk after a restart (the file's size is the offset). */
@@ -193,11 +194,11 @@ export class ArtifactStore {
     if (have) return have;
     const meta = await this.readPartialMeta(deploymentId);
     if (!meta) throw unknownDeployment(deploymentId);
-    const path = this.partPath(deploymentId);
-    const size = await fileSize(path);
-    if (size > meta.size) await truncate(path, meta.size);
-    const fh = await open(path, 'a');
-    const t: OpenTransfer = { meta, fh, next: Math.min(size, meta.size), unsynced: 0 };
+    // Another call may have opened it while the metadata was read.
+    const raced = this.openTransfers.get(deploymentId);
+    if (raced) return raced;
+    const part = PartialTransfer.open(this.partPath(deploymentId), this.ckptPath(deploymentId), meta.size, this.opts);
+    const t: OpenTransfer = { meta, part };
     this.openTransfers.set(deploymentId, t);
     return t;
   }
@@ -206,8 +207,12 @@ export class ArtifactStore {
     const t = this.openTransfers.get(deploymentId);
     if (!t) return;
     this.openTransfers.delete(deploymentId);
-    await t.fh.datasync().catch(() => undefined);
-    await t.fh.close().catch(() => undefined);
+    if (t.part.next === t.meta.size) this.completed.set(deploymentId, { next: t.part.next, digest: t.part.digest() });
+    try {
+      await t.part.close();
+    } catch {
+      // A failed final sync leaves the last checkpoint in force: safe.
+    }
   }
 
   /** Flush and close every open transfer (the device is shutting down). */
@@ -235,7 +240,17 @@ export class ArtifactStore {
       return record;
     }
     const part = this.partPath(deploymentId);
-    const have = await fileSize(part);
+    // The running hash of the received bytes, kept when the transfer was released complete: no
+    // read-back of the file (a reopen after a restart hashes what is there, once).
+    let done = this.completed.get(deploymentId);
+    this.completed.delete(deploymentId);
+    if (!done) {
+      const t = await this.transfer(deploymentId);
+      done = { next: t.part.next, digest: t.part.digest() };
+      await this.release(deploymentId);
+      this.completed.delete(deploymentId);
+    }
+    const { next: have, digest } = done;
     if (have !== meta.size) {
       throw deployError('deploy.offset', {
         reason: `commit after ${have} of ${meta.size} bytes`,
@@ -243,7 +258,6 @@ export class ArtifactStore {
         details: { nextOffset: have, size: meta.size },
       });
     }
-    const digest = await sha256File(part);
     if (digest !== meta.sha256) {
       await this.discard(deploymentId);
       throw deployError('deploy.hash_mismatch', {
@@ -254,6 +268,7 @@ export class ArtifactStore {
     await mkdir(dir, { recursive: true });
     await rename(part, final);
     await rm(this.partMetaPath(deploymentId), { force: true });
+    await rm(this.ckptPath(deploymentId), { force: true });
     return record;
   }
 
@@ -266,7 +281,9 @@ export class ArtifactStore {
 
   async discard(deploymentId: number): Promise<void> {
     await this.release(deploymentId);
+    this.completed.delete(deploymentId);
     await rm(this.partPath(deploymentId), { force: true });
+    await rm(this.ckptPath(deploymentId), { force: true });
     await rm(this.partMetaPath(deploymentId), { force: true });
   }
 
