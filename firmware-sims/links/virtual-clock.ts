@@ -27,9 +27,12 @@ export interface VirtualClockOptions {
   idleRealMs?: number;
 }
 
-/** libuv file-system requests in flight on this thread (process.getActiveResourcesInfo names them). */
+/**
+ * libuv file-system requests in flight on this thread, as process.getActiveResourcesInfo names
+ * them: FSReqCallback / FSReqPromise, and CloseReq (a FileHandle being closed).
+ */
 function fsPending(): boolean {
-  for (const r of process.getActiveResourcesInfo()) if (r.startsWith('FSReq')) return true;
+  for (const r of process.getActiveResourcesInfo()) if (r.startsWith('FSReq') || r === 'CloseReq') return true;
   return false;
 }
 
