@@ -23,6 +23,10 @@
 #define EPARA_MAX_SERVICES 4    /* services reported in STATE */
 #define EPARA_SERVICE_MAX 64    /* service names, UTF-8 bytes (SPEC §4 text limits) */
 #define EPARA_VERSION_MAX 32    /* version names */
+/* Protocol versions this library speaks (SPEC §8). Version 2's keys (STATE memKiB/busyUs,
+ * PLACEMENT pipeline) are all optional, so a version-1 device stays a conforming peer. */
+#define EPARA_PROTOCOL_MIN 1
+#define EPARA_PROTOCOL_MAX 1
 #define EPARA_MAX_TENSORS 4     /* inputs or outputs per inference */
 #define EPARA_MAX_DIMS 4
 

@@ -6,8 +6,6 @@
 #include "device_internal.h"
 #include "hmac.h"
 
-#define PROTO_MIN 1
-#define PROTO_MAX 1
 
 static const char AUTH_LABEL[] = "epara-auth-v1"; /* 13 bytes, no NUL on the wire */
 static const char SRV_LABEL[] = "epara-srv-v1";   /* 12 bytes */
@@ -17,8 +15,8 @@ void epara__send_hello(epara_dev *d) {
   epara_hello h = {0};
   h.device_id = c->device_id;
   h.device_class = c->device_class;
-  h.proto_min = PROTO_MIN;
-  h.proto_max = PROTO_MAX;
+  h.proto_min = EPARA_PROTOCOL_MIN;
+  h.proto_max = EPARA_PROTOCOL_MAX;
   h.firmware = c->firmware;
   h.cpu_cores = c->cpu_cores;
   h.memory_kib = c->memory_kib;
@@ -61,8 +59,8 @@ void epara__on_challenge(epara_dev *d, epara_item body) {
   size_t n = 0;
   const uint8_t *nonce = epara__get_bytes(body, 0, &n);
   uint64_t version = epara__get_uint(body, 1, 0);
-  if (version < PROTO_MIN || version > PROTO_MAX) {
-    bye_and_close(d, version < PROTO_MIN ? EPARA_E_PROTO_VERSION_TOO_OLD : EPARA_E_PROTO_VERSION_TOO_NEW, EPARA_EV_VERSION);
+  if (version < EPARA_PROTOCOL_MIN || version > EPARA_PROTOCOL_MAX) {
+    bye_and_close(d, version < EPARA_PROTOCOL_MIN ? EPARA_E_PROTO_VERSION_TOO_OLD : EPARA_E_PROTO_VERSION_TOO_NEW, EPARA_EV_VERSION);
     return;
   }
   /* The negotiated limits apply to every frame after CHALLENGE, both ways (SPEC §7.1). */

@@ -1,11 +1,13 @@
 /*
  * epara-schema-dump: prints the C message catalogue (src/schema.c), one line per field, so a test
  * can hold it to the TypeScript catalogue (src/protocol/messages/catalogue.ts):
+ *   protocol <min> <max>   (first line: the versions the library speaks)
  *   <MESSAGE> <path> <R|O> <kind> <min> <max> [pattern]
  * Array elements are `path[]`; the element of a range is `path[]` with kind uint.
  */
 #include <stdio.h>
 #include "schema.h"
+#include "epara_device.h"
 
 static const char *kind(uint8_t t) {
   static const char *const names[] = {"uint", "int", "tstr", "bstr", "bool", "array", "range", "map", "tensor"};
@@ -33,6 +35,7 @@ static void type_line(const char *msg, const char *path, int required, const epa
 }
 
 int main(void) {
+  printf("protocol %d %d\n", EPARA_PROTOCOL_MIN, EPARA_PROTOCOL_MAX);
   for (size_t i = 0; i < epara_schema_count(); i++) {
     const epara_message_schema *m = epara_schema_at(i);
     printf("%s - type %u\n", m->name, m->type);
