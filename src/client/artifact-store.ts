@@ -96,6 +96,8 @@ export class ArtifactStore {
   private readonly openTransfers = new Map<number, OpenTransfer>();
   /** Digests of transfers released complete, for finish() (bounded: one per open transfer at most). */
   private readonly completed = new Map<number, { next: number; digest: string }>();
+  /** The last pending change of each service's active.json (see changeActive). */
+  private readonly activeChanges = new Map<string, Promise<void>>();
 
   constructor(dataDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(dataDir, 'artifacts');
@@ -295,7 +297,10 @@ export class ArtifactStore {
 
   /** Make `record` the active version of its service; the old active one becomes `previous`. */
   async activate(record: ArtifactRecord): Promise<void> {
-    const active = await this.readActive(record.service);
+    return this.changeActive(record.service, (active) => this.activateIn(active, record));
+  }
+
+  private async activateIn(active: ActiveFile, record: ArtifactRecord): Promise<void> {
     delete active.unloaded;
     if (active.current?.sha256 === record.sha256) {
       active.current = record;
@@ -319,14 +324,15 @@ export class ArtifactStore {
 
   /** Swap back to the previous version. Returns it, or undefined when there is none. */
   async rollback(service: string): Promise<ArtifactRecord | undefined> {
-    const active = await this.readActive(service);
-    if (!active.previous) return undefined;
-    const failed = active.current;
-    active.current = active.previous;
-    active.previous = undefined;
-    await this.writeActive(service, active);
-    if (failed && failed.sha256 !== active.current.sha256) await rm(failed.path, { force: true });
-    return active.current;
+    return this.changeActive(service, async (active) => {
+      if (!active.previous) return undefined;
+      const failed = active.current;
+      active.current = active.previous;
+      active.previous = undefined;
+      await this.writeActive(service, active);
+      if (failed && failed.sha256 !== active.current.sha256) await rm(failed.path, { force: true });
+      return active.current;
+    });
   }
 
   async remove(service: string): Promise<void> {
@@ -342,11 +348,12 @@ export class ArtifactStore {
    * the PLACEMENT, so a crash right after cannot bring back a service the operator removed.
    */
   async setUnloaded(service: string, unloaded: boolean): Promise<void> {
-    const active = await this.readActive(service);
-    if (!active.current || (active.unloaded === true) === unloaded) return;
-    if (unloaded) active.unloaded = true;
-    else delete active.unloaded;
-    await this.writeActive(service, active);
+    return this.changeActive(service, async (active) => {
+      if (!active.current || (active.unloaded === true) === unloaded) return;
+      if (unloaded) active.unloaded = true;
+      else delete active.unloaded;
+      await this.writeActive(service, active);
+    });
   }
 
   /** Every service with an active artifact: what a rebooted device loads again. */
@@ -375,6 +382,22 @@ export class ArtifactStore {
   private async readActive(service: string): Promise<ActiveFile> {
     return (await readJson<ActiveFile>(join(this.serviceDir(service), 'active.json'))) ?? {};
   }
+  /**
+   * Read-modify-write of a service's active.json, one at a time per service. A repeated COMMIT
+   * (activate) and an unload (setUnloaded) can arrive together; unserialised, one rename found the
+   * other's temporary file gone (the unload answered 900) or one change overwrote the other.
+   */
+  private changeActive<T>(service: string, change: (active: ActiveFile) => Promise<T>): Promise<T> {
+    const prev = this.activeChanges.get(service) ?? Promise.resolve();
+    const run = prev.then(async () => change(await this.readActive(service)));
+    const settled = run.then(() => undefined, () => undefined);
+    this.activeChanges.set(service, settled);
+    void settled.then(() => {
+      if (this.activeChanges.get(service) === settled) this.activeChanges.delete(service);
+    });
+    return run;
+  }
+
   private async writeActive(service: string, a: ActiveFile): Promise<void> {
     await mkdir(this.serviceDir(service), { recursive: true });
     await atomicWrite(join(this.serviceDir(service), 'active.json'), JSON.stringify(a));
@@ -385,8 +408,10 @@ function unknownDeployment(id: number) {
   return deployError('deploy.unknown', { reason: `no transfer in progress for deployment ${id}`, hint: 'send DEPLOY_OFFER before chunks or commit', details: { deploymentId: id } });
 }
 
+let atomicWrites = 0;
 async function atomicWrite(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  // Unique per write, so two writers of one path never share (and rename away) a temporary file.
+  const tmp = `${path}.tmp-${process.pid}-${++atomicWrites}`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(text);
