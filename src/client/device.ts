@@ -397,17 +397,29 @@ export class EparaDevice extends EventEmitter {
     this.emit('state', 'auth');
     const deviceNonce = randomBytes(NONCE_BYTES);
     const mac = authMac(this.key, ch.nonce, deviceNonce, this.id);
-    const wel = await link.request({ type: 'AUTH', serverNonce: ch.nonce, deviceNonce, mac }, t);
-    if (wel.type !== 'WELCOME') throw unexpected('WELCOME', wel.type);
-    if (!macsEqual(wel.serverMac, serverMac(this.key, deviceNonce, ch.nonce, this.id))) {
-      throw new AuthError({ code: 'auth.server_mac', wire: 208, reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
+    // Handlers go on before AUTH: the server may send a request right behind WELCOME, in the same
+    // read, and it would be dispatched before this function resumes (answered not_supported). They
+    // hold what arrives until the server's MAC is checked, and drop it if the handshake fails.
+    let welcomed!: (ok: boolean) => void;
+    const accepted = new Promise<boolean>((resolve) => (welcomed = resolve));
+    link.on('request', (frame: Frame, reply: (m: Message) => Promise<void>) => void accepted.then((ok) => (ok ? this.onRequest(frame.message, reply) : undefined)));
+    link.on('notify', (frame: Frame) => void accepted.then((ok) => (ok ? this.onNotify(frame.message) : undefined)));
+    let wel: Message;
+    try {
+      wel = await link.request({ type: 'AUTH', serverNonce: ch.nonce, deviceNonce, mac }, t);
+      if (wel.type !== 'WELCOME') throw unexpected('WELCOME', wel.type);
+      if (!macsEqual(wel.serverMac, serverMac(this.key, deviceNonce, ch.nonce, this.id))) {
+        throw new AuthError({ code: 'auth.server_mac', wire: 208, reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
+      }
+    } catch (e) {
+      welcomed(false);
+      throw e;
     }
     link.setNegotiated({ maxFrame: ch.maxFrame, window: ch.window, protocolVersion: ch.version });
     this.negotiated = { maxFrame: ch.maxFrame, heartbeatMs: wel.heartbeatMs, stateMs: wel.stateMs, leaseMs: wel.leaseMs, protocolVersion: ch.version };
     this.session.sessionId = new Uint8Array(wel.sessionId);
-    link.on('request', (frame: Frame, reply: (m: Message) => Promise<void>) => void this.onRequest(frame.message, reply));
-    link.on('notify', (frame: Frame) => this.onNotify(frame.message));
     this.session.fire('welcome');
+    welcomed(true);
     this.emit('state', 'ready');
     this.startTimers(link);
     this.emit('registered', { sessionId: this.sessionId!, resumed: wel.resumed === true, maxFrame: ch.maxFrame, heartbeatMs: wel.heartbeatMs, stateMs: wel.stateMs });

@@ -226,10 +226,11 @@ export class EparaServer extends EventEmitter {
         artifacts: () => this.artifacts,
         deployer: () => this.deployer,
         readyConn: (id) => {
-          // Only once the device has spoken after WELCOME: a retry timer firing mid-handshake must
-          // not send an OFFER the device has no handler for yet (it answers not_supported).
-          const l = this.live.get(id);
-          return l?.conn?.isReady && l.session.state !== 'registered' ? l.conn : undefined;
+          // Right after WELCOME (SPEC §7.1 restricts only what comes before it): the device SDK holds
+          // requests that arrive behind WELCOME until its handshake is done. Waiting for the device
+          // to speak first left a co-simulated FPGA, which only answers, with its deploy unsent.
+          const c = this.live.get(id)?.conn;
+          return c?.isReady ? c : undefined;
         },
         closing: () => this.closing,
         audit: (e) => this.audit(e),

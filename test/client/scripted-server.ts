@@ -20,6 +20,10 @@ export interface ScriptedServerOptions {
   maxFrame?: number;
   /** Send a wrong serverMac in WELCOME (an impostor server). */
   impostor?: boolean;
+  /** Called in the same turn as WELCOME is written, so what it sends follows WELCOME on the wire at once. */
+  behindWelcome?: (link: FrameLink) => void;
+  /** Gather what the server writes for this long and deliver it as one chunk, as TCP does. */
+  coalesceMs?: number;
 }
 
 export class ScriptedServer extends EventEmitter {
@@ -40,6 +44,7 @@ export class ScriptedServer extends EventEmitter {
   connector(): Connector {
     return async () => {
       const [dev, srv] = memoryPair();
+      if (this.o.coalesceMs !== undefined) coalesceWrites(srv, this.o.coalesceMs);
       this.attach(srv);
       return dev;
     };
@@ -69,8 +74,10 @@ export class ScriptedServer extends EventEmitter {
         if (!resumed) this.sessionId = randomBytes(8);
         this.sessions.push(Buffer.from(this.sessionId!).toString('hex'));
         this.link = link;
-        await reply({ type: 'WELCOME', sessionId: this.sessionId!, leaseMs: 30_000, heartbeatMs: this.o.heartbeatMs ?? 1000, stateMs: this.o.stateMs ?? 1000, serverMac, ...(resumed ? { resumed: true } : {}) });
+        const welcome = reply({ type: 'WELCOME', sessionId: this.sessionId!, leaseMs: 30_000, heartbeatMs: this.o.heartbeatMs ?? 1000, stateMs: this.o.stateMs ?? 1000, serverMac, ...(resumed ? { resumed: true } : {}) });
         link.setNegotiated({ maxFrame: Math.min(hello.maxFrame, this.o.maxFrame ?? 4096), window: Math.min(hello.rxWindow, 8) });
+        this.o.behindWelcome?.(link);
+        await welcome;
         this.emit('welcome', { resumed });
       } else if (m.type === 'HEARTBEAT') {
         this.heartbeats++;
@@ -158,4 +165,20 @@ export class ScriptedServer extends EventEmitter {
   async drop(): Promise<void> {
     await this.link?.stream.close();
   }
+}
+
+/** Writes gathered for `ms` and delivered as one chunk (several frames in one read, as over TCP). */
+function coalesceWrites(stream: ByteStream, ms: number): void {
+  const write = stream.write.bind(stream);
+  let pending: Uint8Array[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  stream.write = async (bytes: Uint8Array) => {
+    pending.push(Uint8Array.from(bytes));
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      const all = Buffer.concat(pending);
+      pending = [];
+      write(all).catch(() => undefined);
+    }, ms);
+  };
 }
