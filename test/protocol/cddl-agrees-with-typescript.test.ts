@@ -157,8 +157,9 @@ describe('protocol/epara.cddl', () => {
           tsErr = e as ProtocolError;
         }
         const cddlErr = cddl.check(rule, value);
-        // Cross-field rules only TS can check: proto min <= max, tensor length = product(shape).
-        const crossField = tsErr && (/min <= max/.test(tsErr.reason) || /product\(shape\)/.test(tsErr.reason));
+        // Cross-field rules only TS can check: proto min <= max, tensor length = product(shape),
+        // a pipeline stage's index < count (protocol 2; the CDDL says so in a comment).
+        const crossField = tsErr && (/min <= max/.test(tsErr.reason) || /product\(shape\)/.test(tsErr.reason) || /must be less than count/.test(tsErr.reason));
         if (!crossField) expect(cddlErr === undefined, `TS ${tsOk ? 'accepted' : `rejected (${tsErr?.field}: ${tsErr?.reason})`}, CDDL ${cddlErr ?? 'accepted'}`).toBe(tsOk);
         if (tsOk) accepted++;
         else rejected++;

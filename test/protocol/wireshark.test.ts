@@ -111,9 +111,13 @@ describe.skipIf(!haveTshark)('the dissector on a captured real session', () => {
       const s = await connectTcp({ host: '127.0.0.1', port });
       s.on('data', (b: Uint8Array) => chunks.push({ dir: 'down', timeUs: now(), bytes: Uint8Array.from(b) }));
       const write = s.write.bind(s);
-      s.write = (b: Uint8Array) => {
-        chunks.push({ dir: 'up', timeUs: now(), bytes: Uint8Array.from(b) });
-        return write(b);
+      // Recorded once the socket took the bytes: on a loaded machine the device's closing STATE
+      // and BYE can come after its close began, are refused, and never reach the wire.
+      s.write = async (b: Uint8Array) => {
+        const bytes = Uint8Array.from(b);
+        const timeUs = now();
+        await write(b);
+        chunks.push({ dir: 'up', timeUs, bytes });
       };
       return (stream = s);
     };
