@@ -1,34 +1,18 @@
 /**
- * Typed-error constructors for the device side. Wire numbers are the ones in
- * src/protocol/error-codes.ts (the cross-area contract); test/client/client-errors.test.ts checks
- * this table against that file so the two cannot drift apart.
+ * Typed-error constructors for the device side. Wire numbers come from src/protocol/error-codes.ts
+ * (the cross-area contract), the one table they are written in.
  */
 import { DeployError, EparaError, InferError, SchedulerError, type EparaErrorInit } from '../errors.js';
+import { WIRE, wiresOf } from '../protocol/error-codes.js';
 
-export const CLIENT_WIRE_CODES = {
-  'deploy.hash_mismatch': 400,
-  'deploy.offset': 401,
-  'deploy.no_space': 402,
-  'deploy.unsupported_kind': 403,
-  'deploy.load_failed': 404,
-  'deploy.warmup_failed': 405,
-  'deploy.unknown': 406,
-  'deploy.busy': 407,
-  'deploy.too_large': 408,
-  'deploy.incompatible_class': 409,
-  'deploy.wrong_device': 410,
-  'infer.unknown_service': 500,
-  'infer.deadline': 501,
-  'infer.bad_input': 502,
-  'infer.cancelled': 503,
-  'infer.overloaded': 504,
-  'infer.runtime': 505,
-  'placement.no_memory': 600,
-  'placement.unknown_service': 601,
-  'placement.stale_plan': 602,
-  internal: 900,
-  not_supported: 901,
-} as const;
+/** The device side's own codes (deploy, infer, placement and the generic two), from the one table. */
+export const CLIENT_WIRE_CODES = Object.freeze({
+  ...wiresOf('deploy.'),
+  ...wiresOf('infer.'),
+  ...wiresOf('placement.'),
+  internal: WIRE.internal,
+  not_supported: WIRE.not_supported,
+});
 
 export type ClientErrorCode = keyof typeof CLIENT_WIRE_CODES;
 

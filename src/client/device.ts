@@ -15,6 +15,10 @@ import {
   DEFAULT_MAX_FRAME,
   MAX_MAX_FRAME,
   MIN_MAX_FRAME,
+  DEVICE_ID_PATTERN,
+  WINDOW_MAX,
+  WINDOW_MIN,
+  WIRE,
   toErrorMessage,
   type Capabilities,
   type DeployChunkMessage,
@@ -40,7 +44,8 @@ import { asEparaError, deployError, inferError, wireOf, CLIENT_WIRE_CODES } from
 import { QUEUE_SPECS, ServiceQueue, type QueueSettings } from './inference.js';
 import { OnnxModel } from './onnx-runtime.js';
 import { handlerRunner, type HandlerRunnerOptions, type InferHandler, type ServiceRunner } from './runner.js';
-import { backoffDelay, DeviceSession, type DeviceSessionState } from './session.js';
+import { DeviceSession, type DeviceSessionState } from './session.js';
+import { backoffDelay } from '../transport/reconnect.js';
 import { checkChosenVersion, resolveProtocolRange } from './protocol-versions.js';
 import { serviceStateOf } from './state-report.js';
 
@@ -99,9 +104,9 @@ export interface EparaDeviceOptions {
 
 const NUM_SPECS = {
   maxFrame: { default: 4096, min: MIN_MAX_FRAME, max: MAX_MAX_FRAME, integer: true, unit: 'bytes' },
-  rxWindow: { default: 8, min: 1, max: 255, integer: true },
+  rxWindow: { default: 8, min: WINDOW_MIN, max: WINDOW_MAX, integer: true },
   keepaliveMs: { default: 5000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
-  deployWindow: { default: 4, min: 1, max: 255, integer: true },
+  deployWindow: { default: 4, min: WINDOW_MIN, max: WINDOW_MAX, integer: true },
   connectTimeoutMs: { default: 30_000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
   handshakeTimeoutMs: { default: 5000, min: 50, max: 600_000, integer: true, unit: 'ms' },
 };
@@ -267,7 +272,7 @@ export class EparaDevice extends EventEmitter {
         if (settled) return;
         settled = true;
         void this.close({ graceful: false });
-        reject(new LinkError({ code: 'link.timeout', wire: 300, reason: `no session with the server within ${this.opts.connectTimeoutMs} ms`, hint: 'check the server address and that it is running', details: { timeoutMs: this.opts.connectTimeoutMs } }));
+        reject(new LinkError({ code: 'link.timeout', wire: WIRE['link.timeout'], reason: `no session with the server within ${this.opts.connectTimeoutMs} ms`, hint: 'check the server address and that it is running', details: { timeoutMs: this.opts.connectTimeoutMs } }));
       }, this.opts.connectTimeoutMs);
       const first = (err?: EparaError) => {
         if (settled) return;
@@ -297,7 +302,7 @@ export class EparaDevice extends EventEmitter {
       try {
         stream = await this.openStream();
       } catch (e) {
-        const err = asEparaError(e, (m) => new LinkError({ code: 'link.open_failed', wire: 304, reason: m, hint: 'check the link to the server', cause: e }));
+        const err = asEparaError(e, (m) => new LinkError({ code: 'link.open_failed', wire: WIRE['link.open_failed'], reason: m, hint: 'check the link to the server', cause: e }));
         if (this.session.tryFire('link_failed') !== 'backoff') break;
         if (!this.options.connector) {
           once(err);
@@ -321,7 +326,7 @@ export class EparaDevice extends EventEmitter {
         this.attempt = 0;
         once();
       } catch (e) {
-        const err = asEparaError(e, (m) => new AuthError({ code: 'auth.timeout', wire: 206, reason: m, hint: 'the server did not complete the handshake' }));
+        const err = asEparaError(e, (m) => new AuthError({ code: 'auth.timeout', wire: WIRE['auth.timeout'], reason: m, hint: 'the server did not complete the handshake' }));
         await link.close().catch(() => undefined);
         this.link = undefined;
         if (this.session.tryFire('failed') !== 'backoff' && this.session.tryFire('link_lost') !== 'backoff') break;
@@ -356,12 +361,15 @@ export class EparaDevice extends EventEmitter {
   private async openStream(): Promise<ByteStream> {
     if (this.options.connector) return this.options.connector();
     if (this.options.stream && this.options.stream.isOpen && !this.link) return this.options.stream;
-    throw new LinkError({ code: 'link.closed', wire: 301, reason: 'the device was given a single stream and it is closed', hint: 'pass a connector to let the device reconnect' });
+    throw new LinkError({ code: 'link.closed', wire: WIRE['link.closed'], reason: 'the device was given a single stream and it is closed', hint: 'pass a connector to let the device reconnect' });
   }
 
   private async backoff(): Promise<void> {
     this.emit('state', 'backoff');
-    const ms = backoffDelay(this.attempt++, this.opts.reconnect, this.options.random);
+    // this.attempt counts failures so far; retry number attempt+1 (1-based, as backoffDelay counts).
+    // 1 − random and the rounding keep the delays a seeded device drew before the two were one.
+    const random = this.options.random ?? Math.random;
+    const ms = Math.round(backoffDelay(++this.attempt, this.opts.reconnect, () => 1 - random()));
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       this.wake = () => {
@@ -391,7 +399,7 @@ export class EparaDevice extends EventEmitter {
     if (ch.type !== 'CHALLENGE') throw unexpected('CHALLENGE', ch.type);
     checkChosenVersion(this.opts.proto, ch.version);
     if (ch.maxFrame < MIN_MAX_FRAME || ch.maxFrame > this.opts.maxFrame || ch.window < 1) {
-      throw new ProtocolError({ code: 'proto.frame_size', wire: 122, reason: `server proposed maxFrame ${ch.maxFrame} / window ${ch.window}, outside what this device offered`, hint: 'the server must pick min(device, server) values' });
+      throw new ProtocolError({ code: 'proto.frame_size', wire: WIRE['proto.frame_size'], reason: `server proposed maxFrame ${ch.maxFrame} / window ${ch.window}, outside what this device offered`, hint: 'the server must pick min(device, server) values' });
     }
     this.session.fire('challenge');
     this.emit('state', 'auth');
@@ -409,7 +417,7 @@ export class EparaDevice extends EventEmitter {
       wel = await link.request({ type: 'AUTH', serverNonce: ch.nonce, deviceNonce, mac }, t);
       if (wel.type !== 'WELCOME') throw unexpected('WELCOME', wel.type);
       if (!macsEqual(wel.serverMac, serverMac(this.key, deviceNonce, ch.nonce, this.id))) {
-        throw new AuthError({ code: 'auth.server_mac', wire: 208, reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
+        throw new AuthError({ code: 'auth.server_mac', wire: WIRE['auth.server_mac'], reason: 'the server could not prove it knows this device key', hint: 'the device is talking to the wrong server or an impostor; check the address and the provisioned key' });
       }
     } catch (e) {
       welcomed(false);
@@ -513,7 +521,7 @@ export class EparaDevice extends EventEmitter {
     try {
       answer = await this.answer(msg);
     } catch (e) {
-      const err = asEparaError(e, (m) => new EparaError({ code: 'internal', wire: 900, reason: m, hint: 'this is a bug in the epara client; please report it', cause: e }));
+      const err = asEparaError(e, (m) => new EparaError({ code: 'internal', wire: WIRE['internal'], reason: m, hint: 'this is a bug in the epara client; please report it', cause: e }));
       answer = toErrorMessage(err);
     }
     const delay = this.options.hooks?.responseDelayMs?.(msg) ?? 0;
@@ -536,7 +544,7 @@ export class EparaDevice extends EventEmitter {
       case 'INFER_REQUEST':
         return this.onInfer(msg);
       default:
-        return toErrorMessage(new EparaError({ code: 'msg.unexpected', wire: 114, reason: `a device does not answer ${msg.type}`, hint: 'only the server → device requests of SPEC §5 are valid here' }));
+        return toErrorMessage(new EparaError({ code: 'msg.unexpected', wire: WIRE['msg.unexpected'], reason: `a device does not answer ${msg.type}`, hint: 'only the server → device requests of SPEC §5 are valid here' }));
     }
   }
 
@@ -607,7 +615,7 @@ export class EparaDevice extends EventEmitter {
           else entry.queue?.configure(settings);
         }
       } catch (e) {
-        code = e instanceof ConfigError ? 113 : wireOf(asEparaError(e, (m) => new EparaError({ code: 'internal', wire: 900, reason: m, hint: '' })));
+        code = e instanceof ConfigError ? WIRE['msg.schema'] : wireOf(asEparaError(e, (m) => new EparaError({ code: 'internal', wire: WIRE['internal'], reason: m, hint: '' })));
       }
       results.push({ service: op.service, code });
     }
@@ -792,7 +800,7 @@ export class EparaDevice extends EventEmitter {
 }
 
 function resolveOptions(o: EparaDeviceOptions) {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.id ?? '')) {
+  if (!DEVICE_ID_PATTERN.test(o.id ?? '')) {
     throw new ConfigError({ code: 'config.value', reason: `device id ${JSON.stringify(o.id)} must be 1..64 of [A-Za-z0-9._-]`, hint: 'use the id the server provisioned', field: 'id' });
   }
   if (!o.connector && !o.stream) throw new ConfigError({ code: 'config.value', reason: 'neither connector nor stream given', hint: 'pass connector: () => connectTcp({...}) (reconnects) or an open stream', field: 'connector' });
@@ -812,7 +820,7 @@ function parseKey(key: string | Uint8Array): Buffer {
 }
 
 function unexpected(wanted: string, got: string): EparaError {
-  return new EparaError({ code: 'msg.unexpected', wire: 114, reason: `expected ${wanted}, got ${got}`, hint: 'the server does not follow SPEC §7.1' });
+  return new EparaError({ code: 'msg.unexpected', wire: WIRE['msg.unexpected'], reason: `expected ${wanted}, got ${got}`, hint: 'the server does not follow SPEC §7.1' });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

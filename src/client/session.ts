@@ -76,9 +76,3 @@ export class DeviceSession {
     return DEVICE_SESSION_TRANSITIONS[this.current][event] === undefined ? undefined : this.fire(event);
   }
 }
-
-/** Capped exponential backoff with full jitter; `rand` is injectable so fleets are reproducible. */
-export function backoffDelay(attempt: number, o: { initialMs: number; maxMs: number; jitter: number }, rand: () => number = Math.random): number {
-  const base = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (1 - o.jitter + o.jitter * rand()));
-}

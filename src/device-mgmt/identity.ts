@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { join } from 'node:path';
 import { ConfigError, RegistryError } from '../errors.js';
 import { DEVICE_CLASSES, type DeviceClass } from './registry/store.js';
+import { DEVICE_ID_CHARS, DEVICE_ID_MAX, DEVICE_ID_PATTERN } from '../protocol/constants.js';
 
 /**
  * Device identity and pre-shared keys.
@@ -19,13 +20,11 @@ const TAG_BYTES = 16;
 const SEAL_VERSION = 1;
 export const MASTER_KEY_FILE = 'master.key';
 
-const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 export function validateDeviceId(id: unknown, field = 'id'): string {
-  if (typeof id !== 'string' || !DEVICE_ID.test(id)) {
+  if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) {
     throw new ConfigError({
       code: 'config.device_id',
-      reason: `device id ${JSON.stringify(typeof id === 'string' ? id.slice(0, 70) : typeof id)} is not 1..64 characters of [A-Za-z0-9._-]`,
+      reason: `device id ${JSON.stringify(typeof id === 'string' ? id.slice(0, 70) : typeof id)} is not 1..${DEVICE_ID_MAX} characters of [${DEVICE_ID_CHARS}]`,
       hint: 'use letters, digits, dot, dash or underscore, e.g. jetson-01',
       field,
     });

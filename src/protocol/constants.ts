@@ -1,4 +1,8 @@
-/** Frame-layer constants of protocol/SPEC.md §2. */
+/**
+ * The contract's constants (protocol/SPEC.md): the frame layer's (§2) and the values and ranges
+ * that several areas check (device classes, device ids, the request window). Every other file
+ * imports them from here, so a change to the contract is a change in one place.
+ */
 
 /** Frame-format version (the `ver` byte, SPEC §2); every protocol version so far uses 1. */
 export const FRAME_VERSION = 1;
@@ -31,3 +35,24 @@ export const FLAG_RESERVED_MASK = 0xfc;
 export function maxWirePiece(maxFrame: number): number {
   return maxFrame + Math.ceil(maxFrame / 254) + 1;
 }
+
+/**
+ * Device classes in their wire order: HELLO `deviceClass` is the index in this list (SPEC §5.1,
+ * epara.cddl `device-class`), so the order is part of the contract.
+ */
+export const DEVICE_CLASSES = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/** A device id (SPEC §4 size limits, HELLO `deviceId`): 1..64 of these characters. */
+export const DEVICE_ID_CHARS = 'A-Za-z0-9._-';
+export const DEVICE_ID_MAX = 64;
+/** One device id, unanchored (for patterns that hold several, such as a comma-separated list). */
+export const DEVICE_ID_PART = `[${DEVICE_ID_CHARS}]{1,${DEVICE_ID_MAX}}`;
+export const DEVICE_ID_PATTERN = new RegExp(`^${DEVICE_ID_PART}$`);
+
+/**
+ * Requests (and deploy chunks) a peer may hold unanswered: HELLO rxWindow, CHALLENGE window and
+ * DEPLOY_ACCEPT window are uint 1..255 (SPEC §5, §7.1).
+ */
+export const WINDOW_MIN = 1;
+export const WINDOW_MAX = 255;

@@ -19,13 +19,13 @@ import {
 import type { ErrorMessage } from './messages/types.js';
 
 export interface ErrorCodeInfo {
-  wire: number;
-  name: string;
-  reason: string;
-  hint: string;
+  readonly wire: number;
+  readonly name: string;
+  readonly reason: string;
+  readonly hint: string;
 }
 
-export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze([
+export const ERROR_CODES = Object.freeze([
   // 1xx frame and message
   { wire: 100, name: 'frame.crc', reason: 'frame CRC-32C does not match its contents', hint: 'bytes were corrupted on the link: check baud rate, wiring and ground, or lower the baud rate; the sender retransmits on timeout' },
   { wire: 101, name: 'frame.cobs', reason: 'COBS code byte points past the end of the frame', hint: 'the frame was truncated or merged with noise; check that both sides use COBS framing with a 0x00 delimiter and the same baud rate' },
@@ -89,13 +89,30 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze([
   { wire: 900, name: 'internal', reason: 'internal error in the peer', hint: 'this is a bug: report it with the device log and `epara --version`' },
   { wire: 901, name: 'not_supported', reason: 'the peer does not support this operation', hint: 'check the peer\'s capabilities in its HELLO, or upgrade it' },
   { wire: 902, name: 'busy', reason: 'the peer is busy and cannot take this request now', hint: 'retry after a short backoff' },
-]);
+] as const satisfies readonly ErrorCodeInfo[]);
 
-const BY_NAME = new Map(ERROR_CODES.map((e) => [e.name, e]));
-const BY_WIRE = new Map(ERROR_CODES.map((e) => [e.wire, e]));
+type ErrorRow = (typeof ERROR_CODES)[number];
+/** A name of the table (`auth.bad_mac`): a misspelt code does not compile. */
+export type ErrorName = ErrorRow['name'];
+/** The wire number of a name, as a literal type (`WireOf<'link.closed'>` is 301). */
+export type WireOf<N extends ErrorName> = Extract<ErrorRow, { name: N }>['wire'];
+/** The names in one area (`AreaName<'link.'>`: every `link.*`). */
+export type AreaName<P extends string> = Extract<ErrorName, `${P}${string}`>;
+export type WireTable<N extends ErrorName> = { readonly [K in N]: WireOf<K> };
+
+/** Every name's wire number: the one place code reads a wire number from. */
+export const WIRE = Object.freeze(Object.fromEntries(ERROR_CODES.map((e) => [e.name, e.wire]))) as unknown as WireTable<ErrorName>;
+
+/** The wire numbers of one area's names (`wiresOf('link.')`), for tables of an area's own errors. */
+export function wiresOf<P extends string>(prefix: P): WireTable<AreaName<P>> {
+  return Object.freeze(Object.fromEntries(ERROR_CODES.filter((e) => e.name.startsWith(prefix)).map((e) => [e.name, e.wire]))) as unknown as WireTable<AreaName<P>>;
+}
+
+const BY_NAME = new Map<string, ErrorRow>(ERROR_CODES.map((e) => [e.name, e]));
+const BY_WIRE = new Map<number, ErrorRow>(ERROR_CODES.map((e) => [e.wire, e]));
 
 /** Look up a code by name (`auth.bad_mac`) or wire number (200). */
-export function errorInfo(nameOrWire: string | number): ErrorCodeInfo | undefined {
+export function errorInfo(nameOrWire: string | number): ErrorRow | undefined {
   return typeof nameOrWire === 'number' ? BY_WIRE.get(nameOrWire) : BY_NAME.get(nameOrWire);
 }
 
@@ -108,7 +125,7 @@ export interface ErrorOpts {
   cause?: unknown;
 }
 
-function init(name: string, opts: ErrorOpts | undefined): EparaErrorInit {
+function init(name: ErrorName, opts: ErrorOpts | undefined): EparaErrorInit {
   const info = BY_NAME.get(name);
   return {
     code: name,
@@ -122,12 +139,12 @@ function init(name: string, opts: ErrorOpts | undefined): EparaErrorInit {
 }
 
 /** A ProtocolError for a frame.* / msg.* / proto.* code. */
-export function protocolError(name: string, opts?: ErrorOpts): ProtocolError {
+export function protocolError(name: ErrorName, opts?: ErrorOpts): ProtocolError {
   return new ProtocolError(init(name, opts));
 }
 
 /** The EparaError subclass for a code's area (auth.* -> AuthError, ...). */
-export function errorForCode(name: string, opts?: ErrorOpts): EparaError {
+export function errorForCode(name: ErrorName, opts?: ErrorOpts): EparaError {
   const i = init(name, opts);
   switch (name.split('.', 1)[0]) {
     case 'frame':

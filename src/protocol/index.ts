@@ -19,6 +19,11 @@ export {
   FLAG_RSP,
   FLAG_RTX,
   maxWirePiece,
+  DEVICE_CLASSES,
+  DEVICE_ID_MAX,
+  DEVICE_ID_PATTERN,
+  WINDOW_MIN,
+  WINDOW_MAX,
 } from './constants.js';
 export { crc32c } from './crc32c.js';
 export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
@@ -35,6 +40,10 @@ export {
   errorForCode,
   errorFromWire,
   toErrorMessage,
+  WIRE,
+  wiresOf,
+  type ErrorName,
+  type WireOf,
   type ErrorCodeInfo,
   type ErrorOpts,
 } from './error-codes.js';

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { EparaError } from '../errors.js';
+import { DEVICE_ID_PART } from '../protocol/constants.js';
 import type { DeploymentState } from '../device-mgmt/registry/store.js';
 import { DEPLOYMENT_TRANSITIONS } from '../device-mgmt/deployment/state-machine.js';
 import { httpError } from './http-errors.js';
@@ -61,7 +62,7 @@ export interface RouteOptions {
 const ok = (body: unknown, status = 200): RouteAnswer => ({ status, body });
 const idParams = S.obj({ id: S.deviceId }, ['id']);
 // In the URL, so within Node's 16 KiB header limit: about 120 ids.
-const idList = { type: 'string', maxLength: 8192, pattern: '^[A-Za-z0-9._-]{1,64}(,[A-Za-z0-9._-]{1,64})*$' };
+const idList = { type: 'string', maxLength: 8192, pattern: `^${DEVICE_ID_PART}(,${DEVICE_ID_PART})*$` };
 const HEX64 = '^[0-9a-f]{64}$';
 const STATES = Object.keys(DEPLOYMENT_TRANSITIONS).join('|');
 const EXAMPLE_SHA = 'sha256:' + 'a'.repeat(64);

@@ -1,4 +1,5 @@
 import { ARTIFACT_KINDS, CATEGORIES, DEVICE_CLASSES, SERVICE_NAME_MAX, VERSION_MAX } from '../protocol/messages/catalogue.js';
+import { DEVICE_ID_MAX, DEVICE_ID_PATTERN } from '../protocol/constants.js';
 import { TENSOR_NAME_MAX } from '../protocol/messages/schema.js';
 import { DTYPES } from '../protocol/index.js';
 
@@ -34,12 +35,12 @@ export const HTTP_LIMITS = {
   controlBodyBytes: 2 ** 20,
 } as const;
 
-const DEVICE_ID = '^[A-Za-z0-9._-]{1,64}$';
+const DEVICE_ID = DEVICE_ID_PATTERN.source;
 /** No control characters (they would garble the CLI's tables and the audit log). */
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
 
 const str = (maxLength: number, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', minLength: 1, maxLength, pattern: PRINTABLE, ...extra });
-const deviceId: JsonSchema = { type: 'string', pattern: DEVICE_ID, maxLength: 64 };
+const deviceId: JsonSchema = { type: 'string', pattern: DEVICE_ID, maxLength: DEVICE_ID_MAX };
 const uint: JsonSchema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const obj = (properties: Record<string, JsonSchema>, required: string[] = [], extra: JsonSchema = {}): JsonSchema => ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}), ...extra });
 const arrayOf = (items: JsonSchema, maxItems: number, minItems = 0): JsonSchema => ({ type: 'array', items, minItems, maxItems });

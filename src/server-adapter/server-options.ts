@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { resolveNumber, resolveNumbers } from '../options.js';
-import { MAX_MAX_FRAME, MIN_MAX_FRAME } from '../protocol/index.js';
+import { MAX_MAX_FRAME, MIN_MAX_FRAME, WINDOW_MAX, WINDOW_MIN } from '../protocol/index.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
 import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
 import type { FrameLinkOptions } from '../transport/frame-link-options.js';
@@ -72,7 +72,7 @@ export const OPTION_SPECS = {
 export const MISC_SPECS = {
   missedHeartbeats: { default: 2, min: 1, max: 100, integer: true },
   maxFrame: { default: 4096, min: MIN_MAX_FRAME, max: MAX_MAX_FRAME, integer: true, unit: 'bytes' },
-  window: { default: 8, min: 1, max: 255, integer: true },
+  window: { default: 8, min: WINDOW_MIN, max: WINDOW_MAX, integer: true },
   authTimeoutMs: { default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms' },
   rttProbeMs: { default: 30_000, min: 0, max: 3_600_000, integer: true, unit: 'ms' },
   inferRetries: { default: 2, min: 0, max: 10, integer: true },

@@ -35,8 +35,10 @@ import {
   DEFAULT_MAX_FRAME,
   errorForCode,
   errorInfo,
+  WIRE,
   PROTOCOL_MAX,
   PROTOCOL_MIN,
+  type ErrorName,
   type Frame,
   type HelloMessage,
   type Message,
@@ -657,11 +659,11 @@ export class EparaServer extends EventEmitter {
   /** Sends one PLACEMENT to a device; resolves with its per-service results (code 0 = ok). */
   async sendPlacement(deviceId: string, ops: PlacementOp[], planVersion = Date.now() % 2 ** 31): Promise<Array<{ service: string; code: number }>> {
     const conn = this.live.get(deviceId)?.conn;
-    if (!conn?.isReady) return ops.map((o) => ({ service: o.service, code: errorInfo('link.closed')?.wire ?? 301 }));
+    if (!conn?.isReady) return ops.map((o) => ({ service: o.service, code: WIRE['link.closed'] }));
     try {
       const ack = await conn.link.request({ type: 'PLACEMENT', planVersion, ops });
       this.metrics.messages.inc({ direction: 'out', type: 'PLACEMENT' });
-      if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: errorInfo('msg.unexpected')?.wire ?? 114 }));
+      if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: WIRE['msg.unexpected'] }));
       return ack.results;
     } catch (err) {
       const wire = err instanceof EparaError ? err.wire ?? 900 : 900;
@@ -763,7 +765,7 @@ export class EparaServer extends EventEmitter {
       this.metrics.inferLatency.observe({ service, outcome: 'infer.no_device' }, 0);
       throw new InferError({
         code: 'infer.no_device',
-        wire: errorInfo('infer.no_device')?.wire,
+        wire: WIRE['infer.no_device'],
         reason: `no connected device has service ${service} ready${opts.deviceId ? ` (asked for ${opts.deviceId})` : ''}`,
         hint: 'deploy the service (epara deploy) and check `epara devices` for ready, active devices',
         details: { service, connected: this.live.size },
@@ -801,7 +803,7 @@ export class EparaServer extends EventEmitter {
       if (e instanceof EparaError && e.code === 'link.timeout') {
         e = new InferError({
           code: 'infer.deadline',
-          wire: errorInfo('infer.deadline')?.wire,
+          wire: WIRE['infer.deadline'],
           reason: `device ${pick} did not answer ${service} within the ${deadlineMs} ms deadline`,
           hint: 'raise deadlineMs, or deploy the service on more devices',
           details: { deviceId: pick, deadlineMs },
@@ -854,7 +856,7 @@ export class EparaServer extends EventEmitter {
   }
 }
 
-function toError(code: string, reason: string): Message {
+function toError(code: ErrorName, reason: string): Message {
   const e = errorForCode(code, { reason });
   return { type: 'ERROR', code: e.wire ?? 900, reason: e.reason, hint: e.hint };
 }

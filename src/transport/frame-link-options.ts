@@ -1,4 +1,5 @@
 import { resolveNumbers, type NumberOptionSpec } from '../options.js';
+import { WINDOW_MAX, WINDOW_MIN } from '../protocol/constants.js';
 import type { Clock } from './clock.js';
 import type { LinkKind } from './byte-stream.js';
 
@@ -27,7 +28,7 @@ export type NumericLinkOption = Exclude<keyof FrameLinkOptions, 'clock'>;
 /** Ranges of every numeric FrameLink option. Defaults here are the LAN ones; defaultsFor(kind) adjusts. */
 export const FRAME_LINK_OPTIONS: Record<NumericLinkOption, NumberOptionSpec> = {
   maxFrame: { default: 512, min: 64, max: 65535, integer: true, unit: 'bytes' },
-  window: { default: 8, min: 1, max: 255, integer: true, unit: 'requests' },
+  window: { default: 8, min: WINDOW_MIN, max: WINDOW_MAX, integer: true, unit: 'requests' },
   requestTimeoutMs: { default: 1000, min: 1, max: 600_000, unit: 'ms' },
   // Very lossy links (a noisy UART with 1% byte loss) need dozens of attempts per frame; 100 is
   // the ceiling so a dead peer is still detected in bounded time.

@@ -1,21 +1,8 @@
 import { EparaError, LinkError } from '../errors.js';
+import { wiresOf } from '../protocol/error-codes.js';
 
-/**
- * The link.* codes of protocol/SPEC.md §6 with their wire numbers. Kept here (and checked
- * against src/protocol/error-codes.ts by test/transport/link-errors-match-spec.test.ts) so the
- * transports can build errors without a runtime dependency on the codec.
- */
-export const LINK_WIRE = {
-  'link.timeout': 300,
-  'link.closed': 301,
-  'link.backpressure': 302,
-  'link.window': 303,
-  'link.open_failed': 304,
-  'link.permission': 305,
-  'link.busy': 306,
-  'link.unavailable': 307,
-  'link.tls': 308,
-} as const;
+/** The link.* codes of protocol/SPEC.md §6 with their wire numbers (from the one error table). */
+export const LINK_WIRE = wiresOf('link.');
 
 export type LinkCode = keyof typeof LINK_WIRE;
 

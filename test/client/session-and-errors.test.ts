@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_SESSION_TRANSITIONS, DeviceSession, backoffDelay, nextDeviceSessionState, type DeviceSessionEvent, type DeviceSessionState } from '../../src/client/session.js';
+import { DEVICE_SESSION_TRANSITIONS, DeviceSession, nextDeviceSessionState, type DeviceSessionEvent, type DeviceSessionState } from '../../src/client/session.js';
+// The device reconnects with the transport's backoffDelay, which counts retries from 1.
+import { backoffDelay } from '../../src/transport/reconnect.js';
 import { CLIENT_WIRE_CODES } from '../../src/client/client-errors.js';
 import { detectCapabilities, hostLoad } from '../../src/client/capabilities.js';
 import { ERROR_CODES } from '../../src/protocol/error-codes.js';
@@ -32,10 +34,10 @@ describe('device session state machine', () => {
 
   it('backs off exponentially with a cap and seeded jitter', () => {
     const o = { initialMs: 100, maxMs: 1000, jitter: 0 };
-    expect([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, o))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a + 1, o))).toEqual([100, 200, 400, 800, 1000, 1000]);
     const j = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
     for (let a = 0; a < 6; a++) {
-      const d = backoffDelay(a, j, () => 0.5);
+      const d = backoffDelay(a + 1, j, () => 0.5);
       const base = Math.min(1000, 100 * 2 ** a);
       expect(d).toBe(Math.round(base * 0.75));
     }

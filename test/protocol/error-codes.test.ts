@@ -8,6 +8,8 @@ import {
   protocolError,
   toErrorMessage,
   encodeMessage,
+  WIRE,
+  wiresOf,
 } from '../../src/protocol/index.js';
 import { AuthError, DeployError, EparaError, InferError, LinkError, ProtocolError, SchedulerError } from '../../src/errors.js';
 import { SPEC_PATH, specWithTable } from '../../scripts/gen-error-table.js';
@@ -30,6 +32,17 @@ const CONTRACT: Record<number, string> = {
 };
 
 describe('error codes', () => {
+  it('are one table: WIRE and each area view (wiresOf) read their numbers from it, and a misspelt name does not compile', () => {
+    expect(Object.entries(WIRE)).toEqual(ERROR_CODES.map((e) => [e.name, e.wire]));
+    expect(Object.keys(wiresOf('link.'))).toEqual(ERROR_CODES.filter((e) => e.name.startsWith('link.')).map((e) => e.name));
+    expect(wiresOf('link.')['link.closed']).toBe(301);
+    // Compile-time: `npm run typecheck` fails if either of these lines stops being an error.
+    // @ts-expect-error 'auth.bad_mc' is not a name of the table
+    expect(errorForCode('auth.bad_mc').code).toBe('auth.bad_mc');
+    // @ts-expect-error nor is it a key of WIRE
+    expect(WIRE['auth.bad_mc']).toBeUndefined();
+  });
+
   it('contain every contract code with its wire number', () => {
     for (const [wire, name] of Object.entries(CONTRACT)) {
       expect(errorInfo(name)?.wire, name).toBe(Number(wire));

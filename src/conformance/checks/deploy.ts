@@ -9,7 +9,7 @@ import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
 import { sha256 } from '../artifacts.js';
 import type { DeployResultMessage, Message } from '../../protocol/messages/types.js';
-import { FLAG_RSP } from '../../protocol/constants.js';
+import { FLAG_RSP, WINDOW_MAX, WINDOW_MIN } from '../../protocol/constants.js';
 import { PING_CHECKS, echo } from './ping.js';
 import { leaseBySilence } from './heartbeat.js';
 
@@ -122,7 +122,7 @@ export async function deployChecks(c: RunContext, afterReady: () => Promise<void
     const t = newTransfer(c, 1);
     const a = await offer(c, t);
     expectThat(a.nextOffset === 0, `a fresh OFFER was accepted at nextOffset ${a.nextOffset}, want 0`);
-    expectThat(a.window >= 1 && a.window <= 255, `DEPLOY_ACCEPT window ${a.window} is outside 1..255`);
+    expectThat(a.window >= WINDOW_MIN && a.window <= WINDOW_MAX, `DEPLOY_ACCEPT window ${a.window} is outside ${WINDOW_MIN}..${WINDOW_MAX}`);
     await sendFrom(c, t, 0, t.bytes.length, async () => {
       if (pinged) return;
       pinged = true;

@@ -5,6 +5,7 @@
  */
 import { MessageType, type MessageName } from './types.js';
 import { TENSOR_NAME_MAX, U32_MAX, type FieldSpec, type TypeSpec } from './schema.js';
+import { DEVICE_CLASSES, DEVICE_ID_MAX, DEVICE_ID_PATTERN, WINDOW_MAX, WINDOW_MIN } from '../constants.js';
 
 const uint = (min?: number, max?: number): TypeSpec => ({ t: 'uint', min, max });
 const u32: TypeSpec = { t: 'uint', max: U32_MAX };
@@ -20,8 +21,7 @@ const R = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name
 const O2 = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false, since: 2 });
 const O = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false });
 
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const DEVICE_CLASSES = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'] as const;
+export { DEVICE_CLASSES, DEVICE_ID_PATTERN } from '../constants.js';
 export const ARTIFACT_KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
 export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
 export const DEPLOY_STATES = ['verifying', 'loading', 'ready', 'failed', 'rolled-back'] as const;
@@ -31,7 +31,7 @@ export const PLACEMENT_ACTIONS = ['load', 'unload', 'configure'] as const;
 /** Error codes travel as uint; the table in error-codes.ts uses 100..999, 0 means ok. */
 const errCode = uint(0, 65535);
 const frameSize = uint(64, 65535);
-const window = uint(1, 255);
+const window = uint(WINDOW_MIN, WINDOW_MAX);
 const keepalive = uint(100, 3_600_000);
 const permille = uint(0, 1000);
 /** Text limits of SPEC §4 (UTF-8 bytes), one definition for every field of each kind. */
@@ -86,7 +86,7 @@ const tensor: TypeSpec = { t: 'tensor' };
 
 export const CATALOGUE: Record<MessageName, readonly FieldSpec[]> = {
   HELLO: [
-    R(0, 'deviceId', tstr(64, 1, DEVICE_ID_PATTERN)),
+    R(0, 'deviceId', tstr(DEVICE_ID_MAX, 1, DEVICE_ID_PATTERN)),
     R(1, 'deviceClass', en(...DEVICE_CLASSES)),
     R(2, 'proto', { t: 'range', of: { t: 'uint', min: 1, max: 255 } }),
     R(3, 'firmware', tstr(32)),

@@ -3,6 +3,8 @@
  * of the SPEC tables; the CBOR keys live in ./catalogue.ts. Optional fields are omitted when absent.
  */
 import type { Tensor } from '../tensor.js';
+import type { DeviceClass } from '../constants.js';
+import type { ARTIFACT_KINDS, CATEGORIES, DEPLOY_STATES, PLACEMENT_ACTIONS, SERVICE_STATUSES } from './catalogue.js';
 
 export const MessageType = {
   HELLO: 0x01,
@@ -31,12 +33,13 @@ export const MessageType = {
 
 export type MessageName = keyof typeof MessageType;
 
-export type DeviceClass = 'gpu-server' | 'embedded-gpu' | 'microcomputer' | 'mcu' | 'fpga';
-export type ArtifactKind = 'onnx' | 'int8-fc-weights' | 'blob';
-export type ServiceCategory = 'latency-single' | 'latency-multi' | 'frequency-single' | 'frequency-multi';
-export type DeployState = 'verifying' | 'loading' | 'ready' | 'failed' | 'rolled-back';
-export type ServiceStatus = 'loading' | 'ready' | 'failed' | 'unloaded';
-export type PlacementAction = 'load' | 'unload' | 'configure';
+export type { DeviceClass } from '../constants.js';
+// The enums' values are listed once, in the catalogue (the codec encodes each as its index there).
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+export type ServiceCategory = (typeof CATEGORIES)[number];
+export type DeployState = (typeof DEPLOY_STATES)[number];
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
+export type PlacementAction = (typeof PLACEMENT_ACTIONS)[number];
 
 export interface Capabilities {
   cpuCores: number;
