@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Two cores on CI: more workers than that only adds contention to tests that time real links.
 export default defineConfig({
+  // The package's own `epara/emulation` entry, from source (as tsconfig.json's paths map it), so a
+  // test loads one copy of every module rather than src/ plus dist/.
+  resolve: { alias: { 'epara/emulation': fileURLToPath(new URL('./firmware-sims/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

@@ -13,7 +13,7 @@ import { EparaError } from '../src/errors.js';
 import { tensorFrom, tensorValues, type Tensor } from '../src/protocol/index.js';
 import { EparaServer } from '../src/server-adapter/server.js';
 import { startFleet, type Fleet } from './fleet.js';
-import { int8FcArtifact } from './fpga/int8-fc-model.js';
+import { int8FcArtifact } from '../src/conformance/int8-fc-model.js';
 import { emulatedSerialPair } from './links/serial-link.js';
 import { connectTcp } from '../src/transport/tcp.js';
 import type { ByteStream } from '../src/transport/byte-stream.js';

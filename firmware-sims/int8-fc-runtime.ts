@@ -1,6 +1,6 @@
 /**
  * The runtime of the emulated Basys 3 endpoint: `int8-fc-weights` artifacts are loaded into the
- * HDL engineer's bit-exact behavioural model (firmware-sims/fpga/int8-fc-model.ts), and requests
+ * HDL engineer's bit-exact behavioural model (src/conformance/int8-fc-model.ts), and requests
  * are served by it through a custom handler — the same path a real FPGA proxy would take.
  *
  * Wire contract of the service: one int8 tensor with `inputs` elements (shape [inputs] or
@@ -11,7 +11,7 @@ import type { ArtifactLoader } from '../src/client/device.js';
 import { inferError } from '../src/client/client-errors.js';
 import { handlerRunner } from '../src/client/runner.js';
 import { tensorFrom } from '../src/protocol/index.js';
-import { BASYS3_FC_DIMS, Int8FcModel, type Int8FcDims } from './fpga/int8-fc-model.js';
+import { BASYS3_FC_DIMS, Int8FcModel, type Int8FcDims } from '../src/conformance/int8-fc-model.js';
 
 export function int8FcLoader(dims: Int8FcDims = BASYS3_FC_DIMS): ArtifactLoader {
   return async (record) => {

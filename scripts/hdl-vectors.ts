@@ -13,7 +13,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cobsEncodeRef, crc32cRef } from '../firmware-sims/fpga/ref-codec.js';
-import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../src/conformance/int8-fc-model.js';
 
 const OUT = join(import.meta.dirname, '..', 'hdl', 'basys3', 'tb', 'vectors');
 

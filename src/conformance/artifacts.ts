@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import type { ArtifactKind } from '../protocol/messages/types.js';
 import { tensorFrom, type Tensor } from '../protocol/tensor.js';
-import { int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { int8FcArtifact, BASYS3_FC_DIMS } from './int8-fc-model.js';
 import { ConformError } from './conform-error.js';
 
 export interface TestArtifact {

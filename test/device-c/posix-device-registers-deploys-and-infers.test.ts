@@ -15,7 +15,7 @@ import { EparaDevice } from '../../src/client/device.js';
 import { connectTcp } from '../../src/transport/tcp.js';
 import { openSerial } from '../../src/transport/serial.js';
 import { tensorFrom, tensorValues, type Tensor } from '../../src/protocol/index.js';
-import { Int8FcModel, int8FcArtifact } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel, int8FcArtifact } from '../../src/conformance/int8-fc-model.js';
 import { int8FcLoader } from '../../firmware-sims/int8-fc-runtime.js';
 import { haveSocat, ptyPair, type PtyPair } from '../transport/helpers/socat.js';
 import { makeDeviceC, missingCompiler, startDevice, type RunningDevice } from './device-c-build.js';

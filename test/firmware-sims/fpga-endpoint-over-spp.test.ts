@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedDevice } from '../../firmware-sims/emulated-device.js';
-import { int8FcArtifact } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { int8FcArtifact } from '../../src/conformance/int8-fc-model.js';
 import { emulatedSerialPair } from '../../firmware-sims/links/serial-link.js';
 import { mulberry32 } from '../../firmware-sims/links/prng.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';

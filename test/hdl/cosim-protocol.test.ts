@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameLink, openSerial } from '../../src/transport/index.js';
 import type { Message } from '../../src/protocol/index.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
-import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../src/conformance/int8-fc-model.js';
 import { missingTools, ROOT } from './hdl-project.js';
 import { authMac, buildCosim, CosimProcess, FrameTap, rawWire, serverMac, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
 import { deviceExpectation, type InvalidVector } from './device-expectations.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EparaServer, type EparaServerOptions } from '../../src/server-adapter/index.js';
 import { openSerial } from '../../src/transport/index.js';
 import { tensorFrom, tensorValues } from '../../src/protocol/index.js';
-import { Int8FcModel, int8FcArtifact } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel, int8FcArtifact } from '../../src/conformance/int8-fc-model.js';
 import { missingTools } from './hdl-project.js';
 import { buildCosim, CosimProcess, SIM_DEVICE_ID, SIM_KEY, type CosimEvent } from './cosim-driver.js';
 

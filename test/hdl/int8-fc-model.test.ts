@@ -1,5 +1,5 @@
 /**
- * The TypeScript behavioural model (firmware-sims/fpga/int8-fc-model.ts) and the
+ * The TypeScript behavioural model (src/conformance/int8-fc-model.ts) and the
  * Verilog kernel (hdl/basys3/rtl/int8_fc.v, under Icarus) must agree bit for bit
  * on fresh random weights and inputs, including saturating int8 extremes and
  * int32 wrap-around of the bias.
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel, int8FcArtifact, BASYS3_FC_DIMS } from '../../src/conformance/int8-fc-model.js';
 import { missingTools, run } from './hdl-project.js';
 
 const missing = missingTools('int8-fc model vs RTL', ['iverilog', 'vvp']);

@@ -3,7 +3,7 @@ import type { CliContext } from '../context.js';
 import type { ExitState } from '../program.js';
 import { action } from '../command-env.js';
 import { usageError } from '../cli-error.js';
-import { runDemo } from '../../../firmware-sims/demo.js';
+import { runDemo } from 'epara/emulation';
 
 export function demoCommand(ctx: CliContext, exit: ExitState): Command {
   return new Command('demo')

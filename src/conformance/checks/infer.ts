@@ -11,7 +11,7 @@ import { describe, NO_SERVICE } from '../gateway.js';
 import { inferBody } from '../bodies.js';
 import { MessageType, type InferRequestMessage, type Message } from '../../protocol/messages/types.js';
 import { DTYPE_BY_NAME, elementCount, tensorValues } from '../../protocol/tensor.js';
-import { Int8FcModel } from '../../../firmware-sims/fpga/int8-fc-model.js';
+import { Int8FcModel } from '../int8-fc-model.js';
 
 export const INFER_CHECKS = {
   ok: { id: 'infer.ok', family: 'infer', title: 'INFER_REQUEST → INFER_RESPONSE with its requestId and well-formed outputs', spec: '§5.12, §4.1' },

@@ -9,7 +9,7 @@
  *   OUT·IN bytes of int8 weights, row-major (row o feeds output o),
  *   then OUT int32 little-endian biases.
  */
-import { ConfigError, DeployError, InferError } from '../../src/errors.js';
+import { ConfigError, DeployError, InferError } from '../errors.js';
 
 export interface Int8FcDims {
   /** Input vector length (RTL parameter IN). */
