@@ -1,0 +1,179 @@
+/**
+ * What one simulation run is made of: devices, placed units, requests in flight and the events
+ * that move them (simulation.ts runs them). Plain records: per-service state lives in typed
+ * arrays indexed by service, because the router reads it for every replica of every request.
+ */
+import type { Batch, InferJob, RequestHandler } from '../scheduler/request-handler.js';
+import type { Category, DeviceClass, DeviceState, LinkSpec, ServiceSpec } from '../scheduler/types.js';
+import { serviceTimeMs, type DeviceProfile } from './device-profiles.js';
+
+export interface SimDeviceSpec {
+  id: string;
+  deviceClass: DeviceClass;
+  zone: string;
+}
+
+/** One placed assignment: a replica (one device) or a pipeline (a device per stage). */
+export interface Unit {
+  service: ServiceSpec;
+  /** Index of the service (svcIndex): per-service state lives in arrays, not maps keyed by name. */
+  si: number;
+  devices: Dev[];
+  fractions: number[];
+  batch: number;
+  ready: boolean;
+  fixedMs: number;
+  perSizeMs: number;
+}
+
+/** An open continuous batch of one hosted service on one device (llmBatching 'continuous'). */
+export interface Group {
+  key: string;
+  service: ServiceSpec;
+  stage: number;
+  members: { job: InferJob; remainingMs: number }[];
+  /** Virtual time up to which the members' progress is accounted. */
+  lastMs: number;
+  /** Slowdown from the other batches on the device, fixed at the last join or leave. */
+  mt: number;
+  /** Bumped on every change; a Step event of an older version is stale. */
+  version: number;
+}
+
+/** A service (or one stage of it) placed on a device. */
+export interface Hosting {
+  service: ServiceSpec;
+  si: number;
+  stage: number;
+  fraction: number;
+  batch: number;
+  loaded: boolean;
+}
+
+export interface Dev {
+  idx: number;
+  spec: SimDeviceSpec;
+  /** Index of the device's zone: hop costs compare numbers, not zone strings. */
+  zone: number;
+  /** Rank of the device's id among all ids (`<` order), for the router's tie-break. */
+  order: number;
+  profile: DeviceProfile;
+  state: DeviceState;
+  handler: RequestHandler;
+  hosting: Map<string, Hosting>;
+  pendingLoads: string[];
+  /** Batches and model loads in progress (≤ profile.concurrency). */
+  active: number;
+  activeSince: number;
+  alive: boolean;
+  busyMs: number;
+  // Per-service state, indexed by service index (the router reads these for every replica of
+  // every request, so a typed-array read instead of a Map lookup by name).
+  /** Requests routed here per service and not finished (a router counts per replica). */
+  outstanding: Int32Array;
+  /** STATE view per service: backlog at the last sync, and estimated work sent since. */
+  viewBacklogMs: Float64Array;
+  viewAt: number;
+  sentMs: Float64Array;
+  /** Requests that met / missed their SLO here since the last sync. */
+  served: Int32Array;
+  missed: Int32Array;
+  /** Smoothed SLO-violation rate per service (EWMA over syncs; 0 until a request completes). */
+  violation: Float64Array;
+  /**
+   * Request-level batches in progress (at most the device's concurrency, so a short list), with
+   * each job's finish offset from the batch start.
+   */
+  running: { batch: Batch; offs: number[] }[];
+  groups: Map<string, Group>;
+}
+
+/**
+ * A request in flight. It is also the job the device handlers queue (an InferJob): one object per
+ * request, not a job per hop, and the handler's jobs lead straight back to their requests.
+ */
+export interface Req extends InferJob {
+  spec: ServiceSpec;
+  si: number;
+  category: Category;
+  ingress: Dev;
+  unit: Unit | null;
+  entry: Dev | null;
+  tries: number;
+  /** Devices that refused it (null until one does: most requests are never refused). */
+  tried: Dev[] | null;
+  /** Finished: completed, dropped or lost (a handler may still hand back its job, to be ignored). */
+  finished: boolean;
+}
+
+/** A device of `spec` with nothing placed yet; its handler is set by the caller. */
+export function newDevice(idx: number, spec: SimDeviceSpec, zone: number, profile: DeviceProfile, nSvc: number): Dev {
+  return {
+    idx,
+    spec,
+    zone,
+    order: 0,
+    profile,
+    state: { id: spec.id, deviceClass: spec.deviceClass, memoryMiB: profile.memoryMiB, gpuCount: profile.gpuCount, zone: spec.zone, alive: true, services: {} },
+    handler: undefined as unknown as RequestHandler,
+    hosting: new Map(),
+    pendingLoads: [],
+    active: 0,
+    activeSince: 0,
+    alive: true,
+    busyMs: 0,
+    outstanding: new Int32Array(nSvc),
+    viewBacklogMs: new Float64Array(nSvc),
+    viewAt: 0,
+    sentMs: new Float64Array(nSvc),
+    served: new Int32Array(nSvc),
+    missed: new Int32Array(nSvc),
+    violation: new Float64Array(nSvc),
+    running: [],
+    groups: new Map(),
+  };
+}
+
+/** One link hop between two devices: nothing on the same device, the LAN within a zone, the WAN across. */
+export function hopMs(a: Dev, b: Dev, links: LinkSpec): number {
+  return a === b ? 0 : a.zone === b.zone ? links.intraZoneMs : links.interZoneMs;
+}
+
+/** Idle latency of a unit for a request of `size`: stage times are affine in size, so two numbers per unit suffice. */
+export function unitLatency(u: Unit, size: number): number {
+  return u.fixedMs + u.perSizeMs * size;
+}
+
+/** Sets the unit's two latency coefficients (fixedMs, perSizeMs) from its stages and the hops between them. */
+export function unitCoefficients(u: Unit, links: LinkSpec): void {
+  let fixed = 0;
+  let per = 0;
+  for (let i = 0; i < u.devices.length; i++) {
+    const d = u.devices[i]!;
+    const t0 = serviceTimeMs(d.profile, u.service, 1, u.fractions[i]!, 0);
+    fixed += t0;
+    per += serviceTimeMs(d.profile, u.service, 1, u.fractions[i]!, 1) - t0;
+    if (i > 0) fixed += hopMs(u.devices[i - 1]!, d, links);
+  }
+  u.fixedMs = fixed;
+  u.perSizeMs = per;
+}
+
+/**
+ * The device reports STATE (every stateSyncMs): the routers' view of its first-stage backlogs is
+ * taken now, the work sent since is reset, and the window's met / missed counts fold into the
+ * smoothed SLO-violation rate (EWMA, α = 0.25).
+ */
+export function reportState(d: Dev, nowMs: number): void {
+  d.viewBacklogMs.fill(0);
+  for (const h of d.hosting.values()) if (h.stage === 0) d.viewBacklogMs[h.si] = d.alive ? d.handler.backlogMs(h.service.name, 0) : Infinity;
+  d.viewAt = nowMs;
+  d.sentMs.fill(0);
+  for (let si = 0; si < d.violation.length; si++) {
+    const ok = d.served[si]!;
+    const bad = d.missed[si]!;
+    if (ok + bad > 0) d.violation[si] = 0.25 * (bad / (ok + bad)) + 0.75 * d.violation[si]!;
+  }
+  d.served.fill(0);
+  d.missed.fill(0);
+}
