@@ -12,13 +12,17 @@
  * candidates sit in a max-heap keyed by a stale gain; gains only shrink as units are added
  * (submodularity), so when a popped candidate's fresh gain still beats the next stale key it is
  * the true best and is taken without evaluating the rest. Pure: no I/O, no clock, same input → same output.
+ * The round's books (each device's free memory and time, each service's demand and supply, the
+ * units chosen) are a PlacementLedger (placement-ledger.ts); diffPlacement is in placement-diff.ts.
  */
-import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sameShare, sharedCapacity, type AllocatorOptions } from './allocator.js';
-import { gpuNeedOf, sensitivityOf, validateServices } from './categories.js';
+import { DEFAULT_ALLOCATOR, formGroups, frameShareCap, planGroup, planReplica, sameShare, type AllocatorOptions } from './allocator.js';
+import { gpuNeedOf, validateServices } from './categories.js';
 import { schedError } from './errors.js';
 import { Heap } from './heap.js';
+import { EPS, PlacementLedger } from './placement-ledger.js';
+import { diffPlacement } from './placement-diff.js';
 import { DEFAULT_OBJECTIVE, demandOf, marginalGain, memoryFractionOf, servedValue, violationOf, type ObjectiveOptions } from './objective.js';
-import type { Assignment, ClusterState, DeviceState, Estimator, Placement, PlacementAction, PlacementResult, ServiceSpec } from './types.js';
+import type { Assignment, ClusterState, DeviceState, Estimator, Placement, PlacementResult, ServiceSpec } from './types.js';
 
 export interface PlanOptions {
   estimator: Estimator;
@@ -70,7 +74,6 @@ function sameSplit(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((f, i) => sameShare(f, b[i]!));
 }
 
-const EPS = 1e-9;
 
 export function unitKey(service: string, devices: readonly string[]): string {
   return `${service}@${devices.join('+')}`;
@@ -97,50 +100,11 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     byId.set(d.id, d);
   }
 
-  const freeMem = new Map<string, number>();
   // Plan devices to a target utilisation below 1: queueing delay grows without bound as a device
   // nears saturation, and deadlines are tens of milliseconds for camera frames.
   // Kept units (stage 1) may use a device's whole time, as they did; new units only up to the target.
-  // A device's time is counted in units of one service running alone: services sharing a GPU run
-  // concurrently (allocator.ts sharedCapacity), so a device hosting k units offers more than 1.
   const targetUtil = opts.targetUtilisation ?? 0.75;
-  let cap = 1;
-  const usedTime = new Map<string, number>();
-  const unitsOn = new Map<string, number>();
-  const sharingOf = new Map<string, { streams: number; slowdown: number } | undefined>();
-  for (const d of state.devices) {
-    freeMem.set(d.id, d.alive ? d.memoryMiB : 0);
-    usedTime.set(d.id, 0);
-    unitsOn.set(d.id, 0);
-    sharingOf.set(d.id, est.sharing?.(d));
-  }
-  // Time a unit may still take on a device: `freeAdd` for a new unit there, `freeGrow` for growing
-  // one already there. Kept up to date on every change (refresh) so the hot loops do one lookup.
-  const freeAdd = new Map<string, number>();
-  const freeGrow = new Map<string, number>();
-  const refresh = (d: DeviceState): void => {
-    const used = usedTime.get(d.id)!;
-    const k = unitsOn.get(d.id)!;
-    const sh = sharingOf.get(d.id);
-    freeAdd.set(d.id, d.alive ? Math.max(0, cap * sharedCapacity(k + 1, sh) - used) : 0);
-    freeGrow.set(d.id, d.alive ? Math.max(0, cap * sharedCapacity(k, sh) - used) : 0);
-  };
-  const freeOf = (id: string, adding: boolean): number => (adding ? freeAdd : freeGrow).get(id) ?? 0;
-  const setCap = (c: number): void => {
-    cap = c;
-    for (const d of state.devices) refresh(d);
-  };
-  setCap(1);
-  const demand = new Map<string, number>();
-  const residual = new Map<string, number>();
-  const supplied = new Map<string, number>();
-  for (const s of specs.values()) {
-    // A latency service must keep up with its bursts on the scale of its deadline, not only with its mean rate.
-    const d = demandOf(s, state) * (sensitivityOf(s.category) === 'latency' ? (s.burstFactor ?? 1) : 1);
-    demand.set(s.name, d);
-    residual.set(s.name, d * obj.headroom);
-    supplied.set(s.name, 0);
-  }
+  const ledger = new PlacementLedger(state, specs, byId, est, obj);
   const maxMemory = Math.max(1, ...state.devices.map((d) => d.memoryMiB));
   const warmKeys = new Set<string>();
   const loadedSplitOf = new Map<string, readonly number[]>();
@@ -151,8 +115,6 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
 
   let evaluations = 0;
-  const chosen: Assignment[] = [];
-  const chosenKeys = new Set<string>();
 
   // Replica plans depend on a device only through its class in every estimator we ship; caching by
   // class keeps 5,000 devices × 200 services to one batch search per (class, service).
@@ -190,28 +152,20 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     // A sole host has nothing to be compared with: its violations count in full.
     meanViolation.set(s.name, n >= 2 ? sum / n : 0);
   }
-  const hostedPairs = new Set<string>();
-  // While set, supply beyond a service's demand (the headroom) is not on offer: every service is
-  // covered to its demand, across both greedy stages, before any gets headroom or keeps spare warm
-  // units. Without it the scarce stage gave chat-13b pipelines twice (and kept units five times)
-  // its demand on every GPU server, and chat-7b — not "scarce" once Jetsons could serve it — got
-  // only Jetsons and starved (docs/scheduling.md §7).
-  let reserveHeadroom = false;
-  const open = (name: string): number => residual.get(name)! - (reserveHeadroom ? (obj.headroom - 1) * demand.get(name)! : 0);
   const evaluate = (c: Candidate): { unit: Assignment; gain: number } | null => {
     const s = c.service;
     // One unit of a service per device: a device already serving s (alone or as a stage) cannot join another.
-    for (const d of c.devices) if (hostedPairs.has(`${s.name}@${d.id}`)) return null;
-    const resid = open(s.name);
-    const dem = demand.get(s.name)!;
+    for (const d of c.devices) if (ledger.hosts(s.name, d.id)) return null;
+    const resid = ledger.open(s.name);
+    const dem = ledger.demandOf(s.name);
     if (c.devices.length === 1) {
       const d = c.devices[0]!;
-      if (freeMem.get(d.id)! < s.memoryMiB || freeOf(d.id, true) <= EPS) return null;
+      if (ledger.freeMemOf(d.id) < s.memoryMiB || ledger.freeOf(d.id, true) <= EPS) return null;
       const unit = fullReplica(s, d);
       return unit ? score(c, unit, c.warm ? 0 : loadMsOf(c, unit, null), resid, dem) : null;
     }
-    if (c.devices.some((d) => freeOf(d.id, true) <= EPS)) return null;
-    const free = (d: DeviceState): number => freeMem.get(d.id)!;
+    if (c.devices.some((d) => ledger.freeOf(d.id, true) <= EPS)) return null;
+    const free = (d: DeviceState): number => ledger.freeMemOf(d.id);
     evaluations++;
     const split = planGroup(est, c.devices, s, free, 1, state.links, alloc);
     if (!c.loadedSplit) return split ? score(c, split, c.warm ? 0 : loadMsOf(c, split, null), resid, dem) : null;
@@ -239,7 +193,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const score = (c: Candidate, unit: Assignment, loadMs: number, resid: number, dem: number): { unit: Assignment; gain: number } | null => {
     const s = c.service;
     // One unit runs at most the whole time of its device(s).
-    const free = Math.min(1, ...c.devices.map((d) => freeOf(d.id, true)));
+    const free = Math.min(1, ...c.devices.map((d) => ledger.freeOf(d.id, true)));
     const need = Math.max(resid, 0) / unit.rateRps;
     // Warm spares (resid 0) still get the device's free time: it costs nothing and absorbs bursts.
     // A frame unit fills its device only as far as its frame budget tolerates queueing (allocator.ts frameShareCap).
@@ -249,7 +203,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const gain = marginalGain({
       weight: s.weight ?? 1,
       demandRps: dem,
-      suppliedRps: supplied.get(s.name)!,
+      suppliedRps: ledger.suppliedOf(s.name),
       rateRps: scaled.rateRps,
       violation: Math.max(0, violationOf(scaled, byId) - meanViolation.get(s.name)!),
       loadFraction: Math.min(1, loadMs / obj.windowMs),
@@ -258,52 +212,14 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     return { unit: scaled, gain };
   };
 
-  const accept = (c: Candidate, unit: Assignment): void => {
-    chosen.push(unit);
-    chosenKeys.add(c.key);
-    residual.set(c.service.name, residual.get(c.service.name)! - unit.rateRps);
-    supplied.set(c.service.name, supplied.get(c.service.name)! + unit.rateRps);
-    unit.devices.forEach((id, i) => {
-      hostedPairs.add(`${c.service.name}@${id}`);
-      freeMem.set(id, freeMem.get(id)! - c.service.memoryMiB * unit.stageFractions[i]!);
-      usedTime.set(id, usedTime.get(id)! + unit.share);
-      unitsOn.set(id, unitsOn.get(id)! + 1);
-      refresh(byId.get(id)!);
-    });
-  };
-
-  /**
-   * Give chosen units more of their devices' free time, densest first, up to their service's demand
-   * (`baseOnly`) or demand plus headroom. Kept units start from their old share; this lets them grow
-   * in place instead of the plan adding a unit elsewhere.
-   */
-  const widen = (baseOnly: boolean): void => {
-    const byDensity = [...chosen].filter((u) => u.share > EPS).sort((x, y) => y.rateRps / y.share - x.rateRps / x.share);
-    for (const u of byDensity) {
-      const need = baseOnly ? demand.get(u.service)! - supplied.get(u.service)! : open(u.service);
-      if (need <= EPS) continue;
-      const full = u.rateRps / u.share;
-      const add = Math.min(...u.devices.map((id) => freeOf(id, false)), need / full, frameShareCap(specs.get(u.service)!, u.latencyMs) - u.share, 1 - u.share);
-      if (add <= EPS) continue;
-      u.share += add;
-      u.rateRps += add * full;
-      residual.set(u.service, residual.get(u.service)! - add * full);
-      supplied.set(u.service, supplied.get(u.service)! + add * full);
-      for (const id of u.devices) {
-        usedTime.set(id, usedTime.get(id)! + add);
-        refresh(byId.get(id)!);
-      }
-    }
-  };
-
   /** Lazy greedy over a heap of candidates; stops when the true best gain is below `minGain`. */
   const greedy = (heap: Heap<Candidate>, minGain: number, onDrop?: (c: Candidate) => void): number => {
     let accepted = 0;
     while (heap.size > 0) {
       const c = heap.pop()!;
-      if (chosenKeys.has(c.key)) continue;
+      if (ledger.isChosen(c.key)) continue;
       // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
-      if (open(c.service.name) <= EPS || c.devices.some((d) => freeOf(d.id, true) <= EPS)) {
+      if (ledger.open(c.service.name) <= EPS || c.devices.some((d) => ledger.freeOf(d.id, true) <= EPS)) {
         onDrop?.(c);
         continue;
       }
@@ -320,7 +236,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
           onDrop?.(c);
           break;
         }
-        accept(c, r.unit);
+        ledger.accept(c.key, c.service, r.unit);
         accepted++;
       } else {
         c.bound = key;
@@ -356,18 +272,17 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   // demand: a starved service's new units come first (below), the warm spares after them.
   const keepWarmCovered = (): void => {
     for (const c of droppedWarm) {
-      if (chosenKeys.has(c.key) || supplied.get(c.service.name)! < demand.get(c.service.name)! - EPS) continue;
+      if (ledger.isChosen(c.key) || ledger.isShort(c.service.name)) continue;
       const r = evaluate(c);
-      if (r) accept(c, r.unit);
+      if (r) ledger.accept(c.key, c.service, r.unit);
     }
   };
-  const short = (): boolean => [...specs.values()].some((x) => supplied.get(x.name)! < demand.get(x.name)! - EPS);
-  if (!short()) keepWarmCovered();
+  if (!ledger.anyShort()) keepWarmCovered();
   // From here on devices fill only to the target utilisation; kept units grow in place (up to
   // their demand first) before any new unit is considered.
-  setCap(targetUtil);
-  reserveHeadroom = true;
-  widen(false);
+  ledger.setCap(targetUtil);
+  ledger.reserveHeadroom = true;
+  ledger.widen(false);
 
   // Stage 2: new replicas and pipeline groups, scarcity first (FarFly's priority stage): services
   // that only a small part of the fleet can serve (LLMs on GPU servers) are placed before services
@@ -407,7 +322,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     if (scarceDevices.size === 0) break;
     let outside = 0;
     for (const d of alive) if (!scarceDevices.has(d.id)) outside += fullReplica(s, d)?.rateRps ?? 0;
-    if (outside < demand.get(s.name)!) {
+    if (outside < ledger.demandOf(s.name)) {
       constrained.push(s);
       flexible.splice(i, 1);
     }
@@ -421,10 +336,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       // Devices with no time left cannot be a stage (they would only make the group infeasible).
       // One snapshot per call: formGroups sorts by free memory, and 5,000 devices mean ~10⁵ lookups.
       const usable = new Map<string, number>();
-      for (const d of state.devices) usable.set(d.id, freeOf(d.id, true) > EPS ? freeMem.get(d.id)! : 0);
+      for (const d of state.devices) usable.set(d.id, ledger.freeOf(d.id, true) > EPS ? ledger.freeMemOf(d.id) : 0);
       for (const g of formGroups(est, state.devices, s, (d) => usable.get(d.id)!, state.links, alloc, groupsPer)) {
         const key = unitKey(s.name, g.map((d) => d.id));
-        if (chosenKeys.has(key)) continue;
+        if (ledger.isChosen(key)) continue;
         const c: Candidate = { key, service: s, devices: g, warm: warmKeys.has(key), bound: 0, cost: costOf(g, maxMemory), loadedSplit: loadedSplitOf.get(key) };
         const r = evaluate(c);
         if (r && r.gain > EPS) {
@@ -436,20 +351,20 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     };
     const regroups = new Map<string, number>();
     for (const s of stageServices) {
-      if (residual.get(s.name)! <= EPS) continue;
+      if (ledger.residualOf(s.name) <= EPS) continue;
       // Initial keys are computed once per (device class, memory, warm) — the devices of a class are
       // interchangeable until the greedy starts filling them — and evaluated for real when popped.
       const classBound = new Map<string, number>();
       for (const d of alive) {
         const key = unitKey(s.name, [d.id]);
-        if (chosenKeys.has(key) || freeMem.get(d.id)! < s.memoryMiB || freeOf(d.id, true) <= EPS) continue;
+        if (ledger.isChosen(key) || ledger.freeMemOf(d.id) < s.memoryMiB || ledger.freeOf(d.id, true) <= EPS) continue;
         const warm = warmKeys.has(key);
         const violated = (d.services[s.name]?.violationRate ?? 0) > 0;
         const ck = `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}|${warm}`;
         let bound = violated ? undefined : classBound.get(ck);
         const c: Candidate = { key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) };
         if (bound === undefined) {
-          const unused = usedTime.get(d.id)! <= EPS;
+          const unused = ledger.usedTimeOf(d.id) <= EPS;
           const r = unused ? evaluate(c) : null;
           bound = r ? r.gain / c.cost : !unused ? Infinity : -Infinity;
           if (!violated && Number.isFinite(bound)) classBound.set(ck, bound);
@@ -466,7 +381,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     accepted += greedy(heap, EPS, (c) => {
       if (c.devices.length < 2) return;
       const n = regroups.get(c.service.name) ?? 0;
-      if (n < 4 && residual.get(c.service.name)! > EPS) {
+      if (n < 4 && ledger.residualOf(c.service.name) > EPS) {
         regroups.set(c.service.name, n + 1);
         pushGroups(c.service);
       }
@@ -477,28 +392,29 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   // Every service is covered as far as this pass could: now the warm units of covered services,
   // then headroom for all (kept units widen first, then new units).
   keepWarmCovered();
-  reserveHeadroom = false;
-  widen(false);
+  ledger.reserveHeadroom = false;
+  ledger.widen(false);
   addUnits();
 
   // Overload: when the demand is not covered at the target utilisation, let the plan use the rest
   // of each device's time — first by widening the units already chosen, then with new units.
-  if (targetUtil < 1 && [...specs.values()].some((s) => supplied.get(s.name)! < demand.get(s.name)! - EPS)) {
-    setCap(1);
-    widen(true);
+  if (targetUtil < 1 && ledger.anyShort()) {
+    ledger.setCap(1);
+    ledger.widen(true);
     addUnits();
   }
 
   // Warm spares: idle current units that still fit stay loaded (no churn for a passing dip).
   if (opts.keepWarmSpares ?? true) {
     for (const c of droppedWarm) {
-      if (chosenKeys.has(c.key)) continue;
+      if (ledger.isChosen(c.key)) continue;
       const r = evaluate(c);
       if (!r) continue;
-      accept(c, r.unit);
+      ledger.accept(c.key, c.service, r.unit);
     }
   }
 
+  const chosen = ledger.chosen;
   const placement: Placement = { version: current.version + 1, assignments: chosen };
   const actions = diffPlacement(current, placement, specs, byId);
   const supplyRps: Record<string, number> = {};
@@ -509,7 +425,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   }
   for (const u of chosen) supplyRps[u.service] = (supplyRps[u.service] ?? 0) + u.rateRps;
   let objective = 0;
-  for (const s of specs.values()) objective += (s.weight ?? 1) * servedValue(supplyRps[s.name]!, demand.get(s.name)!, obj.headroom);
+  for (const s of specs.values()) objective += (s.weight ?? 1) * servedValue(supplyRps[s.name]!, ledger.demandOf(s.name), obj.headroom);
   return {
     placement,
     actions,
@@ -525,46 +441,6 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       supplyRps,
     },
   };
-}
-
-/**
- * Device-level actions that turn `before` into `after`: deploy+load what is new (and a stage whose
- * share of the model changed: a re-split pipeline needs a new shard), unload what went, configure
- * what changed.
- */
-export function diffPlacement(before: Placement, after: Placement, specs: Map<string, ServiceSpec>, byId: Map<string, DeviceState>): PlacementAction[] {
-  type Slot = { batch: number; stage: number; degree: number; fraction: number };
-  const index = (p: Placement): Map<string, Slot> => {
-    const m = new Map<string, Slot>();
-    for (const u of p.assignments) u.devices.forEach((id, i) => m.set(`${u.service}\u0000${id}`, { batch: u.batch, stage: i, degree: u.devices.length, fraction: u.stageFractions[i] ?? 1 }));
-    return m;
-  };
-  const replicas = new Map<string, number>();
-  for (const u of after.assignments) replicas.set(u.service, (replicas.get(u.service) ?? 0) + 1);
-  const a = index(before);
-  const b = index(after);
-  const actions: PlacementAction[] = [];
-  const settings = (service: string, s: Slot) => ({ batch: s.batch, replicas: replicas.get(service) ?? 0, parallelDegree: s.degree, stage: s.stage, maxQueue: Math.max(4, s.batch * 4) });
-  for (const [k, s] of [...b].sort(([x], [y]) => (x < y ? -1 : 1))) {
-    const [service, device] = k.split('\u0000') as [string, string];
-    const old = a.get(k);
-    const version = specs.get(service)?.version;
-    if (!old) {
-      const dev = byId.get(device);
-      if (dev && dev.artifacts && !dev.artifacts.includes(service)) actions.push({ device, action: 'deploy', service, version });
-      actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
-    } else if (!sameShare(old.fraction, s.fraction)) {
-      actions.push({ device, action: 'load', service, version, settings: settings(service, s) });
-    } else if (old.batch !== s.batch || old.stage !== s.stage || old.degree !== s.degree) {
-      actions.push({ device, action: 'configure', service, version, settings: settings(service, s) });
-    }
-  }
-  for (const k of [...a.keys()].sort()) {
-    if (b.has(k)) continue;
-    const [service, device] = k.split('\u0000') as [string, string];
-    actions.push({ device, action: 'unload', service });
-  }
-  return actions;
 }
 
 export const EMPTY_PLACEMENT: Placement = Object.freeze({ version: 0, assignments: [] }) as Placement;
