@@ -13,6 +13,7 @@
  * the device's session (and its services' routing) across a short outage.
  */
 import { EparaError } from '../errors.js';
+import { WIRE } from '../protocol/error-codes.js';
 
 export type DeviceSessionState = 'idle' | 'connecting' | 'hello' | 'auth' | 'ready' | 'backoff' | 'closed';
 
@@ -42,7 +43,7 @@ export function nextDeviceSessionState(from: DeviceSessionState, event: DeviceSe
   if (to === undefined) {
     throw new EparaError({
       code: 'internal',
-      wire: 900,
+      wire: WIRE.internal,
       reason: `device session event ${event} is not allowed in state ${from}`,
       hint: 'this is a bug in the epara client; please report it with the device log',
       details: { from, event },

@@ -10,6 +10,7 @@
  *   then OUT int32 little-endian biases.
  */
 import { ConfigError, DeployError, InferError } from '../errors.js';
+import { WIRE } from '../protocol/error-codes.js';
 
 export interface Int8FcDims {
   /** Input vector length (RTL parameter IN). */
@@ -58,7 +59,7 @@ export class Int8FcModel {
     if (artifact.length !== size) {
       throw new DeployError({
         code: 'deploy.load_failed',
-        wire: 404,
+        wire: WIRE['deploy.load_failed'],
         reason: `int8-fc-weights artifact is ${artifact.length} bytes, expected ${size} for ${dims.inputs}x${dims.outputs}`,
         hint: 'build the artifact with int8FcArtifact() for the kernel dimensions of the target bitstream',
         details: { size: artifact.length, expected: size },
@@ -74,7 +75,7 @@ export class Int8FcModel {
     if (x.length !== this.dims.inputs) {
       throw new InferError({
         code: 'infer.bad_input',
-        wire: 502,
+        wire: WIRE['infer.bad_input'],
         reason: `int8-fc input has ${x.length} elements, the kernel takes ${this.dims.inputs}`,
         hint: `send one int8 tensor of shape [${this.dims.inputs}]`,
         field: 'inputs',

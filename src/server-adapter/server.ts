@@ -666,7 +666,7 @@ export class EparaServer extends EventEmitter {
       if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: WIRE['msg.unexpected'] }));
       return ack.results;
     } catch (err) {
-      const wire = err instanceof EparaError ? err.wire ?? 900 : 900;
+      const wire = err instanceof EparaError ? err.wire ?? WIRE.internal : WIRE.internal;
       return ops.map((o) => ({ service: o.service, code: wire }));
     }
   }
@@ -858,5 +858,5 @@ export class EparaServer extends EventEmitter {
 
 function toError(code: ErrorName, reason: string): Message {
   const e = errorForCode(code, { reason });
-  return { type: 'ERROR', code: e.wire ?? 900, reason: e.reason, hint: e.hint };
+  return { type: 'ERROR', code: e.wire ?? WIRE.internal, reason: e.reason, hint: e.hint };
 }

@@ -1,5 +1,5 @@
 import { DeployError, EparaError } from '../../errors.js';
-import { errorInfo, type DeployResultMessage, type Message } from '../../protocol/index.js';
+import { errorInfo, WIRE, type DeployResultMessage, type Message } from '../../protocol/index.js';
 import type { DeploymentRecord, DeploymentState, RegistryStore } from '../registry/store.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { ArtifactReader } from './artifact-reader.js';
@@ -235,7 +235,7 @@ function sameDeployment(d: DeploymentRecord, answered: number, what: string): vo
 function wrongDeployment(d: DeploymentRecord, answered: number, what: string): DeployError {
   return new DeployError({
     code: 'deploy.wrong_device',
-    wire: 410,
+    wire: WIRE['deploy.wrong_device'],
     reason: `device ${d.deviceId} answered deployment ${d.id} with a ${what} for deployment ${answered}`,
     hint: 'a device may only answer for its own deployments: check its firmware; `epara deployments --device <id>` lists them',
     details: { deviceId: d.deviceId, deploymentId: d.id, answered },
