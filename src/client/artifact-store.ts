@@ -20,18 +20,11 @@ import { resolveNumbers } from '../options.js';
 import { deployError } from './client-errors.js';
 import { PartialTransfer } from './partial-transfer.js';
 
-import type { ArtifactKind } from '../protocol/messages/types.js';
+import type { ArtifactKind, DeployOfferMessage } from '../protocol/messages/types.js';
 export type { ArtifactKind };
 
-export interface ArtifactOffer {
-  deploymentId: number;
-  service: string;
-  version: string;
-  kind: ArtifactKind;
-  size: number;
-  sha256: Uint8Array;
-  meta?: Record<string, unknown>;
-}
+/** What the store needs of a DEPLOY_OFFER (its meta kept as the generic record it stores). */
+export type ArtifactOffer = Pick<DeployOfferMessage, 'deploymentId' | 'service' | 'version' | 'kind' | 'size' | 'sha256'> & { meta?: Record<string, unknown> };
 
 export interface ArtifactRecord {
   service: string;

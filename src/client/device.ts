@@ -46,6 +46,7 @@ import { OnnxModel } from './onnx-runtime.js';
 import { handlerRunner, type HandlerRunnerOptions, type InferHandler, type ServiceRunner } from './runner.js';
 import { DeviceSession, type DeviceSessionState } from './session.js';
 import { backoffDelay } from '../transport/reconnect.js';
+import { wakeableSleep } from '../transport/wakeable-sleep.js';
 import { checkChosenVersion, resolveProtocolRange } from './protocol-versions.js';
 import { serviceStateOf } from './state-report.js';
 
@@ -370,13 +371,7 @@ export class EparaDevice extends EventEmitter {
     // 1 − random and the rounding keep the delays a seeded device drew before the two were one.
     const random = this.options.random ?? Math.random;
     const ms = Math.round(backoffDelay(++this.attempt, this.opts.reconnect, () => 1 - random()));
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    await wakeableSleep(ms, (wake) => (this.wake = wake));
     this.wake = undefined;
     this.session.tryFire('retry');
   }

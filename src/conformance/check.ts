@@ -32,6 +32,16 @@ export interface CheckDef {
   required?: boolean;
 }
 
+/** One family's checks, each written with its id, title and SPEC section; the family is stated once. */
+export function checkTable<K extends string>(family: Family, checks: Record<K, Omit<CheckDef, 'family'>>): Record<K, CheckDef> {
+  const table = {} as Record<K, CheckDef>;
+  for (const k of Object.keys(checks) as K[]) {
+    const { id, title, spec, ...rest } = checks[k];
+    table[k] = { id, family, title, spec, ...rest };
+  }
+  return table;
+}
+
 export interface CheckResult {
   id: string;
   family: Family;

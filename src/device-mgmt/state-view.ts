@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ServiceStatus, StateMessage } from '../protocol/messages/types.js';
 
 /**
  * Per-device view built from STATE reports (SPEC §5.8): what gateway apps and the scheduler read.
@@ -8,7 +9,7 @@ import { EventEmitter } from 'node:events';
 export interface ServiceView {
   name: string;
   version: string;
-  status: 'loading' | 'ready' | 'failed' | 'unloaded';
+  status: ServiceStatus;
   queueLen: number;
   batch?: number;
   /** Requests completed per second, smoothed. */
@@ -42,28 +43,8 @@ export interface DeviceStateView {
   reports: number;
 }
 
-/** The STATE fields this module reads; mirrors the protocol's StateMessage without importing it. */
-export interface StateReport {
-  loadPermille: number;
-  memFreeKiB: number;
-  gpuPermille?: number;
-  services: Array<{
-    name: string;
-    version: string;
-    status: ServiceView['status'];
-    queueLen: number;
-    served: number;
-    violations: number;
-    batch?: number;
-    memKiB?: number;
-    busyUs?: number;
-  }>;
-  temperatureDeciC?: number;
-  powerMw?: number;
-  link?: { rssiDbm?: number; rxErrors: number; txRetries: number };
-  frames?: { good: number; badCrc: number; oversize: number };
-  uptimeMs: number;
-}
+/** The STATE fields this module reads: the protocol's StateMessage without its type tag. */
+export type StateReport = Omit<StateMessage, 'type'>;
 
 export const DEFAULT_EWMA_ALPHA = 0.3;
 

@@ -3,6 +3,7 @@ import { DelimiterParser } from '@serialport/parser-delimiter';
 import type { SerialPort as SerialPortType } from 'serialport';
 import { resolveNumbers, type NumberOptionSpec } from '../options.js';
 import { linkError, closedError } from './link-errors.js';
+import { awaitDrain } from './await-drain.js';
 import type { ByteStream } from './byte-stream.js';
 import { BaseByteStream } from './base-stream.js';
 import { serialOpenError } from './serial-errors.js';
@@ -111,16 +112,7 @@ class SerialStream extends BaseByteStream {
       });
       if (ok) return resolve();
       // Over the high-water mark: resolve on drain, or fail if the port closes first.
-      const onDrain = (): void => {
-        this.off('close', onClose);
-        if (!failed) resolve();
-      };
-      const onClose = (): void => {
-        this.port.off('drain', onDrain);
-        reject(closedError(this.description));
-      };
-      this.port.once('drain', onDrain);
-      this.once('close', onClose);
+      awaitDrain(this, this.port, () => (failed ? undefined : resolve()), reject);
     });
   }
 

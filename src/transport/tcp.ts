@@ -6,6 +6,7 @@ import { resolveNumber } from '../options.js';
 import type { ByteStream, Listener } from './byte-stream.js';
 import { BaseByteStream } from './base-stream.js';
 import { closedError, linkError } from './link-errors.js';
+import { awaitDrain } from './await-drain.js';
 
 type Pem = string | Buffer | Array<string | Buffer>;
 
@@ -53,16 +54,7 @@ class SocketStream extends BaseByteStream {
     return new Promise((resolve, reject) => {
       if (this.socket.write(bytes)) return resolve();
       // Kernel buffer and our highWaterMark are full: wait for drain or the end of the link.
-      const onDrain = (): void => {
-        this.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        this.socket.off('drain', onDrain);
-        reject(closedError(this.description));
-      };
-      this.socket.once('drain', onDrain);
-      this.once('close', onClose);
+      awaitDrain(this, this.socket, resolve, reject);
     });
   }
 

@@ -3,15 +3,15 @@
  * refused. The device must not act as registered: no HEARTBEAT, no STATE, no answers to
  * session requests; it should say BYE 208 and close.
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
 import { FLAG_RSP } from '../../protocol/constants.js';
 
-export const AUTH_CHECKS = {
-  serverMac: { id: 'auth.server-mac', family: 'auth', title: 'a WELCOME with a wrong serverMac is refused', spec: '§7.1 step 5, §9' },
-} satisfies Record<string, CheckDef>;
+export const AUTH_CHECKS = checkTable('auth', {
+  serverMac: { id: 'auth.server-mac', title: 'a WELCOME with a wrong serverMac is refused', spec: '§7.1 step 5, §9' },
+});
 
 const ALLOWED_AFTER_BAD_WELCOME = new Set(['BYE', 'HELLO', 'ERROR']);
 

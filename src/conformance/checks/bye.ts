@@ -2,16 +2,16 @@
  * BYE (SPEC §5.5, §7.4): a malformed BYE is not a BYE (the session goes on); a valid one ends the
  * session at once: the device stops its session traffic and drops the link or says HELLO again.
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
 import { MessageType } from '../../protocol/messages/types.js';
 
-export const BYE_CHECKS = {
-  malformed: { id: 'bye.malformed-ignored', family: 'bye', title: 'a BYE with unsorted keys is ignored: the session goes on', spec: '§4, §5.5' },
-  obeyed: { id: 'bye.obeyed', family: 'bye', title: 'a valid BYE ends the session: link dropped or HELLO again, no session traffic', spec: '§5.5, §7.4' },
-} satisfies Record<string, CheckDef>;
+export const BYE_CHECKS = checkTable('bye', {
+  malformed: { id: 'bye.malformed-ignored', title: 'a BYE with unsorted keys is ignored: the session goes on', spec: '§4, §5.5' },
+  obeyed: { id: 'bye.obeyed', title: 'a valid BYE ends the session: link dropped or HELLO again, no session traffic', spec: '§5.5, §7.4' },
+});
 
 /** {1: "ok", 0: 0}: well-formed CBOR, keys out of order (outside the deterministic subset). */
 const UNSORTED_BYE = Uint8Array.from([0xa2, 0x01, 0x62, 0x6f, 0x6b, 0x00, 0x00]);

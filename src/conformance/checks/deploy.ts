@@ -3,7 +3,7 @@
  * chunk is dropped and the ack repeats nextOffset), rollback when the hash is bad, and resume
  * from the persisted offset after the link drops and after the device restarts.
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
@@ -13,13 +13,13 @@ import { FLAG_RSP, WINDOW_MAX, WINDOW_MIN } from '../../protocol/constants.js';
 import { PING_CHECKS, echo } from './ping.js';
 import { leaseBySilence } from './heartbeat.js';
 
-export const DEPLOY_CHECKS = {
-  transfer: { id: 'deploy.transfer', family: 'deploy', title: 'OFFER → ACCEPT 0 → CHUNKs acked in order → COMMIT → ready, then STATE lists it', spec: '§5.11, §7.5' },
-  goBackN: { id: 'deploy.go-back-n', family: 'deploy', title: 'an out-of-order or duplicate chunk is dropped; the ack repeats nextOffset', spec: '§5.11' },
-  badHash: { id: 'deploy.bad-hash-rollback', family: 'deploy', title: 'a bad SHA-256 fails with 400 and the previous version keeps serving', spec: '§7.5 verifying/failed' },
-  resumeDrop: { id: 'deploy.resume-after-drop', family: 'deploy', title: 'after the link drops, the same OFFER resumes at the acked offset', spec: '§5.11, §7.3' },
-  resumeRestart: { id: 'deploy.resume-after-restart', family: 'deploy', title: 'after a device restart, the same OFFER resumes at the acked offset', spec: '§5.11, §7.5' },
-} satisfies Record<string, CheckDef>;
+export const DEPLOY_CHECKS = checkTable('deploy', {
+  transfer: { id: 'deploy.transfer', title: 'OFFER → ACCEPT 0 → CHUNKs acked in order → COMMIT → ready, then STATE lists it', spec: '§5.11, §7.5' },
+  goBackN: { id: 'deploy.go-back-n', title: 'an out-of-order or duplicate chunk is dropped; the ack repeats nextOffset', spec: '§5.11' },
+  badHash: { id: 'deploy.bad-hash-rollback', title: 'a bad SHA-256 fails with 400 and the previous version keeps serving', spec: '§7.5 verifying/failed' },
+  resumeDrop: { id: 'deploy.resume-after-drop', title: 'after the link drops, the same OFFER resumes at the acked offset', spec: '§5.11, §7.3' },
+  resumeRestart: { id: 'deploy.resume-after-restart', title: 'after a device restart, the same OFFER resumes at the acked offset', spec: '§5.11, §7.5' },
+});
 
 const FINAL = new Set(['ready', 'failed', 'rolled-back']);
 

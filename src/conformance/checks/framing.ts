@@ -3,7 +3,7 @@
  * answer (bad CRC, oversize, garbage), and resynchronisation on the next delimiter.
  */
 import { randomBytes } from 'node:crypto';
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
@@ -14,13 +14,13 @@ import { MessageType } from '../../protocol/messages/types.js';
 import { inferBody } from '../bodies.js';
 import { wireOf } from '../peer.js';
 
-export const FRAMING_CHECKS = {
-  cobs: { id: 'framing.cobs-edges', family: 'framing', title: 'COBS edge cases decode: leading delimiters, a 254-byte run, a superfluous 01', spec: '§3' },
-  crc: { id: 'framing.crc', family: 'framing', title: 'a request with a bad CRC is dropped without an answer', spec: '§2.1, §5 correlation' },
-  oversize: { id: 'framing.oversize', family: 'framing', title: 'over maxFrame (decoded, and as an endless piece) is dropped unanswered', spec: '§2.2' },
-  resync: { id: 'framing.resync', family: 'framing', title: 'garbage between frames is discarded; the next frame is answered', spec: '§3' },
-  deviceFrames: { id: 'framing.device-frames', family: 'framing', title: 'every frame the device sent decoded cleanly', spec: '§2–§4' },
-} satisfies Record<string, CheckDef>;
+export const FRAMING_CHECKS = checkTable('framing', {
+  cobs: { id: 'framing.cobs-edges', title: 'COBS edge cases decode: leading delimiters, a 254-byte run, a superfluous 01', spec: '§3' },
+  crc: { id: 'framing.crc', title: 'a request with a bad CRC is dropped without an answer', spec: '§2.1, §5 correlation' },
+  oversize: { id: 'framing.oversize', title: 'over maxFrame (decoded, and as an endless piece) is dropped unanswered', spec: '§2.2' },
+  resync: { id: 'framing.resync', title: 'garbage between frames is discarded; the next frame is answered', spec: '§3' },
+  deviceFrames: { id: 'framing.device-frames', title: 'every frame the device sent decoded cleanly', spec: '§2–§4' },
+});
 
 const NO_SERVICE = 'conform-no-such-service';
 

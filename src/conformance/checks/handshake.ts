@@ -3,18 +3,18 @@
  * handshake, a CHALLENGE for a version the device does not speak, and registering again after
  * refusals.
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import type { HandshakeOutcome } from '../gateway.js';
 import { FLAG_RSP } from '../../protocol/constants.js';
 
-export const HANDSHAKE_CHECKS = {
-  hello: { id: 'handshake.hello', family: 'handshake', title: 'HELLO is a valid v1 request naming the provisioned device', spec: '§5.1, §7.1, §8 rule 1' },
-  welcome: { id: 'handshake.welcome', family: 'handshake', title: 'CHALLENGE → AUTH with a MAC that verifies → WELCOME accepted', spec: '§5.2–§5.4, §7.1' },
-  versionRefused: { id: 'handshake.version-refused', family: 'handshake', title: 'a CHALLENGE version outside HELLO proto is refused (no AUTH)', spec: '§8 rule 4' },
-  reregister: { id: 'handshake.reregister', family: 'handshake', title: 'after refused handshakes the device registers again', spec: '§7.4 device view, §9' },
-} satisfies Record<string, CheckDef>;
+export const HANDSHAKE_CHECKS = checkTable('handshake', {
+  hello: { id: 'handshake.hello', title: 'HELLO is a valid v1 request naming the provisioned device', spec: '§5.1, §7.1, §8 rule 1' },
+  welcome: { id: 'handshake.welcome', title: 'CHALLENGE → AUTH with a MAC that verifies → WELCOME accepted', spec: '§5.2–§5.4, §7.1' },
+  versionRefused: { id: 'handshake.version-refused', title: 'a CHALLENGE version outside HELLO proto is refused (no AUTH)', spec: '§8 rule 4' },
+  reregister: { id: 'handshake.reregister', title: 'after refused handshakes the device registers again', spec: '§7.4 device view, §9' },
+});
 
 /** The first session: HELLO checked, handshake completed. False when there is no session to test. */
 export async function firstSession(c: RunContext): Promise<boolean> {

@@ -3,7 +3,7 @@
  * for, with an uptime that never goes back; and a device that stops hearing the gateway gives the
  * link up and says HELLO again (resuming while the lease lasts).
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { FLAG_RSP, FLAG_RTX } from '../../protocol/constants.js';
@@ -11,10 +11,10 @@ import type { Heard } from '../peer.js';
 import { periodic } from './periodic.js';
 import { macsEqual } from '../../protocol/auth-mac.js';
 
-export const HEARTBEAT_CHECKS = {
-  period: { id: 'heartbeat.period', family: 'heartbeat', title: 'HEARTBEAT requests every heartbeatMs, uptimeMs never decreasing', spec: '§5.7, §7.2' },
-  lease: { id: 'heartbeat.lease', family: 'heartbeat', title: 'unanswered heartbeats: the device drops the link and says HELLO again (resume within the lease)', spec: '§7.2, §7.3' },
-} satisfies Record<string, CheckDef>;
+export const HEARTBEAT_CHECKS = checkTable('heartbeat', {
+  period: { id: 'heartbeat.period', title: 'HEARTBEAT requests every heartbeatMs, uptimeMs never decreasing', spec: '§5.7, §7.2' },
+  lease: { id: 'heartbeat.lease', title: 'unanswered heartbeats: the device drops the link and says HELLO again (resume within the lease)', spec: '§7.2, §7.3' },
+});
 
 function fresh(h: Heard): boolean {
   return !!h.frame && h.frame.message.type === 'HEARTBEAT' && !(h.frame.header.flags & (FLAG_RSP | FLAG_RTX));

@@ -4,7 +4,7 @@
  * service; a well-formed input the model cannot take is infer.bad_input (502); an unknown
  * service is infer.unknown_service (500).
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe, NO_SERVICE } from '../gateway.js';
@@ -13,12 +13,12 @@ import { MessageType, type InferRequestMessage, type Message } from '../../proto
 import { DTYPE_BY_NAME, elementCount, tensorValues } from '../../protocol/tensor.js';
 import { Int8FcModel } from '../int8-fc-model.js';
 
-export const INFER_CHECKS = {
-  ok: { id: 'infer.ok', family: 'infer', title: 'INFER_REQUEST → INFER_RESPONSE with its requestId and well-formed outputs', spec: '§5.12, §4.1' },
-  shape: { id: 'infer.shape-mismatch', family: 'infer', title: 'a tensor whose shape does not match its data length is ERROR 113', spec: '§4.1' },
-  badInput: { id: 'infer.bad-input', family: 'infer', title: 'a well-formed input of the wrong size is ERROR 502 infer.bad_input', spec: '§5.12' },
-  unknownService: { id: 'infer.unknown-service', family: 'infer', title: 'a request for a service the device does not have is ERROR 500', spec: '§5.12' },
-} satisfies Record<string, CheckDef>;
+export const INFER_CHECKS = checkTable('infer', {
+  ok: { id: 'infer.ok', title: 'INFER_REQUEST → INFER_RESPONSE with its requestId and well-formed outputs', spec: '§5.12, §4.1' },
+  shape: { id: 'infer.shape-mismatch', title: 'a tensor whose shape does not match its data length is ERROR 113', spec: '§4.1' },
+  badInput: { id: 'infer.bad-input', title: 'a well-formed input of the wrong size is ERROR 502 infer.bad_input', spec: '§5.12' },
+  unknownService: { id: 'infer.unknown-service', title: 'a request for a service the device does not have is ERROR 500', spec: '§5.12' },
+});
 
 let nextRequestId = 7000;
 

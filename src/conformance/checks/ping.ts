@@ -3,7 +3,7 @@
  * data is echoed byte for byte, and data over 64 bytes is a schema error.
  */
 import { randomBytes } from 'node:crypto';
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe } from '../gateway.js';
@@ -12,12 +12,12 @@ import { MessageType } from '../../protocol/messages/types.js';
 import { pingBody } from '../bodies.js';
 import type { Peer } from '../peer.js';
 
-export const PING_CHECKS = {
-  registered: { id: 'ping.registered', family: 'ping', title: 'PING while registered: PONG echoes the data (zeros, 0xFF, 64 bytes, none)', spec: '§5.6' },
-  dataLimit: { id: 'ping.data-limit', family: 'ping', title: 'PING with 65 data bytes is ERROR 113 msg.schema', spec: '§5.6, §4' },
-  beforeAuth: { id: 'ping.before-auth', family: 'ping', title: 'PING before the handshake: PONG (or ERROR 205), never ignored', spec: '§5.6, §7.1' },
-  duringDeploy: { id: 'ping.during-deploy', family: 'ping', title: 'PING between DEPLOY_CHUNKs is answered', spec: '§5.6, §7.5' },
-} satisfies Record<string, CheckDef>;
+export const PING_CHECKS = checkTable('ping', {
+  registered: { id: 'ping.registered', title: 'PING while registered: PONG echoes the data (zeros, 0xFF, 64 bytes, none)', spec: '§5.6' },
+  dataLimit: { id: 'ping.data-limit', title: 'PING with 65 data bytes is ERROR 113 msg.schema', spec: '§5.6, §4' },
+  beforeAuth: { id: 'ping.before-auth', title: 'PING before the handshake: PONG (or ERROR 205), never ignored', spec: '§5.6, §7.1' },
+  duringDeploy: { id: 'ping.during-deploy', title: 'PING between DEPLOY_CHUNKs is answered', spec: '§5.6, §7.5' },
+});
 
 /** PING with `data` (or none) must come back as PONG with the same data. */
 export async function echo(c: RunContext, peer: Peer, data: Uint8Array | undefined, what: string): Promise<void> {

@@ -3,7 +3,7 @@
  * (same seq, RTX set) is answered again with the same response, not run twice; a request the
  * device sends again reuses its seq and sets RTX.
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { describe, type LinkDrop } from '../gateway.js';
@@ -12,10 +12,10 @@ import { encodeMessage } from '../../protocol/messages/codec.js';
 import type { Message } from '../../protocol/messages/types.js';
 import { macsEqual } from '../../protocol/auth-mac.js';
 
-export const RTX_CHECKS = {
-  request: { id: 'rtx.answered-again', family: 'rtx', title: 'a retransmitted request (RTX, same seq) gets the same answer again', spec: '§2, §5 correlation' },
-  device: { id: 'rtx.device-retransmits', family: 'rtx', title: 'an unanswered device request is retransmitted with RTX and the same seq', spec: '§2, §7.2' },
-} satisfies Record<string, CheckDef>;
+export const RTX_CHECKS = checkTable('rtx', {
+  request: { id: 'rtx.answered-again', title: 'a retransmitted request (RTX, same seq) gets the same answer again', spec: '§2, §5 correlation' },
+  device: { id: 'rtx.device-retransmits', title: 'an unanswered device request is retransmitted with RTX and the same seq', spec: '§2, §7.2' },
+});
 
 /** Same answer body: the retransmission was answered from the cache, not recomputed differently. */
 function sameAnswer(a: Message, b: Message): boolean {

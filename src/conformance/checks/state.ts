@@ -3,7 +3,7 @@
  * completed since the LAST STATE (the gateway divides it by the interval to learn the device's
  * speed, so a cumulative counter inflates the estimate and never decays).
  */
-import type { CheckDef } from '../check.js';
+import { checkTable } from '../check.js';
 import { CheckFailure, expectThat } from '../conform-error.js';
 import type { RunContext } from '../context.js';
 import { FLAG_RSP } from '../../protocol/constants.js';
@@ -11,10 +11,10 @@ import type { StateMessage } from '../../protocol/messages/types.js';
 import type { Heard } from '../peer.js';
 import { periodic } from './periodic.js';
 
-export const STATE_CHECKS = {
-  period: { id: 'state.period', family: 'state', title: 'STATE notifications every stateMs', spec: '§5.8, §7.2' },
-  served: { id: 'state.served-since-last', family: 'state', title: 'STATE served counts completions since the last STATE, not in total', spec: '§5.8' },
-} satisfies Record<string, CheckDef>;
+export const STATE_CHECKS = checkTable('state', {
+  period: { id: 'state.period', title: 'STATE notifications every stateMs', spec: '§5.8, §7.2' },
+  served: { id: 'state.served-since-last', title: 'STATE served counts completions since the last STATE, not in total', spec: '§5.8' },
+});
 
 const isState = (h: Heard): boolean => h.frame?.message.type === 'STATE';
 

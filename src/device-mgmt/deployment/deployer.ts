@@ -4,6 +4,7 @@ import type { DeploymentRecord, DeploymentState, RegistryStore } from '../regist
 import type { ArtifactStore } from './artifact-store.js';
 import type { ArtifactReader } from './artifact-reader.js';
 import { offerChunkSize, sendOverLink, type ChunkLink } from './link-sender.js';
+import { wakeableSleep } from '../../transport/wakeable-sleep.js';
 import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, SETTLED_DEPLOYMENT_STATES, type DeploymentEvent } from './state-machine.js';
 
 /**
@@ -82,13 +83,7 @@ export class Deployer {
       if (box.failure !== undefined) throw box.failure;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        box.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await wakeableSleep(left, (wake) => (box.wake = wake));
       box.wake = undefined;
     }
     return box.queue.shift();

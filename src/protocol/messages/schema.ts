@@ -85,6 +85,19 @@ function bad(field: string, expected: string, got: unknown, hint?: string): neve
   });
 }
 
+/**
+ * The value field `f` of `src` sends in a session of `version`: undefined when it is absent or
+ * newer than the session (a required field absent is a schema error).
+ */
+function sentValue(f: FieldSpec, src: Record<string, unknown>, path: string, version: number): unknown {
+  const fv = src[f.name];
+  if (fv === undefined || !inVersion(f, version)) {
+    if (f.required) bad(join(path, f.name), 'present (required)', undefined);
+    return undefined;
+  }
+  return fv;
+}
+
 function rangeText(min: number | undefined, max: number | undefined): string {
   if (min !== undefined && max !== undefined) return ` in ${min}..${max}`;
   if (min !== undefined) return ` >= ${min}`;
@@ -321,12 +334,8 @@ export function encodeWith(spec: TypeSpec, v: unknown, parent: string, key: stri
       const fields = spec.fields;
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
-        const fv = src[f.name];
-        if (fv === undefined || !inVersion(f, version)) {
-          if (f.required) bad(join(path, f.name), 'present (required)', undefined);
-          continue;
-        }
-        m.set(f.key, encodeWith(f.type, fv, path, f.name, version));
+        const fv = sentValue(f, src, path, version);
+        if (fv !== undefined) m.set(f.key, encodeWith(f.type, fv, path, f.name, version));
       }
       if (spec.lessThan) checkLessThan(spec.lessThan, src, path);
       return m;
@@ -405,11 +414,8 @@ export function writeWith(spec: TypeSpec, v: unknown, w: CborWriter, parent: str
       // fields are declared in increasing key order (checked in catalogue.ts): deterministic order.
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
-        const fv = src[f.name];
-        if (fv === undefined || !inVersion(f, version)) {
-          if (f.required) bad(join(path, f.name), 'present (required)', undefined);
-          continue;
-        }
+        const fv = sentValue(f, src, path, version);
+        if (fv === undefined) continue;
         w.head(0, f.key);
         writeWith(f.type, fv, w, path, f.name, version);
         count++;
