@@ -3,7 +3,7 @@
  * that move them (simulation.ts runs them). Plain records: per-service state lives in typed
  * arrays indexed by service, because the router reads it for every replica of every request.
  */
-import type { Batch, InferJob, RequestHandler } from '../scheduler/request-handler.js';
+import { slotKey, type Batch, type HostedService, type InferJob, type RequestHandler } from '../scheduler/request-handler.js';
 import type { Category, DeviceClass, DeviceState, LinkSpec, ServiceSpec } from '../scheduler/types.js';
 import { serviceTimeMs, type DeviceProfile } from './device-profiles.js';
 
@@ -176,4 +176,72 @@ export function reportState(d: Dev, nowMs: number): void {
   }
   d.served.fill(0);
   d.missed.fill(0);
+}
+
+/** A request of `spec` arriving at `ingress` at `nowMs`, not yet routed. */
+export function newRequest(id: number, spec: ServiceSpec, si: number, nowMs: number, deadlineMs: number, size: number, ingress: Dev): Req {
+  // enqueuedMs starts as a number: a field born undefined and later given doubles makes V8 box each one.
+  return { id, service: spec.name, stage: 0, arrivalMs: nowMs, deadlineMs: nowMs + deadlineMs, sizeFactor: size, forwards: 0, enqueuedMs: 0, spec, si, category: spec.category, ingress, unit: null, entry: null, tries: 0, tried: null, finished: false };
+}
+
+/** The router sees the request leave its entry device (finished, dropped or re-routed). */
+export function release(r: Req): void {
+  if (!r.entry) return;
+  const o = r.entry.outstanding;
+  o[r.si] = Math.max(0, o[r.si]! - 1);
+  r.entry = null;
+}
+
+/** A request served (met or missed) or dropped at device `d`, for its next STATE's violation rate. */
+export function countAt(d: Dev | null, r: Req, met: boolean): void {
+  if (!d) return;
+  (met ? d.served : d.missed)[r.si]++;
+}
+
+/** Batches and loads on `d` change by `delta` at `nowMs`; busy time accrues while any runs. */
+export function setActive(d: Dev, nowMs: number, delta: number): void {
+  if (d.active > 0) d.busyMs += nowMs - d.activeSince;
+  d.activeSince = nowMs;
+  d.active += delta;
+}
+
+/** The device's handler takes the services loaded on it; returns the jobs it no longer hosts. */
+export function syncHandler(d: Dev): InferJob[] {
+  const hosted: HostedService[] = [];
+  for (const h of d.hosting.values()) if (h.loaded) hosted.push({ spec: h.service, stage: h.stage, workFraction: h.fraction, batch: h.batch });
+  return d.handler.setServices(hosted);
+}
+
+/** The units whose every stage is alive and loaded, per service index (what the router picks from). */
+export function readyUnits(units: readonly Unit[]): Unit[][] {
+  const ready: Unit[][] = [];
+  for (const u of units) {
+    u.ready = u.devices.every((d) => d.alive && d.hosting.get(slotKey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
+    if (u.ready) (ready[u.si] ??= []).push(u);
+  }
+  return ready;
+}
+
+/** The device's state as a planner reads it: alive, and each hosted service's violation rate and queue. */
+export function refreshState(d: Dev, svcIndex: ReadonlyMap<string, number>): void {
+  d.state.alive = d.alive;
+  for (const [name, st] of Object.entries(d.state.services)) {
+    st.violationRate = d.violation[svcIndex.get(name)!]!;
+    st.queueLen = d.handler.queueLength(name);
+  }
+}
+
+/** The request behind a job a handler hands back, or null when it has finished meanwhile. */
+export function live(j: InferJob): Req | null {
+  return (j as Req).finished ? null : (j as Req);
+}
+
+/** Busy time of the whole fleet within the run's `durationMs` (a batch running at the end counts up to it). */
+export function busyMsWithin(devs: readonly Dev[], nowMs: number, durationMs: number): number {
+  let busy = 0;
+  for (const d of devs) {
+    if (d.active > 0) d.busyMs += Math.min(nowMs, durationMs) - Math.min(d.activeSince, durationMs);
+    busy += Math.min(d.busyMs, durationMs);
+  }
+  return busy;
 }

@@ -5,7 +5,7 @@
  */
 import type { Policy, RouteContext, Router } from '../scheduler/baselines/policy.js';
 import { KeyedHeap } from '../scheduler/keyed-heap.js';
-import { slotKey, type Batch, type HostedService, type InferJob } from '../scheduler/request-handler.js';
+import { slotKey, type Batch, type InferJob } from '../scheduler/request-handler.js';
 import type { ClusterState, Estimator, Placement, ServiceSpec } from '../scheduler/types.js';
 import { DemandWindow } from './demand-window.js';
 import { buildFleet, placeOnFleet, type SimFleet } from './sim-fleet.js';
@@ -14,7 +14,7 @@ import { MetricsCollector, type RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
 import { advance, nextDueMs, openGroup, takeDone } from './continuous-batch.js';
 import { CandidateUnits } from './candidate-units.js';
-import { hopMs, reportState, type Dev, type Group, type Req, type Unit } from './sim-entities.js';
+import { busyMsWithin, countAt, hopMs, live, newRequest, readyUnits, refreshState, release, reportState, setActive, syncHandler, type Dev, type Group, type Req, type Unit } from './sim-entities.js';
 import type { SimConfig } from './simulator.js';
 import type { Workload } from './workload.js';
 
@@ -39,27 +39,19 @@ interface Event {
   version?: number;
 }
 
-/** The request behind a job a handler hands back, or null when it has finished meanwhile. */
-const live = (j: InferJob): Req | null => ((j as Req).finished ? null : (j as Req));
-
 export class Simulation {
-  private readonly cfg: SimConfig;
   private readonly est: Estimator;
   private readonly noiseRng: Rng;
   private readonly noise: number;
   private readonly placeCtx: { random: () => number };
-  private readonly syncMs: number;
-  private readonly placeMs: number;
   private readonly policy: Policy;
   private readonly router: Router;
   private readonly specs: Map<string, ServiceSpec>;
   private readonly svcIndex = new Map<string, number>();
   private readonly metrics: MetricsCollector;
-  private readonly nSvc: number;
   private readonly w: Workload;
   private readonly svcOfRow: (ServiceSpec | undefined)[];
   private readonly siOfRow: number[];
-  private readonly duration: number;
   private readonly continuous: boolean;
 
   private now = 0;
@@ -67,7 +59,6 @@ export class Simulation {
   // Events in time order; ties in the order they were scheduled.
   private readonly events = new KeyedHeap<Event>();
   private readonly devs: readonly Dev[];
-  private readonly byId: ReadonlyMap<string, Dev>;
   private readonly fleet: SimFleet;
 
   private units: Unit[] = [];
@@ -83,8 +74,7 @@ export class Simulation {
   // One context object, refilled per request (routers read it during the call and keep nothing).
   private readonly routeCtx: RouteContext;
 
-  constructor(cfg: SimConfig) {
-    this.cfg = cfg;
+  constructor(private readonly cfg: SimConfig) {
     const profiles = cfg.profiles ?? PROFILES;
     this.est = profileEstimator(profiles);
     const rng = new Rng(cfg.seed);
@@ -94,39 +84,35 @@ export class Simulation {
     this.noise = cfg.noise ?? 0.1;
     const placeRng = rng.fork(3);
     this.placeCtx = { random: (): number => placeRng.next() };
-    this.syncMs = cfg.stateSyncMs ?? 3000;
-    this.placeMs = cfg.placementMs ?? 60_000;
     this.policy = cfg.policy;
     this.router = this.policy.makeRouter();
     this.specs = new Map(cfg.services.map((s) => [s.name, s]));
     for (const s of cfg.services) if (!this.svcIndex.has(s.name)) this.svcIndex.set(s.name, this.svcIndex.size);
     this.metrics = new MetricsCollector([...this.svcIndex.keys()].map((n) => this.specs.get(n)!));
-    this.nSvc = this.svcIndex.size;
     this.w = cfg.workload;
     this.svcOfRow = this.w.services.map((n) => this.specs.get(n));
     this.siOfRow = this.w.services.map((n) => this.svcIndex.get(n) ?? -1);
-    this.duration = this.w.durationMs;
     this.continuous = cfg.llmBatching === 'continuous';
     this.window = new DemandWindow(cfg.services, this.svcIndex, (j) => (j as Req).si);
-    this.inFlight = new Int32Array(this.nSvc);
-
+    this.inFlight = new Int32Array(this.svcIndex.size);
     this.fleet = buildFleet(cfg, profiles, () => this.now, this.specs, this.svcIndex);
     this.devs = this.fleet.devs;
-    this.byId = this.fleet.byId;
-
     this.candidates = new CandidateUnits(cfg.links);
     this.routeCtx = { ingress: '', service: '', nowMs: 0, deadlineMs: 0, random };
   }
 
   /** Runs the whole workload and the events it causes; returns the run's metrics. */
   run(): RunMetrics {
-    const { policy, duration, w } = this;
+    const { policy, w } = this;
+    const duration = w.durationMs;
     // t = 0: every policy starts with its initial placement already loaded (the run measures serving, not a cold start).
     this.apply(policy.place(this.clusterState(), this.cfg.services, this.placement, this.est, this.placeCtx), true);
-    for (let t = this.syncMs; t < duration; t += this.syncMs) this.at(t, Ev.Sync);
-    if (policy.replan) for (let t = this.placeMs; t < duration; t += this.placeMs) this.at(t, Ev.Place);
+    const syncMs = this.cfg.stateSyncMs ?? 3000;
+    const placeMs = this.cfg.placementMs ?? 60_000;
+    for (let t = syncMs; t < duration; t += syncMs) this.at(t, Ev.Sync);
+    if (policy.replan) for (let t = placeMs; t < duration; t += placeMs) this.at(t, Ev.Place);
     for (const f of this.cfg.failures ?? []) {
-      const d = this.byId.get(f.device);
+      const d = this.fleet.byId.get(f.device);
       if (d) this.at(f.atMs, Ev.Fail, d);
     }
 
@@ -185,50 +171,22 @@ export class Simulation {
     const now = this.now;
     const ingIdx = w.ingress[i]! >= 0 ? w.ingress[i]! % devs.length : i % devs.length;
     const si = this.siOfRow[w.service[i]!]!;
-    // enqueuedMs starts as a number: a field born undefined and later given doubles makes V8 box each one.
-    const r: Req = { id, service: spec.name, stage: 0, arrivalMs: now, deadlineMs: now + w.deadlineMs[i]!, sizeFactor: w.size[i]!, forwards: 0, enqueuedMs: 0, spec, si, category: spec.category, ingress: devs[ingIdx]!, unit: null, entry: null, tries: 0, tried: null, finished: false };
+    const r = newRequest(id, spec, si, now, w.deadlineMs[i]!, w.size[i]!, devs[ingIdx]!);
     this.inFlight[r.si]++;
     this.window.arrivals[si]++;
     this.route(r, r.ingress);
     return true;
   }
 
-  private rebuildReady(): void {
-    this.ready = [];
-    for (const u of this.units) {
-      u.ready = u.devices.every((d) => d.alive && d.hosting.get(slotKey(u.service.name, u.devices.indexOf(d)))?.loaded === true);
-      if (u.ready) (this.ready[u.si] ??= []).push(u);
-    }
-  }
-
-  private syncHandler(d: Dev): InferJob[] {
-    const hosted: HostedService[] = [];
-    for (const h of d.hosting.values()) if (h.loaded) hosted.push({ spec: h.service, stage: h.stage, workFraction: h.fraction, batch: h.batch });
-    return d.handler.setServices(hosted);
-  }
-
-  /** The router sees the request leave its entry device (finished, dropped or re-routed). */
-  private release(r: Req): void {
-    if (!r.entry) return;
-    const o = r.entry.outstanding;
-    o[r.si] = Math.max(0, o[r.si]! - 1);
-    r.entry = null;
-  }
-
   private finishReq(r: Req): void {
     r.finished = true;
     this.inFlight[r.si]--;
-    this.release(r);
-  }
-
-  private countAt(d: Dev | null, r: Req, met: boolean): void {
-    if (!d) return;
-    (met ? d.served : d.missed)[r.si]++;
+    release(r);
   }
 
   private drop(r: Req, code: string, where: Dev | null): void {
     this.metrics.drop(r.category, code, r.si);
-    this.countAt(where, r, false);
+    countAt(where, r, false);
     this.finishReq(r);
   }
 
@@ -263,12 +221,6 @@ export class Simulation {
     this.at(this.now + hopMs(from, e, this.cfg.links), Ev.Enqueue, e, r);
   }
 
-  private setActive(d: Dev, delta: number): void {
-    if (d.active > 0) d.busyMs += this.now - d.activeSince;
-    d.activeSince = this.now;
-    d.active += delta;
-  }
-
   /** Starts what the device can start now: pending model loads first, then batches its handler picks. */
   private kick(d: Dev): void {
     while (d.alive) {
@@ -278,7 +230,7 @@ export class Simulation {
         const h = d.hosting.get(load);
         if (!h) continue;
         const ms = loadTimeMs(d.profile, h.service.memoryMiB * h.fraction);
-        this.setActive(d, 1);
+        setActive(d, this.now, 1);
         this.at(this.now + ms, Ev.Loaded, d, undefined, undefined, load);
         continue;
       }
@@ -304,7 +256,7 @@ export class Simulation {
         offs[k] = serviceTimeMs(d.profile, h.service, jobs.length, h.fraction, jobs[k]!.sizeFactor) * factor;
         longest = Math.max(longest, offs[k]!);
       }
-      this.setActive(d, 1);
+      setActive(d, this.now, 1);
       // Jobs of one batch leave as their own work is done.
       d.running.push({ batch, offs });
       this.at(this.now + longest, Ev.Done, d, undefined, batch);
@@ -317,7 +269,7 @@ export class Simulation {
     if (!d.alive || !d.handler.hosts(r.spec.name, r.stage)) {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject + 1) {
         r.tries++;
-        this.release(r);
+        release(r);
         this.route(r, d.alive ? d : r.ingress);
       } else this.drop(r, 'infer.unknown_service', d);
       return;
@@ -328,7 +280,7 @@ export class Simulation {
       if (r.stage === 0 && r.tries < policy.handler.forwardOnReject) {
         r.tries++;
         (r.tried ??= []).push(d);
-        this.release(r);
+        release(r);
         this.route(r, d);
       } else this.drop(r, code, d);
       return;
@@ -352,7 +304,7 @@ export class Simulation {
     const finish = t + hopMs(d, r.ingress, this.cfg.links);
     const met = finish <= r.deadlineMs;
     this.metrics.complete(r.category, finish - r.arrivalMs, met, r.si);
-    this.countAt(r.entry, r, met);
+    countAt(r.entry, r, met);
     this.finishReq(r);
   }
 
@@ -363,7 +315,7 @@ export class Simulation {
     if (k === d.running.length) return;
     const { offs } = d.running[k]!;
     d.running.splice(k, 1);
-    this.setActive(d, -1);
+    setActive(d, this.now, -1);
     d.handler.complete(batch);
     const jobs = batch.jobs;
     for (let i = 0; i < jobs.length; i++) this.jobDone(d, jobs[i]!, batch.startMs + offs[i]!);
@@ -375,7 +327,7 @@ export class Simulation {
     g.version++;
     if (g.members.length === 0) {
       d.groups.delete(g.key);
-      this.setActive(d, -1);
+      setActive(d, this.now, -1);
       return;
     }
     this.events.push(nextDueMs(d, g, this.now), this.seq++, { kind: Ev.Step, dev: d, group: g, version: g.version });
@@ -389,7 +341,7 @@ export class Simulation {
     else {
       g = openGroup(k, h, batch.stage, this.now);
       d.groups.set(k, g);
-      this.setActive(d, 1);
+      setActive(d, this.now, 1);
     }
     for (const j of batch.jobs) g.members.push({ job: j, remainingMs: serviceTimeMs(d.profile, h.service, 1, h.fraction, j.sizeFactor) * Math.exp(this.noise * this.noiseRng.normal()) });
     this.reschedule(d, g);
@@ -410,13 +362,13 @@ export class Simulation {
   /** A model load on `d` finished: the service is ready there. */
   private onLoaded(d: Dev, service: string): void {
     if (!d.alive) return;
-    this.setActive(d, -1);
+    setActive(d, this.now, -1);
     const h = d.hosting.get(service);
     if (h && d.alive) {
       h.loaded = true;
       d.state.services[h.service.name] = { status: 'ready', queueLen: 0, violationRate: 0 };
-      this.syncHandler(d);
-      this.rebuildReady();
+      syncHandler(d);
+      this.ready = readyUnits(this.units);
     }
     this.kick(d);
   }
@@ -429,11 +381,11 @@ export class Simulation {
   /** A device fails: it stops and loses its queues and running work; a replanning policy re-places. */
   private onFail(d: Dev): void {
     if (!d.alive) return;
-    this.setActive(d, 0);
+    setActive(d, this.now, 0);
     d.alive = false;
     d.state.alive = false;
     d.hosting.clear();
-    const lost = this.syncHandler(d);
+    const lost = syncHandler(d);
     const inflight = d.running.flatMap((x) => x.batch.jobs);
     for (const g of d.groups.values()) inflight.push(...g.members.map((m) => m.job));
     d.running = [];
@@ -442,7 +394,7 @@ export class Simulation {
       const r = live(j);
       if (r) this.drop(r, 'infer.no_device', d);
     }
-    this.rebuildReady();
+    this.ready = readyUnits(this.units);
     if (this.policy.replan) this.replan();
   }
 
@@ -456,15 +408,15 @@ export class Simulation {
     const orphans: { r: Req; d: Dev }[] = [];
     for (const d of devs) {
       if (!d.alive) continue;
-      for (const j of this.syncHandler(d)) {
+      for (const j of syncHandler(d)) {
         const r = live(j);
         if (r) orphans.push({ r, d });
       }
     }
-    this.rebuildReady();
+    this.ready = readyUnits(this.units);
     for (const { r, d } of orphans) {
       if (r.stage === 0) {
-        this.release(r);
+        release(r);
         this.route(r, d);
       } else this.drop(r, 'infer.unknown_service', d);
     }
@@ -475,13 +427,7 @@ export class Simulation {
   private clusterState(): ClusterState {
     const now = this.now;
     const observedRps = this.window.observedRps(now);
-    for (const d of this.devs) {
-      d.state.alive = d.alive;
-      for (const [name, st] of Object.entries(d.state.services)) {
-        st.violationRate = d.violation[this.svcIndex.get(name)!]!;
-        st.queueLen = d.handler.queueLength(name);
-      }
-    }
+    for (const d of this.devs) refreshState(d, this.svcIndex);
     const observedSpread = this.window.observedSpread();
     const spreadKnown = Object.keys(observedSpread).length > 0;
     return { nowMs: now, devices: this.devs.map((d) => d.state), links: this.cfg.links, observedRps: now > 0 ? observedRps : undefined, ...(spreadKnown ? { observedSpread } : {}) };
@@ -495,14 +441,10 @@ export class Simulation {
   }
 
   private finish(): RunMetrics {
-    const { metrics, duration, now } = this;
+    const { metrics, now } = this;
+    const duration = this.w.durationMs;
     // Requests still in flight at the end (none when the run drains) count as misses.
     for (const [name, si] of this.svcIndex) for (; this.inFlight[si]! > 0; this.inFlight[si]!--) metrics.drop(this.specs.get(name)!.category, 'infer.deadline', si);
-    let busy = 0;
-    for (const d of this.devs) {
-      if (d.active > 0) d.busyMs += Math.min(now, duration) - Math.min(d.activeSince, duration);
-      busy += Math.min(d.busyMs, duration);
-    }
-    return metrics.finish(this.policy.name, this.cfg.load ?? 1, duration, busy, this.devs.length);
+    return metrics.finish(this.policy.name, this.cfg.load ?? 1, duration, busyMsWithin(this.devs, now, duration), this.devs.length);
   }
 }
