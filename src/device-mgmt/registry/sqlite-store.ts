@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { RegistryError } from '../../errors.js';
 import { resolveNumber, resolveNumbers } from '../../options.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { SqlWhere } from './sql-where.js';
 import type {
   AuditDurability,
   AuditEntry,
@@ -125,6 +126,14 @@ function capsJson(caps: Record<string, unknown> | undefined): string | null {
   if (!caps) return null;
   return JSON.stringify(caps, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : typeof v === 'bigint' ? Number(v) : v));
 }
+
+/** The deployment fields updateDeployment may change, with their columns. */
+const PATCH_COLUMNS = [
+  ['state', 'state'],
+  ['offset', 'offset'],
+  ['errorCode', 'error_code'],
+  ['activeVersion', 'active_version'],
+] as const;
 
 /** SQLite registry in one file: WAL journal, migrations, transactions, batched small writes. */
 export class SqliteStore implements RegistryStore {
@@ -327,42 +336,18 @@ export class SqliteStore implements RegistryStore {
   }
 
   listDeployments(filter: { deviceId?: string; service?: string; states?: DeploymentState[] } = {}): DeploymentRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.deviceId !== undefined) {
-      where.push('device_id = ?');
-      args.push(filter.deviceId);
-    }
-    if (filter.service !== undefined) {
-      where.push('service = ?');
-      args.push(filter.service);
-    }
-    if (filter.states && filter.states.length > 0) {
-      where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
-      args.push(...filter.states);
-    }
-    const sql = `SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
-    return this.run('listing deployments', () => (this.db.prepare(sql).all(...args) as DeploymentRow[]).map(rowToDeployment));
+    const where = new SqlWhere().equals('device_id', filter.deviceId).equals('service', filter.service).isIn('state', filter.states);
+    const sql = `SELECT * FROM deployments ${where.sql} ORDER BY id`;
+    return this.run('listing deployments', () => (this.db.prepare(sql).all(...where.args) as DeploymentRow[]).map(rowToDeployment));
   }
 
   updateDeployment(id: number, patch: Partial<Pick<DeploymentRecord, 'state' | 'offset' | 'errorCode' | 'activeVersion'>>): void {
     const sets: string[] = ['updated_at = @now'];
     const params: Record<string, unknown> = { id, now: Date.now() };
-    if (patch.state !== undefined) {
-      sets.push('state = @state');
-      params.state = patch.state;
-    }
-    if (patch.offset !== undefined) {
-      sets.push('offset = @offset');
-      params.offset = patch.offset;
-    }
-    if (patch.errorCode !== undefined) {
-      sets.push('error_code = @errorCode');
-      params.errorCode = patch.errorCode;
-    }
-    if (patch.activeVersion !== undefined) {
-      sets.push('active_version = @activeVersion');
-      params.activeVersion = patch.activeVersion;
+    for (const [field, column] of PATCH_COLUMNS) {
+      if (patch[field] === undefined) continue;
+      sets.push(`${column} = @${field}`);
+      params[field] = patch[field];
     }
     this.run(`updating deployment ${id}`, () => {
       // Keep ordering: a queued offset must not land after (and overwrite) this state change.
@@ -390,21 +375,12 @@ export class SqliteStore implements RegistryStore {
 
   queryAudit(q: AuditQuery = {}): AuditEntry[] {
     this.flush();
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.deviceId !== undefined) {
-      where.push('device_id = ?');
-      args.push(q.deviceId);
-    }
-    if (q.event !== undefined) {
-      where.push('event = ?');
-      args.push(q.event);
-    }
+    const where = new SqlWhere().equals('device_id', q.deviceId).equals('event', q.event);
     // A whole number (NaN or 1.5 in the SQL text is an SQLite error), then clamped as before.
     const asked = resolveNumber('limit', q.limit, { default: 1000, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true });
     const limit = Math.max(1, Math.min(asked, 100_000));
-    const sql = `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
-    const rows = this.run('reading the audit log', () => this.db.prepare(sql).all(...args)) as Array<{
+    const sql = `SELECT * FROM audit ${where.sql} ORDER BY id DESC LIMIT ${limit}`;
+    const rows = this.run('reading the audit log', () => this.db.prepare(sql).all(...where.args)) as Array<{
       id: number; at: number; event: string; device_id: string | null; remote: string | null; detail: string | null;
     }>;
     return rows.reverse().map((r) => {
