@@ -6,7 +6,7 @@
  * prefer "embedded-gpu-*" Jetsons over "gpu-server-*" machines by name alone.)
  */
 import { staticDemandPlacement } from './selective-replication.js';
-import { PLAIN_HANDLER, type Policy, type Router } from './policy.js';
+import { staticPolicy, type Policy, type Router } from './policy.js';
 
 export function leastOutstandingRouter(): Router {
   return {
@@ -21,11 +21,4 @@ export function leastOutstandingRouter(): Router {
   };
 }
 
-export const leastOutstanding: Policy = {
-  name: 'least-outstanding',
-  description: 'static demand-proportional placement + least outstanding requests',
-  place: staticDemandPlacement,
-  replan: false,
-  makeRouter: leastOutstandingRouter,
-  handler: PLAIN_HANDLER,
-};
+export const leastOutstanding: Policy = staticPolicy('least-outstanding', 'static demand-proportional placement + least outstanding requests', staticDemandPlacement, leastOutstandingRouter);

@@ -3,19 +3,12 @@
  * first, while memory lasts), and a request is served by the device it arrives at or dropped — no
  * forwarding between devices, hence no model-parallel groups either.
  */
-import { PLAIN_HANDLER, type Policy } from './policy.js';
+import { staticPolicy, type Policy } from './policy.js';
 import { localPlacement } from './static-placements.js';
 
-export const localOnly: Policy = {
-  name: 'local-only',
-  description: 'each device loads what it can serve alone; a request is served where it arrives or dropped',
-  place: localPlacement,
-  replan: false,
-  makeRouter: () => ({
-    route(replicas, ctx) {
-      for (let i = 0; i < replicas.length; i++) if (replicas.device(i) === ctx.ingress) return i;
-      return null;
-    },
-  }),
-  handler: PLAIN_HANDLER,
-};
+export const localOnly: Policy = staticPolicy('local-only', 'each device loads what it can serve alone; a request is served where it arrives or dropped', localPlacement, () => ({
+  route(replicas, ctx) {
+    for (let i = 0; i < replicas.length; i++) if (replicas.device(i) === ctx.ingress) return i;
+    return null;
+  },
+}));

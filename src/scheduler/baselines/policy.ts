@@ -60,3 +60,8 @@ export interface Policy {
  * early reject, no flow control, no forwarding.
  */
 export const PLAIN_HANDLER: HandlerSettings = { admission: false, dropLate: 'expired', adaptiveBatch: false, credits: false, forwardOnReject: 0, order: 'fcfs' };
+
+/** A baseline that places once (no replan) and runs plain handlers: only its placement and its router are its own. */
+export function staticPolicy(name: string, description: string, place: PlacementFn, makeRouter: () => Router): Policy {
+  return { name, description, place, replan: false, makeRouter, handler: PLAIN_HANDLER };
+}

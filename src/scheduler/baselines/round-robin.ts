@@ -2,7 +2,7 @@
  * Round-robin (FarFly's and Vidur's baseline): replicas spread round-robin over the feasible devices
  * (static, demand-unaware) and requests dispatched round-robin over each service's replicas.
  */
-import { PLAIN_HANDLER, type Policy, type Router } from './policy.js';
+import { staticPolicy, type Policy, type Router } from './policy.js';
 import { roundRobinPlacement } from './static-placements.js';
 
 export function roundRobinRouter(): Router {
@@ -16,11 +16,4 @@ export function roundRobinRouter(): Router {
   };
 }
 
-export const roundRobin: Policy = {
-  name: 'round-robin',
-  description: 'round-robin placement over feasible devices (static) + round-robin dispatch',
-  place: roundRobinPlacement,
-  replan: false,
-  makeRouter: roundRobinRouter,
-  handler: PLAIN_HANDLER,
-};
+export const roundRobin: Policy = staticPolicy('round-robin', 'round-robin placement over feasible devices (static) + round-robin dispatch', roundRobinPlacement, roundRobinRouter);
