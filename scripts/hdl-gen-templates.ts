@@ -62,6 +62,7 @@ export const ERRORS: Array<[string, number, string]> = [
   ['INFER_SERVICE', 500, 'no loaded service with this name'],
   ['INFER_INPUT', 502, 'input must be one int8 tensor matching the kernel width'],
   ['UNEXPECTED', 114, 'a device does not answer this message type'],
+  ['DEPLOY_NO_SPACE', 402, 'the fpga keeps service names of at most 32 bytes'],
 ];
 
 const templates: Array<[string, Word[]]> = [
@@ -99,6 +100,8 @@ const templates: Array<[string, Word[]]> = [
     ...key(7), ...map(3), ...key(0), ...uint(V.GOOD), ...key(1), ...uint(V.BADCRC), ...key(2), ...uint(V.OVERSIZE),
     ...key(8), ...uint(V.UPTIME),
   ]],
+  // SPEC §8 rule 4: a CHALLENGE version outside the device's [1, 1]
+  ['BYE_VERSION', [...map(2), ...key(0), ...lit(0x18, 121), ...key(1), ...text('protocol version outside the device range [1, 1]')]],
   ['PONG', [...skipUnless(C.PING_DATA, [...map(1), ...key(0), ...bstr(S.PING)]), ...skipUnless(C.NO_PING_DATA, map(0))]],
   ['DEPLOY_ACCEPT', [...map(3), ...key(0), ...uint(V.DEPID), ...key(1), ...uint(V.NEXTOFF), ...key(2), ...small(1)]],
   ['DEPLOY_CHUNK_ACK', [...map(2), ...key(0), ...uint(V.DEPID), ...key(1), ...uint(V.NEXTOFF)]],

@@ -11,15 +11,13 @@ import { buildCosim, CosimProcess, SIM_DEVICE_ID, SIM_KEY } from '../hdl/cosim-d
 const missing = missingTools('co-simulation', ['verilator', 'g++', 'make']);
 
 /**
- * What the RTL on main still gets wrong, by check id. The five deviations of issue 23 §2 are fixed
- * (7a5f36a); these the kit found afterwards:
- * - edge_core takes any CHALLENGE `version` and answers AUTH, where SPEC §8 rule 4 says a version
- *   outside HELLO `proto` gets BYE 120/121 and a close;
- * - spec 1.1 (§4.1): a typed array under an unknown key is ignored with the key; edge_core answers
- *   a HEARTBEAT carrying one (accept.json) with 113 instead of as a plain HEARTBEAT (114).
- * When the RTL is fixed an entry goes and the test says so.
+ * What the RTL still gets wrong, by check id. The five deviations of issue 23 §2 are fixed
+ * (7a5f36a); the two the kit found afterwards are fixed too (issue 23, rtl): edge_core answers a
+ * CHALLENGE version outside [1, 1] with BYE 121 and starts over (SPEC §8 rule 4), and ignores a
+ * typed array under an unknown key with the key (spec 1.1 §4.1), so the HEARTBEAT of accept.json
+ * gets 114 like a plain one. A new deviation found here goes in this list with its reason.
  */
-const KNOWN_FPGA_DEVIATIONS = ['accept.accept-typed-array-under-unknown-key', 'handshake.version-refused'];
+const KNOWN_FPGA_DEVIATIONS: string[] = [];
 
 describe.skipIf(missing.length > 0)('epara conform against the FPGA co-simulation over a pty', () => {
   let proc: CosimProcess;

@@ -94,6 +94,12 @@ async function rawExchange(s: Session, wire: Uint8Array, seq: number | undefined
   return seq === undefined ? [] : s.tap.answersTo(seq, from);
 }
 
+/** A short CBOR text string head + bytes (< 256 bytes). */
+function tstr(t: string): number[] {
+  const b = [...Buffer.from(t)];
+  return b.length < 24 ? [0x60 | b.length, ...b] : [0x78, b.length, ...b];
+}
+
 function errorCode(f: { message: Message }): number | undefined {
   return f.message.type === 'ERROR' ? f.message.code : undefined;
 }
@@ -257,6 +263,65 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     expect(got).toEqual(cases.map(([what, , want]) => `${what}: ${want}`));
   });
 
+  it('orders body errors as SPEC 1.1 §4 does: malformed anywhere (111) over outside the subset (112) over schema (113)', async () => {
+    const HB = 0x08, PING = 0x06;
+    const h = (x: string) => [...Buffer.from(x.replace(/ /g, ''), 'hex')];
+    const cases: Array<[string, number, number[], number | 'PONG']> = [
+      ['non-shortest, then a trailing byte', HB, h('a1 00 1805 00'), 111],
+      ['non-shortest alone', HB, h('a1 00 1805'), 112],
+      ['indefinite map with its break', HB, h('bf 00 01 ff'), 112],
+      ['indefinite map without a break', HB, h('bf 00 01'), 111],
+      ['indefinite map broken after a key', HB, h('a1 00 bf 01 ff'), 111],
+      ['indefinite array, break, well-formed', HB, h('a1 00 9f 01 02 ff'), 112],
+      ['indefinite array, no break', HB, h('a1 00 9f 01 02'), 111],
+      ['indefinite byte string of byte chunks', PING, h('a1 00 5f 41 78 40 ff'), 112],
+      ['indefinite byte string with a text chunk', HB, h('a1 00 5f 61 78 ff'), 111],
+      ['indefinite text string of valid chunks', HB, h('a1 00 7f 61 61 62 c3a9 ff'), 112],
+      ['indefinite text string, a chunk of bad UTF-8', HB, h('a1 00 7f 61 61 61 ff ff'), 111],
+      ['a float, then invalid UTF-8', HB, h('a2 00 f93c00 01 62 ff41'), 111],
+      ['a float alone', HB, h('a1 00 f93c00'), 112],
+      ['a 1-byte simple value below 32', HB, h('a1 00 f810'), 111],
+      ['a 1-byte simple value 32', HB, h('a1 00 f820'), 112],
+      ['AI 31 on a uint', HB, h('a1 00 1f'), 111],
+      ['AI 31 on a negative int', HB, h('a1 00 3f'), 111],
+      ['AI 31 on a tag', HB, h('a1 00 df 01'), 111],
+      ['nine nested arrays under an unknown key', HB, h('a2 00 01 01' + '81'.repeat(9) + '00'), 112],
+      ['eleven nested arrays that never close', HB, h('a1 01' + '81'.repeat(11)), 111],
+      ['a text key, then a complete pair', HB, h('a2 00 00 6175 01'), 112],
+      ['a text key, then a key without its value', HB, h('a2 6175 01 00'), 111],
+      ['tag 1 under an unknown key', HB, h('a2 00 01 05 c1 01'), 112],
+      ['a typed array under an unknown key (accepted; HEARTBEAT is not for a device)', HB, h('a2 00 05 05 d840 41aa'), 114],
+      ['a typed array under an unknown PING key (accepted)', PING, h('a1 05 d840 41aa'), 'PONG'],
+      ['a typed array as PING data', PING, h('a1 00 d840 41aa'), 113],
+      ['a float32 typed array of 7 bytes', PING, h('a1 05 d855 47 00000000000000'), 112],
+      ['typed array on a uint', PING, h('a1 05 d840 01'), 112],
+    ];
+    const got: string[] = [];
+    for (const [i, [what, type, body]] of cases.entries()) {
+      const seq = 0xe400 + i;
+      const answers = await rawExchange(s, rawWire(type, seq, Uint8Array.from(body)), seq);
+      got.push(`${what}: ${answers.map((f) => errorCode(f) ?? f.message.type).join(',')}`);
+    }
+    expect(got).toEqual(cases.map(([what, , , want]) => `${what}: ${want}`));
+  });
+
+  it('checks SPEC 1.1 text limits: INFER service 1..64 and tensor names up to 128 bytes (113); a DEPLOY_OFFER service the FPGA cannot hold is deploy.no_space', async () => {
+    const inferBody = (service: string, name: string) =>
+      Uint8Array.from([0xa3, 0x00, 0x09, 0x01, ...tstr(service), 0x02, 0x81, 0xa3, 0x00, ...tstr(name), 0x01, 0x81, 0x10, 0x02, 0xd8, 0x48, 0x50, ...new Array<number>(16).fill(1)]);
+    const a = await rawExchange(s, rawWire(0x30, 0xe500, inferBody('s'.repeat(65), 'x')), 0xe500);
+    const b = await rawExchange(s, rawWire(0x30, 0xe501, inferBody('s'.repeat(64), 'x')), 0xe501);
+    const c = await rawExchange(s, rawWire(0x30, 0xe502, inferBody('fc16', 'n'.repeat(129))), 0xe502);
+    const d = await rawExchange(s, rawWire(0x30, 0xe503, inferBody('fc16', 'n'.repeat(128))), 0xe503);
+    expect([a, b, c, d].map((x) => x.map((f) => errorCode(f) ?? f.message.type).join(','))).toEqual(['113', '500', '113', 'INFER_RESPONSE']);
+    await expect(s.link.request({ type: 'DEPLOY_OFFER', deploymentId: 31, service: 's'.repeat(40), version: '1', kind: 'int8-fc-weights', size: 80, sha256: new Uint8Array(32), chunkSize: 32, category: 'latency-single' })).rejects.toMatchObject({ code: 'deploy.no_space' });
+    // a 65-byte service, written by hand (the codec refuses to encode it)
+    const offer65 = Uint8Array.from([0xa8, 0x00, 0x18, 32, 0x01, ...tstr('s'.repeat(65)), 0x02, ...tstr('1'), 0x03, 0x01, 0x04, 0x18, 80,
+      0x05, 0x58, 32, ...new Array<number>(32).fill(0), 0x06, 0x18, 32, 0x07, 0x00]);
+    expect((await rawExchange(s, rawWire(0x20, 0xe504, offer65), 0xe504)).map(errorCode)).toEqual([113]);
+    // an empty version is allowed in 1.1 (the offer is accepted; nothing is committed here)
+    expect(await s.link.request({ type: 'DEPLOY_OFFER', deploymentId: 33, service: 'fc16', version: '', kind: 'int8-fc-weights', size: 80, sha256: new Uint8Array(32), chunkSize: 32, category: 'latency-single' })).toMatchObject({ type: 'DEPLOY_ACCEPT', deploymentId: 33 });
+  });
+
   it('answers every invalid golden vector (protocol/vectors/invalid.json) with the code it expects, or not at all', async () => {
     const vectors = (JSON.parse(readFileSync(join(ROOT, 'protocol', 'vectors', 'invalid.json'), 'utf8')) as { vectors: InvalidVector[] }).vectors;
     const rows: string[] = [];
@@ -344,4 +409,34 @@ describe.skipIf(missing.length > 0)('edge_core co-simulation over a pty (16 cloc
     await until(() => count('unregistered') > left, 'the device leaving');
     await until(() => count('registered') > before, 'registration again');
   });
+});
+
+describe.skipIf(missing.length > 0)('edge_core refuses a CHALLENGE version outside its range (SPEC §8 rule 4)', () => {
+  it('answers version 2 with BYE 121 and no AUTH, then registers when the next CHALLENGE says 1', async () => {
+    const proc = new CosimProcess(buildCosim(16, 200, 'proto', 5000));
+    try {
+      const stream = await openSerial({ path: await proc.ready(), baudRate: 115200 });
+      const link = new FrameLink(stream, { requestTimeoutMs: 5000, retries: 2 });
+      const seen: string[] = [];
+      let hellos = 0;
+      link.on('notify', (f) => {
+        if (f.message.type === 'BYE') seen.push(`BYE ${f.message.code}`);
+      });
+      link.on('request', async (f, reply) => {
+        const m = f.message;
+        seen.push(m.type);
+        if (m.type === 'HELLO') {
+          hellos++;
+          await reply({ type: 'CHALLENGE', nonce: randomBytes(16), version: hellos === 1 ? 2 : 1, maxFrame: 512, window: 1, keepaliveMs: 5000 });
+        } else if (m.type === 'AUTH') {
+          await reply({ type: 'WELCOME', sessionId: randomBytes(8), leaseMs: 60000, heartbeatMs: 5000, stateMs: 3000, serverMac: serverMac(SIM_KEY, m.deviceNonce, Buffer.from(m.serverNonce), SIM_DEVICE_ID) });
+        }
+      });
+      await until(() => proc.events.some((e) => e.kind === 'registered'), 'registration after the retry');
+      expect(seen.slice(0, 4)).toEqual(['HELLO', 'BYE 121', 'HELLO', 'AUTH']);
+      link.close();
+    } finally {
+      await proc.stop();
+    }
+  }, 120_000);
 });

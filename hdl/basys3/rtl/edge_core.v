@@ -61,7 +61,6 @@ module edge_core #
 localparam integer NB     = OUT * IN + 4 * OUT;     // int8-fc-weights artifact size
 localparam integer BW     = $clog2(MAX_FRAME);      // rx/tx buffer address
 localparam integer KAW    = $clog2(NB);
-localparam integer SVC_MAX = 24;                    // service name / version bytes kept
 localparam [31:0]  NB32   = NB;
 localparam [31:0]  IN32   = IN;
 localparam [31:0]  OUT32  = OUT;
@@ -379,7 +378,7 @@ reg  [3*NK-1:0] f_mt = {(3*NK){1'b0}};   // major type per key
 reg  [NK-1:0]   f_has = {NK{1'b0}};
 /* verilator lint_off UNUSEDSIGNAL */   // every key gets every flag; each handler asks for a few (synthesis drops the rest)
 reg  [NK-1:0]   f_z = {NK{1'b0}}, f_1 = {NK{1'b0}}, f_16 = {NK{1'b0}}, f_32 = {NK{1'b0}};
-reg  [NK-1:0]   f_nb = {NK{1'b0}}, f_le24 = {NK{1'b0}}, f_le64 = {NK{1'b0}}, f_lt512 = {NK{1'b0}};
+reg  [NK-1:0]   f_nb = {NK{1'b0}}, f_le32 = {NK{1'b0}}, f_le64 = {NK{1'b0}}, f_lt512 = {NK{1'b0}};
 /* verilator lint_on UNUSEDSIGNAL */
 reg  [31:0]     f_val0 = 32'd0;
 reg  [8:0]      f_lo1 = 9'd0, f_lo2 = 9'd0;   // keys 1, 2 below 512 (f_lt512): offset, length
@@ -391,25 +390,30 @@ reg          t_len_in = 1'b0;            // the tagged string is IN bytes long
 reg  [7:0]   t_count = 8'd0;
 
 // walker
-localparam integer MAXD = 6;
-reg  [2:0]   depth = 3'd0;
-// One entry per open container (levels 1..MAXD), in distributed RAM: items left
-// (BW bits, saturating: no frame body holds 2^BW - 1 items, so a larger count is
-// truncated either way), is a map, expecting a key, a key seen, last key. Only the
-// current level is read; writes go through one registered port (lv_we/lv_wa/lv_wd,
-// landing a clock later: the walker never reads a level in the clock after writing it).
-localparam integer LVW = BW + 8;
-reg  [LVW-1:0] lv_mem [0:7];
+localparam integer DW = 5;                  // walker stack depth: 31 open containers
+localparam [DW-1:0] MAXD = 5'd8;            // SPEC §4: arrays, maps and tags nest at most 8 deep
+reg  [DW-1:0] depth = {DW{1'b0}};
+// One entry per open container (levels 1..31), in distributed RAM: items left (BW bits,
+// saturating: no frame body holds 2^BW - 1 items, so a larger count is truncated either way;
+// a map counts keys and values), is a map, expecting a key, a key seen, last key, indefinite
+// length, an indefinite string (its chunks' major type in smt). Only the current level is read;
+// writes go through one registered port (lv_we/lv_wa/lv_wd, landing a clock later: the walker
+// never reads a level in the clock after writing it).
+localparam integer LVW = BW + 11;
+reg  [LVW-1:0] lv_mem [0:31];
 reg            lv_we = 1'b0;
-reg  [2:0]     lv_wa = 3'd0;
+reg  [DW-1:0]  lv_wa = {DW{1'b0}};
 reg  [LVW-1:0] lv_wd = {LVW{1'b0}};
 always @(posedge clk) if (lv_we) lv_mem[lv_wa] <= lv_wd;
-wire [LVW-1:0] lv_rd   = lv_mem[depth];
-wire [BW-1:0]  lv_cnt  = lv_rd[LVW-1:8];
-wire           lv_map  = lv_rd[7];
-wire           lv_key  = lv_rd[6];           // expecting a key
-wire           lv_hk   = lv_rd[5];           // a key has been seen (for the order check)
-wire [4:0]     lv_last = lv_rd[4:0];
+wire [LVW-1:0] lv_rd    = lv_mem[depth];
+wire [BW-1:0]  lv_cnt   = lv_rd[LVW-1:11];
+wire           lv_map   = lv_rd[10];
+wire           lv_key   = lv_rd[9];          // expecting a key
+wire           lv_hk    = lv_rd[8];          // a key has been seen (for the order check)
+wire [4:0]     lv_last  = lv_rd[7:3];
+wire           lv_indef = lv_rd[2];          // indefinite length: ends at a break
+wire           lv_istr  = lv_rd[1];          // an indefinite string: only chunks of its type
+wire           lv_smt   = lv_rd[0];          // 0 byte string, 1 text string
 reg  [BW:0]  pos = {(BW+1){1'b0}};
 reg  [BW:0]  body_end = {(BW+1){1'b0}};
 reg  [2:0]   w_mt = 3'd0;
@@ -417,6 +421,11 @@ reg  [4:0]   w_ai = 5'd0;
 reg  [31:0]  w_arg = 32'd0;
 reg          w_big = 1'b0;
 reg  [3:0]   w_nb = 4'd0;
+reg          w_indef = 1'b0;             // the item has an indefinite length (AI 31 on majors 2-5)
+// SPEC §4 precedence, three stages over the whole body: a malformed item anywhere (msg.cbor)
+// stops the walk at once; an item outside the subset sets nd_bad and the walk goes on, so a
+// malformed item after it still wins; schema errors (sch_bad) lose to both.
+reg          nd_bad = 1'b0;
 reg  [3:0]   top_key = 4'd0;
 reg          top_key_ok = 1'b0;          // current top-level key is one we capture (0..8)
 reg          tag_pend = 1'b0;
@@ -441,9 +450,11 @@ reg  [9:0]   mul_b = 10'd0;
 // compares of the argument and the bounds check are several LUT levels by themselves, and
 // E_W_ITEM's decision drives the enables of most of the walker's registers (timing, README).
 reg          q_nonshort = 1'b0, q_keybad = 1'b0, q_iskey = 1'b0, q_tagok = 1'b0, q_lenbad = 1'b0;
-reg          q_z = 1'b0, q_1 = 1'b0, q_16 = 1'b0, q_32 = 1'b0, q_nb = 1'b0, q_le24 = 1'b0, q_le64 = 1'b0;
+reg          q_z = 1'b0, q_1 = 1'b0, q_16 = 1'b0, q_32 = 1'b0, q_nb = 1'b0, q_le64 = 1'b0;
 reg          q_lt512 = 1'b0, q_lt1024 = 1'b0, q_nz = 1'b0, q_in = 1'b0, q_topok = 1'b0, q_databad = 1'b0;
-reg  [BW-1:0] q_cnt = {BW{1'b0}};
+reg          q_known = 1'b0, top_known = 1'b0;
+reg          q_lt32 = 1'b0, q_le32 = 1'b0, q_le128 = 1'b0, q_esbad = 1'b0, q_deep = 1'b0, q_full = 1'b0, q_tagpos = 1'b0;
+reg  [BW-1:0] q_cnt = {BW{1'b0}};   // items of a container head (twice the pairs of a map), saturating
 // text strings are read byte by byte and checked as UTF-8 (RFC 3629; invalid UTF-8 is msg.cbor)
 reg  [BW:0]  u_left = {(BW+1){1'b0}};     // bytes of the string still to check
 reg  [1:0]   u_need = 2'd0;               // continuation bytes the current character still needs
@@ -659,6 +670,24 @@ function is_known;
         endcase
     end
 endfunction
+// the top-level keys SPEC §5 defines for the messages a device receives (for device -> server
+// messages the device checks no schema: none are "known")
+function key_known;
+    input [7:0] t;
+    input [4:0] k;
+    begin
+        case (t)
+        8'h06, 8'h07, 8'h09, 8'h24, 8'h32: key_known = (k == 5'd0);
+        8'h05, 8'h10:                      key_known = (k <= 5'd1);
+        8'h22:                             key_known = (k <= 5'd2);
+        8'h0b:                             key_known = (k <= 5'd3);
+        8'h02, 8'h30:                      key_known = (k <= 5'd4);
+        8'h04:                             key_known = (k <= 5'd5);
+        8'h20:                             key_known = (k <= 5'd8);
+        default:                           key_known = 1'b0;
+        endcase
+    end
+endfunction
 function tag_ok;   // RFC 8746 typed-array tags allowed by SPEC §4.1
     input [31:0] t;
     begin
@@ -758,7 +787,8 @@ always @(posedge clk) begin
             pos <= 10'd9;
             body_end <= h_len[BW:0] + 10'd9;
             rb_ptr <= 9'd9;
-            depth <= 3'd0;
+            depth <= {DW{1'b0}};
+            nd_bad <= 1'b0;
             f_has <= {NK{1'b0}};
             t_seen <= 1'b0;
             t_count <= 8'd0;
@@ -810,21 +840,38 @@ always @(posedge clk) begin
         w_ai <= rb_data[4:0];
         w_arg <= {27'd0, rb_data[4:0]};
         w_big <= 1'b0;
+        w_indef <= 1'b0;
         pos <= pos + 1'b1;
         rb_ptr <= pos[BW-1:0] + 1'b1;
         q_nonshort <= 1'b0;
-        if (rb_data[4:0] < 5'd24) begin
+        if (rb_data == 8'hff) begin
+            // a break ends the indefinite container or string it is in (a map only after a
+            // value); anywhere else it is malformed
+            if (depth != {DW{1'b0}} && lv_indef && (!lv_map || lv_key)) begin
+                depth <= depth - 1'b1;
+                est <= E_W_DONE;
+            end else begin
+                perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+            end
+        end else if (depth != {DW{1'b0}} && lv_istr && (rb_data[7:5] != {2'b01, lv_smt} || rb_data[4:0] == 5'd31)) begin
+            // the chunks of an indefinite string are definite strings of its own major type
+            perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+        end else if (rb_data[4:0] < 5'd24) begin
             est <= E_W_PRE;
         end else if (rb_data[4:0] <= 5'd27) begin
             w_arg <= 32'd0;
             w_nb <= (rb_data[4:0] == 5'd24) ? 4'd1 : (rb_data[4:0] == 5'd25) ? 4'd2 :
                     (rb_data[4:0] == 5'd26) ? 4'd4 : 4'd8;
             est <= E_W_ARG;
+        end else if (rb_data[4:0] == 5'd31 && rb_data[7:5] >= 3'd2 && rb_data[7:5] <= 3'd5) begin
+            // an indefinite length: well-formed, outside the subset; walked for the rest
+            nd_bad <= 1'b1;
+            w_indef <= 1'b1;
+            w_arg <= 32'd0;
+            est <= E_W_PRE;
         end else begin
-            // 28..30 reserved: malformed; 31 indefinite length (or break): outside the subset
-            perr <= (rb_data[4:0] == 5'd31 && rb_data[7:5] != 3'd7) ? E_NONDET : E_CBOR;
-            perr_set <= 1'b1;
-            est <= E_DISPATCH;
+            // 28..30 reserved, 31 on majors 0, 1 and 6: not well-formed (RFC 8949 §3)
+            perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
         end
     end
     E_W_ARG: begin
@@ -853,7 +900,7 @@ always @(posedge clk) begin
         est <= (w_nb == 4'd1) ? E_W_PRE : E_W_ARG;
     end
     E_W_PRE: begin
-        q_iskey  <= depth != 3'd0 && lv_map && lv_key;
+        q_iskey  <= depth != {DW{1'b0}} && lv_map && lv_key;
         q_keybad <= w_mt != 3'd0 || w_ai >= 5'd24 || (lv_hk && w_arg[4:0] <= lv_last);
         q_tagok  <= tag_ok(w_arg);
         // a length of 2^(BW+1) or more cannot fit the frame; below that an (BW+2)-bit
@@ -864,58 +911,69 @@ always @(posedge clk) begin
         q_16     <= (w_val == 32'd16);
         q_32     <= (w_val == 32'd32);
         q_nb     <= (w_val == NB32);
-        q_le24   <= (w_val <= SVC_MAX);
+        q_known  <= key_known(h_type, w_arg[4:0]) && w_arg < 32'd24;
         q_le64   <= (w_val <= 32'd64);
         q_lt512  <= (w_val[31:9] == 23'd0);
         q_lt1024 <= (w_val[31:10] == 22'd0);
         q_nz     <= (w_arg != 32'd0);
         q_in     <= (w_arg == IN32);
         q_topok  <= (w_arg < NK);
-        q_cnt    <= (w_arg[31:BW] != {(32-BW){1'b0}}) ? {BW{1'b1}} : w_arg[BW-1:0];
+        q_cnt    <= (w_mt == 3'd5) ? ((w_arg[31:BW-1] != {(33-BW){1'b0}}) ? {BW{1'b1}} : {w_arg[BW-2:0], 1'b0})
+                                   : ((w_arg[31:BW] != {(32-BW){1'b0}}) ? {BW{1'b1}} : w_arg[BW-1:0]);
+        q_le32   <= (w_val <= 32'd32);
+        q_lt32   <= (w_arg < 32'd32);
+        q_le128  <= (w_val <= 32'd128);
+        // a typed array's length is a whole number of its elements
+        q_esbad  <= (w_arg[2:0] & ((3'd1 << t_esh) - 3'd1)) != 3'd0;
+        q_deep   <= (depth >= MAXD);
+        q_full   <= (depth == {DW{1'b1}});
+        // where a typed array is a schema error: as the value of a known top-level key of a
+        // message the device receives, or as a tensor's name or shape (unknown keys are ignored,
+        // and the schema of device -> server messages is not the device's to check)
+        q_tagpos <= (depth == 5'd1 && top_known) || (tctx && depth == 5'd3 && lv_map && k3 < 5'd2);
         // a tensor's data: a byte string of exactly product(shape) elements of its tag's size
         q_databad <= prod_sat || (!prod_zero && t_want != {3'd0, w_arg[9:0]}) || (prod_zero && w_arg != 32'd0);
         est <= E_W_ITEM;
     end
     E_W_ITEM: begin
         est <= E_W_DONE;      // default: the item is complete
-        // shortest form (SPEC §4)
-        if (q_nonshort) begin
-            perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-        end else if (q_iskey) begin
-            // a map key: unsigned 0..23, strictly increasing
-            if (q_keybad) begin
-                perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-            end else begin
-                lv_we <= 1'b1; lv_wa <= depth;
-                lv_wd <= {lv_cnt, lv_map, 1'b0, 1'b1, w_arg[4:0]};
-                if (depth == 3'd1) begin
-                    top_key <= w_arg[3:0];
-                    top_key_ok <= q_topok;
-                end
-                if (depth == 3'd3) begin
-                    k3 <= w_arg[4:0];
-                    shape_on <= 1'b0;          // the shape array (if any) is complete
-                end
-                est <= E_W_HEAD;
+        if (q_nonshort) nd_bad <= 1'b1;         // not the shortest form (SPEC §4)
+        if (q_iskey && w_mt == 3'd0) begin
+            // a map key: unsigned 0..23, strictly increasing (else outside the subset)
+            if (q_keybad || tag_pend) nd_bad <= 1'b1;   // (a tagged key is not an unsigned integer)
+            tag_pend <= 1'b0;
+            lv_we <= 1'b1; lv_wa <= depth;
+            lv_wd <= {lv_cnt - 1'b1, lv_map, 1'b0, 1'b1, w_arg[4:0], lv_indef, lv_istr, lv_smt};
+            if (depth == 5'd1) begin
+                top_key <= w_arg[3:0];
+                top_key_ok <= q_topok && !q_keybad;
+                top_known <= q_known && !q_keybad;
             end
+            if (depth == 5'd3) begin
+                k3 <= q_keybad ? 5'd31 : w_arg[4:0];
+                shape_on <= 1'b0;          // the shape array (if any) is complete
+            end
+            est <= E_W_HEAD;
         end else if (w_mt == 3'd6) begin
-            // tags (SPEC §4): only the RFC 8746 typed-array tags, one on a byte string; any
-            // other tag is outside the subset wherever it is (a top-level tag 1 is 112, not 113)
-            if (tag_pend || !q_tagok) begin
-                perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
-            end else begin
-                // ... and only as a tensor's data (SPEC §4.1); anywhere else it is msg.schema
-                if (!(tctx && depth == 3'd3 && lv_map && k3 == 5'd2)) sch_bad <= 1'b1;
+            // tags (SPEC §4): only the RFC 8746 typed-array tags, one on a byte string, not
+            // deeper than 8; anything else is outside the subset wherever it is
+            if (!q_tagok || tag_pend || q_deep || q_iskey) nd_bad <= 1'b1;
+            if (q_tagok) begin
+                if (q_tagpos) sch_bad <= 1'b1;   // a typed array where the schema wants another type
                 tag_pend <= 1'b1;
                 tag_val <= w_arg[7:0];
-                est <= E_W_HEAD;
             end
-        end else if (tag_pend && w_mt != 3'd2) begin
-            perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;
+            est <= E_W_HEAD;
         end else begin
-            // the body is a map (SPEC §4); anything else is walked to the end (a §4 error wins)
-            if (depth == 3'd0 && w_mt != 3'd5) sch_bad <= 1'b1;
-            if (depth == 3'd1 && top_key_ok) begin
+            // a key of another type (outside the subset) is walked like any item
+            if (q_iskey) nd_bad <= 1'b1;
+            if (tag_pend && (w_mt != 3'd2 || w_indef)) begin
+                nd_bad <= 1'b1;                  // a typed-array tag on something else
+                tag_pend <= 1'b0;
+            end
+            // the body is a map (SPEC §4)
+            if (depth == {DW{1'b0}} && w_mt != 3'd5) sch_bad <= 1'b1;
+            if (depth == 5'd1 && top_key_ok) begin
                 for (li = 0; li < NK; li = li + 1) if (top_key == li[3:0]) begin
                     f_mt[3*li +: 3] <= w_mt;
                     f_has[li] <= 1'b1;
@@ -924,7 +982,7 @@ always @(posedge clk) begin
                     f_16[li]    <= q_16;
                     f_32[li]    <= q_32;
                     f_nb[li]    <= q_nb;
-                    f_le24[li]  <= q_le24;
+                    f_le32[li]  <= q_le32;
                     f_le64[li]  <= q_le64;
                     f_lt512[li] <= q_lt512;
                 end
@@ -941,14 +999,14 @@ always @(posedge clk) begin
                 endcase
             end
             // INFER_REQUEST inputs: each element a tensor map with name, shape and data
-            if (tctx && depth == 3'd2) begin
-                if (w_mt != 3'd5 || !q_nz) sch_bad <= 1'b1;
+            if (tctx && depth == 5'd2) begin
+                if (w_mt != 3'd5 || (!q_nz && !w_indef)) sch_bad <= 1'b1;
                 tn_has <= 3'd0;
             end
-            if (tctx && depth == 3'd3 && lv_map) begin
+            if (tctx && depth == 5'd3 && lv_map) begin
                 case (k3)
                 5'd0: begin
-                    if (w_mt != 3'd3) sch_bad <= 1'b1;
+                    if (w_mt != 3'd3 || !q_le128) sch_bad <= 1'b1;   // name: tstr <= 128 bytes
                     tn_has[0] <= 1'b1;
                 end
                 5'd1: begin
@@ -965,7 +1023,7 @@ always @(posedge clk) begin
                 default: ;   // unknown keys are ignored (SPEC §4)
                 endcase
             end
-            if (shape_on && depth == 3'd4) begin
+            if (shape_on && depth == 5'd4) begin
                 // a shape element: an unsigned integer, multiplied into prod
                 if (w_mt != 3'd0) sch_bad <= 1'b1;
                 else if (q_z) prod_zero <= 1'b1;
@@ -975,45 +1033,59 @@ always @(posedge clk) begin
                 end
             end
             case (w_mt)
-            3'd2, 3'd3: begin
-                if (q_lenbad) begin
-                    perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+            3'd2, 3'd3: if (w_indef) begin
+                // an indefinite string: a level whose items are its chunks
+                if (q_full) begin
+                    perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;   // deeper than the walker's stack
                 end else begin
-                    if (tag_pend) begin
-                        tag_pend <= 1'b0;
-                        t_count <= t_count + 8'd1;
-                        if (!t_seen) begin
-                            t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= q_in;
-                        end
-                    end
-                    if (w_mt == 3'd3 && q_nz) begin
-                        // rb_ptr == pos: the string's first byte is in rb_data next clock, and
-                        // rb_ptr runs one ahead from then on
-                        u_left <= w_arg[BW:0]; u_need <= 2'd0; u_rng <= 3'd0;
-                        rb_ptr <= pos[BW-1:0] + 1'b1;
-                        est <= E_W_UTF8;
-                    end else begin
-                        pos <= pos + w_arg[BW:0];
-                        rb_ptr <= pos[BW-1:0] + w_arg[BW-1:0];
-                    end
-                end
-            end
-            3'd4, 3'd5: if (q_nz) begin
-                if (depth == MAXD[2:0] || w_big) begin
-                    perr <= E_SCHEMA; perr_set <= 1'b1; est <= E_DISPATCH;
-                end else begin
-                    depth <= depth + 3'd1;
-                    lv_we <= 1'b1; lv_wa <= depth + 3'd1;
-                    lv_wd <= {q_cnt, w_mt == 3'd5, w_mt == 3'd5, 1'b0, 5'd0};
+                    depth <= depth + 1'b1;
+                    lv_we <= 1'b1; lv_wa <= depth + 1'b1;
+                    lv_wd <= {{BW{1'b0}}, 1'b0, 1'b0, 1'b0, 5'd0, 1'b1, 1'b1, w_mt == 3'd3};
                     est <= E_W_HEAD;
                 end
+            end else if (q_lenbad) begin
+                perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+            end else begin
+                if (tag_pend && w_mt == 3'd2) begin
+                    tag_pend <= 1'b0;
+                    t_count <= t_count + 8'd1;
+                    if (q_esbad) nd_bad <= 1'b1;
+                    if (!t_seen) begin
+                        t_seen <= 1'b1; t_tag <= tag_val; t_off <= pos[BW-1:0]; t_len_in <= q_in;
+                    end
+                end
+                if (w_mt == 3'd3 && q_nz) begin
+                    // rb_ptr == pos: the string's first byte is in rb_data next clock, and
+                    // rb_ptr runs one ahead from then on
+                    u_left <= w_arg[BW:0]; u_need <= 2'd0; u_rng <= 3'd0;
+                    rb_ptr <= pos[BW-1:0] + 1'b1;
+                    est <= E_W_UTF8;
+                end else begin
+                    pos <= pos + w_arg[BW:0];
+                    rb_ptr <= pos[BW-1:0] + w_arg[BW-1:0];
+                end
             end
-            3'd7: if (w_ai != 5'd20 && w_ai != 5'd21) begin
-                perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;   // floats, null, undefined
+            3'd4, 3'd5: if (q_nz || w_indef) begin
+                if (q_full) begin
+                    perr <= E_NONDET; perr_set <= 1'b1; est <= E_DISPATCH;   // deeper than the walker's stack
+                end else begin
+                    if (q_deep) nd_bad <= 1'b1;          // nesting deeper than 8
+                    depth <= depth + 1'b1;
+                    lv_we <= 1'b1; lv_wa <= depth + 1'b1;
+                    lv_wd <= {w_indef ? {BW{1'b0}} : q_cnt, w_mt == 3'd5, w_mt == 3'd5, 1'b0, 5'd0, w_indef, 1'b0, 1'b0};
+                    est <= E_W_HEAD;
+                end
+            end else if (q_deep) nd_bad <= 1'b1;
+            3'd7: begin
+                // false and true are in the subset; a 1-byte simple value below 32 is not
+                // well-formed; floats, null, undefined and other simple values are outside
+                if (w_ai == 5'd24 && q_lt32) begin
+                    perr <= E_CBOR; perr_set <= 1'b1; est <= E_DISPATCH;
+                end else if (w_ai != 5'd20 && w_ai != 5'd21) nd_bad <= 1'b1;
             end
             default: ;   // integers are complete
             endcase
-            if (shape_on && depth == 3'd4 && w_mt == 3'd0 && !q_z && q_lt1024) est <= E_W_MUL;
+            if (shape_on && depth == 5'd4 && w_mt == 3'd0 && !q_z && q_lt1024) est <= E_W_MUL;
         end
     end
     E_W_MUL: begin
@@ -1045,17 +1117,18 @@ always @(posedge clk) begin
     end
     E_W_DONE: begin
         // an item at `depth` is complete
-        if (depth == 3'd0) begin
+        if (depth == {DW{1'b0}}) begin
             if (pos != body_end) begin perr <= E_CBOR; perr_set <= 1'b1; end        // trailing bytes
+            else if (nd_bad) begin perr <= E_NONDET; perr_set <= 1'b1; end
             else if (sch_bad) begin perr <= E_SCHEMA; perr_set <= 1'b1; end
             est <= E_DISPATCH;
-        end else if (lv_cnt == {{(BW-1){1'b0}}, 1'b1}) begin
+        end else if (!lv_indef && lv_cnt == {{(BW-1){1'b0}}, 1'b1}) begin
             // a tensor map complete: name, shape and data are required
-            if (tctx && depth == 3'd3 && lv_map && tn_has != 3'b111) sch_bad <= 1'b1;
-            depth <= depth - 3'd1;            // container complete: completes its parent item
+            if (tctx && depth == 5'd3 && lv_map && tn_has != 3'b111) sch_bad <= 1'b1;
+            depth <= depth - 1'b1;            // container complete: completes its parent item
         end else begin
             lv_we <= 1'b1; lv_wa <= depth;
-            lv_wd <= {lv_cnt - 1'b1, lv_map, lv_map | lv_key, lv_hk, lv_last};
+            lv_wd <= {lv_indef ? lv_cnt : lv_cnt - 1'b1, lv_map, lv_map & !lv_key, lv_hk, lv_last, lv_indef, lv_istr, lv_smt};
             est <= E_W_HEAD;
         end
     end
@@ -1071,7 +1144,15 @@ always @(posedge clk) begin
         if (frame_is_rsp) begin
             // answers to what we sent; malformed ones are ignored
             if (!perr_set && h_corr == req_seq && h_type == 8'h02 && sess == SS_WAIT_CHAL &&
-                f_has[0] && fmt(0) == 3'd2 && f_16[0]) begin
+                f_has[0] && fmt(0) == 3'd2 && f_16[0] && f_has[1] && fmt(1) == 3'd0 && !f_z[1] && !f_1[1]) begin
+                // SPEC §8 rule 4: a version outside the device's range [1, 1]: BYE 121, start over
+                sess <= SS_UNREG;
+                hello_ms <= {HRW{1'b0}};
+                err_flag <= 1'b1; err_ms <= 11'd0;
+                em_type <= 8'h05; em_rsp <= 1'b0; em_corr <= 16'd0;
+                pc <= T_BYE_VERSION; est <= E_EMIT;
+            end else if (!perr_set && h_corr == req_seq && h_type == 8'h02 && sess == SS_WAIT_CHAL &&
+                f_has[0] && fmt(0) == 3'd2 && f_16[0] && f_has[1] && fmt(1) == 3'd0 && f_1[1]) begin
                 if (f_has[4] && fmt(4) == 3'd0 && !f_z[4]) c_set_hb <= 1'b1;
                 cp_kind <= CP_SNONCE; cp_i <= 9'd0; cp_n <= 9'd16; rb_ptr <= f_off0;
                 after <= E_MAC_RUN;
@@ -1123,8 +1204,12 @@ always @(posedge clk) begin
             if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd3 ||
                 !f_has[3] || fmt(3) != 3'd0 || !f_has[4] || fmt(4) != 3'd0 ||
                 !f_has[5] || fmt(5) != 3'd2 || !f_32[5] || !f_has[6] || fmt(6) != 3'd0 ||
-                f_z[1] || !f_le24[1] || f_z[2] || !f_le24[2]) begin
+                f_z[1] || !f_le64[1] || !f_le32[2]) begin
+                // SPEC §5.11: service 1..64 bytes, version 0..32
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
+            end else if (!f_le32[1]) begin
+                // valid, but the name banks hold 32 bytes
+                err_kind <= E_DEPLOY_NO_SPACE; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_NO_SPACE); est <= E_EMIT;
             end else if (!f_1[3]) begin
                 err_kind <= E_DEPLOY_KIND; em_is_err <= 1'b1; pc <= err_template(E_DEPLOY_KIND); est <= E_EMIT;
             end else if (!f_nb[4]) begin
@@ -1173,10 +1258,10 @@ always @(posedge clk) begin
             end
         end else if (h_type == 8'h30) begin
             // INFER_REQUEST
-            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || !f_has[2] || fmt(2) != 3'd4 || f_z[2] ||
+            if (!is_uint0 || !f_has[1] || fmt(1) != 3'd3 || f_z[1] || !f_le64[1] || !f_has[2] || fmt(2) != 3'd4 || f_z[2] ||
                 (f_has[3] && fmt(3) != 3'd0) || (f_has[4] && fmt(4) != 3'd0)) begin
                 err_kind <= E_SCHEMA; em_is_err <= 1'b1; pc <= err_template(E_SCHEMA); est <= E_EMIT;
-            end else if (!loaded || f_lo1[7:0] != a_svc_n || !f_le24[1]) begin
+            end else if (!loaded || f_lo1[7:0] != a_svc_n) begin
                 err_kind <= E_INFER_SERVICE; em_is_err <= 1'b1; pc <= err_template(E_INFER_SERVICE); est <= E_EMIT;
             end else if (!f_1[2] || t_count != 8'd1 || t_tag != 8'd72 || !t_len_in) begin
                 err_kind <= E_INFER_INPUT; em_is_err <= 1'b1; pc <= err_template(E_INFER_INPUT); est <= E_EMIT;
@@ -1223,7 +1308,15 @@ always @(posedge clk) begin
                 cp_kind <= CP_SVC; cp_i <= 9'd0; cp_n <= {1'b0, p_svc_n}; rb_ptr <= f_off1;
             end
             CP_SVC: begin
-                cp_kind <= CP_VER; cp_i <= 9'd0; cp_n <= {1'b0, p_ver_n}; rb_ptr <= f_off2;
+                if (p_ver_n == 8'd0) begin
+                    // an empty version (SPEC 1.1 allows 0..32 bytes): nothing to copy
+                    if (cmp_bad) dep_next <= {(KAW+1){1'b0}};
+                    dep_open <= 1'b1;
+                    em_type <= 8'h21; pc <= T_DEPLOY_ACCEPT;
+                    est <= E_EMIT;
+                end else begin
+                    cp_kind <= CP_VER; cp_i <= 9'd0; cp_n <= {1'b0, p_ver_n}; rb_ptr <= f_off2;
+                end
             end
             CP_VER: begin
                 // same id and same hash as the open transfer: resume, else restart at 0
