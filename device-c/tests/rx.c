@@ -6,7 +6,10 @@
 static uint8_t buf[65536];
 
 static void add(rx_log *log, int code, const char *field) {
-  if (log->n >= RX_MAX_EVENTS) return;
+  if (log->n >= RX_MAX_EVENTS) {
+    log->lost++;
+    return;
+  }
   log->code[log->n] = code;
   strncpy(log->field[log->n], field ? field : "", EPARA_FIELD_PATH_MAX - 1);
   log->field[log->n][EPARA_FIELD_PATH_MAX - 1] = 0;

@@ -3,9 +3,13 @@
 #define EPARA_TEST_RX_H
 #include "message.h"
 
-#define RX_MAX_EVENTS 64
+/* Room for every invalid vector back to back plus the frame after them (66 + 1 in spec 1.1);
+ * an event past it is counted in `lost`, and the stream test fails on any, rather than reading
+ * a full log as a frame the library let through. */
+#define RX_MAX_EVENTS 160
 typedef struct {
   int n;
+  int lost;
   int code[RX_MAX_EVENTS];
   char field[RX_MAX_EVENTS][EPARA_FIELD_PATH_MAX];
   epara_header h[RX_MAX_EVENTS];

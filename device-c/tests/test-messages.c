@@ -211,6 +211,7 @@ void test_message_vectors(void) {
   memcpy(stream + sn, heartbeat_wire, heartbeat_len);
   sn += heartbeat_len;
   rx_run(stream, sn, 512, &log_);
+  CHECK(log_.lost == 0, "stream: the test's event log holds every event (%d lost)", log_.lost);
   CHECK(log_.n == in_stream + 1, "stream: %d events for %d invalid + 1 valid", log_.n, in_stream);
   int rejected = 0;
   for (int k = 0; k < log_.n - 1; k++) rejected += log_.code[k] != 0;
