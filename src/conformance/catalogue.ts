@@ -2,6 +2,7 @@
 import type { CheckDef } from './check.js';
 import { HANDSHAKE_CHECKS } from './checks/handshake.js';
 import { AUTH_CHECKS } from './checks/auth.js';
+import { VERSION_CHECKS } from './checks/version.js';
 import { FRAMING_CHECKS } from './checks/framing.js';
 import { acceptCheck, loadAcceptVectors, loadInvalidVectors, vectorCheck } from './checks/vectors.js';
 import { PING_CHECKS } from './checks/ping.js';
@@ -14,6 +15,7 @@ import { BYE_CHECKS } from './checks/bye.js';
 
 export const FIXED_CHECKS: readonly CheckDef[] = [
   ...Object.values(HANDSHAKE_CHECKS),
+  ...Object.values(VERSION_CHECKS),
   ...Object.values(AUTH_CHECKS),
   ...Object.values(FRAMING_CHECKS),
   ...Object.values(PING_CHECKS),

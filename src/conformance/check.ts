@@ -9,6 +9,7 @@ export type CheckStatus = 'pass' | 'fail' | 'skip';
 
 export type Family =
   | 'handshake'
+  | 'version'
   | 'auth'
   | 'framing'
   | 'vectors'
@@ -20,7 +21,7 @@ export type Family =
   | 'rtx'
   | 'bye';
 
-export const FAMILIES: readonly Family[] = ['handshake', 'auth', 'framing', 'vectors', 'ping', 'heartbeat', 'state', 'deploy', 'infer', 'rtx', 'bye'];
+export const FAMILIES: readonly Family[] = ['handshake', 'version', 'auth', 'framing', 'vectors', 'ping', 'heartbeat', 'state', 'deploy', 'infer', 'rtx', 'bye'];
 
 export interface CheckDef {
   id: string;

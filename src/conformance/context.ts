@@ -21,6 +21,8 @@ export interface RunContext {
   /** The service the deploy checks left running (infer, STATE and RTX checks use it). */
   deployed?: Deployed;
   nextDeploymentId: number;
+  /** planVersion of the next PLACEMENT the kit sends (rising, so none is stale). */
+  nextPlanVersion: number;
   /** The drop by silence a check already did (heartbeat.lease is recorded from it). */
   lease?: LinkDrop;
   service: string;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { authMac, macsEqual, serverMac } from '../protocol/auth-mac.js';
-import { FLAG_RSP, FLAG_RTX } from '../protocol/constants.js';
+import { FLAG_RSP, FLAG_RTX, PROTOCOL_MIN } from '../protocol/constants.js';
 import { errorInfo } from '../protocol/error-codes.js';
 import type { Frame } from '../protocol/frame.js';
 import type { DeviceClass, HelloMessage, Message } from '../protocol/messages/types.js';
@@ -46,7 +46,11 @@ export interface GatewayOptions {
 export interface HandshakeOptions {
   /** Corrupt the WELCOME serverMac (auth check). */
   badServerMac?: boolean;
-  /** CHALLENGE version to send instead of the negotiated one (version check). */
+  /**
+   * CHALLENGE version to send instead of the negotiated one: outside HELLO `proto` the device must
+   * refuse it (version check); inside, the session runs at it (a version-1 session with a device
+   * that also speaks 2).
+   */
   version?: number;
   /** Accept a HELLO `resume` naming the current session (default true). */
   acceptResume?: boolean;
@@ -63,6 +67,8 @@ export interface Session {
   window: number;
   /** peer.now() when WELCOME was sent */
   welcomedAt: number;
+  /** peer.mark() when WELCOME was sent: what the device said in this session starts there. */
+  heardFrom: number;
 }
 
 export type HandshakeOutcome =
@@ -87,6 +93,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class Gateway {
   readonly peers: Peer[] = [];
   session?: Session;
+  /** Every session the kit has had with the device, in order (the version checks read them). */
+  readonly sessions: Session[] = [];
   /** The last HELLO the kit answered (its caps decide which checks apply). */
   lastHello?: HelloMessage;
   private used = new WeakSet<Heard>();
@@ -160,16 +168,21 @@ export class Gateway {
       const negotiated = Math.min(dmax, kmax);
       if (negotiated < Math.max(dmin, kmin)) throw new CheckFailure(`the device speaks protocol ${dmin}..${dmax}, the kit ${kmin}..${kmax}: no common version`);
       const version = o.version ?? negotiated;
+      // a version outside the device's range is the refusal check's; inside it is a session
+      const refusing = version < dmin || version > dmax;
       const nonce = randomBytes(16);
       const maxFrame = Math.min(hello.maxFrame, this.o.maxFrame);
       const window = Math.min(hello.rxWindow, this.o.window);
       const from = peer.mark();
+      // HELLO .. WELCOME use only version-1 keys (§8); the frames after CHALLENGE use `version`
+      peer.version = PROTOCOL_MIN;
       await peer.send({ type: 'CHALLENGE', nonce, version, maxFrame, window, keepaliveMs: this.t.heartbeatMs }, { rsp: true, corr: heard.frame!.header.seq });
+      if (!refusing) peer.version = version;
       const authHeard = await peer.waitFor((h) => h.frame?.message.type === 'AUTH' || h.frame?.message.type === 'HELLO', this.t.answerMs * 2, from);
       const auth = authHeard?.frame?.message;
       if (auth?.type === 'HELLO') {
         // A refused CHALLENGE: the device dropped it and started over (the new HELLO is for the next check).
-        if (o.version !== undefined) {
+        if (refusing) {
           this.unconsume(authHeard!);
           return { kind: 'no-auth', peer, hello, from };
         }
@@ -178,11 +191,11 @@ export class Gateway {
         throw new CheckFailure('the device keeps sending HELLO and never answers CHALLENGE with AUTH');
       }
       if (auth?.type !== 'AUTH') {
-        if (o.version !== undefined) return { kind: 'no-auth', peer, hello, from };
+        if (refusing) return { kind: 'no-auth', peer, hello, from };
         throw new CheckFailure(`no AUTH within ${this.t.answerMs * 2} ms of CHALLENGE`);
       }
-      if (o.version !== undefined && o.version !== negotiated) {
-        throw new CheckFailure(`the device answered a CHALLENGE for version ${o.version} (outside its ${dmin}..${dmax}) with AUTH; §8 rule 4 says BYE 120/121 and close`);
+      if (refusing) {
+        throw new CheckFailure(`the device answered a CHALLENGE for version ${version} (outside its ${dmin}..${dmax}) with AUTH; §8 rule 4 says BYE 120/121 and close`);
       }
       if (!macsEqual(auth.serverNonce, nonce)) throw new CheckFailure(`AUTH serverNonce ${hex(auth.serverNonce)} is not the CHALLENGE nonce ${hex(nonce)}`);
       if (!macsEqual(auth.mac, authMac(this.o.key, nonce, auth.deviceNonce, this.o.id))) {
@@ -204,7 +217,8 @@ export class Gateway {
       // Give the device its first word after WELCOME (its STATE, §7.3) before the checks talk:
       // a request in the same read as WELCOME tests the device's read loop, not the protocol.
       await peer.waitFor(() => true, Math.min(this.t.answerMs, this.t.stateMs + 500), welcomeFrom);
-      this.session = { peer, hello, helloFrame: heard.frame!, sessionId, resumed: resumable, version, maxFrame, window, welcomedAt: peer.now() };
+      this.session = { peer, hello, helloFrame: heard.frame!, sessionId, resumed: resumable, version, maxFrame, window, welcomedAt: peer.now(), heardFrom: welcomeFrom };
+      this.sessions.push(this.session);
       this.log(`session ${hex(sessionId)} with ${hello.deviceId} over ${peer.description}${resumable ? ' (resumed)' : ''}: v${version}, maxFrame ${maxFrame}, window ${window}`);
       return { kind: 'welcomed', session: this.session };
     }

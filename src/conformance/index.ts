@@ -9,3 +9,4 @@ export { toJUnit } from './report-junit.js';
 export { builtinArtifact, customArtifact, type TestArtifact } from './artifacts.js';
 export { FAMILIES, type CheckDef, type CheckResult, type CheckStatus, type Family } from './check.js';
 export { ConformError } from './conform-error.js';
+export { VERSION_2_ONLY } from './checks/version.js';

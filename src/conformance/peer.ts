@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { cobsEncode } from '../protocol/cobs.js';
-import { FLAG_RSP, FLAG_RTX, MAX_MAX_FRAME } from '../protocol/constants.js';
+import { FLAG_RSP, FLAG_RTX, MAX_MAX_FRAME, PROTOCOL_MAX, PROTOCOL_MIN } from '../protocol/constants.js';
 import { buildFrame, encodeFrame, type Frame } from '../protocol/frame.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import type { Message, MessageName } from '../protocol/messages/types.js';
@@ -44,8 +44,18 @@ export class Peer extends EventEmitter {
   /** Frames and bytes the kit sent (for the report). */
   sentFrames = 0;
   auto: AutoAnswer = { heartbeatLeaseMs: 60_000, ping: true };
+  /**
+   * The protocol version the kit encodes at (SPEC §8): 1 until a CHALLENGE names the session's
+   * version, so nothing a later version added ever reaches a version-1 device.
+   */
+  version = PROTOCOL_MIN;
   private nextSeq: number;
-  private readonly decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME });
+  /**
+   * Decodes every key the kit knows whatever the session's version: a version-2 key that a device
+   * sends in a version-1 session is seen (and fails version.v1-session) instead of being dropped
+   * as unknown.
+   */
+  private readonly decoder = new FrameDecoder({ maxFrame: MAX_MAX_FRAME, protocolVersion: PROTOCOL_MAX });
   private waiters = new Set<() => void>();
   private writing: Promise<void> = Promise.resolve();
 
@@ -92,7 +102,7 @@ export class Peer extends EventEmitter {
 
   async send(msg: Message, o: SendOptions = {}): Promise<number> {
     const seq = o.seq ?? this.takeSeq();
-    await this.write(encodeFrame(msg, { seq, corr: o.corr ?? 0, rsp: o.rsp ?? false, rtx: o.rtx ?? false, maxFrame: MAX_MAX_FRAME }));
+    await this.write(encodeFrame(msg, { seq, corr: o.corr ?? 0, rsp: o.rsp ?? false, rtx: o.rtx ?? false, maxFrame: MAX_MAX_FRAME, protocolVersion: this.version }));
     return seq;
   }
 

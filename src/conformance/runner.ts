@@ -25,6 +25,8 @@ import { deployChecks } from './checks/deploy.js';
 import { inferChecks, inferOnce, inferRequest } from './checks/infer.js';
 import { rtxDevice, rtxRequest } from './checks/rtx.js';
 import { byeChecks } from './checks/bye.js';
+import { versionNegotiated, versionOneSession, versionPlacement, versionStateKeys } from './checks/version.js';
+import { PROTOCOL_MAX, PROTOCOL_MIN } from '../protocol/constants.js';
 import { allChecks } from './catalogue.js';
 
 export const CONFORM_TIMINGS: Record<keyof GatewayTimings, NumberOptionSpec> = {
@@ -42,7 +44,10 @@ export interface ConformOptions {
   key: Uint8Array | string;
   /** Expected HELLO deviceClass (checked when given). */
   deviceClass?: DeviceClass;
-  /** Protocol versions the kit speaks (default [1, 1]). */
+  /**
+   * Protocol versions the kit speaks (default: every version it knows, [1, 2]); it offers the
+   * highest one HELLO `proto` shares with them.
+   */
   proto?: [number, number];
   timings?: Partial<GatewayTimings>;
   /** Families not to run (reported as skipped). */
@@ -70,6 +75,15 @@ export interface ConformReport {
   ok: boolean;
 }
 
+function kitVersions(p: [number, number] | undefined): [number, number] {
+  if (p === undefined) return [PROTOCOL_MIN, PROTOCOL_MAX];
+  const ok = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= PROTOCOL_MIN && (v as number) <= PROTOCOL_MAX;
+  if (!Array.isArray(p) || p.length !== 2 || !ok(p[0]) || !ok(p[1]) || p[0] > p[1]) {
+    throw new ConformError({ code: 'conform.proto', reason: `proto ${JSON.stringify(p)} is not [min, max] within the versions the kit knows, ${PROTOCOL_MIN}..${PROTOCOL_MAX}`, hint: `leave it out to offer ${PROTOCOL_MIN}..${PROTOCOL_MAX}`, field: 'proto', usage: true });
+  }
+  return [p[0], p[1]];
+}
+
 function keyBytes(k: Uint8Array | string): Uint8Array {
   if (k instanceof Uint8Array) {
     if (k.length < 16 || k.length > 64) throw new ConformError({ code: 'conform.key', reason: `the device key is ${k.length} bytes; epara keys are 32 (at least 16)`, hint: 'pass the key `epara register` printed, as hex', field: 'key', usage: true });
@@ -84,11 +98,13 @@ export async function runConformance(links: DeviceLinks, o: ConformOptions): Pro
   const timings = resolveNumbers(CONFORM_TIMINGS, o.timings, 'timings.');
   const key = keyBytes(o.key);
   const t0 = performance.now();
-  const g = new Gateway(links, { id: o.id, key, deviceClass: o.deviceClass, proto: o.proto ?? [1, 1], timings, maxFrame: 65535, window: 8, log: o.log });
+  const proto = kitVersions(o.proto);
+  const g = new Gateway(links, { id: o.id, key, deviceClass: o.deviceClass, proto, timings, maxFrame: 65535, window: 8, log: o.log });
   const r = new Recorder(new Set(o.skip ?? []), o.onResult);
-  const c: RunContext = { g, r, restart: o.restart, nextDeploymentId: 0x7e57_0001, service: o.service ?? 'conform' };
+  const c: RunContext = { g, r, restart: o.restart, nextDeploymentId: 0x7e57_0001, nextPlanVersion: 1, service: o.service ?? 'conform' };
   try {
     if (await firstSession(c)) {
+      await versionNegotiated(c);
       await sessionChecks(c, o);
       await endingChecks(c);
     }
@@ -153,12 +169,16 @@ async function sessionChecks(c: RunContext, o: ConformOptions): Promise<void> {
     first = false;
     await inferChecks(c);
     await stateServed(c, async () => void (await inferOnce(c)));
+    await versionStateKeys(c);
+    await versionPlacement(c);
     await rtxRequest(c, () => (c.deployed && c.artifact?.input ? inferRequest(c) : { type: 'PING', data: new Uint8Array([7, 0, 7]) }));
   });
   if (first) {
     // no deployment: what can run without one
     await inferChecks(c);
     await stateServed(c, async () => undefined);
+    await versionStateKeys(c);
+    await versionPlacement(c);
     await rtxRequest(c, () => ({ type: 'PING', data: new Uint8Array([7, 0, 7]) }));
   }
   if (!c.lease) await guarded(c, () => leaseBySilence(c));
@@ -168,6 +188,7 @@ async function endingChecks(c: RunContext): Promise<void> {
   await guarded(c, () => byeChecks(c));
   await serverMacRefused(c);
   await versionRefused(c);
+  await versionOneSession(c);
   await pingBeforeAuth(c);
   if (await reregister(c)) {
     await c.g.peer.send({ type: 'BYE', code: 0, reason: 'epara conform: done' }).catch(() => undefined);

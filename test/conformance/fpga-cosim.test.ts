@@ -4,7 +4,7 @@
  * /dev/ttyUSB1 or an HC-05 on /dev/rfcomm0 would be.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, runConformance, type ConformReport } from '../../src/conformance/index.js';
+import { openTarget, runConformance, VERSION_2_ONLY as V2_ONLY, type ConformReport } from '../../src/conformance/index.js';
 import { missingTools } from '../hdl/hdl-project.js';
 import { buildCosim, CosimProcess, SIM_DEVICE_ID, SIM_KEY } from '../hdl/cosim-driver.js';
 
@@ -56,7 +56,15 @@ describe.skipIf(missing.length > 0)('epara conform against the FPGA co-simulatio
 
   it('skips only what the FPGA cannot do, and says why', () => {
     const skipped = rep.results.filter((r) => r.status === 'skip');
-    expect(skipped.map((r) => r.id)).toEqual(['deploy.resume-after-restart']);
-    expect(skipped[0]!.detail).toMatch(/restart/);
+    expect(skipped.map((r) => r.id).sort()).toEqual(['deploy.resume-after-restart', ...V2_ONLY].sort());
+    expect(skipped.find((r) => r.id === 'deploy.resume-after-restart')!.detail).toMatch(/restart/);
+    for (const r of skipped.filter((x) => V2_ONLY.includes(x.id))) expect(r.detail).toMatch(/speaks only protocol version 1\.\.1/);
+  });
+
+  it('negotiates version 1 (edge_core speaks [1, 1]) and sends no version-2 key in it', () => {
+    const byId = new Map(rep.results.map((r) => [r.id, r]));
+    expect(byId.get('version.negotiated')?.status).toBe('pass');
+    expect(byId.get('version.negotiated')?.detail).toMatch(/HELLO proto 1\.\.1, kit 1\.\.2: CHALLENGE version 1/);
+    expect(byId.get('version.v1-session')?.status, byId.get('version.v1-session')?.detail).toBe('pass');
   });
 });
