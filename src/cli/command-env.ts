@@ -1,17 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { Output } from './output.js';
+import type { GlobalFlags } from './flags.js';
 import { configPath, ensureDataDir, loadConfig, resolveDataDir, type EparaConfig } from './config.js';
-
-/** Flags every command accepts (defined once on the root program). */
-export interface GlobalFlags {
-  json?: boolean;
-  verbose?: boolean;
-  quiet?: boolean;
-  color?: boolean;
-  dataDir?: string;
-  config?: string;
-}
 
 /** What an action gets: the process context, the output, and lazily resolved data dir/config. */
 export class CommandEnv {

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Command } from 'commander';
 
 /** A writable that may be a terminal (process.stdout, or a test's capture stream). */
 export type OutStream = Writable & { isTTY?: boolean; columns?: number };
@@ -30,3 +31,14 @@ export function processContext(): CliContext {
     handleSignals: true,
   };
 }
+
+/** Shared between an action and runCli: the exit code an action chose without throwing. */
+export interface ExitState {
+  code: number;
+}
+
+/**
+ * What each command module exports. It lives here, not in program.ts, so that command files
+ * never import the program that imports them (tests/cli/import-graph.test.ts keeps it so).
+ */
+export type CommandFactory = (ctx: CliContext, exit: ExitState) => Command;

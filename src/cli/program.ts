@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import type { CliContext } from './context.js';
+import type { CliContext, CommandFactory, ExitState } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './cli-error.js';
 import { humanize } from './human-errors.js';
@@ -20,13 +20,6 @@ import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
 import { simCliCommand } from './commands/sim.js';
 import { conformCommand } from './commands/conform.js';
-
-/** Shared state between an action and runCli: the exit code an action chose without throwing. */
-export interface ExitState {
-  code: number;
-}
-
-export type CommandFactory = (ctx: CliContext, exit: ExitState) => Command;
 
 const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Server and devices:', serveCommand],

@@ -2,7 +2,8 @@ import type { DeviceClass } from '../protocol/index.js';
 import { EparaServer } from '../server-adapter/server.js';
 import type { DeviceInfo } from '../server-adapter/events.js';
 import type { CommandEnv } from './command-env.js';
-import { locateServer, type ServerClient, type ServerFlags } from './server-client.js';
+import { locateServer, type ServerClient } from './server-client.js';
+import type { ServerFlags } from './flags.js';
 
 /**
  * register/devices work with or without a running server: through its HTTP API when

@@ -4,6 +4,7 @@ import { EparaError } from '../errors.js';
 import { CliError } from './cli-error.js';
 import type { CommandEnv } from './command-env.js';
 import { readRuntime, readToken } from './server-runtime.js';
+import type { ServerFlags } from './flags.js';
 
 /**
  * A small client for the HTTP API of a running `epara serve` (src/server-adapter/http-api.ts).
@@ -70,12 +71,6 @@ export class ServerClient {
 export interface ServerTarget {
   url: string;
   token: string;
-}
-
-/** Flags of commands that talk to the server. */
-export interface ServerFlags {
-  server?: string;
-  token?: string;
 }
 
 /**

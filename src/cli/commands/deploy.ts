@@ -2,16 +2,16 @@ import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action, type CommandEnv } from '../command-env.js';
 import { usageError } from '../cli-error.js';
 import { humanize } from '../human-errors.js';
-import { requireServer, type ServerClient, type ServerFlags } from '../server-client.js';
+import { requireServer, type ServerClient } from '../server-client.js';
 import { renderTable } from '../output.js';
 import type { DeploymentRecord } from '../../device-mgmt/registry/store.js';
 import type { DeviceInfo } from '../../server-adapter/events.js';
-import { DEVICE_CLASSES, serverOptions } from './register.js';
+import { DEVICE_CLASSES, serverOptions, type ServerFlags } from '../flags.js';
+import { formatBytes } from '../format.js';
 
 export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
 const KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
@@ -24,12 +24,6 @@ interface DeployFlags extends ServerFlags {
   version?: string;
   kind?: (typeof KINDS)[number];
   timeout: string;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** "all", a device class, or comma-separated ids. */

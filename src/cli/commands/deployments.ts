@@ -1,13 +1,11 @@
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
-import { requireServer, type ServerFlags } from '../server-client.js';
+import { requireServer } from '../server-client.js';
 import { renderTable } from '../output.js';
 import type { DeploymentRecord } from '../../device-mgmt/registry/store.js';
-import { serverOptions } from './register.js';
-import { formatBytes } from './deploy.js';
-import { ago } from './devices.js';
+import { serverOptions, type ServerFlags } from '../flags.js';
+import { ago, formatBytes } from '../format.js';
 
 interface Flags extends ServerFlags {
   service?: string;

@@ -1,22 +1,12 @@
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action, type CommandEnv } from '../command-env.js';
 import { openRegistry, type RegistryAccess } from '../registry-access.js';
 import { renderTable, type Palette } from '../output.js';
 import type { DeviceInfo } from '../../server-adapter/events.js';
 import { CliError } from '../cli-error.js';
-import { serverOptions } from './register.js';
-import type { ServerFlags } from '../server-client.js';
-
-export function ago(ts: number | undefined, now = Date.now()): string {
-  if (!ts) return 'never';
-  const s = Math.max(0, Math.round((now - ts) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86400)}d ago`;
-}
+import { serverOptions, type ServerFlags } from '../flags.js';
+import { ago } from '../format.js';
 
 function paintState(c: Palette, state: string): string {
   if (state === 'active' || state === 'registered') return c.green(state);

@@ -1,18 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { CliError, usageError } from '../cli-error.js';
-import { requireServer, type ServerFlags } from '../server-client.js';
+import { requireServer } from '../server-client.js';
 import { readRuntime } from '../server-runtime.js';
 import { parseHostPort } from '../serve/link-flags.js';
 import { StatusLine } from '../serve/status-line.js';
 import { parseFleetSpec, planFleet, startFleet, PROFILE_NAMES, type Fleet } from 'epara/emulation';
 import type { DeviceClass } from '../../protocol/index.js';
 import { EparaError } from '../../errors.js';
-import { serverOptions } from './register.js';
+import { serverOptions, type ServerFlags } from '../flags.js';
 
 interface FleetFlags extends ServerFlags {
   devices: string;

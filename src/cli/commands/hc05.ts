@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { usageError } from '../cli-error.js';
 import { validateSettings, firmwareMajor } from '../hc05/at-protocol.js';

@@ -1,11 +1,10 @@
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { usageError } from '../cli-error.js';
-import { requireServer, type ServerFlags } from '../server-client.js';
+import { requireServer } from '../server-client.js';
 import { fromWire, parseInputs, toWire, valuesOf, type WireTensorJson } from '../tensor-json.js';
-import { serverOptions } from './register.js';
+import { serverOptions, type ServerFlags } from '../flags.js';
 
 interface InferFlags extends ServerFlags {
   input: string;

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { describe, parseRfcommList, scanSysfs, type PortInfo } from '../port-scan.js';
 import { findOnPath, runTool } from '../external-tools.js';

@@ -1,12 +1,10 @@
 import { Command, Option } from 'commander';
 import qrcode from 'qrcode-terminal';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { openRegistry } from '../registry-access.js';
 import type { DeviceClass } from '../../protocol/index.js';
-
-export const DEVICE_CLASSES = ['fpga', 'microcomputer', 'mcu', 'embedded-gpu', 'gpu-server'] as const;
+import { DEVICE_CLASSES, serverOptions } from '../flags.js';
 
 interface RegisterFlags {
   class: DeviceClass;
@@ -24,12 +22,6 @@ export function provisioningUri(id: string, deviceClass: string, key: string): s
 
 function renderQr(text: string): Promise<string> {
   return new Promise((resolve) => qrcode.generate(text, { small: true }, resolve));
-}
-
-export function serverOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <url>', 'HTTP API of a running epara serve (default: the one running for the data dir)')
-    .option('--token <token>', 'its bearer token (default: <data dir>/http-token; also EPARA_TOKEN)');
 }
 
 export function registerCommand(ctx: CliContext, exit: ExitState): Command {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
+import { collect } from '../flags.js';
 import { EparaServer } from '../../server-adapter/server.js';
 import { humanize } from '../human-errors.js';
 import { parseHostPort, parseSerial, type HostPort, type SerialSpec } from '../serve/link-flags.js';
@@ -21,8 +21,6 @@ interface ServeFlags {
   openEnrolment?: boolean;
   heartbeat?: string;
 }
-
-const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 export function serveCommand(ctx: CliContext, exit: ExitState): Command {
   return new Command('serve')

@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import type { CliContext } from '../context.js';
-import type { ExitState } from '../program.js';
+import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
-import { requireServer, type ServerFlags } from '../server-client.js';
+import { requireServer } from '../server-client.js';
 import { renderTable } from '../output.js';
-import { serverOptions } from './register.js';
+import { serverOptions, type ServerFlags } from '../flags.js';
 
 export function undeployCommand(ctx: CliContext, exit: ExitState): Command {
   return serverOptions(
