@@ -54,7 +54,7 @@ export function readRuntime(dataDir: string): ServeRuntime | undefined {
 /** The HTTP token: the one given, else the stored one, else a new CSPRNG token stored 0600. */
 export function loadOrCreateToken(dataDir: string, given: string | undefined): string {
   if (given !== undefined) {
-    if (given.length < 16) throw new CliError({ code: 'cli.usage', reason: '--http-token must be at least 16 characters', hint: 'leave it out and epara generates one in <data dir>/http-token', field: 'http-token', usage: true });
+    if (given.length < 16) throw new CliError({ code: 'cli.usage', reason: '--http-token must be at least 16 characters', hint: 'leave it out and one is generated in <data dir>/http-token', field: 'http-token', usage: true });
     return given;
   }
   const path = join(dataDir, TOKEN_FILE);

@@ -809,7 +809,7 @@ function parseKey(key: string | Uint8Array): Buffer {
   const bytes = typeof key === 'string' ? (/^([0-9a-fA-F]{2})+$/.test(key) ? Buffer.from(key, 'hex') : undefined) : Buffer.from(key);
   if (!bytes || bytes.length < 16) {
     // The key itself never goes into the message.
-    throw new ConfigError({ code: 'config.value', reason: 'device key must be at least 16 bytes, given as hex or bytes', hint: 'use the key printed once by `epara provision`', field: 'key' });
+    throw new ConfigError({ code: 'config.value', reason: 'device key must be at least 16 bytes, given as hex or bytes', hint: 'use the key printed once by `epara register`', field: 'key' });
   }
   return bytes;
 }

@@ -72,7 +72,7 @@ export function keyFromHex(hex: unknown, field = 'key'): Uint8Array {
     throw new ConfigError({
       code: 'config.key',
       reason: `the key must be ${KEY_BYTES * 2} hex digits (${KEY_BYTES} bytes)`,
-      hint: 'copy the key exactly as `epara provision` printed it',
+      hint: 'copy the key exactly as `epara register` printed it',
       field,
     });
   }

@@ -384,7 +384,7 @@ export class FrameLink extends EventEmitter {
         'link.timeout',
         `no answer to ${p.name} (seq ${p.seq}) on ${this.stream.description} after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'} over ${total} ms (per-attempt timeouts ${p.waitedMs.join('/')} ms; maxFrame ${this._maxFrame}, window ${this._window})`,
         this.o.baudRate
-          ? `check that the peer is powered, runs epara at ${this.o.baudRate} baud and accepts ${this._maxFrame}-byte frames; on a noisy line lower maxFrame or raise retries`
+          ? `check that the peer is powered, speaks the epara protocol at ${this.o.baudRate} baud and accepts ${this._maxFrame}-byte frames; on a noisy line lower maxFrame or raise retries`
           : `check that the peer is powered and connected; on slow links (HC-05, BLE) raise requestTimeoutMs (now ${this.o.requestTimeoutMs} ms) or lower maxFrame (now ${this._maxFrame})`,
         {
           details: {

@@ -103,7 +103,7 @@ export function tcpConnectError(where: string, err: unknown, usingTls: boolean):
       'link.tls',
       `TLS handshake with ${where} failed: ${msg.slice(0, 120)}`,
       /certificate required|unknown ca|bad certificate/i.test(msg)
-        ? 'the server wants a client certificate signed by its CA: pass tls.cert and tls.key (epara provision issues them)'
+        ? 'the server wants a client certificate signed by its CA (its tls.ca): pass that certificate and its key as tls.cert and tls.key'
         : 'check that both sides use TLS and trust each other (tls.ca on the client, ca/requestCert on the server)',
       { details, cause: err },
     );

@@ -94,7 +94,7 @@ export function validateSettings(raw: { name?: string; pin?: string; baud?: stri
   }
   if (raw.role !== undefined) {
     const r = raw.role in ROLES ? ROLES[raw.role as keyof typeof ROLES] : Number(raw.role);
-    if (r !== 0 && r !== 1 && r !== 2) throw usageError('role', `--role ${raw.role} must be slave (0), master (1) or slave-loop (2)`, 'epara devices wait for the host to connect: use --role slave');
+    if (r !== 0 && r !== 1 && r !== 2) throw usageError('role', `--role ${raw.role} must be slave (0), master (1) or slave-loop (2)`, 'a device (slave) waits for the host to connect: use --role slave');
     s.role = r;
   }
   return s;

@@ -21,7 +21,7 @@ export class LinkAttachment {
    */
   constructor(
     private readonly server: EparaServer,
-    /** What kind of link, for `epara status` and the log: 'serial' or 'ble'. */
+    /** What kind of link, for serve.json and the log: 'serial' or 'ble'. */
     readonly kind: 'serial' | 'ble',
     readonly description: string,
     private readonly open: () => Promise<ByteStream>,
