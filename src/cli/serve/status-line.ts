@@ -33,7 +33,8 @@ export class StatusLine {
   }
 
   private draw(): void {
-    const cols = this.out.stderr.columns ?? 100;
+    // A pty nobody sized reports 0 columns.
+    const cols = this.out.stderr.columns || 100;
     let text = this.render();
     // Measure what shows, not the colour escapes; a line longer than the terminal would wrap and
     // leave a trail of half-erased status lines behind.
@@ -43,8 +44,13 @@ export class StatusLine {
     this.shown = true;
   }
 
+  /**
+   * After stop() nothing redraws: log lines that arrive while the server closes (device.left) are
+   * printed plain, and render() is never called again (it reads a server that is closing).
+   */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     if (this.shown) this.out.stderr.write('\r\u001b[2K');
     this.shown = false;
   }
