@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CliContext, ExitState } from '../context.js';
-import { action } from '../command-env.js';
+import { action, type CommandEnv } from '../command-env.js';
+import type { EparaConfig } from '../config.js';
 import { collect } from '../flags.js';
 import { EparaServer } from '../../server-adapter/server.js';
 import { humanize } from '../human-errors.js';
@@ -9,6 +10,7 @@ import { LinkAttachment } from '../serve/link-attachment.js';
 import { openSerial } from '../../transport/serial.js';
 import { formatUptime, StatusLine } from '../serve/status-line.js';
 import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
+import { DataDirLock } from '../serve/data-dir-lock.js';
 import { connectBle } from '../../transport/ble.js';
 
 interface ServeFlags {
@@ -45,105 +47,123 @@ Examples:
     )
     .action(
       action(ctx, exit, async (env, flags: ServeFlags) => {
-        const out = env.out;
         const cfg = env.config().serve ?? {};
         const tcp: HostPort[] = (flags.tcp ?? cfg.tcp ?? (flags.serial || cfg.serial || flags.ble ? [] : ['127.0.0.1:7878'])).map((t) => parseHostPort('tcp', t, true));
         const serial = (flags.serial ?? cfg.serial ?? []).map(parseSerial);
         const http = parseHostPort('http', flags.http ?? cfg.http ?? '127.0.0.1:0', true);
         const heartbeatMs = flags.heartbeat !== undefined ? Number(flags.heartbeat) : undefined;
         const dataDir = env.dataDir();
-        const token = loadOrCreateToken(dataDir, flags.httpToken);
-
-        const server = new EparaServer({
-          dataDir,
-          openEnrolment: flags.openEnrolment ?? cfg.openEnrolment ?? false,
-          http: { host: http.host, port: http.port, token, metrics: flags.metrics ?? cfg.metrics ?? false },
-          ...(heartbeatMs !== undefined ? { periods: { heartbeatMs } } : {}),
-        });
-        const startedAt = Date.now();
-        // Inference count for the status line, read from the server's own Prometheus histogram.
-        let inferences = 0;
-        const countInferences = async () => {
-          try {
-            const m = await server.metrics.inferLatency.get();
-            inferences = m.values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
-          } catch {
-            /* the status line is best effort */
-          }
-        };
-        const status = new StatusLine(out, () => {
-          const devs = server.devices();
-          const online = devs.filter((d) => d.state === 'active' || d.state === 'registered').length;
-          const degraded = devs.filter((d) => d.state === 'degraded').length;
-          const moving = server.deployments({ states: ['offered', 'transferring', 'verifying', 'loading'] }).length;
-          return `${out.e.green('●')} ${online}/${devs.length} devices online${degraded ? `, ${degraded} degraded` : ''} · ${moving} deployments in progress · ${inferences} inferences · up ${formatUptime(Date.now() - startedAt)}`;
-        });
-        const stamp = () => new Date().toISOString().slice(11, 19);
-        const log = (line: string) => status.log(`${out.e.dim(stamp())} ${line}`);
-
-        const attachments: LinkAttachment[] = [];
-        const tcpBound: string[] = [];
+        // Before anything touches the registry or serve.json: a second server is refused whole.
+        const lock = DataDirLock.acquire(dataDir);
         try {
-          await server.start();
-          server.on('audit', (a) => {
-            log(`${a.event}${a.deviceId ? ` ${a.deviceId}` : ''}${a.detail ? ` — ${a.detail}` : ''}`);
-          });
-          server.on('device-lost', (c) => log(`${out.e.yellow('lost')} ${c.deviceId}`));
-          for (const t of tcp) {
-            const l = await server.listenTcp({ host: t.host, port: t.port }).catch((e: unknown) => {
-              throw humanize(e);
-            });
-            tcpBound.push(`${t.host}:${l.port}`);
-            log(`devices: tcp ${t.host}:${l.port}${t.host === '0.0.0.0' ? ' (all interfaces: LAN devices can connect)' : ''}`);
-          }
-          for (const s of serial) {
-            const a = serialAttachment(server, s, log);
-            await a.start();
-            attachments.push(a);
-            log(`devices: serial ${a.description}${/rfcomm/.test(s.path) ? ' (Bluetooth SPP)' : ''}`);
-          }
-          if (flags.ble ?? cfg.ble) {
-            const a = bleAttachment(server, typeof flags.ble === 'string' ? flags.ble : undefined, log);
-            await a.start();
-            attachments.push(a);
-            log(`devices: ble ${a.description}`);
-          }
-        } catch (e) {
-          await Promise.all(attachments.map((a) => a.stop()));
-          await server.close({ drainMs: 0 });
-          throw e;
+          await serveLocked(env, flags, cfg, { tcp, serial, http, heartbeatMs, dataDir });
+        } finally {
+          lock.release();
         }
-        const api = server.httpAddress!;
-        const httpUrl = `http://${api.host.includes(':') ? `[${api.host}]` : api.host}:${api.port}`;
-        writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `${a.kind} ${a.description}`)], startedAt });
-        log(`http api: ${httpUrl}${flags.metrics ?? cfg.metrics ? ` (metrics at ${httpUrl}/metrics)` : ''}, token in ${dataDir}/http-token`);
-        log(`data dir: ${dataDir}`);
-        out.info(out.e.dim('ready; Ctrl-C stops'));
-        status.start();
-        const counter = status.live ? setInterval(() => void countInferences(), 1000) : undefined;
-        counter?.unref();
-
-        // Wait for Ctrl-C / SIGTERM (real process) or the test's abort signal.
-        const reason = await new Promise<string>((resolve) => {
-          if (env.ctx.signal?.aborted) return resolve('abort');
-          env.ctx.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
-          if (env.ctx.handleSignals) {
-            const on = (sig: NodeJS.Signals) => () => resolve(sig);
-            process.once('SIGINT', on('SIGINT'));
-            process.once('SIGTERM', on('SIGTERM'));
-          }
-        });
-        if (counter) clearInterval(counter);
-        await countInferences();
-        status.stop();
-        out.info(`${reason === 'abort' ? 'stopping' : `${reason}: stopping`} (BYE to devices, committing the registry) ...`);
-        await Promise.all(attachments.map((a) => a.stop()));
-        await server.close({ drainMs: 2000 });
-        removeRuntime(dataDir, process.pid);
-        out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt, inferences }, () => '');
-        out.info(`stopped after ${formatUptime(Date.now() - startedAt)}; ${inferences} inference requests served`);
       }),
     );
+}
+
+interface Resolved {
+  tcp: HostPort[];
+  serial: SerialSpec[];
+  http: HostPort;
+  heartbeatMs: number | undefined;
+  dataDir: string;
+}
+
+async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<EparaConfig['serve']>, { tcp, serial, http, heartbeatMs, dataDir }: Resolved): Promise<void> {
+  const out = env.out;
+  const token = loadOrCreateToken(dataDir, flags.httpToken);
+
+  const server = new EparaServer({
+    dataDir,
+    openEnrolment: flags.openEnrolment ?? cfg.openEnrolment ?? false,
+    http: { host: http.host, port: http.port, token, metrics: flags.metrics ?? cfg.metrics ?? false },
+    ...(heartbeatMs !== undefined ? { periods: { heartbeatMs } } : {}),
+  });
+  const startedAt = Date.now();
+  // Inference count for the status line, read from the server's own Prometheus histogram.
+  let inferences = 0;
+  const countInferences = async () => {
+    try {
+      const m = await server.metrics.inferLatency.get();
+      inferences = m.values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+    } catch {
+      /* the status line is best effort */
+    }
+  };
+  const status = new StatusLine(out, () => {
+    const devs = server.devices();
+    const online = devs.filter((d) => d.state === 'active' || d.state === 'registered').length;
+    const degraded = devs.filter((d) => d.state === 'degraded').length;
+    const moving = server.deployments({ states: ['offered', 'transferring', 'verifying', 'loading'] }).length;
+    return `${out.e.green('●')} ${online}/${devs.length} devices online${degraded ? `, ${degraded} degraded` : ''} · ${moving} deployments in progress · ${inferences} inferences · up ${formatUptime(Date.now() - startedAt)}`;
+  });
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const log = (line: string) => status.log(`${out.e.dim(stamp())} ${line}`);
+
+  const attachments: LinkAttachment[] = [];
+  const tcpBound: string[] = [];
+  try {
+    await server.start();
+    server.on('audit', (a) => {
+      log(`${a.event}${a.deviceId ? ` ${a.deviceId}` : ''}${a.detail ? ` — ${a.detail}` : ''}`);
+    });
+    server.on('device-lost', (c) => log(`${out.e.yellow('lost')} ${c.deviceId}`));
+    for (const t of tcp) {
+      const l = await server.listenTcp({ host: t.host, port: t.port }).catch((e: unknown) => {
+        throw humanize(e);
+      });
+      tcpBound.push(`${t.host}:${l.port}`);
+      log(`devices: tcp ${t.host}:${l.port}${t.host === '0.0.0.0' ? ' (all interfaces: LAN devices can connect)' : ''}`);
+    }
+    for (const s of serial) {
+      const a = serialAttachment(server, s, log);
+      await a.start();
+      attachments.push(a);
+      log(`devices: serial ${a.description}${/rfcomm/.test(s.path) ? ' (Bluetooth SPP)' : ''}`);
+    }
+    if (flags.ble ?? cfg.ble) {
+      const a = bleAttachment(server, typeof flags.ble === 'string' ? flags.ble : undefined, log);
+      await a.start();
+      attachments.push(a);
+      log(`devices: ble ${a.description}`);
+    }
+  } catch (e) {
+    await Promise.all(attachments.map((a) => a.stop()));
+    await server.close({ drainMs: 0 });
+    throw e;
+  }
+  const api = server.httpAddress!;
+  const httpUrl = `http://${api.host.includes(':') ? `[${api.host}]` : api.host}:${api.port}`;
+  writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `${a.kind} ${a.description}`)], startedAt });
+  log(`http api: ${httpUrl}${flags.metrics ?? cfg.metrics ? ` (metrics at ${httpUrl}/metrics)` : ''}, token in ${dataDir}/http-token`);
+  log(`data dir: ${dataDir}`);
+  out.info(out.e.dim('ready; Ctrl-C stops'));
+  status.start();
+  const counter = status.live ? setInterval(() => void countInferences(), 1000) : undefined;
+  counter?.unref();
+
+  // Wait for Ctrl-C / SIGTERM (real process) or the test's abort signal.
+  const reason = await new Promise<string>((resolve) => {
+    if (env.ctx.signal?.aborted) return resolve('abort');
+    env.ctx.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+    if (env.ctx.handleSignals) {
+      const on = (sig: NodeJS.Signals) => () => resolve(sig);
+      process.once('SIGINT', on('SIGINT'));
+      process.once('SIGTERM', on('SIGTERM'));
+    }
+  });
+  if (counter) clearInterval(counter);
+  await countInferences();
+  status.stop();
+  out.info(`${reason === 'abort' ? 'stopping' : `${reason}: stopping`} (BYE to devices, committing the registry) ...`);
+  await Promise.all(attachments.map((a) => a.stop()));
+  await server.close({ drainMs: 2000 });
+  removeRuntime(dataDir, process.pid);
+  out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt, inferences }, () => '');
+  out.info(`stopped after ${formatUptime(Date.now() - startedAt)}; ${inferences} inference requests served`);
 }
 
 /** A device behind a serial port (USB-UART or /dev/rfcommN), reopened with backoff when the port goes away. */

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CliError } from '../cli-error.js';
+import { readRuntime } from '../server-runtime.js';
+
+export const LOCK_FILE = 'serve.lock';
+
+/**
+ * One `epara serve` per data dir. Two servers on one registry each think they own its devices,
+ * and the second overwrote serve.json and removed it on exit while the first still served.
+ *
+ * The lock is an SQLite database held in an EXCLUSIVE transaction: SQLite takes it with POSIX
+ * advisory locks (fcntl), which the kernel drops when the holder dies, even on SIGKILL, so there
+ * is never a stale lock file to clean up and no pid guessing. better-sqlite3 is already here for
+ * the registry, so this needs no new dependency.
+ */
+export class DataDirLock {
+  private constructor(private db: Database.Database | undefined) {}
+
+  static acquire(dataDir: string): DataDirLock {
+    const path = join(dataDir, LOCK_FILE);
+    // timeout 0: a held lock answers SQLITE_BUSY at once instead of after better-sqlite3's 5 s.
+    const db = new Database(path, { timeout: 0 });
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+    } catch (cause) {
+      db.close();
+      if ((cause as { code?: string }).code !== 'SQLITE_BUSY') throw cause;
+      const rt = readRuntime(dataDir);
+      throw new CliError({
+        code: 'cli.data_dir_locked',
+        reason: rt
+          ? `another epara serve (pid ${rt.pid}, HTTP API ${rt.http}${rt.links.length ? `, ${rt.links.join(', ')}` : ''}) is running on data dir ${dataDir}`
+          : `another epara serve is running (or starting) on data dir ${dataDir}: it holds ${path}`,
+        hint: rt
+          ? `use that one (its commands find it through ${join(dataDir, 'serve.json')}), stop it first (Ctrl-C in its terminal, or kill ${rt.pid}), or give this one its own --data-dir`
+          : 'wait for it to start and use it, stop it first, or give this one its own --data-dir',
+        details: rt ? { pid: rt.pid, http: rt.http } : {},
+        cause,
+      });
+    }
+    return new DataDirLock(db);
+  }
+
+  release(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
