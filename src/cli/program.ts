@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import { humanize } from './human-errors.js';
 import { Output } from './output.js';
 import { packageVersion } from './version.js';
+import { unknownOptionsFirst, usageFromCommander, type UsageCapture } from './usage-errors.js';
 import { portsCommand } from './commands/ports.js';
 import { pairCommand } from './commands/pair.js';
 import { hc05Command } from './commands/hc05.js';
@@ -39,7 +40,7 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Hardware setup:', flashCommand],
 ];
 
-export function buildProgram(ctx: CliContext, exit: ExitState): Command {
+export function buildProgram(ctx: CliContext, exit: ExitState, capture: UsageCapture = {}): Command {
   const program = new Command('epara')
     .description('Manage AI inference devices in an edge cloud: register them, deploy models, route inference.')
     .version(packageVersion(), '-V', 'print the epara version (also: epara --version)')
@@ -49,13 +50,7 @@ export function buildProgram(ctx: CliContext, exit: ExitState): Command {
     .option('--no-color', 'never use colours (also: NO_COLOR=1)')
     .option('--data-dir <dir>', 'state directory (default: $EPARA_DATA_DIR, $XDG_STATE_HOME/epara or ~/.local/state/epara)')
     .option('--config <file>', 'config file (default: <data dir>/config.json if present)')
-    .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-    })
     .addHelpText(
       'after',
       `
@@ -66,17 +61,24 @@ Docs: docs/cli.md`,
   for (const [group, factory] of COMMANDS) {
     const cmd = factory(ctx, exit);
     cmd.helpGroup(group);
-    configure(cmd, ctx);
     program.addCommand(cmd);
   }
+  configure(program, ctx, capture);
   return program;
 }
 
-/** Sub-commands (and theirs) inherit the error/exit behaviour so `epara flash --bogus` exits 2 too. */
-function configure(cmd: Command, ctx: CliContext): void {
-  cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-  cmd.showHelpAfterError('(run with --help for usage)');
-  for (const sub of cmd.commands) configure(sub, ctx);
+/**
+ * Every command (and sub-command) throws instead of exiting, and hands its usage message to
+ * runCli instead of printing it, so that it is printed as a typed error (`--json` included).
+ */
+function configure(cmd: Command, ctx: CliContext, capture: UsageCapture): void {
+  cmd.exitOverride().configureOutput({
+    writeOut: (s) => ctx.stdout.write(s),
+    writeErr: (s) => ctx.stderr.write(s),
+    outputError: (message) => Object.assign(capture, { cmd, message }),
+  });
+  unknownOptionsFirst(cmd);
+  for (const sub of cmd.commands) configure(sub, ctx, capture);
 }
 
 /**
@@ -85,7 +87,8 @@ function configure(cmd: Command, ctx: CliContext): void {
  */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
   const exit: ExitState = { code: ExitCode.OK };
-  const program = buildProgram(ctx, exit);
+  const capture: UsageCapture = {};
+  const program = buildProgram(ctx, exit, capture);
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.USAGE;
@@ -101,13 +104,15 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     return exit.code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and -V arrive here as "errors" with exitCode 0; everything else commander rejects
-      // (unknown command or option, missing argument, bad choice) is a usage error.
-      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
+      // --help and -V arrive here as "errors" with exitCode 0; a bare `epara devices`-style
+      // call that printed help is a usage error without a message of its own.
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.OK;
+      if (e.code === 'commander.help') return ExitCode.USAGE;
     }
     const json = argv.includes('--json');
     const out = new Output(ctx, { json, verbose: argv.includes('--verbose') || argv.includes('-v'), color: argv.includes('--no-color') ? false : undefined });
-    const err = humanize(e);
+    // Everything else commander rejects (unknown command or option, missing argument, bad choice).
+    const err = e instanceof CommanderError ? usageFromCommander(e, capture) : humanize(e);
     out.error(err);
     return err instanceof CliError && err.usage ? ExitCode.USAGE : ExitCode.FAILURE;
   }
