@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { EparaError } from '../errors.js';
 import { CliError } from './cli-error.js';
 import type { CommandEnv } from './command-env.js';
-import { readRuntime, readToken } from './server-runtime.js';
+import { readRuntime, readToken, type ServeRuntime } from './server-runtime.js';
+import { deviceLinkAt, devicePortError, normalizeServerUrl, unreachableError } from './server-url.js';
 import type { ServerFlags } from './flags.js';
 
 /**
@@ -15,6 +16,8 @@ export class ServerClient {
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
+    /** The local server's serve.json, to tell its device port from its HTTP API in errors. */
+    private readonly runtime?: ServeRuntime,
   ) {}
 
   request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
@@ -36,12 +39,7 @@ export class ServerClient {
         ...(body instanceof Readable ? { body: body as never, duplex: 'half' } : { body }),
       } as RequestInit);
     } catch (cause) {
-      throw new CliError({
-        code: 'cli.server_unreachable',
-        reason: `no epara server answers at ${this.baseUrl}`,
-        hint: 'start one with `epara serve` (same --data-dir), or pass --server URL',
-        cause,
-      });
+      throw unreachableError(this.baseUrl, cause, this.runtime);
     }
     const text = await res.text();
     let json: unknown;
@@ -80,14 +78,18 @@ export interface ServerTarget {
 export function locateServer(env: CommandEnv, flags: ServerFlags): ServerClient | undefined {
   const explicit = flags.server ?? env.ctx.env.EPARA_SERVER ?? env.config().server;
   const token = flags.token ?? env.ctx.env.EPARA_TOKEN ?? readToken(env.dataDirPath());
-  if (explicit) {
-    if (!token) throw new CliError({ code: 'cli.server_token', reason: `no token for ${explicit}`, hint: 'pass --token (or EPARA_TOKEN) with the server\'s HTTP token' });
-    return new ServerClient(explicit.replace(/\/?$/, '/'), token);
-  }
   const rt = readRuntime(env.dataDirPath());
+  if (explicit) {
+    const url = normalizeServerUrl(explicit);
+    // A device port answers no HTTP: fail now instead of after the device's handshake timeout.
+    const link = deviceLinkAt(url, rt);
+    if (link && rt) throw devicePortError(url, link, rt);
+    if (!token) throw new CliError({ code: 'cli.server_token', reason: `no token for ${url}`, hint: 'pass --token (or EPARA_TOKEN) with the server\'s HTTP token' });
+    return new ServerClient(url, token, rt);
+  }
   if (!rt) return undefined;
   if (!token) throw new CliError({ code: 'cli.server_token', reason: `the server (pid ${rt.pid}) runs but ${env.dataDirPath()}/http-token is missing`, hint: 'restart `epara serve`, or pass --token' });
-  return new ServerClient(rt.http.replace(/\/?$/, '/'), token);
+  return new ServerClient(rt.http.replace(/\/?$/, '/'), token, rt);
 }
 
 export function requireServer(env: CommandEnv, flags: ServerFlags): ServerClient {
