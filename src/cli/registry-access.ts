@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DeviceClass } from '../protocol/index.js';
 import { EparaServer } from '../server-adapter/server.js';
 import type { DeviceInfo } from '../server-adapter/events.js';
 import type { CommandEnv } from './command-env.js';
 import { locateServer, type ServerClient } from './server-client.js';
+import { CliError } from './cli-error.js';
 import type { ServerFlags } from './flags.js';
 
 /**
@@ -69,9 +72,27 @@ class LocalRegistry implements RegistryAccess {
   }
 }
 
-export async function openRegistry(env: CommandEnv, flags: ServerFlags): Promise<RegistryAccess> {
+export const REGISTRY_FILE = 'registry.sqlite';
+
+/**
+ * Offline, a data dir with no registry is far more often a mistyped --data-dir or a missing
+ * EPARA_DATA_DIR than a first run: creating a registry and a master.key there silently left the
+ * operator with an empty fleet and a second key. Only `--init` (or `epara init`) creates one.
+ */
+export function requireRegistry(dataDir: string, init: boolean | undefined): void {
+  if (init || existsSync(join(dataDir, REGISTRY_FILE))) return;
+  throw new CliError({
+    code: 'cli.no_registry',
+    reason: `no epara registry in ${dataDir}${existsSync(dataDir) ? '' : ' (the directory does not exist)'}, and no server is running for it`,
+    hint: 'check --data-dir / EPARA_DATA_DIR (or start `epara serve` for it); to start a new registry there add --init',
+    field: 'data-dir',
+  });
+}
+
+export async function openRegistry(env: CommandEnv, flags: ServerFlags & { init?: boolean }): Promise<RegistryAccess> {
   const client = locateServer(env, flags);
   if (client) return new HttpRegistry(client);
+  requireRegistry(env.dataDirPath(), flags.init);
   const server = new EparaServer({ dataDir: env.dataDir() });
   await server.start();
   return new LocalRegistry(server);

@@ -20,7 +20,7 @@ describe('epara serve --ble', () => {
     sb = sandbox({ fakeTools: false });
     const dd = ['--data-dir', sb.dataDir];
     // Registered before serve starts (straight into the registry): the device speaks as soon as serve connects.
-    const { key } = (await epara([...dd, 'register', 'ble-pi', '--class', 'microcomputer', '--json'], { env: sb.env })).json<{ key: string }>();
+    const { key } = (await epara([...dd, 'register', 'ble-pi', '--class', 'microcomputer', '--init', '--json'], { env: sb.env })).json<{ key: string }>();
 
     // The real noble library over emulated HCI bindings with one NUS peripheral on the air.
     const peripheral = new EmulatedPeripheral({ address: 'c0:ff:ee:00:00:01', name: 'epara-ble-pi', profile: 'nus' });

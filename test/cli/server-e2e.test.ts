@@ -22,7 +22,7 @@ beforeAll(async () => {
   sb = sandbox({ fakeTools: false });
   dd = ['--data-dir', sb.dataDir];
   // Offline first: no server yet, register goes straight to the registry in the data dir.
-  const offline = await epara([...dd, 'register', 'fpga-01', '--class', 'fpga', '--name', 'Basys 3', '--json'], { env: sb.env });
+  const offline = await epara([...dd, 'register', 'fpga-01', '--class', 'fpga', '--name', 'Basys 3', '--init', '--json'], { env: sb.env });
   expect(offline.code).toBe(0);
   expect(offline.json()).toMatchObject({ id: 'fpga-01', deviceClass: 'fpga', via: 'registry' });
   stopServe = new AbortController();

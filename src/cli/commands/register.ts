@@ -13,6 +13,7 @@ interface RegisterFlags {
   qr?: boolean;
   server?: string;
   token?: string;
+  init?: boolean;
 }
 
 /** What a headless board scans from the QR code: everything it needs to say HELLO and AUTH. */
@@ -32,7 +33,8 @@ export function registerCommand(ctx: CliContext, exit: ExitState): Command {
       .addOption(new Option('--class <class>', 'device class').choices(DEVICE_CLASSES).makeOptionMandatory())
       .option('--name <name>', 'human-readable name (default: the id)')
       .option('--key <hex>', 'use this 32-byte key (64 hex digits) instead of generating one, e.g. one printed on a label')
-      .option('--qr', 'also show the key as a QR code (epara://device?id=…&class=…&key=…) for headless boards'),
+      .option('--qr', 'also show the key as a QR code (epara://device?id=…&class=…&key=…) for headless boards')
+      .option('--init', 'offline, with no registry in the data dir yet: create one (without it a wrong --data-dir is refused)'),
   )
     .addHelpText(
       'after',
