@@ -10,6 +10,8 @@ import { errorInfo, type PlacementOp } from '../protocol/index.js';
 import type { DeviceConnection } from './connection.js';
 import type { DeployOptions } from './server.js';
 import { storeArtifact } from './deploy-artifact.js';
+import { targetsForKind } from '../device-mgmt/deployment/target-formats.js';
+import { checkOnnxArtifact } from '../device-mgmt/deployment/onnx-check.js';
 
 /**
  * Deployment coordination for the server: records one deployment per target device, runs each
@@ -110,8 +112,13 @@ export class DeploymentCoordinator {
     }
     const pending = storeArtifact(this.h.artifacts(), opts.artifact);
     const { sha256: sha, size } = pending instanceof Promise ? await pending : pending;
+    // Before any record or offer: what the devices said they run (HELLO caps.formats), and for
+    // ONNX that the bytes are a model at all.
+    const { run, skipped } = targetsForKind(opts.kind, targets, Array.isArray(opts.to));
+    for (const d of skipped) this.h.audit({ event: 'deploy.skipped', deviceId: d.id, detail: `${opts.service}: it takes no ${opts.kind} artifacts` });
+    if (opts.kind === 'onnx') checkOnnxArtifact(this.h.artifacts().pathOf(sha), `artifact ${sha.slice(0, 12)}…`);
     const answers: DeployAnswer[] = [];
-    for (const t of targets) {
+    for (const t of run) {
       const same = this.sameDeployment(t.id, opts, sha);
       if (same) {
         // Deploying what the device already has (or is already receiving) is a no-op that says so.

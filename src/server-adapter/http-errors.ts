@@ -9,7 +9,9 @@ const STATUS_BY_CODE: Array<[RegExp, number]> = [
   [/^registry\.duplicate$/, 409],
   [/^registry\.(unknown_device|not_pending)$/, 404],
   [/^deploy\.(unknown|unknown_device|artifact_unknown)$/, 404],
-  [/^deploy\.(artifact_missing|artifact_empty)$/, 400],
+  [/^deploy\.(artifact_missing|artifact_empty|bad_artifact)$/, 400],
+  // The devices named cannot run the kind (their HELLO formats): the request is wrong, not the server.
+  [/^deploy\.unsupported_kind$/, 422],
   [/^http\.unauthorized$/, 401],
   [/^http\.not_found$/, 404],
   [/^http\.method_not_allowed$/, 405],

@@ -87,7 +87,8 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     expect(live.map((d) => d.state)).toEqual(['ready', 'ready']);
     for (const d of live) expect(d.bytes).toBe(d.size);
     // pi-01/pi-02 never connected: their deployments wait for them.
-    expect(res.deployments.filter((d) => d.deviceId.startsWith('pi-')).map((d) => d.state)).toEqual(['queued', 'queued']);
+    // One name for the state (issue 21, defect 8): `offered`, as `epara deployments` says.
+    expect(res.deployments.filter((d) => d.deviceId.startsWith('pi-')).map((d) => d.state)).toEqual(['offered', 'offered']);
   });
 
   it('deploy on a terminal draws a progress bar per device', async () => {
@@ -96,6 +97,30 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     expect(r.stderr).toMatch(/microcomputer-1 .*█+.*100% \| 3\.1 KiB\/3\.1 KiB/);
     expect(r.stderr).toMatch(/microcomputer-2 .*█+.*100%/);
     expect(r.stdout).toMatch(/2\/2 ready/);
+    // Before the first bytes there is no rate, so no ETA either (it printed `ETA NFs`).
+    expect(r.stderr).not.toMatch(/NFs|NaN|Infinity/);
+    expect(r.stderr).toMatch(/ETA - \|/);
+  });
+
+  it('deploy prints the reason and hint of a failure; a text file as onnx is refused before anything is sent', async () => {
+    const broken = join(repoRoot, 'fixtures', 'models', 'broken.onnx');
+    const r = await epara([...dd, 'deploy', broken, '--service', 'brk', '--category', 'latency-single', '--to', 'microcomputer-1', '--json'], { env: sb.env });
+    expect(r.code).toBe(1);
+    const d = r.json<{ deployments: Array<{ state: string; error: { code: string; reason: string; hint: string } }> }>().deployments[0]!;
+    expect(d.state).toBe('failed');
+    expect(d.error.code).toBe('deploy.load_failed');
+    expect(d.error.reason.length).toBeGreaterThan(10);
+    expect(d.error.hint.length).toBeGreaterThan(10);
+    const table = await epara([...dd, 'deploy', broken, '--service', 'brk2', '--category', 'latency-single', '--to', 'microcomputer-1'], { env: sb.env });
+    expect(table.stdout).toContain(`deploy.load_failed: ${d.error.reason}`);
+    expect(table.stdout).toContain(`microcomputer-1 hint: ${d.error.hint}`);
+    const readme = join(sb.root, 'README.onnx');
+    writeFileSync(readme, readFileSync(join(repoRoot, 'README.md')));
+    const text = await epara([...dd, 'deploy', readme, '--service', 'txt', '--category', 'latency-single', '--to', 'microcomputer-1', '--json'], { env: sb.env });
+    expect(text.code).toBe(1);
+    expect(text.json<{ error: { code: string; reason: string } }>().error).toMatchObject({ code: 'deploy.bad_artifact' });
+    const list = await epara([...dd, 'deployments', '--service', 'txt', '--json'], { env: sb.env });
+    expect(list.json()).toEqual([]);
   });
 
   it('infer prints outputs and timing; the class output is the argmax of the logits', async () => {

@@ -58,8 +58,9 @@ describe('FPGA profile over Bluetooth SPP at 9600 baud', () => {
     const { connectTcp } = await import('../../src/transport/tcp.js');
     const fpga = await EmulatedDevice.start({ profile: 'fpga', id: 'basys3-2', key, connector: () => connectTcp({ host: '127.0.0.1', port }), dataDir: tmpDir(cleanups), timeScale: 0 });
     cleanups.add(() => fpga.close());
-    const [rec] = await server.deploy({ artifact: new Uint8Array(300).fill(1), service: 'cls', version: '1', kind: 'onnx', category: 'latency-single', to: ['basys3-2'], timeoutMs: 20_000 });
-    expect(rec!.state).toBe('failed');
-    expect(rec!.errorCode).toBe('deploy.unsupported_kind');
+    // The server knows from its HELLO (caps.formats) and refuses before offering (issue 21, defect 4).
+    await until(() => server.device('basys3-2')?.state === 'active');
+    await expect(server.deploy({ artifact: new Uint8Array(300).fill(1), service: 'cls', version: '1', kind: 'onnx', category: 'latency-single', to: ['basys3-2'], timeoutMs: 20_000 })).rejects.toMatchObject({ code: 'deploy.unsupported_kind' });
+    expect(server.deployments({ deviceId: 'basys3-2' })).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import type { DeploymentRecord } from '../../device-mgmt/registry/store.js';
 import type { DeviceInfo } from '../../server-adapter/events.js';
 import { DEVICE_CLASSES, serverOptions, type ServerFlags } from '../flags.js';
 import { formatBytes } from '../format.js';
+import { errorInfo } from '../../protocol/error-codes.js';
 
 export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
 const KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
@@ -109,13 +110,17 @@ Examples:
         const results = await follow(env, client, tracked, timeoutS * 1000);
         const failed = results.filter((t) => t.rec.state === 'failed' || t.rec.state === 'rolled-back');
         const stuck = results.filter((t) => t.online && !SETTLED.has(t.rec.state));
-        const queued = results.filter((t) => !t.online && !SETTLED.has(t.rec.state));
+        const waiting = results.filter((t) => !t.online && !SETTLED.has(t.rec.state));
         const summary = results.map((t) => {
           const secs = t.firstByteAt && t.settledAt ? (t.settledAt - t.firstByteAt) / 1000 : undefined;
+          // The record keeps only the code; its reason and hint come from the error table.
+          const info = t.rec.errorCode ? errorInfo(t.rec.errorCode) : undefined;
           return {
             deploymentId: t.rec.id,
             deviceId: t.rec.deviceId,
-            state: !t.online && !SETTLED.has(t.rec.state) ? 'queued' : t.rec.state,
+            // One name for one state: what `epara deployments` shows too (an offline device's is `offered`).
+            state: t.rec.state,
+            online: t.online,
             version: t.rec.version,
             activeVersion: t.rec.activeVersion,
             bytes: t.rec.offset,
@@ -123,31 +128,51 @@ Examples:
             seconds: secs,
             bytesPerSecond: secs ? Math.round(t.rec.size / secs) : undefined,
             errorCode: t.rec.errorCode,
+            ...(t.rec.errorCode ? { error: { code: t.rec.errorCode, reason: info?.reason ?? t.rec.errorCode, hint: info?.hint ?? 'see `epara deployments` and the server log' } } : {}),
             unchanged: t.unchanged,
           };
         });
+        for (const s of skippedFor(to, kind, devices, summary)) out.info(`${s.id}: left out, it takes ${s.formats.join(', ') || 'no artifacts'} (from its HELLO), not ${kind}`);
         out.result({ service: flags.service, version, kind, sha256: sha, deployments: summary }, () => {
           const table = renderTable(
             summary,
             [
               { header: 'DEVICE', value: (s) => s.deviceId, paint: (c) => out.c.bold(c) },
-              { header: 'STATE', value: (s) => (s.unchanged ? `${s.state} (unchanged)` : s.state), paint: (c, s) => (s.state === 'ready' ? out.c.green(c) : s.state === 'queued' ? out.c.yellow(c) : out.c.red(c)) },
+              { header: 'STATE', value: (s) => (s.unchanged ? `${s.state} (unchanged)` : !s.online && !SETTLED.has(s.state) ? `${s.state} (device offline)` : s.state), paint: (c, s) => (s.state === 'ready' ? out.c.green(c) : SETTLED.has(s.state) ? out.c.red(c) : out.c.yellow(c)) },
               { header: 'VERSION', value: (s) => s.activeVersion && s.activeVersion !== s.version ? `${s.activeVersion} (kept)` : s.version },
               { header: 'BYTES', value: (s) => `${formatBytes(s.bytes)}/${formatBytes(s.size)}`, align: 'right' },
               { header: 'TIME', value: (s) => (s.seconds !== undefined ? `${s.seconds.toFixed(2)} s` : '-'), align: 'right' },
               { header: 'RATE', value: (s) => (s.bytesPerSecond ? `${formatBytes(s.bytesPerSecond)}/s` : '-'), align: 'right' },
-              { header: 'ERROR', value: (s) => s.errorCode ?? '' },
+              { header: 'ERROR', value: (s) => (s.error ? `${s.error.code}: ${s.error.reason}` : '') },
             ],
             out.c,
           );
+          const hints = summary.filter((s) => s.error).map((s) => `  ${out.c.bold(s.deviceId)} hint: ${s.error!.hint}`);
           const ready = summary.filter((s) => s.state === 'ready').length;
           const unchanged = summary.filter((s) => s.unchanged).length;
-          const tail = [`${ready}/${summary.length} ready${unchanged ? ` (${unchanged} already had ${version}: nothing sent)` : ''}${queued.length ? `, ${queued.length} queued for offline devices` : ''}${failed.length ? `, ${failed.length} failed` : ''}${stuck.length ? `, ${stuck.length} still in progress after ${timeoutS} s` : ''}`];
-          return table + tail.join('\n');
+          const tail = [`${ready}/${summary.length} ready${unchanged ? ` (${unchanged} already had ${version}: nothing sent)` : ''}${waiting.length ? `, ${waiting.length} offered to offline devices (delivered when they connect)` : ''}${failed.length ? `, ${failed.length} failed` : ''}${stuck.length ? `, ${stuck.length} still in progress after ${timeoutS} s` : ''}`];
+          return table + [...hints, ...tail].join('\n');
         });
         return failed.length || stuck.length ? 1 : 0;
       }),
     );
+}
+
+/** "12s", "3m05s"; "-" until bytes have moved (no rate yet) and once nothing is left. */
+export function etaText(remaining: number, bytesPerSecond: number): string {
+  if (!(bytesPerSecond > 0) || remaining <= 0) return '-';
+  const s = Math.ceil(remaining / bytesPerSecond);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Devices of a class or `all` target that the server left out: their HELLO formats exclude the kind. */
+function skippedFor(to: string[] | string, kind: string, devices: DeviceInfo[], summary: Array<{ deviceId: string }>): Array<{ id: string; formats: string[] }> {
+  if (Array.isArray(to)) return [];
+  const got = new Set(summary.map((s) => s.deviceId));
+  return devices
+    .filter((d) => d.status === 'active' && (to === 'all' || d.deviceClass === to) && !got.has(d.id))
+    .map((d) => ({ id: d.id, formats: (d.caps as { formats?: unknown } | undefined)?.formats }))
+    .filter((d): d is { id: string; formats: string[] } => Array.isArray(d.formats) && !d.formats.includes(kind));
 }
 
 /** Poll the deployment records; draw one bar per online device (or state lines off a terminal). */
@@ -159,7 +184,8 @@ async function follow(env: CommandEnv, client: ServerClient, tracked: Tracked[],
     ? new cliProgress.MultiBar(
         {
           stream: out.stderr as unknown as NodeJS.WritableStream,
-          format: `{device} ${out.e.cyan('{bar}')} {percentage}% | {bytes} | {rate} | ETA {eta_formatted} | {state}`,
+          // Our own ETA: cli-progress's printed "ETA NFs" until the first bytes gave it a rate.
+          format: `{device} ${out.e.cyan('{bar}')} {percentage}% | {bytes} | {rate} | ETA {left} | {state}`,
           barCompleteChar: '█',
           barIncompleteChar: '░',
           hideCursor: true,
@@ -174,10 +200,10 @@ async function follow(env: CommandEnv, client: ServerClient, tracked: Tracked[],
     : undefined;
   for (const t of tracked) {
     if (!t.online) {
-      out.info(`${t.rec.deviceId.padEnd(width)}  offline: queued, delivered when it connects`);
+      out.info(`${t.rec.deviceId.padEnd(width)}  offline: offered, delivered when it connects`);
       continue;
     }
-    t.bar = multi?.create(t.rec.size, 0, { device: t.rec.deviceId.padEnd(width), bytes: `0 B/${formatBytes(t.rec.size)}`, rate: '-', state: t.rec.state });
+    t.bar = multi?.create(t.rec.size, 0, { device: t.rec.deviceId.padEnd(width), bytes: `0 B/${formatBytes(t.rec.size)}`, rate: '-', left: '-', state: t.rec.state });
   }
   const deadline = Date.now() + timeoutMs;
   try {
@@ -194,7 +220,7 @@ async function follow(env: CommandEnv, client: ServerClient, tracked: Tracked[],
           const secs = t.firstByteAt ? Math.max(0.001, (now - t.firstByteAt) / 1000) : 0;
           const rate = secs ? `${formatBytes(Math.round(t.rec.offset / secs))}/s` : '-';
           const shown = SETTLED.has(t.rec.state) && t.rec.state === 'ready' ? t.rec.size : t.rec.offset;
-          t.bar?.update(shown, { bytes: `${formatBytes(shown)}/${formatBytes(t.rec.size)}`, rate, state: t.rec.state === 'ready' ? out.e.green('ready') : SETTLED.has(t.rec.state) ? out.e.red(t.rec.state) : t.rec.state });
+          t.bar?.update(shown, { bytes: `${formatBytes(shown)}/${formatBytes(t.rec.size)}`, rate, left: etaText(t.rec.size - shown, secs ? t.rec.offset / secs : 0), state: t.rec.state === 'ready' ? out.e.green('ready') : SETTLED.has(t.rec.state) ? out.e.red(t.rec.state) : t.rec.state });
           if (!tty && t.lastState !== t.rec.state) {
             t.lastState = t.rec.state;
             out.info(`${t.rec.deviceId.padEnd(width)}  ${t.rec.state}  ${formatBytes(t.rec.offset)}/${formatBytes(t.rec.size)}${t.rec.errorCode ? `  ${t.rec.errorCode}` : ''}`);
