@@ -12,6 +12,7 @@ import type { DeployOptions } from './server.js';
 import { storeArtifact } from './deploy-artifact.js';
 import { targetsForKind } from '../device-mgmt/deployment/target-formats.js';
 import { checkOnnxArtifact } from '../device-mgmt/deployment/onnx-check.js';
+import { planUndeploy } from './queued-offers.js';
 
 /**
  * Deployment coordination for the server: records one deployment per target device, runs each
@@ -45,6 +46,8 @@ export class DeploymentCoordinator {
   private readonly latest = new Map<string, Map<string, DeploymentState>>();
   /** Devices whose deployment loop is running. */
   private readonly deploying = new Set<string>();
+  /** The record each device's loop is sending or loading now (undeploy leaves it to settle). */
+  private readonly running = new Map<string, number>();
   /** deploy() calls waiting for settlement; wakeAll() answers them. */
   private readonly settleWaiters = new Set<() => void>();
   private readonly events = new EventEmitter();
@@ -234,7 +237,8 @@ export class DeploymentCoordinator {
             if (!r.ok) throw new DeployError({ code: r.code ?? 'link.closed', reason: `device ${deviceId} did not confirm the unload of ${next.service}`, hint: 'it is sent again when the device reconnects; see `epara deployments`' });
             continue;
           }
-          const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window });
+          this.running.set(deviceId, next.id);
+          const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window }).finally(() => this.running.delete(deviceId));
           // run() settles a deployment or throws; never spin on one that did neither.
           if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
         }
@@ -255,17 +259,22 @@ export class DeploymentCoordinator {
    * The intent is committed first (`undeploying`), so a crash of either side, or a device that is
    * offline now, gets the unload when it next connects; `ok: false` says it is still pending.
    */
-  async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
-    const records = this.h.store().listDeployments({ service, states: ['ready', ...PENDING_UNDEPLOY_STATES] }).filter((d) => !to || to.includes(d.deviceId));
+  async undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string; cancelled?: boolean }>> {
+    const records = this.h.store().listDeployments({ service, states: ['ready', ...PENDING_UNDEPLOY_STATES, ...UNSETTLED_DEPLOYMENT_STATES] }).filter((d) => !to || to.includes(d.deviceId));
     const deviceIds = [...new Set(records.map((d) => d.deviceId))];
     if (deviceIds.length === 0) {
       throw new DeployError({ code: 'deploy.unknown', reason: `service ${service} is not deployed${to ? ` on ${to.join(', ')}` : ''}`, hint: 'list deployments with `epara deployments`', field: 'service' });
     }
-    for (const d of records) if (d.state === 'ready') this.setState(d, 'undeploying');
+    const plan = planUndeploy(records, (id) => this.running.get(id), (id) => this.h.readyConn(id) !== undefined);
+    for (const d of plan.cancel) this.setState(d, 'cancel');
+    for (const d of plan.unload) if (d.state !== 'undeploying') this.setState(d, 'undeploy');
     return Promise.all(
       deviceIds.map(async (deviceId) => {
-        const r = await this.sendUnload(records.find((x) => x.deviceId === deviceId)!);
-        return { deviceId, ...r };
+        const cancelled = plan.cancel.some((d) => d.deviceId === deviceId) ? { cancelled: true } : {};
+        const unload = plan.unload.find((d) => d.deviceId === deviceId);
+        if (unload) return { deviceId, ...(await this.sendUnload(unload)), ...cancelled };
+        if (plan.busy.some((d) => d.deviceId === deviceId)) return { deviceId, ok: false, code: 'deploy.busy', ...cancelled };
+        return { deviceId, ok: true, ...cancelled };
       }),
     );
   }
@@ -275,12 +284,12 @@ export class DeploymentCoordinator {
     const r = await this.h.sendPlacement(d.deviceId, [{ action: 'unload', service: d.service }]);
     const code = r[0]?.code;
     if (code === undefined || !UNLOADED_CODES.has(code)) return { ok: false, code: code === undefined ? 'link.closed' : errorInfo(code)?.name ?? `wire.${code}` };
-    for (const x of this.h.store().listDeployments({ deviceId: d.deviceId, service: d.service, states: [...PENDING_UNDEPLOY_STATES] })) this.setState(x, 'undeployed');
+    for (const x of this.h.store().listDeployments({ deviceId: d.deviceId, service: d.service, states: [...PENDING_UNDEPLOY_STATES] })) this.setState(x, 'unloaded');
     return { ok: true };
   }
 
-  private setState(d: DeploymentRecord, to: 'undeploying' | 'undeployed'): void {
-    const state = nextDeploymentState(d.state, to === 'undeploying' ? 'undeploy' : 'unloaded');
+  private setState(d: DeploymentRecord, event: 'undeploy' | 'unloaded' | 'cancel'): void {
+    const state = nextDeploymentState(d.state, event);
     this.h.store().updateDeployment(d.id, { state });
     this.progress({ deploymentId: d.id, deviceId: d.deviceId, service: d.service, version: d.version, state, offset: d.offset, size: d.size });
   }

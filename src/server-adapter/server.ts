@@ -651,7 +651,7 @@ export class EparaServer extends EventEmitter {
   }
 
   /** Unloads a service from devices (all that run it, or `to`) and marks its deployments undeployed. */
-  undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string }>> {
+  undeploy(service: string, to?: string[]): Promise<Array<{ deviceId: string; ok: boolean; code?: string; cancelled?: boolean }>> {
     this.requireStarted();
     return this.coordinator.undeploy(service, to);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEPLOYMENT_TRANSITIONS, nextDeploymentState, resultEvent, type DeploymentEvent } from '../../src/device-mgmt/deployment/state-machine.js';
 import type { DeploymentState } from '../../src/device-mgmt/registry/store.js';
 
-const EVENTS: DeploymentEvent[] = ['accept', 'reoffer', 'resend', 'complete', 'verifying', 'loading', 'ready', 'fail', 'rolled_back', 'undeploy', 'unloaded'];
+const EVENTS: DeploymentEvent[] = ['accept', 'reoffer', 'resend', 'complete', 'verifying', 'loading', 'ready', 'fail', 'rolled_back', 'undeploy', 'unloaded', 'cancel'];
 
 describe('deployment state machine', () => {
   const expected: Array<[DeploymentState, DeploymentEvent, DeploymentState]> = [
@@ -33,6 +33,12 @@ describe('deployment state machine', () => {
     ['undeploying', 'undeploy', 'undeploying'],
     ['undeploying', 'unloaded', 'undeployed'],
     ['ready', 'ready', 'ready'],
+    // Undeploy of an offer still waiting for its device (issue 21, defect 3): nothing was loaded.
+    ['offered', 'cancel', 'undeployed'],
+    ['transferring', 'cancel', 'undeployed'],
+    // Committed but perhaps loaded while the server was not looking: unload to be sure.
+    ['verifying', 'undeploy', 'undeploying'],
+    ['loading', 'undeploy', 'undeploying'],
   ];
   it.each(expected)('%s --%s--> %s', (from, ev, to) => expect(nextDeploymentState(from, ev)).toBe(to));
   it('rejects every other pair with deploy.state', () => {

@@ -10,6 +10,8 @@ import type { DeploymentState } from '../registry/store.js';
  *      └──────fail──────────┴───────────fail / rolled_back──────────▶ failed | rolled-back
  *
  *   ready ──undeploy──▶ undeploying ──unloaded──▶ undeployed
+ *   offered | transferring ──cancel──▶ undeployed   (undeploy of an offer not being sent: nothing loaded)
+ *   verifying | loading ──undeploy──▶ undeploying   (the device may have it loaded: unload to be sure)
  *
  * The record is persisted in every state, so a server restart knows which transfers to resume
  * (offered / transferring / verifying / loading), which unloads to send again (undeploying) and
@@ -27,13 +29,14 @@ export type DeploymentEvent =
   | 'fail'
   | 'rolled_back'
   | 'undeploy' // the operator asked for an unload; committed before PLACEMENT unload goes out
-  | 'unloaded'; // the device confirmed the unload (or no longer has the service)
+  | 'unloaded' // the device confirmed the unload (or no longer has the service)
+  | 'cancel'; // undeploy of an offer waiting for its device (offline, or behind another transfer)
 
 export const DEPLOYMENT_TRANSITIONS: Readonly<Record<DeploymentState, Partial<Record<DeploymentEvent, DeploymentState>>>> = {
-  offered: { accept: 'transferring', reoffer: 'offered', fail: 'failed', complete: 'verifying' },
-  transferring: { accept: 'transferring', reoffer: 'transferring', complete: 'verifying', fail: 'failed' },
-  verifying: { reoffer: 'verifying', resend: 'transferring', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
-  loading: { reoffer: 'loading', resend: 'transferring', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back' },
+  offered: { accept: 'transferring', reoffer: 'offered', fail: 'failed', complete: 'verifying', cancel: 'undeployed' },
+  transferring: { accept: 'transferring', reoffer: 'transferring', complete: 'verifying', fail: 'failed', cancel: 'undeployed' },
+  verifying: { reoffer: 'verifying', resend: 'transferring', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back', undeploy: 'undeploying' },
+  loading: { reoffer: 'loading', resend: 'transferring', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back', undeploy: 'undeploying' },
   ready: { undeploy: 'undeploying', ready: 'ready' },
   undeploying: { undeploy: 'undeploying', unloaded: 'undeployed' },
   failed: {},
