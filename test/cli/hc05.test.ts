@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHc05Error, parseAtReply, planCommands } from '../../src/cli/hc05/at-protocol.js';
-import { epara, repoRoot, sandbox, startHc05, type Sandbox } from './helpers.js';
+import { epara, here, repoRoot, sandbox, startHc05, type Sandbox } from './helpers.js';
 
 let sb: Sandbox;
 const stops: Array<() => Promise<void>> = [];
@@ -130,14 +130,15 @@ describe('epara hc05 as a user without access to the port', () => {
     chmodSync(sb.root, 0o755);
     const m = await hc05();
     const { spawnSync } = await import('node:child_process');
-    // The pty is root:root 0620/0600: uid 65534 (nobody) may not open it.
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'hc05', m.path, '--json'], {
-      uid: 65534,
-      gid: 65534,
+    // The pty is root:root 0620/0600: uid 65534 (nobody) may not open it. The child loads the CLI
+    // as root and drops to nobody before the command runs (as-nobody.ts), so a checkout under a
+    // directory only root may enter (mktemp -d makes 0700 ones) works as well (issue 21, defect 10).
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'as-nobody.ts'), 'hc05', m.path, '--json'], {
       cwd: repoRoot,
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: '/tmp', NO_COLOR: '1' },
     });
+    expect(r.stderr).toContain('as uid 65534 gid 65534');
     expect(r.status).toBe(1);
     const e = (JSON.parse(r.stdout) as { error: { code: string; hint: string } }).error;
     expect(e.code).toBe('link.permission');
