@@ -23,7 +23,7 @@ export function parseBitHeader(bytes: Uint8Array, file: string): BitstreamHeader
     new CliError({
       code: 'cli.bitstream',
       reason: `${file} is not a Xilinx .bit bitstream (${why})`,
-      hint: 'pass the .bit that Vivado wrote (hdl/basys3: `vivado -mode batch -source build.tcl`), not the .bin/.mcs or a source file',
+      hint: 'pass the .bit that Vivado wrote (`make -C hdl/basys3 bit` writes hdl/basys3/build/basys3_top.bit), not the .bin/.mcs or a source file',
       field: 'bitstream',
     });
   if (bytes.length < PREAMBLE.length + 3) throw bad('file too short');

@@ -76,7 +76,7 @@ function firstLine(t: string, re: RegExp): string {
 export function flashCommand(ctx: CliContext, exit: ExitState): Command {
   return new Command('flash')
     .description('program a Basys 3 with openFPGALoader (SRAM by default: lost at power-off; --flash writes the SPI flash)')
-    .argument('<bitstream.bit>', 'the .bit file Vivado wrote')
+    .argument('<bitstream.bit>', 'the .bit file Vivado wrote (`make -C hdl/basys3 bit`: hdl/basys3/build/basys3_top.bit)')
     .option('--flash', 'write the SPI flash (persistent; the board boots from it with JP1 on QSPI)')
     .option('--verify', 'with --flash: read the flash back and compare')
     .option('--board <name>', 'openFPGALoader board name', 'basys3')
@@ -87,8 +87,9 @@ export function flashCommand(ctx: CliContext, exit: ExitState): Command {
       `
 Needs openFPGALoader on PATH (Debian/Ubuntu: sudo apt-get install openfpgaloader).
 Examples:
-  epara flash build/fpga_top.bit              # openFPGALoader -b basys3 build/fpga_top.bit
-  epara flash build/fpga_top.bit --flash      # openFPGALoader -b basys3 -f build/fpga_top.bit`,
+  make -C hdl/basys3 bit                                  # Vivado: hdl/basys3/build/basys3_top.bit
+  epara flash hdl/basys3/build/basys3_top.bit             # openFPGALoader -b basys3 <that file>
+  epara flash hdl/basys3/build/basys3_top.bit --flash     # openFPGALoader -b basys3 -f <that file>`,
     )
     .action(
       action(ctx, exit, async (env, file: string, opts: FlashOptions) => {

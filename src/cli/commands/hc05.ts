@@ -21,7 +21,7 @@ export function hc05Command(ctx: CliContext, exit: ExitState): Command {
     .argument('<port>', 'serial port of the USB-UART adapter, e.g. /dev/ttyUSB0 (see `epara ports`)')
     .option('--name <name>', 'Bluetooth name (AT+NAME=)')
     .option('--pin <digits>', 'pairing PIN (AT+PSWD=; quoted automatically on v3 firmware)')
-    .option('--baud <rate>', 'data-mode UART rate (AT+UART=<rate>,0,0), e.g. 115200 for the Basys 3 endpoint')
+    .option('--baud <rate>', 'data-mode UART rate (AT+UART=<rate>,0,0); the Basys 3 bitstream runs at 9600 (`make bit`) unless built with BAUD=115200')
     .option('--role <role>', 'slave | master | slave-loop (AT+ROLE=)')
     .option('--at-baud <rate>', 'UART rate of AT mode (38400 in full AT mode; the data rate in "mini" AT mode)', '38400')
     .option('--timeout <ms>', 'reply timeout per command', '1500')
@@ -32,7 +32,7 @@ Full AT mode: hold the HC-05 button (or EN/KEY high) while applying power; the L
 Without setting flags it only checks the link and prints the firmware version and Bluetooth address.
 Examples:
   epara hc05 /dev/ttyUSB0
-  epara hc05 /dev/ttyUSB0 --name FPGA-EDGE --pin 4821 --baud 115200 --role slave`,
+  epara hc05 /dev/ttyUSB0 --name FPGA-EDGE --pin 4821 --baud 9600 --role slave    # the default Basys 3 bitstream`,
     )
     .action(
       action(ctx, exit, async (env, port: string, flags: Hc05Flags) => {
