@@ -12,6 +12,8 @@ export interface GlobalFlags {
   color?: boolean;
   dataDir?: string;
   config?: string;
+  /** A connection profile (`epara profile add`); on fleet a device class names an emulator profile. */
+  profile?: string;
 }
 
 /** Flags of commands that talk to the server. */
@@ -28,4 +30,4 @@ export function serverOptions(cmd: Command): Command {
 }
 
 /** Accumulates a repeatable option (`--tcp a --tcp b`). */
-export const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+export const collect = (v: string, prev: unknown): string[] => [...(Array.isArray(prev) ? (prev as string[]) : []), v];

@@ -21,8 +21,12 @@ import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
 import { simCliCommand } from './commands/sim.js';
 import { conformCommand } from './commands/conform.js';
+import { initCommand } from './commands/init.js';
+import { profileCommand } from './commands/profile.js';
 
 const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
+  ['Getting started:', initCommand],
+  ['Getting started:', profileCommand],
   ['Server and devices:', serveCommand],
   ['Server and devices:', registerCommand],
   ['Server and devices:', devicesCommand],
@@ -50,6 +54,7 @@ export function buildProgram(ctx: CliContext, exit: ExitState, capture: UsageCap
     .option('--no-color', 'never use colours (also: NO_COLOR=1)')
     .option('--data-dir <dir>', 'state directory (default: $EPARA_DATA_DIR, $XDG_STATE_HOME/epara or ~/.local/state/epara)')
     .option('--config <file>', 'config file (default: <data dir>/config.json if present)')
+    .option('--profile <name>', 'connection profile for commands that talk to a server (`epara profile add`; also EPARA_PROFILE)')
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',

@@ -84,7 +84,7 @@ export function requireRegistry(dataDir: string, init: boolean | undefined): voi
   throw new CliError({
     code: 'cli.no_registry',
     reason: `no epara registry in ${dataDir}${existsSync(dataDir) ? '' : ' (the directory does not exist)'}, and no server is running for it`,
-    hint: 'check --data-dir / EPARA_DATA_DIR (or start `epara serve` for it); to start a new registry there add --init',
+    hint: 'check --data-dir / EPARA_DATA_DIR (or start `epara serve` for it); to start a new registry there add --init, or run `epara init`',
     field: 'data-dir',
   });
 }

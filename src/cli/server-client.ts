@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import type { CommandEnv } from './command-env.js';
 import { readRuntime, readToken, type ServeRuntime } from './server-runtime.js';
 import { deviceLinkAt, devicePortError, normalizeServerUrl, unreachableError } from './server-url.js';
+import { readProfileToken, selectedProfile } from './profiles.js';
 import type { ServerFlags } from './flags.js';
 
 /**
@@ -76,8 +77,10 @@ export interface ServerTarget {
  * dir. Returns undefined when nothing is running (callers that can work offline then do so).
  */
 export function locateServer(env: CommandEnv, flags: ServerFlags): ServerClient | undefined {
-  const explicit = flags.server ?? env.ctx.env.EPARA_SERVER ?? env.config().server;
-  const token = flags.token ?? env.ctx.env.EPARA_TOKEN ?? readToken(env.dataDirPath());
+  // --server/--token, then the connection profile (--profile / EPARA_PROFILE), then the environment.
+  const chosen = selectedProfile(env.ctx.env, env.flags.profile);
+  const explicit = flags.server ?? chosen?.profile.server ?? env.ctx.env.EPARA_SERVER ?? env.config().server;
+  const token = flags.token ?? (chosen && !flags.server ? readProfileToken(chosen.name, chosen.profile) : undefined) ?? env.ctx.env.EPARA_TOKEN ?? readToken(env.dataDirPath());
   const rt = readRuntime(env.dataDirPath());
   if (explicit) {
     const url = normalizeServerUrl(explicit);

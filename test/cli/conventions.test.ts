@@ -11,7 +11,7 @@ import { epara, repoRoot, sandbox, type Sandbox } from './helpers.js';
 let sb: Sandbox;
 afterEach(() => sb?.cleanup());
 
-const COMMANDS = ['serve', 'register', 'devices', 'deploy', 'undeploy', 'deployments', 'infer', 'fleet', 'demo', 'sim', 'conform', 'ports', 'pair', 'hc05', 'flash'];
+const COMMANDS = ['init', 'profile', 'serve', 'register', 'devices', 'deploy', 'undeploy', 'deployments', 'infer', 'fleet', 'demo', 'sim', 'conform', 'ports', 'pair', 'hc05', 'flash'];
 
 describe('CLI conventions', () => {
   it('--help lists every command and each command has its own help (exit 0)', async () => {

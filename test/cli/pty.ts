@@ -35,8 +35,10 @@ function spawnOk(cmd: string, args: string[]): boolean {
 
 export function eparaInPty(args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; cols?: number } = {}): PtyRun {
   // stty gives the pty a size (script leaves 0x0 when its own stdin is not a terminal).
-  const cmd = `stty cols ${o.cols ?? 100} rows 30; exec ${quote(process.execPath)} --import tsx ${quote(`${repoRoot}/src/cli/main.ts`)} ${args.map(quote).join(' ')}`;
-  const proc = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: o.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: undefined, TERM: 'xterm', ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // script and stty come from this process's PATH; the command gets the PATH it was given.
+  const path = o.env?.PATH !== undefined ? `PATH=${quote(o.env.PATH)} ` : '';
+  const cmd = `stty cols ${o.cols ?? 100} rows 30; ${path}exec ${quote(process.execPath)} --import tsx ${quote(`${repoRoot}/src/cli/main.ts`)} ${args.map(quote).join(' ')}`;
+  const proc = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: o.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: undefined, TERM: 'xterm', ...o.env, PATH: process.env.PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
   let raw = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {

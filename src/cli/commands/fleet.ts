@@ -12,10 +12,11 @@ import { parseFleetSpec, planFleet, startFleet, PROFILE_NAMES, type Fleet } from
 import type { DeviceClass } from '../../protocol/index.js';
 import { EparaError } from '../../errors.js';
 import { serverOptions, type ServerFlags } from '../flags.js';
+import { isDeviceProfileName } from '../profiles.js';
 
 interface FleetFlags extends ServerFlags {
   devices: string;
-  profile?: string;
+  deviceProfile?: string;
   seed: string;
   timeScale: string;
   idPrefix: string;
@@ -36,7 +37,7 @@ export function fleetSpec(devices: string, profile: string | undefined): string 
     for (let i = 0; i < n; i++) counts.set(cycle[i % cycle.length]!, (counts.get(cycle[i % cycle.length]!) ?? 0) + 1);
     return [...counts].map(([p, c]) => `${p}:${c}`).join(',');
   }
-  if (profile) throw usageError('profile', '--profile only goes with a numeric --devices', 'e.g. --devices 3 --profile mcu, or --devices "mcu:3,gpu-server:1"');
+  if (profile) throw usageError('device-profile', '--device-profile only goes with a numeric --devices', 'e.g. --devices 3 --device-profile mcu, or --devices "mcu:3,gpu-server:1"');
   return devices;
 }
 
@@ -45,7 +46,7 @@ export function fleetCommand(ctx: CliContext, exit: ExitState): Command {
     new Command('fleet')
       .description('start emulated devices (firmware-sims) that register with and connect to a running server')
       .option('--devices <n|spec>', `how many, or a spec like "microcomputer:2,gpu-server:1" (profiles: ${PROFILE_NAMES.join(', ')})`, DEFAULT_FLEET)
-      .option('--profile <name>', 'profile for a numeric --devices')
+      .option('--device-profile <name>', `emulator profile for a numeric --devices (${PROFILE_NAMES.join(', ')}); --profile <one of them> works too`)
       .option('--seed <n>', 'seed for ids, jitter and injected faults (same seed, same fleet)', '1')
       .option('--time-scale <x>', 'multiply the profiles\' modelled service times (0 = as fast as this host)', '1')
       .option('--id-prefix <prefix>', 'prefix for device ids (ids are <prefix><profile>-<n>)', '')
@@ -59,13 +60,15 @@ Each device is provisioned through the server's HTTP API on first run; its key i
 Runs until Ctrl-C.
 Examples:
   epara fleet
-  epara fleet --devices 6 --profile microcomputer --seed 42
+  epara fleet --devices 6 --device-profile microcomputer --seed 42
   epara fleet --devices "fpga:1,mcu:2,gpu-server:1" --time-scale 0`,
     )
     .action(
       action(ctx, exit, async (env, flags: FleetFlags) => {
         const out = env.out;
-        const spec = fleetSpec(flags.devices, flags.profile);
+        // `--profile mcu` is the program's connection-profile flag, but a device class there has always meant the emulator profile.
+        const global = env.flags.profile;
+        const spec = fleetSpec(flags.devices, flags.deviceProfile ?? (global && isDeviceProfileName(global) ? global : undefined));
         const seed = Number(flags.seed);
         const timeScale = Number(flags.timeScale);
         if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw usageError('seed', `--seed ${flags.seed} must be a whole number 0..4294967295`, 'e.g. --seed 42');

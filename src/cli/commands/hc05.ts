@@ -3,8 +3,7 @@ import type { CliContext, ExitState } from '../context.js';
 import { action } from '../command-env.js';
 import { usageError } from '../cli-error.js';
 import { validateSettings, firmwareMajor } from '../hc05/at-protocol.js';
-import { configureHc05 } from '../hc05/configure.js';
-import { SerialLines } from '../hc05/serial-lines.js';
+import { runHc05 } from '../hc05/run.js';
 
 interface Hc05Flags {
   name?: string;
@@ -42,23 +41,14 @@ Examples:
         if (!Number.isInteger(atBaud) || atBaud < 1200 || atBaud > 1_382_400) throw usageError('at-baud', `--at-baud ${flags.atBaud} is not a baud rate`, 'full AT mode is always 38400');
         const timeoutMs = Number(flags.timeout);
         if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000) throw usageError('timeout', `--timeout ${flags.timeout} must be 100..60000 ms`, 'the default 1500 ms suits every HC-05 seen so far');
-        const io = await SerialLines.open(port, atBaud);
-        out.info(`talking to the HC-05 on ${port} at ${atBaud} baud ...`);
-        try {
-          const res = await configureHc05(io, settings, timeoutMs, (x) => {
-            const shown = x.reply.filter((l) => l.trim()).join(' ') || '(no reply)';
-            out.step(x.ok, x.command, x.error ? `ERROR:(${x.error.code}) ${x.error.meaning}` : x.verified !== undefined ? `${shown} ${x.verified ? '(matches)' : '(differs)'}` : shown);
-          });
-          const major = firmwareMajor(res.version);
-          out.result({ ok: true, port, version: res.version, firmwareMajor: major, address: res.address, mac: res.mac, applied: settings.pin ? { ...settings, pin: '****' } : settings, exchanges: res.exchanges }, () => {
-            const lines = [`HC-05 on ${port}: firmware ${res.version ?? 'unknown'}, address ${res.mac ?? res.address ?? 'unknown'}`];
-            if (Object.keys(settings).length) lines.push('settings applied and read back; power-cycle the module without the button to return to data mode');
-            if (res.mac) lines.push(`next: epara pair ${res.mac}${settings.pin ? ' --pin <the PIN you set>' : ''}`);
-            return lines.join('\n');
-          });
-        } finally {
-          await io.close();
-        }
+        const res = await runHc05(out, port, settings, { atBaud, timeoutMs });
+        const major = firmwareMajor(res.version);
+        out.result({ ok: true, port, version: res.version, firmwareMajor: major, address: res.address, mac: res.mac, applied: settings.pin ? { ...settings, pin: '****' } : settings, exchanges: res.exchanges }, () => {
+          const lines = [`HC-05 on ${port}: firmware ${res.version ?? 'unknown'}, address ${res.mac ?? res.address ?? 'unknown'}`];
+          if (Object.keys(settings).length) lines.push('settings applied and read back; power-cycle the module without the button to return to data mode');
+          if (res.mac) lines.push(`next: epara pair ${res.mac}${settings.pin ? ' --pin <the PIN you set>' : ''}`);
+          return lines.join('\n');
+        });
       }),
     );
 }

@@ -89,7 +89,7 @@ export function validateSettings(raw: { name?: string; pin?: string; baud?: stri
   }
   if (raw.baud !== undefined) {
     const b = Number(raw.baud);
-    if (!(HC05_BAUDS as readonly number[]).includes(b)) throw usageError('baud', `--baud ${raw.baud} is not a rate the HC-05 supports`, `choose one of ${HC05_BAUDS.join(', ')} (115200 suits the Basys 3 endpoint)`);
+    if (!(HC05_BAUDS as readonly number[]).includes(b)) throw usageError('baud', `--baud ${raw.baud} is not a rate the HC-05 supports`, `choose one of ${HC05_BAUDS.join(', ')} (the Basys 3 bitstream runs at 9600 unless built with BAUD=115200)`);
     s.baud = b;
   }
   if (raw.role !== undefined) {
