@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEVICE_CLASSES } from '../protocol/messages/catalogue.js';
+import { DEVICE_CLASSES } from '../protocol/constants.js';
 
 /** Device classes `--class` and `--to` accept: the protocol's own list, not a copy. */
 export { DEVICE_CLASSES };

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { DEVICE_CLASSES } from '../protocol/messages/catalogue.js';
+import { DEVICE_CLASSES } from '../protocol/constants.js';
 import { CliError, usageError } from './cli-error.js';
 import { normalizeServerUrl } from './server-url.js';
 

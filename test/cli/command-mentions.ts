@@ -66,7 +66,7 @@ export function markdownMentions(md: string, where: string): Mention[] {
 }
 
 /** Mentions in the string literals and template texts of a TypeScript file (comments are prose). */
-export function sourceMentions(file: string, where: string): Mention[] {
+export function sourceMentions(file: string, where: string, opts: { backticksOnly?: boolean } = {}): Mention[] {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const out: Mention[] = [];
   const visit = (node: ts.Node): void => {
@@ -76,7 +76,7 @@ export function sourceMentions(file: string, where: string): Mention[] {
       const text = node.text;
       const spans = [...text.matchAll(/`([^`]+)`/g)].map((s) => s[1]!);
       for (const s of spans) out.push(...mentionsIn(s, `${where}:${line}`));
-      out.push(...mentionsIn(text.replace(/`[^`]+`/g, ' '), `${where}:${line}`, { prose: true }));
+      if (!opts.backticksOnly) out.push(...mentionsIn(text.replace(/`[^`]+`/g, ' '), `${where}:${line}`, { prose: true }));
     }
     ts.forEachChild(node, visit);
   };
