@@ -13,12 +13,14 @@
  * Service names are hashed into directory names so no name can escape the data directory.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveNumbers } from '../options.js';
 import { deployError } from './client-errors.js';
 import { PartialTransfer } from './partial-transfer.js';
+import { atomicWrite, dirBytes, exists, fileSize, readJson } from './store-files.js';
+
+export { sha256File } from './store-files.js';
 
 import type { ArtifactKind, DeployOfferMessage } from '../protocol/messages/types.js';
 export type { ArtifactKind };
@@ -399,65 +401,4 @@ export class ArtifactStore {
 
 function unknownDeployment(id: number) {
   return deployError('deploy.unknown', { reason: `no transfer in progress for deployment ${id}`, hint: 'send DEPLOY_OFFER before chunks or commit', details: { deploymentId: id } });
-}
-
-let atomicWrites = 0;
-async function atomicWrite(path: string, text: string): Promise<void> {
-  // Unique per write, so two writers of one path never share (and rename away) a temporary file.
-  const tmp = `${path}.tmp-${process.pid}-${++atomicWrites}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    // Missing or torn metadata means "nothing usable here": the transfer restarts.
-    return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? await dirBytes(p) : await fileSize(p);
-  }
-  return total;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
