@@ -36,6 +36,7 @@ describe.skipIf(missing.length > 0)('epara conform against the FPGA co-simulatio
       await links.close();
     }
     console.log(`[conform] framing.device-frames: ${rep.results.find((r) => r.id === 'framing.device-frames')?.detail}`);
+    for (const r of rep.results) for (const w of r.warnings) console.log(`[conform] warning ${r.id}: ${w}`);
     console.log(`[conform] edge_core co-sim: ${rep.summary.passed} passed, ${rep.summary.failed} failed, ${rep.summary.skipped} skipped, ${rep.summary.warnings} warnings in ${rep.durationMs} ms`);
   }, 240_000);
   afterAll(async () => {
