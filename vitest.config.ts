@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two cores on CI: more workers than that only adds contention to tests that time real links.
 export default defineConfig({
@@ -8,6 +8,8 @@ export default defineConfig({
   resolve: { alias: { 'epara/emulation': fileURLToPath(new URL('./firmware-sims/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    // test/package installs the packed tarball from the registry: `npm run test:package` (.ci/run).
+    exclude: [...configDefaults.exclude, 'test/package/**'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,

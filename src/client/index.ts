@@ -5,7 +5,7 @@ export { DeviceSession, DEVICE_SESSION_TRANSITIONS, nextDeviceSessionState, type
 export { backoffDelay } from '../transport/reconnect.js';
 export { detectCapabilities, hostLoad, type CapabilityConfig } from './capabilities.js';
 export { ArtifactStore, sha256File, type ArtifactOffer, type ArtifactRecord, type ArtifactKind, type ArtifactStoreOptions } from './artifact-store.js';
-export { OnnxModel, loadOrt, toOrtTensor, fromOrtTensor, type IoMeta, type OnnxModelOptions } from './onnx-runtime.js';
+export { OnnxModel, type IoMeta, type OnnxModelOptions } from './onnx-runtime.js';
 export { ServiceQueue, QUEUE_SPECS, type InferRequestIn, type InferResult, type QueueSettings, type QueueCounters } from './inference.js';
 export { handlerRunner, type InferHandler, type InferContext, type ServiceRunner, type HandlerRunnerOptions } from './runner.js';
 export { CLIENT_WIRE_CODES } from './client-errors.js';

@@ -14,12 +14,20 @@ type Ort = typeof OrtModule;
 
 let ortPromise: Promise<Ort> | undefined;
 
-/** Import onnxruntime-node on first use. */
-export function loadOrt(): Promise<Ort> {
+/** Import onnxruntime-node on first use (module-private: the public types must not name onnxruntime-node, an optional peer dependency). */
+function loadOrt(): Promise<Ort> {
   ortPromise ??= import('onnxruntime-node').catch((e: unknown) => {
     ortPromise = undefined;
+    // An optional peer dependency (package.json): gateway apps that run no model never install it.
+    const missing = (e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND';
     throw asEparaError(e, (m) =>
-      inferError('infer.runtime', { reason: `onnxruntime-node could not be loaded: ${m}`, hint: 'install onnxruntime-node (npm install onnxruntime-node) or serve this service with a custom handler', cause: e }),
+      inferError('infer.runtime', {
+        reason: missing ? 'onnxruntime-node is not installed (an optional peer dependency of epara)' : `onnxruntime-node could not be loaded: ${m}`,
+        hint: missing
+          ? 'in the device app: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30 (the CPU binaries ship in the package), or serve this service with a custom handler'
+          : 'reinstall onnxruntime-node@1.30 (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30), or serve this service with a custom handler',
+        cause: e,
+      }),
     );
   });
   return ortPromise;
@@ -185,7 +193,7 @@ function concat(meta: IoMeta, parts: Tensor[]): Tensor {
 }
 
 /** Protocol tensor (little-endian bytes) → ort tensor. Copies, so the result is aligned. */
-export function toOrtTensor(ort: Ort, t: Tensor): OrtModule.Tensor {
+function toOrtTensor(ort: Ort, t: Tensor): OrtModule.Tensor {
   const buf = t.data.slice().buffer;
   const typed = (() => {
     switch (t.dtype) {
@@ -204,7 +212,7 @@ export function toOrtTensor(ort: Ort, t: Tensor): OrtModule.Tensor {
 }
 
 /** ort tensor → protocol tensor. Hosts that run onnxruntime-node are little-endian (x86-64, arm64). */
-export function fromOrtTensor(name: string, t: OrtModule.Tensor): Tensor {
+function fromOrtTensor(name: string, t: OrtModule.Tensor): Tensor {
   const dtype = t.type === 'bool' ? 'uint8' : t.type;
   if (!(dtype in ELEM_BYTES)) {
     throw inferError('infer.runtime', { reason: `output ${name} has dtype ${t.type}, which the protocol cannot carry`, hint: 'cast the output to a supported dtype inside the model', field: name });

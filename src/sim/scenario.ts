@@ -140,10 +140,14 @@ let traceCache: { path: string; trace: AzureTrace } | null = null;
 /** The Azure LLM trace at `path`, parsed (cached: every run of a sweep reads the same file). */
 export function loadAzureTrace(path: string, maxBytes = MAX_WORKLOAD_BYTES): AzureTrace {
   if (traceCache?.path === path) return traceCache.trace;
+  // The default file ships in the package (data/); missing, it is an install problem, not a bad flag.
+  const isDefault = path === DEFAULT_TRACE_PATH;
   const text = readCappedText(path, maxBytes, {
     code: 'sim.trace',
-    what: 'the Azure trace',
-    hint: 'check the path given to epara sim --azure-trace FILE (a file of the Azure LLM inference trace format)',
+    what: isDefault ? 'the bundled Azure trace' : 'the Azure trace',
+    hint: isDefault
+      ? 'this epara install lacks its data/ folder: reinstall epara, or give a trace with epara sim --azure-trace FILE (or your own workload with epara sim --trace FILE)'
+      : 'check the path given to epara sim --azure-trace FILE (a file of the Azure LLM inference trace format)',
     field: 'azure-trace',
   });
   const trace = parseAzureTrace(text);

@@ -69,7 +69,13 @@ export function loadNoble(): Promise<NobleLike> {
       withBindings = ((await import(withBindingsPath)) as { default: (b: unknown) => NobleLike }).default;
       resolveBindings = ((await import(resolvePath)) as { default: (o?: unknown) => unknown }).default;
     } catch (err) {
-      throw linkError('link.unavailable', 'the BLE library @abandonware/noble is not installed', 'install it (npm install @abandonware/noble) to use BLE links', { cause: err });
+      // An optional peer dependency (package.json): UART/TCP gateways never install it.
+      throw linkError(
+        'link.unavailable',
+        'the BLE library @abandonware/noble is not installed (an optional peer dependency of epara)',
+        'npm install @abandonware/noble@1.9.2-26 in the app to use BLE links (on Linux its HCI module compiles: python3, make, g++, libudev-dev)',
+        { cause: err },
+      );
     }
     if (want) return withBindings(await customBindings(want));
     let bindings: unknown;

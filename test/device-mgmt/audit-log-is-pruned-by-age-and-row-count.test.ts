@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { SqliteDb as Database } from '../../src/device-mgmt/registry/sqlite-db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

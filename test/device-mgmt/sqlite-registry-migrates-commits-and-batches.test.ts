@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { SqliteDb as Database } from '../../src/device-mgmt/registry/sqlite-db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ describe('SqliteStore', () => {
     expect(s.schemaVersion).toBe(SCHEMA_VERSION);
     s.close();
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragmaValue('journal_mode')).toBe('wal');
     const tables = raw.prepare(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`).all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['audit', 'deployments', 'device_keys', 'devices']));
     raw.close();

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { SqliteDb as Database } from '../../src/device-mgmt/registry/sqlite-db.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,7 +232,7 @@ describe('chaos: random SIGKILLs of server and devices, dropped links', () => {
     await server.ask({ op: 'close' }, 'closed');
     await server.exited;
     const db = new Database(join(dataDir, 'registry.sqlite'), { readonly: true });
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragmaValue('integrity_check')).toBe('ok');
     const keys = (db.prepare('SELECT device_id FROM device_keys ORDER BY device_id').all() as Array<{ device_id: string }>).map((r) => r.device_id);
     expect(keys).toEqual(configs.map((c) => c.id).sort());
     for (const k of committedKeys) expect(keys).toContain(k);

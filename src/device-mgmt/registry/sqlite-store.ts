@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RegistryError } from '../../errors.js';
 import { resolveNumber, resolveNumbers } from '../../options.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SqlWhere } from './sql-where.js';
+import { SqliteDb } from './sqlite-db.js';
 import type {
   AuditDurability,
   AuditEntry,
@@ -137,7 +137,7 @@ const PATCH_COLUMNS = [
 
 /** SQLite registry in one file: WAL journal, migrations, transactions, batched small writes. */
 export class SqliteStore implements RegistryStore {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDb;
   private readonly batcher: WriteBatcher;
   private readonly stmts;
   /** Deletes audit rows past their retention, in batches, in the background. */
@@ -148,7 +148,7 @@ export class SqliteStore implements RegistryStore {
     const retention = resolveAuditRetention(opts.auditRetention);
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
+      this.db = new SqliteDb(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('foreign_keys = ON');
@@ -192,7 +192,7 @@ export class SqliteStore implements RegistryStore {
         try {
           this.db.transaction(() => {
             for (const w of writes) w();
-          })();
+          });
         } catch (err) {
           throw wrap(err, `committing ${writes.length} batched writes`, this.path);
         }
@@ -213,7 +213,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
+    const current = this.db.pragmaValue('user_version') as number;
     if (current > SCHEMA_VERSION) {
       throw new RegistryError({
         code: 'registry.schema_too_new',
@@ -227,12 +227,12 @@ export class SqliteStore implements RegistryStore {
       this.db.transaction(() => {
         this.db.exec(m.sql);
         this.db.pragma(`user_version = ${m.version}`);
-      })();
+      });
     }
   }
 
   get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.db.pragmaValue('user_version') as number;
   }
 
   private run<T>(action: string, fn: () => T): T {
@@ -266,7 +266,7 @@ export class SqliteStore implements RegistryStore {
           lastRemote: device.lastRemote ?? null,
         });
         if (sealedKey) this.stmts.insertKey.run(device.id, Buffer.from(sealedKey), device.createdAt);
-      })(),
+      }),
     );
   }
 
@@ -291,7 +291,7 @@ export class SqliteStore implements RegistryStore {
           throw new RegistryError({ code: 'registry.unknown_device', reason: `no device ${id} in the registry`, hint: 'list devices with `epara devices`', field: 'id' });
         }
         if (sealedKey) this.stmts.insertKey.run(id, Buffer.from(sealedKey), Date.now());
-      })(),
+      }),
     );
   }
 
