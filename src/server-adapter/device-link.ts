@@ -19,6 +19,8 @@ export interface DeviceLink {
   setNegotiated(n: { maxFrame: number; window: number; protocolVersion?: number }): void;
   /** PING is answered by the link only while this says so (else it reaches the 'request' listeners). */
   pingGate: (() => boolean) | undefined;
+  /** Sees every message type in and out (the per-type counters of ServerMetrics). */
+  messageTap?: ((direction: 'in' | 'out', type: Message['type']) => void) | undefined;
   close(): Promise<void>;
   readonly stats: { framesIn: number; framesOut: number; badFrames: number; retries: number; timeouts: number };
 }

@@ -53,7 +53,7 @@ import type { DeviceLink } from './device-link.js';
 import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import type { ArtifactSource } from './deploy-artifact.js';
-import { devicesByState, ServerMetrics } from './metrics.js';
+import { ServerMetrics } from './metrics.js';
 import { pickDevice, routable, type RouteCandidate } from './routing.js';
 import { DeploymentCoordinator, type DeployAnswer } from './deployments.js';
 import { isDeploymentMessage, onDeploymentMessage, type DeployMessageHost } from './deploy-messages.js';
@@ -168,7 +168,9 @@ export class EparaServer extends EventEmitter {
     };
     this.host = this.makeHost();
     this.metrics = new ServerMetrics({
-      devicesByState: () => this.countByState(),
+      sessions: () => new Map([...this.live].map(([id, l]) => [id, { state: l.session.state, lastHeardAt: l.session.lastHeardAt, linkOpen: l.conn !== undefined }])),
+      devices: () => (this.started ? this.store.listDevices() : []),
+      connecting: () => [...this.connections].filter((c) => !c.isReady).length,
       linkRetries: () => this.retriesOfClosedLinks + [...this.connections].reduce((n, c) => n + c.link.stats.retries, 0),
     });
     this.views.subscribe((v) => this.emit('device-view', v));
@@ -208,10 +210,7 @@ export class EparaServer extends EventEmitter {
       this.artifacts,
       {
         progress: (p) => this.coordinator.progress(p),
-        bytesSent: (_id, n) => {
-          this.metrics.deploymentBytes.inc(n);
-          this.metrics.messages.inc({ direction: 'out', type: 'DEPLOY_CHUNK' });
-        },
+        bytesSent: (_id, n) => this.metrics.deploymentBytes.inc(n),
       },
       { chunkSize: this.o.chunkSize, resultTimeoutMs: this.o.resultTimeoutMs, requestTimeoutMs: this.o.deployRequestTimeoutMs },
     );
@@ -291,6 +290,7 @@ export class EparaServer extends EventEmitter {
     // a response cache of 4 entries answers any retransmission while costing a fraction of the
     // transport's default per link, which matters at 10k links.
     const link = new FrameLink(stream, { maxFrame: DEFAULT_MAX_FRAME, responseCacheSize: 4, ...this.options.link }) as unknown as DeviceLink;
+    link.messageTap = (direction, type) => this.metrics.messages.inc({ direction, type });
     const conn = new DeviceConnection(link, stream.description, this.host);
     this.connections.add(conn);
     link.on('close', () => {
@@ -383,7 +383,6 @@ export class EparaServer extends EventEmitter {
     const hello = conn.hello!;
     this.store.touchDevice(id, { at: Date.now(), firmware: hello.firmware, caps: hello.caps as unknown as Record<string, unknown>, remote: conn.remote });
     this.audit({ event: resumed ? 'auth.resumed' : 'auth.ok', deviceId: id, remote: conn.remote, detail: `protocol ${conn.version}, maxFrame ${conn.limits!.maxFrame}, window ${conn.limits!.window}` });
-    this.metrics.messages.inc({ direction: 'in', type: 'AUTH' });
     const record = this.store.getDevice(id);
     if (record) this.emit('device-registered', { ...this.info(record), resumed });
     // Deployments start once the device has spoken after WELCOME (first HEARTBEAT or STATE): a
@@ -430,13 +429,11 @@ export class EparaServer extends EventEmitter {
       if (reply) void reply(toError('auth.not_authenticated', 'this link no longer carries a session')).catch(() => undefined);
       return;
     }
-    this.metrics.messages.inc({ direction: 'in', type: m.type });
     const now = Date.now();
     switch (m.type) {
       case 'HEARTBEAT':
         this.heard(l, now);
         if (reply) {
-          this.metrics.messages.inc({ direction: 'out', type: 'HEARTBEAT_ACK' });
           void reply({ type: 'HEARTBEAT_ACK', leaseMs: this.o.leaseMs }).catch(() => undefined);
         }
         return;
@@ -508,11 +505,6 @@ export class EparaServer extends EventEmitter {
         );
       }
     }
-  }
-
-  private countByState(): Record<string, number> {
-    const live = new Map([...this.live].map(([id, l]) => [id, l.session.state as string]));
-    return devicesByState(live, this.started ? this.store.listDevices() : [], [...this.connections].filter((c) => !c.isReady).length);
   }
 
   /**
@@ -662,7 +654,6 @@ export class EparaServer extends EventEmitter {
     if (!conn?.isReady) return ops.map((o) => ({ service: o.service, code: WIRE['link.closed'] }));
     try {
       const ack = await conn.link.request({ type: 'PLACEMENT', planVersion, ops });
-      this.metrics.messages.inc({ direction: 'out', type: 'PLACEMENT' });
       if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: WIRE['msg.unexpected'] }));
       return ack.results;
     } catch (err) {
@@ -787,7 +778,6 @@ export class EparaServer extends EventEmitter {
       { timeoutMs: Math.max(1, deadlineMs / span), retries },
     );
     this.inflightInfers.add(call);
-    this.metrics.messages.inc({ direction: 'out', type: 'INFER_REQUEST' });
     try {
       const r = await call;
       if (r.type !== 'INFER_RESPONSE') {

@@ -115,6 +115,13 @@ export class FrameLink extends EventEmitter {
    */
   pingGate: (() => boolean) | undefined;
 
+  /**
+   * Sees the type of every message this link decodes ('in': every frame, responses and a peer's
+   * retransmitted duplicates included) and of every message it sends ('out': once per message;
+   * retransmissions are stats.retries). The server's per-type Prometheus counters hang here.
+   */
+  messageTap: ((direction: 'in' | 'out', type: Message['type']) => void) | undefined;
+
   readonly stats: FrameLinkStats = {
     framesIn: 0,
     framesOut: 0,
@@ -219,6 +226,7 @@ export class FrameLink extends EventEmitter {
       this.releaseSlot();
       throw e;
     }
+    this.messageTap?.('out', msg.type);
     return new Promise<Message>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.pending.get(seq) !== p) return;
@@ -258,6 +266,7 @@ export class FrameLink extends EventEmitter {
   async notify(msg: Message): Promise<void> {
     if (this.closed) throw this.closedFor(msg.type, undefined, 0);
     const wire = encodeFrame(msg, { seq: this.takeSeq(), maxFrame: this._maxFrame, protocolVersion: this._proto });
+    this.messageTap?.('out', msg.type);
     await this.send(wire);
   }
 
@@ -266,9 +275,11 @@ export class FrameLink extends EventEmitter {
     if (this.closed) throw this.closedFor(msg.type, undefined, 0);
     let wire: Uint8Array;
     let failure: unknown;
+    let sent: Message['type'] = msg.type;
     try {
       wire = encodeFrame(msg, { seq: this.takeSeq(), corr: to.seq, rsp: true, maxFrame: this._maxFrame, protocolVersion: this._proto });
     } catch (e) {
+      sent = 'ERROR';
       // The answer cannot be sent as given (invalid or larger than maxFrame): the peer still
       // gets exactly one answer, an ERROR saying why, and the caller learns it too.
       // An ERROR that is only too long for maxFrame is sent shortened: its code is the answer.
@@ -282,6 +293,7 @@ export class FrameLink extends EventEmitter {
     }
     this.cache.set(to.seq, to.type, wire);
     this.inProgress.delete(to.seq);
+    this.messageTap?.('out', sent);
     await this.send(wire);
     if (failure) throw failure;
   }
@@ -461,6 +473,7 @@ export class FrameLink extends EventEmitter {
 
   private onFrame(frame: Frame): void {
     this.stats.framesIn++;
+    this.messageTap?.('in', frame.message.type);
     const h = frame.header;
     if (h.flags & FLAG_RSP) return this.onResponse(frame);
     if (!isRequestType(h.type)) {
