@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { EparaError } from '../src/errors.js';
 import { tensorFrom, tensorValues, type Tensor } from '../src/protocol/index.js';
 import { EparaServer } from '../src/server-adapter/server.js';
+import { checkOnnxRuntime } from '../src/client/onnx-runtime.js';
+import { inferError } from '../src/client/client-errors.js';
 import { startFleet, type Fleet } from './fleet.js';
 import { int8FcArtifact } from '../src/conformance/int8-fc-model.js';
 import { emulatedSerialPair } from './links/serial-link.js';
@@ -66,6 +68,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const say = (l: string) => out(`${stamp()} ${l}`);
   try {
     const models = findFixtureModels();
+    // onnxruntime-node is an optional peer dependency: without it every ONNX deployment would fail
+    // one by one; say so once, before anything starts.
+    await checkOnnxRuntime().catch((e: unknown) => {
+      throw inferError('infer.runtime', {
+        reason: `epara demo runs real ONNX models on its emulated devices, and ${e instanceof EparaError ? e.reason : 'onnxruntime-node cannot be loaded'}`,
+        hint: 'install it beside epara: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30 (or run epara sim, which needs no runtime)',
+        cause: e,
+      });
+    });
     server = new EparaServer({ dataDir: join(root, 'server'), periods: { stateSyncMs: 300, heartbeatMs: 1000 }, deploy: { chunkSize: 1024 } });
     await server.start();
     const { port } = await server.listenTcp({ host: '127.0.0.1', port: 0 });

@@ -33,6 +33,11 @@ function loadOrt(): Promise<Ort> {
   return ortPromise;
 }
 
+/** Resolves when onnxruntime-node loads, else rejects with loadOrt's typed error (for a caller that needs it up front). */
+export async function checkOnnxRuntime(): Promise<void> {
+  await loadOrt();
+}
+
 const ELEM_BYTES: Record<TensorDType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, int64: 8, float32: 4, float64: 8 };
 
 export interface IoMeta {

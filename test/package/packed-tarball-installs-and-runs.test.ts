@@ -7,7 +7,7 @@
  * epara/transport and epara/emulation must typecheck under moduleResolution nodenext, node16,
  * bundler and node10 with skipLibCheck off, run (server, TCP device, deploy, infer), load through
  * require(esm), and `epara sim` must find its bundled trace. A device app adds onnxruntime-node as
- * the README says and serves a real ONNX model.
+ * the README says, serves a real ONNX model and runs `epara demo`.
  *
  * Run by `npm run test:package` (called from .ci/run). Skipped, with the reason printed, when the
  * npm registry cannot be reached.
@@ -256,9 +256,14 @@ describe.skipIf(skipReason !== '')('npm install of the packed tarball', () => {
     const sim = run(join(gw, 'node_modules', '.bin', 'epara'), ['sim', '--loads', '1', '--duration', '20', '--policies', 'epara', '--json', '--out', join(work, 'sim-out')], gw, { timeoutMs: 120_000 });
     expect(sim.status, sim.out).toBe(0);
     expect(sim.out).not.toContain('ENOENT');
+    // The demo runs ONNX models: without the optional runtime it says so once, up front.
+    const demo = run(join(gw, 'node_modules', '.bin', 'epara'), ['demo', '--devices', '1'], gw, { timeoutMs: 60_000 });
+    expect(demo.status, demo.out).toBe(1);
+    expect(demo.out).toMatch(/infer\.runtime.*onnxruntime-node is not installed/);
+    expect(demo.out).toContain('npm install onnxruntime-node@1.30');
   });
 
-  it('a device app adds onnxruntime-node as the README says and serves a real ONNX model', () => {
+  it('a device app adds onnxruntime-node as the README says, serves a real ONNX model and runs epara demo', () => {
     expect(devInstall.status, devInstall.out).toBe(0);
     expect(devInstall.out).not.toMatch(/gyp (info|ERR)|prebuild-install|nuget/i);
     writeFileSync(join(dev, 'device.mjs'), DEVICE_APP);
@@ -269,5 +274,8 @@ describe.skipIf(skipReason !== '')('npm install of the packed tarball', () => {
     expect(r.deviceId).toBe('pi-1');
     expect(r.logits.length).toBeGreaterThan(1);
     expect(r.cls).toBe(r.logits.indexOf(Math.max(...r.logits)));
+    const demo = run(join(dev, 'node_modules', '.bin', 'epara'), ['demo', '--devices', '2'], dev, { timeoutMs: 90_000 });
+    expect(demo.status, demo.out).toBe(0);
+    expect(demo.out).toMatch(/done: 2 devices registered/);
   });
 });
