@@ -58,6 +58,23 @@ describe('SqliteDb (libsql)', () => {
     expect(db.prepare(`SELECT count(*) AS n FROM k WHERE id = 'gone'`).get()).toEqual({ n: 0 });
   });
 
+  it('answers SQLITE_BUSY at once with timeoutMs 0 while another connection holds an exclusive lock', () => {
+    const path = join(dir, 'lock.sqlite');
+    const holder = new SqliteDb(path, { timeoutMs: 0 });
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('BEGIN EXCLUSIVE');
+    const other = new SqliteDb(path, { timeoutMs: 0 });
+    try {
+      expect(() => {
+        other.pragma('locking_mode = EXCLUSIVE');
+        other.exec('BEGIN EXCLUSIVE');
+      }).toThrowError(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    } finally {
+      other.close();
+      holder.close();
+    }
+  });
+
   it('reports SQLITE_FULL itself, not a failed ROLLBACK, when the file cannot grow', () => {
     db.pragma('max_page_count = ' + String(db.pragmaValue('page_count')));
     const ins = db.prepare(`INSERT INTO k (id, sealed) VALUES (?, ?)`);

@@ -60,11 +60,12 @@ export class SqliteDb {
   private readonly db: Libsql.Database;
   private depth = 0;
 
+  /** `timeoutMs`: how long a locked database is waited for (SQLite's busy timeout); 0 answers SQLITE_BUSY at once. */
   constructor(
     readonly path: string,
-    opts: { readonly?: boolean } = {},
+    opts: { readonly?: boolean; timeoutMs?: number } = {},
   ) {
-    this.db = new Libsql(path, { readonly: opts.readonly ?? false });
+    this.db = new Libsql(path, { readonly: opts.readonly ?? false, ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}) });
   }
 
   get open(): boolean {
