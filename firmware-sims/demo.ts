@@ -226,9 +226,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   }
 }
 
-// `npx tsx firmware-sims/demo.ts [devices] [seed]` runs it directly.
+// `npx tsx firmware-sims/demo.ts [devices] [seed]` runs it directly. No top-level await: this file
+// is part of epara/emulation, and CommonJS apps load it through require(esm), which refuses one.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const exit = await runDemo({ devices: process.argv[2] ? Number(process.argv[2]) : undefined, seed: process.argv[3] ? Number(process.argv[3]) : undefined });
-  process.exitCode = exit;
+  void runDemo({ devices: process.argv[2] ? Number(process.argv[2]) : undefined, seed: process.argv[3] ? Number(process.argv[3]) : undefined }).then((exit) => {
+    process.exitCode = exit;
+  });
 }
 

@@ -125,7 +125,9 @@ const epara = require('epara');
 const client = require('epara/client');
 const transport = require('epara/transport');
 const emulation = require('epara/emulation');
-console.log(JSON.stringify({ server: typeof epara.EparaServer, device: typeof client.EparaDevice, tcp: typeof transport.connectTcp, emulated: typeof emulation.EmulatedDevice }));
+const protocol = require('epara/protocol');
+const conformance = require('epara/conformance');
+console.log(JSON.stringify({ server: typeof epara.EparaServer, device: typeof client.EparaDevice, tcp: typeof transport.connectTcp, emulated: typeof emulation.EmulatedDevice, entries: Object.keys(protocol).length > 0 && Object.keys(conformance).length > 0 }));
 `;
 
 // The device app: plain JS, onnxruntime-node added as the README says, a real model end to end.
@@ -244,7 +246,7 @@ describe.skipIf(skipReason !== '')('npm install of the packed tarball', () => {
     writeFileSync(join(gw, 'check.cjs'), CJS_APP);
     const cjs = run(process.execPath, ['check.cjs'], gw);
     expect(cjs.status, cjs.out).toBe(0);
-    expect(JSON.parse(cjs.stdout.trim().split('\n').pop()!)).toEqual({ server: 'function', device: 'function', tcp: 'function', emulated: 'function' });
+    expect(JSON.parse(cjs.stdout.trim().split('\n').pop()!)).toEqual({ server: 'function', device: 'function', tcp: 'function', emulated: 'function', entries: true });
     const engines = (JSON.parse(readFileSync(join(gw, 'node_modules', 'epara', 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     expect(engines).toBe('>=20.19');
   });
