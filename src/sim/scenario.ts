@@ -146,7 +146,7 @@ export function loadAzureTrace(path: string, maxBytes = MAX_WORKLOAD_BYTES): Azu
     code: 'sim.trace',
     what: isDefault ? 'the bundled Azure trace' : 'the Azure trace',
     hint: isDefault
-      ? 'this epara install lacks its data/ folder: reinstall epara, or give a trace with epara sim --azure-trace FILE (or your own workload with epara sim --trace FILE)'
+      ? 'the installed package lacks its data/ folder: reinstall epara, or give a trace with epara sim --azure-trace FILE (or your own workload with epara sim --trace FILE)'
       : 'check the path given to epara sim --azure-trace FILE (a file of the Azure LLM inference trace format)',
     field: 'azure-trace',
   });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SqliteDb } from '../../device-mgmt/registry/sqlite-db.js';
 import { CliError } from '../cli-error.js';
 import { readRuntime } from '../server-runtime.js';
 
@@ -11,16 +11,16 @@ export const LOCK_FILE = 'serve.lock';
  *
  * The lock is an SQLite database held in an EXCLUSIVE transaction: SQLite takes it with POSIX
  * advisory locks (fcntl), which the kernel drops when the holder dies, even on SIGKILL, so there
- * is never a stale lock file to clean up and no pid guessing. better-sqlite3 is already here for
- * the registry, so this needs no new dependency.
+ * is never a stale lock file to clean up and no pid guessing. The registry's SQLite driver
+ * (sqlite-db.ts) is already here, so this needs no new dependency.
  */
 export class DataDirLock {
-  private constructor(private db: Database.Database | undefined) {}
+  private constructor(private db: SqliteDb | undefined) {}
 
   static acquire(dataDir: string): DataDirLock {
     const path = join(dataDir, LOCK_FILE);
-    // timeout 0: a held lock answers SQLITE_BUSY at once instead of after better-sqlite3's 5 s.
-    const db = new Database(path, { timeout: 0 });
+    // timeout 0: a held lock answers SQLITE_BUSY at once instead of after a busy wait.
+    const db = new SqliteDb(path, { timeoutMs: 0 });
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       db.exec('BEGIN EXCLUSIVE');
