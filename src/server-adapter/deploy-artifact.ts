@@ -31,7 +31,7 @@ export function storeArtifact(store: ArtifactStore, a: ArtifactSource): Stored |
     return { sha256: store.put(a), size: a.length };
   }
   if (typeof a === 'string') {
-    return store.putStream(createReadStream(a), { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
+    return store.putStream(fileChunks(a), { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
       if (err instanceof EparaError) throw err;
       throw new DeployError({ code: 'deploy.artifact_missing', reason: `cannot read artifact ${a}: ${(err as Error).message.split('\n', 1)[0]}`, hint: 'check the path given to `epara deploy <file>`', field: 'artifact', cause: err });
     });
@@ -45,4 +45,13 @@ export function storeArtifact(store: ArtifactStore, a: ArtifactSource): Stored |
     return { sha256: sha, size };
   }
   throw new ConfigError({ code: 'config.deploy', reason: 'deploy artifact must be bytes, a file path or { sha256 }', hint: 'pass a Uint8Array, a path, or the digest PUT /artifacts answered', field: 'artifact' });
+}
+
+/**
+ * The file's bytes, opened only when the store starts reading. A read stream made up front opened
+ * the file (and, for a missing one, emitted 'error' with no listener: an uncaught exception that
+ * would take the server down) while the store was still creating its temporary file.
+ */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
 }
