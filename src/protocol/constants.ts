@@ -43,6 +43,13 @@ export function maxWirePiece(maxFrame: number): number {
 export const DEVICE_CLASSES = ['gpu-server', 'embedded-gpu', 'microcomputer', 'mcu', 'fpga'] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
+// The other enums of the catalogue, also in wire order (the codec encodes each as its index).
+export const ARTIFACT_KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
+export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
+export const DEPLOY_STATES = ['verifying', 'loading', 'ready', 'failed', 'rolled-back'] as const;
+export const SERVICE_STATUSES = ['loading', 'ready', 'failed', 'unloaded'] as const;
+export const PLACEMENT_ACTIONS = ['load', 'unload', 'configure'] as const;
+
 /** A device id (SPEC §4 size limits, HELLO `deviceId`): 1..64 of these characters. */
 export const DEVICE_ID_CHARS = 'A-Za-z0-9._-';
 export const DEVICE_ID_MAX = 64;

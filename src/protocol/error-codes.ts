@@ -16,7 +16,6 @@ import {
   SchedulerError,
   type EparaErrorInit,
 } from '../errors.js';
-import type { ErrorMessage } from './messages/types.js';
 
 export interface ErrorCodeInfo {
   readonly wire: number;
@@ -165,45 +164,4 @@ export function errorForCode(name: ErrorName, opts?: ErrorOpts): EparaError {
     default:
       return new EparaError(i);
   }
-}
-
-/** Turn a received ERROR message into the typed error of its area; unknown codes become `internal`. */
-export function errorFromWire(msg: ErrorMessage): EparaError {
-  const info = BY_WIRE.get(msg.code);
-  if (!info) {
-    return new EparaError({
-      code: 'internal',
-      wire: msg.code,
-      reason: `peer reported unknown error code ${msg.code}: ${msg.reason}`,
-      hint: msg.hint ?? 'the peer is newer than this side; upgrade to see its error table',
-      field: msg.field,
-      details: { unknownWire: msg.code },
-    });
-  }
-  return errorForCode(info.name, { reason: msg.reason, hint: msg.hint ?? info.hint, field: msg.field });
-}
-
-/** One line of at most `max` UTF-8 bytes (SPEC size limits count bytes), cut on a code point boundary. */
-function clip(s: string, max: number): string {
-  const line = s.replace(/[\r\n]+/g, ' ');
-  if (Buffer.byteLength(line, 'utf8') <= max) return line;
-  const points = Array.from(line);
-  let bytes = 3; // the ellipsis
-  let out = '';
-  for (const p of points) {
-    const n = Buffer.byteLength(p, 'utf8');
-    if (bytes + n > max) break;
-    bytes += n;
-    out += p;
-  }
-  return out + '…';
-}
-
-/** The ERROR message that reports `err` to the peer (reason/hint clipped to the SPEC limits). */
-export function toErrorMessage(err: EparaError): ErrorMessage {
-  const wire = err.wire ?? BY_NAME.get(err.code)?.wire ?? 900;
-  const msg: ErrorMessage = { type: 'ERROR', code: wire, reason: clip(err.reason || err.code, 200) };
-  if (err.hint) msg.hint = clip(err.hint, 200);
-  if (err.field) msg.field = clip(err.field, 64);
-  return msg;
 }

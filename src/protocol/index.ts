@@ -38,8 +38,6 @@ export {
   errorInfo,
   protocolError,
   errorForCode,
-  errorFromWire,
-  toErrorMessage,
   WIRE,
   wiresOf,
   type ErrorName,
@@ -47,6 +45,7 @@ export {
   type ErrorCodeInfo,
   type ErrorOpts,
 } from './error-codes.js';
+export { errorFromWire, toErrorMessage } from './error-message.js';
 export { ProtocolError } from '../errors.js';
 export { messageToJson, messageFromJson, toHex, fromHex } from './messages/json-form.js';
 export { explainWire, cborDiagnostic } from './explain.js';

@@ -7,7 +7,7 @@ import { RequestHandler, slotKey, type RequestHandlerOptions } from '../schedule
 import type { Assignment, DeviceClass, LinkSpec, Placement, ServiceSpec } from '../scheduler/types.js';
 import { serviceTimeMs, type DeviceProfile } from './device-profiles.js';
 import { newDevice, unitCoefficients, type Dev, type Unit } from './sim-entities.js';
-import type { SimConfig } from './simulator.js';
+import type { SimConfig } from './sim-config.js';
 
 export interface SimFleet {
   devs: readonly Dev[];

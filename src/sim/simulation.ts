@@ -15,7 +15,7 @@ import { Rng } from './rng.js';
 import { advance, nextDueMs, openGroup, takeDone } from './continuous-batch.js';
 import { CandidateUnits } from './candidate-units.js';
 import { busyMsWithin, countAt, hopMs, live, newRequest, readyUnits, refreshState, release, reportState, setActive, syncHandler, type Dev, type Group, type Req, type Unit } from './sim-entities.js';
-import type { SimConfig } from './simulator.js';
+import type { SimConfig } from './sim-config.js';
 import type { Workload } from './workload.js';
 
 const enum Ev {

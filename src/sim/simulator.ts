@@ -31,40 +31,13 @@
  * (what a replan is told). scripts/sim-check.ts prints the metrics hashes of the check
  * configurations that a refactor must leave byte-identical.
  */
-import type { Policy } from '../scheduler/baselines/policy.js';
-import type { DeviceClass, LinkSpec, ServiceSpec } from '../scheduler/types.js';
-import type { DeviceProfile } from './device-profiles.js';
 import type { RunMetrics } from './metrics.js';
-import type { SimDeviceSpec } from './sim-entities.js';
+import type { SimConfig } from './sim-config.js';
 import { Simulation } from './simulation.js';
-import type { Workload } from './workload.js';
 
+export { LLM_BATCHING, type LlmBatching, type SimConfig } from './sim-config.js';
 export type { SimDeviceSpec } from './sim-entities.js';
 export { MIN_SPREAD_BATCHES } from './demand-window.js';
-
-export interface SimConfig {
-  devices: SimDeviceSpec[];
-  services: ServiceSpec[];
-  workload: Workload;
-  policy: Policy;
-  seed: number;
-  links: LinkSpec;
-  profiles?: Readonly<Record<DeviceClass, DeviceProfile>>;
-  stateSyncMs?: number;
-  placementMs?: number;
-  /** σ of the log-normal noise on every batch's service time (default 0.1). */
-  noise?: number;
-  /** Devices that fail (stop, lose their queues) at a time. */
-  failures?: { atMs: number; device: string }[];
-  /** Load factor of the workload, for the report. */
-  load?: number;
-  /** How LLM services batch (default 'request'; see the header). Every policy runs the same. */
-  llmBatching?: LlmBatching;
-}
-
-export type LlmBatching = 'request' | 'continuous';
-
-export const LLM_BATCHING: readonly LlmBatching[] = ['request', 'continuous'];
 
 /** One run: the Simulation (simulation.ts) of `cfg`, start to end. */
 export function simulate(cfg: SimConfig): RunMetrics {

@@ -5,7 +5,7 @@
  */
 import { MessageType, type MessageName } from './types.js';
 import { TENSOR_NAME_MAX, U32_MAX, type FieldSpec, type TypeSpec } from './schema.js';
-import { DEVICE_CLASSES, DEVICE_ID_MAX, DEVICE_ID_PATTERN, WINDOW_MAX, WINDOW_MIN } from '../constants.js';
+import { ARTIFACT_KINDS, CATEGORIES, DEPLOY_STATES, DEVICE_CLASSES, DEVICE_ID_MAX, DEVICE_ID_PATTERN, PLACEMENT_ACTIONS, SERVICE_STATUSES, WINDOW_MAX, WINDOW_MIN } from '../constants.js';
 
 const uint = (min?: number, max?: number): TypeSpec => ({ t: 'uint', min, max });
 const u32: TypeSpec = { t: 'uint', max: U32_MAX };
@@ -21,12 +21,7 @@ const R = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name
 const O2 = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false, since: 2 });
 const O = (key: number, name: string, type: TypeSpec): FieldSpec => ({ key, name, type, required: false });
 
-export { DEVICE_CLASSES, DEVICE_ID_PATTERN } from '../constants.js';
-export const ARTIFACT_KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
-export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
-export const DEPLOY_STATES = ['verifying', 'loading', 'ready', 'failed', 'rolled-back'] as const;
-export const SERVICE_STATUSES = ['loading', 'ready', 'failed', 'unloaded'] as const;
-export const PLACEMENT_ACTIONS = ['load', 'unload', 'configure'] as const;
+export { DEVICE_CLASSES, DEVICE_ID_PATTERN, ARTIFACT_KINDS, CATEGORIES, DEPLOY_STATES, SERVICE_STATUSES, PLACEMENT_ACTIONS } from '../constants.js';
 
 /** Error codes travel as uint; the table in error-codes.ts uses 100..999, 0 means ok. */
 const errCode = uint(0, 65535);

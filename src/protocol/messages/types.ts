@@ -3,8 +3,7 @@
  * of the SPEC tables; the CBOR keys live in ./catalogue.ts. Optional fields are omitted when absent.
  */
 import type { Tensor } from '../tensor.js';
-import type { DeviceClass } from '../constants.js';
-import type { ARTIFACT_KINDS, CATEGORIES, DEPLOY_STATES, PLACEMENT_ACTIONS, SERVICE_STATUSES } from './catalogue.js';
+import type { ARTIFACT_KINDS, CATEGORIES, DEPLOY_STATES, DeviceClass, PLACEMENT_ACTIONS, SERVICE_STATUSES } from '../constants.js';
 
 export const MessageType = {
   HELLO: 0x01,
@@ -34,7 +33,7 @@ export const MessageType = {
 export type MessageName = keyof typeof MessageType;
 
 export type { DeviceClass } from '../constants.js';
-// The enums' values are listed once, in the catalogue (the codec encodes each as its index there).
+// The enums' values are listed once, in constants.ts (the codec encodes each as its index there).
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 export type ServiceCategory = (typeof CATEGORIES)[number];
 export type DeployState = (typeof DEPLOY_STATES)[number];
