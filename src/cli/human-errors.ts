@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { EparaError, LinkError } from '../errors.js';
+import { WIRE } from '../protocol/error-codes.js';
 import { CliError } from './cli-error.js';
 import { findPortHolders } from './port-holders.js';
 
@@ -27,7 +28,7 @@ export function humanize(e: unknown, opts: { path?: string } = {}): EparaError {
     code: 'internal',
     reason: `unexpected failure: ${message.split('\n')[0]}`,
     hint: 'run again with --verbose; if it persists, report it with the command line you used',
-    wire: 900,
+    wire: WIRE.internal,
     cause: e,
   });
 }
@@ -93,7 +94,7 @@ function fromErrno(code: string, path: string | undefined, cause: unknown): Epar
         const group = groupOf(path);
         return new LinkError({
           code: 'link.permission',
-          wire: 305,
+          wire: WIRE['link.permission'],
           reason: `permission denied opening ${path}`,
           hint:
             group === undefined || group === 'dialout'
@@ -118,7 +119,7 @@ function fromErrno(code: string, path: string | undefined, cause: unknown): Epar
         : 'another program has it open (a serial monitor, ModemManager, another epara); close it, or check with `sudo fuser -v ' + where + '`';
       return new LinkError({
         code: 'link.busy',
-        wire: 306,
+        wire: WIRE['link.busy'],
         reason: `${where} is busy`,
         hint: who,
         details: { path, holders },

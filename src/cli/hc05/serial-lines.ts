@@ -1,6 +1,7 @@
 import { SerialPort } from 'serialport';
 import { humanize } from '../human-errors.js';
 import { LinkError } from '../../errors.js';
+import { WIRE } from '../../protocol/error-codes.js';
 
 /**
  * A line-oriented view of a serial port for AT commands. AT mode is not the epara protocol, so
@@ -47,7 +48,7 @@ export class SerialLines {
   }
 
   async writeLine(line: string): Promise<void> {
-    if (this.closed) throw new LinkError({ code: 'link.closed', wire: 301, reason: `${this.path} closed`, hint: 'check the USB cable' });
+    if (this.closed) throw new LinkError({ code: 'link.closed', wire: WIRE['link.closed'], reason: `${this.path} closed`, hint: 'check the USB cable' });
     await new Promise<void>((resolve, reject) =>
       this.port.write(line + '\r\n', (err) => (err ? reject(humanize(err, { path: this.path })) : this.port.drain(() => resolve()))),
     );
