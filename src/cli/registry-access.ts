@@ -6,6 +6,7 @@ import type { DeviceInfo } from '../server-adapter/events.js';
 import type { CommandEnv } from './command-env.js';
 import { locateServer, type ServerClient } from './server-client.js';
 import { CliError } from './cli-error.js';
+import { DataDirLock } from './data-dir-lock.js';
 import type { ServerFlags } from './flags.js';
 
 /**
@@ -51,7 +52,10 @@ class HttpRegistry implements RegistryAccess {
 
 class LocalRegistry implements RegistryAccess {
   readonly via = 'registry' as const;
-  constructor(private readonly s: EparaServer) {}
+  constructor(
+    private readonly s: EparaServer,
+    private readonly lock: DataDirLock,
+  ) {}
   async provision(p: { id: string; name?: string; deviceClass: DeviceClass; key?: string }) {
     return this.s.provision(p);
   }
@@ -67,8 +71,12 @@ class LocalRegistry implements RegistryAccess {
   async approve(id: string, key?: string) {
     return this.s.approve(id, key !== undefined ? { key } : {});
   }
-  close() {
-    return this.s.close({ drainMs: 0 });
+  async close() {
+    try {
+      await this.s.close({ drainMs: 0 });
+    } finally {
+      this.lock.release();
+    }
   }
 }
 
@@ -93,7 +101,16 @@ export async function openRegistry(env: CommandEnv, flags: ServerFlags & { init?
   const client = locateServer(env, flags);
   if (client) return new HttpRegistry(client);
   requireRegistry(env.dataDirPath(), flags.init);
-  const server = new EparaServer({ dataDir: env.dataDir() });
-  await server.start();
-  return new LocalRegistry(server);
+  // Offline means owning the registry for the command's duration: a server that is starting (its
+  // serve.json not written yet) is refused here instead of sharing the SQLite file, and a serve
+  // started meanwhile waits for nothing: it is refused until this command is done.
+  const lock = DataDirLock.acquire(env.dataDir());
+  try {
+    const server = new EparaServer({ dataDir: env.dataDir() });
+    await server.start();
+    return new LocalRegistry(server, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 }

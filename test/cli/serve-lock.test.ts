@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { epara, repoRoot, sandbox, until, type Sandbox } from './helpers.js';
@@ -42,6 +42,28 @@ describe('one epara serve per data dir', () => {
     await until('serve.json again', () => (existsSync(join(sb.dataDir, 'serve.json')) ? true : undefined));
     stop2.abort();
     expect((await again).code).toBe(0);
+  }, 30_000);
+
+  it('an offline registry command does not share the registry with a server that holds the lock', async () => {
+    sb = sandbox({ fakeTools: false });
+    const dd = ['--data-dir', sb.dataDir];
+    expect((await epara([...dd, 'register', 'pi-01', '--class', 'microcomputer', '--init'], { env: sb.env })).code).toBe(0);
+    const stop = new AbortController();
+    const serve = epara([...dd, 'serve', '--tcp', '127.0.0.1:0'], { env: sb.env, signal: stop.signal });
+    try {
+      await until('serve.json', () => (existsSync(join(sb.dataDir, 'serve.json')) ? true : undefined));
+      // As in the moment before a starting server writes serve.json: the CLI cannot find it.
+      rmSync(join(sb.dataDir, 'serve.json'));
+      const r = await epara([...dd, 'devices', '--json'], { env: sb.env });
+      expect(r.code).toBe(1);
+      expect(r.json<Err>().error).toMatchObject({ code: 'cli.data_dir_locked', reason: expect.stringContaining('by an `epara serve` that is starting up, or an offline `epara register` / `epara devices`') });
+    } finally {
+      stop.abort();
+      expect((await serve).code).toBe(0);
+    }
+    // Free again once it stopped; the offline command releases the lock when it is done.
+    expect((await epara([...dd, 'devices', '--json'], { env: sb.env })).code).toBe(0);
+    expect((await epara([...dd, 'devices', '--json'], { env: sb.env })).code).toBe(0);
   }, 30_000);
 
   it('a server killed with SIGKILL leaves no lock behind (the kernel drops it)', async () => {

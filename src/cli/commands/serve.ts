@@ -10,7 +10,7 @@ import { LinkAttachment } from '../serve/link-attachment.js';
 import { openSerial } from '../../transport/serial.js';
 import { formatUptime, StatusLine } from '../serve/status-line.js';
 import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
-import { DataDirLock } from '../serve/data-dir-lock.js';
+import { DataDirLock } from '../data-dir-lock.js';
 import { connectBle } from '../../transport/ble.js';
 
 interface ServeFlags {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { SqliteDb } from '../../device-mgmt/registry/sqlite-db.js';
-import { CliError } from '../cli-error.js';
-import { readRuntime } from '../server-runtime.js';
+import { SqliteDb } from '../device-mgmt/registry/sqlite-db.js';
+import { CliError } from './cli-error.js';
+import { readRuntime } from './server-runtime.js';
 
 export const LOCK_FILE = 'serve.lock';
 
@@ -32,10 +32,10 @@ export class DataDirLock {
         code: 'cli.data_dir_locked',
         reason: rt
           ? `another epara serve (pid ${rt.pid}, HTTP API ${rt.http}${rt.links.length ? `, ${rt.links.join(', ')}` : ''}) is running on data dir ${dataDir}`
-          : `another epara serve is running (or starting) on data dir ${dataDir}: it holds ${path}`,
+          : `data dir ${dataDir} is held (${path}) by an \`epara serve\` that is starting up, or an offline \`epara register\` / \`epara devices\``,
         hint: rt
           ? `use that one (its commands find it through ${join(dataDir, 'serve.json')}), stop it first (Ctrl-C in its terminal, or kill ${rt.pid}), or give this one its own --data-dir`
-          : 'wait for it to start and use it, stop it first, or give this one its own --data-dir',
+          : 'try again in a moment (a serve that is starting is then found through serve.json), or give this one its own --data-dir',
         details: rt ? { pid: rt.pid, http: rt.http } : {},
         cause,
       });
