@@ -22,7 +22,7 @@ export class DataDirLock {
     // timeout 0: a held lock answers SQLITE_BUSY at once instead of after a busy wait.
     const db = new SqliteDb(path, { timeoutMs: 0 });
     try {
-      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
       db.exec('BEGIN EXCLUSIVE');
     } catch (cause) {
       db.close();
@@ -43,8 +43,21 @@ export class DataDirLock {
     return new DataDirLock(db);
   }
 
+  /**
+   * libsql's close() does not drop the file lock at once (a later acquire in the same process
+   * still met SQLITE_BUSY), so the lock is given up the way SQLite documents for EXCLUSIVE
+   * locking mode: end the transaction, switch to NORMAL and touch the file, then close.
+   */
   release(): void {
-    this.db?.close();
+    const db = this.db;
     this.db = undefined;
+    if (!db) return;
+    try {
+      db.exec('ROLLBACK');
+      db.exec('PRAGMA locking_mode = NORMAL');
+      db.exec('SELECT count(*) FROM sqlite_master');
+    } finally {
+      db.close();
+    }
   }
 }
