@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { authMac, macsEqual, NONCE_BYTES, serverMac } from '../protocol/auth-mac.js';
 import { AuthError, ConfigError, EparaError, LinkError, ProtocolError } from '../errors.js';
+import type { EventArgs } from '../event-map.js';
 import { resolveNumbers } from '../options.js';
 import {
   DEFAULT_MAX_FRAME,
@@ -148,14 +149,7 @@ export interface DeviceEvents {
   error: (error: EparaError) => void;
 }
 
-export declare interface EparaDevice {
-  on<E extends keyof DeviceEvents>(event: E, listener: DeviceEvents[E]): this;
-  once<E extends keyof DeviceEvents>(event: E, listener: DeviceEvents[E]): this;
-  off<E extends keyof DeviceEvents>(event: E, listener: DeviceEvents[E]): this;
-  emit<E extends keyof DeviceEvents>(event: E, ...args: Parameters<DeviceEvents[E]>): boolean;
-}
-
-export class EparaDevice extends EventEmitter {
+export class EparaDevice extends EventEmitter<EventArgs<DeviceEvents>> {
   readonly id: string;
   readonly deviceClass: DeviceClass;
   readonly caps: Capabilities;

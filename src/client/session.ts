@@ -14,6 +14,7 @@
  */
 import { EparaError } from '../errors.js';
 import { WIRE } from '../protocol/error-codes.js';
+import { MachineDefinition, tableTransitions, type StateMachine, type TransitionTable } from '../state-machine.js';
 
 export type DeviceSessionState = 'idle' | 'connecting' | 'hello' | 'auth' | 'ready' | 'backoff' | 'closed';
 
@@ -28,7 +29,7 @@ export type DeviceSessionEvent =
   | 'retry' // backoff delay elapsed
   | 'close'; // the application closed the device
 
-export const DEVICE_SESSION_TRANSITIONS: Readonly<Record<DeviceSessionState, Partial<Record<DeviceSessionEvent, DeviceSessionState>>>> = {
+export const DEVICE_SESSION_TRANSITIONS: TransitionTable<DeviceSessionState, DeviceSessionEvent> = {
   idle: { start: 'connecting', close: 'closed' },
   connecting: { link_open: 'hello', link_failed: 'backoff', close: 'closed' },
   hello: { challenge: 'auth', failed: 'backoff', link_lost: 'backoff', close: 'closed' },
@@ -38,42 +39,44 @@ export const DEVICE_SESSION_TRANSITIONS: Readonly<Record<DeviceSessionState, Par
   closed: {},
 };
 
-export function nextDeviceSessionState(from: DeviceSessionState, event: DeviceSessionEvent): DeviceSessionState {
-  const to = DEVICE_SESSION_TRANSITIONS[from][event];
-  if (to === undefined) {
-    throw new EparaError({
+export const DEVICE_SESSION_MACHINE = new MachineDefinition<DeviceSessionState, DeviceSessionEvent>(
+  tableTransitions(DEVICE_SESSION_TRANSITIONS),
+  (from, event) =>
+    new EparaError({
       code: 'internal',
       wire: WIRE.internal,
       reason: `device session event ${event} is not allowed in state ${from}`,
       hint: 'this is a bug in the epara client; please report it with the device log',
       details: { from, event },
-    });
-  }
-  return to;
+    }),
+);
+
+export function nextDeviceSessionState(from: DeviceSessionState, event: DeviceSessionEvent): DeviceSessionState {
+  return DEVICE_SESSION_MACHINE.step(from, event);
 }
 
 /** Tracks the current state and refuses transitions the table does not allow. */
 export class DeviceSession {
-  private current: DeviceSessionState = 'idle';
+  private readonly machine: StateMachine<DeviceSessionState, DeviceSessionEvent> = DEVICE_SESSION_MACHINE.start('idle');
   /** The last session id the server granted, offered for resume on the next HELLO. */
   sessionId: Uint8Array | undefined;
   readonly history: Array<{ from: DeviceSessionState; event: DeviceSessionEvent; to: DeviceSessionState }> = [];
 
   get state(): DeviceSessionState {
-    return this.current;
+    return this.machine.state;
   }
 
   /** Apply an event; returns the new state. */
   fire(event: DeviceSessionEvent): DeviceSessionState {
-    const to = nextDeviceSessionState(this.current, event);
-    this.history.push({ from: this.current, event, to });
+    const from = this.machine.state;
+    const to = this.machine.fire(event);
+    this.history.push({ from, event, to });
     if (this.history.length > 64) this.history.shift();
-    this.current = to;
     return to;
   }
 
   /** Like fire, but a no-op when the event does not apply (e.g. link_lost after close). */
   tryFire(event: DeviceSessionEvent): DeviceSessionState | undefined {
-    return DEVICE_SESSION_TRANSITIONS[this.current][event] === undefined ? undefined : this.fire(event);
+    return DEVICE_SESSION_MACHINE.allows(this.machine.state, event) ? this.fire(event) : undefined;
   }
 }

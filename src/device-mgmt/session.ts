@@ -1,4 +1,5 @@
 import { EparaError } from '../errors.js';
+import { MachineDefinition, tableTransitions, type StateMachine, type TransitionTable } from '../state-machine.js';
 
 /**
  * Server-side session state machine (SPEC §7.4). One `Session` per device id. A fresh link
@@ -22,7 +23,7 @@ export type SessionEvent =
   | 'lease_expired'
   | 'bye'; // the device (or the server, on shutdown) ended the session
 
-export const SESSION_TRANSITIONS: Readonly<Record<SessionState, Partial<Record<SessionEvent, SessionState>>>> = {
+export const SESSION_TRANSITIONS: TransitionTable<SessionState, SessionEvent> = {
   connecting: { challenge: 'authenticating', auth_failed: 'rejected', link_down: 'rejected' },
   authenticating: { auth_ok: 'registered', auth_failed: 'rejected', link_down: 'rejected' },
   registered: { heard: 'active', missed: 'degraded', link_down: 'degraded', resumed: 'registered', bye: 'left' },
@@ -42,17 +43,19 @@ export function isServing(s: SessionState): boolean {
 
 export class SessionTransitionError extends EparaError {}
 
-export function nextSessionState(from: SessionState, event: SessionEvent): SessionState {
-  const to = SESSION_TRANSITIONS[from][event];
-  if (to === undefined) {
-    throw new SessionTransitionError({
+export const SESSION_MACHINE = new MachineDefinition<SessionState, SessionEvent>(
+  tableTransitions(SESSION_TRANSITIONS),
+  (from, event) =>
+    new SessionTransitionError({
       code: 'internal',
       reason: `session event ${event} is not allowed in state ${from}`,
       hint: 'this is a bug in epara; please report it with the server log',
       details: { from, event },
-    });
-  }
-  return to;
+    }),
+);
+
+export function nextSessionState(from: SessionState, event: SessionEvent): SessionState {
+  return SESSION_MACHINE.step(from, event);
 }
 
 export interface LivenessPolicy {
@@ -78,7 +81,7 @@ export function livenessVerdict(
 
 /** One device's session. Holds no link and no timers: the server drives it. */
 export class Session {
-  state: SessionState = 'connecting';
+  private readonly machine: StateMachine<SessionState, SessionEvent> = SESSION_MACHINE.start('connecting');
   /** Last state before the current one; for events and metrics. */
   previous: SessionState | undefined;
   lastHeardAt: number;
@@ -97,7 +100,8 @@ export class Session {
 
   /** Applies an event; returns true when the state changed. */
   apply(event: SessionEvent, now: number): boolean {
-    const to = nextSessionState(this.state, event);
+    const from = this.machine.state;
+    const to = this.machine.fire(event);
     if (event === 'heard' || event === 'resumed' || event === 'auth_ok') this.lastHeardAt = now;
     // SPEC §7.2: the lease runs from the last frame heard *or* the link drop, whichever is later.
     if (event === 'link_down') {
@@ -108,10 +112,13 @@ export class Session {
       this.linkOpen = true;
       this.resumes++;
     }
-    if (to === this.state) return false;
-    this.previous = this.state;
-    this.state = to;
+    if (to === from) return false;
+    this.previous = from;
     return true;
+  }
+
+  get state(): SessionState {
+    return this.machine.state;
   }
 
   get terminal(): boolean {

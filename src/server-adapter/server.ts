@@ -30,6 +30,7 @@ import type {
 import { isServing, livenessVerdict, Session, type LivenessPolicy, type SessionEvent } from '../device-mgmt/session.js';
 import { StateViews, type DeviceStateView } from '../device-mgmt/state-view.js';
 import { ConfigError, DeployError, EparaError, InferError, RegistryError } from '../errors.js';
+import type { EventArgs } from '../event-map.js';
 import { resolveNumber } from '../options.js';
 import {
   DEFAULT_MAX_FRAME,
@@ -109,14 +110,12 @@ export interface InferResult {
   computeUs?: number;
 }
 
-type Listenerish<E extends keyof ServerEvents> = ServerEvents[E];
-
 /**
  * The server a gateway app runs: accepts device links (TCP/TLS, serial, BLE — anything that
  * yields a ByteStream), registers and authenticates devices, tracks liveness and state, deploys
  * artifacts and routes inference requests.
  */
-export class EparaServer extends EventEmitter {
+export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   readonly dataDir: string;
   private readonly o: ResolvedServerOptions;
   private store!: RegistryStore;
@@ -176,22 +175,6 @@ export class EparaServer extends EventEmitter {
     this.views.subscribe((v) => this.emit('device-view', v));
     // An 'error' event with no listener would throw and crash the gateway app; keep them observable but harmless.
     this.on('error', () => undefined);
-  }
-
-  override on<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-
-  override once<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
-    return super.once(event, listener as (...args: unknown[]) => void);
-  }
-
-  override off<E extends keyof ServerEvents>(event: E, listener: Listenerish<E>): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-
-  override emit<E extends keyof ServerEvents>(event: E, ...args: Parameters<ServerEvents[E]>): boolean {
-    return super.emit(event, ...args);
   }
 
   /** Opens the registry, resumes bookkeeping and starts timers and the HTTP API. Idempotent. */

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { LinkError } from '../errors.js';
+import type { EventArgs } from '../event-map.js';
 import type { ByteStream, ByteStreamEvents, LinkKind } from './byte-stream.js';
 
 /**
  * Shared plumbing for ByteStream implementations: typed events and a close that is emitted
  * exactly once, whoever notices first (our close(), the peer, an I/O error).
  */
-export abstract class BaseByteStream extends EventEmitter implements ByteStream {
+export abstract class BaseByteStream extends EventEmitter<EventArgs<ByteStreamEvents>> implements ByteStream {
   abstract readonly kind: LinkKind;
   abstract readonly description: string;
   private closed = false;
@@ -28,15 +29,5 @@ export abstract class BaseByteStream extends EventEmitter implements ByteStream 
     this.closed = true;
     this.emit('close', error);
     return true;
-  }
-
-  override on<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this {
-    return super.on(event, listener);
-  }
-  override off<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this {
-    return super.off(event, listener);
-  }
-  override once<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this {
-    return super.once(event, listener);
   }
 }

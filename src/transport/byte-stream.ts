@@ -1,4 +1,6 @@
 import type { LinkError } from '../errors.js';
+import type { EventEmitter } from 'node:events';
+import type { EventArgs } from '../event-map.js';
 
 /** The link kinds epara runs over. `spp` is a UART whose path is a Bluetooth RFCOMM tty. */
 export type LinkKind = 'uart' | 'spp' | 'ble' | 'tcp' | 'tls' | 'memory' | 'emulated';
@@ -30,10 +32,13 @@ export interface ByteStream {
    */
   write(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
-  on<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this;
-  off<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this;
-  once<E extends keyof ByteStreamEvents>(event: E, listener: ByteStreamEvents[E]): this;
+  on: TypedEmitter['on'];
+  off: TypedEmitter['off'];
+  once: TypedEmitter['once'];
 }
+
+/** Node's typed emitter over the stream's events: what `on` / `off` / `once` accept. */
+type TypedEmitter = EventEmitter<EventArgs<ByteStreamEvents>>;
 
 /** Opens a fresh ByteStream to the same peer; used for reconnect with backoff. */
 export type Connector = () => Promise<ByteStream>;

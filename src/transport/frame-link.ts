@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { EparaError, LinkError, type ProtocolError } from '../errors.js';
+import type { EventArgs } from '../event-map.js';
 import { resolveNumber } from '../options.js';
 import {
   FLAG_RSP,
@@ -107,7 +108,7 @@ const MAX_IN_PROGRESS = 1024;
  * Sessions (HELLO/AUTH, resume) live above it; reconnecting lives in reconnect.ts. One FrameLink
  * per ByteStream: after a reconnect, make a new one.
  */
-export class FrameLink extends EventEmitter {
+export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
   /**
    * Whether PING is answered here with PONG. When it returns false the PING goes to the 'request'
    * listeners instead: a server answers a PING before the handshake with auth.not_authenticated
@@ -302,16 +303,6 @@ export class FrameLink extends EventEmitter {
   async close(): Promise<void> {
     this.shutdown(undefined);
     await this.stream.close().catch(() => undefined);
-  }
-
-  override on<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
-    return super.on(event, listener);
-  }
-  override once<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
-    return super.once(event, listener);
-  }
-  override off<E extends keyof FrameLinkEvents>(event: E, listener: FrameLinkEvents[E]): this {
-    return super.off(event, listener);
   }
 
   /**

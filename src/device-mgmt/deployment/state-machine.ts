@@ -1,4 +1,5 @@
 import { EparaError } from '../../errors.js';
+import { MachineDefinition, tableTransitions, type TransitionTable } from '../../state-machine.js';
 import type { DeploymentState } from '../registry/store.js';
 
 /**
@@ -32,7 +33,7 @@ export type DeploymentEvent =
   | 'unloaded' // the device confirmed the unload (or no longer has the service)
   | 'cancel'; // undeploy of an offer waiting for its device (offline, or behind another transfer)
 
-export const DEPLOYMENT_TRANSITIONS: Readonly<Record<DeploymentState, Partial<Record<DeploymentEvent, DeploymentState>>>> = {
+export const DEPLOYMENT_TRANSITIONS: TransitionTable<DeploymentState, DeploymentEvent> = {
   offered: { accept: 'transferring', reoffer: 'offered', fail: 'failed', complete: 'verifying', cancel: 'undeployed' },
   transferring: { accept: 'transferring', reoffer: 'transferring', complete: 'verifying', fail: 'failed', cancel: 'undeployed' },
   verifying: { reoffer: 'verifying', resend: 'transferring', verifying: 'verifying', loading: 'loading', ready: 'ready', fail: 'failed', rolled_back: 'rolled-back', undeploy: 'undeploying' },
@@ -54,17 +55,20 @@ export const PENDING_UNDEPLOY_STATES: readonly DeploymentState[] = ['undeploying
 
 export class DeploymentTransitionError extends EparaError {}
 
-export function nextDeploymentState(from: DeploymentState, event: DeploymentEvent): DeploymentState {
-  const to = DEPLOYMENT_TRANSITIONS[from][event];
-  if (to === undefined) {
-    throw new DeploymentTransitionError({
+/** The record lives in the registry, not in memory: the server steps it from its persisted state. */
+export const DEPLOYMENT_MACHINE = new MachineDefinition<DeploymentState, DeploymentEvent>(
+  tableTransitions(DEPLOYMENT_TRANSITIONS),
+  (from, event) =>
+    new DeploymentTransitionError({
       code: 'deploy.state',
       reason: `deployment event ${event} is not allowed in state ${from}`,
       hint: 'the device answered out of order; the deployment will be retried or can be re-issued',
       details: { from, event },
-    });
-  }
-  return to;
+    }),
+);
+
+export function nextDeploymentState(from: DeploymentState, event: DeploymentEvent): DeploymentState {
+  return DEPLOYMENT_MACHINE.step(from, event);
 }
 
 /** Maps a DEPLOY_RESULT state (wire enum as a string) to the event it raises. */
