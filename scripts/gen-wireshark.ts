@@ -11,7 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOGUE } from '../src/protocol/messages/catalogue.js';
 import type { FieldSpec, TypeSpec } from '../src/protocol/messages/schema.js';
-import { isRequestType, isResponseType, MessageType, type MessageName } from '../src/protocol/messages/types.js';
+import { MessageType, type MessageName } from '../src/protocol/messages/types.js';
+import { isRequestType, isResponseType } from '../src/protocol/messages/catalogue.js';
 import { ERROR_CODES } from '../src/protocol/error-codes.js';
 import { DTYPES } from '../src/protocol/tensor.js';
 

@@ -32,6 +32,8 @@ export { FrameDecoder, PROTOCOL_VERSION_SPEC, type FrameDecoderOptions } from '.
 export { encodeMessage, decodeMessage } from './messages/codec.js';
 export { maxChunkData, deployChunkFrameSize, deployChunkWireSize } from './deploy-chunk-size.js';
 export * from './messages/types.js';
+export { ROLES, isRequestType, isResponseType, type Peer, type MessageKind, type MessageRole, type SentBy, type RequestsTo, type EventsTo } from './messages/catalogue.js';
+export type { Handlers, RequestHandlers, EventHandlers } from './messages/dispatch.js';
 export { tensorFrom, tensorValues, DTYPES, type Tensor, type TensorDType } from './tensor.js';
 export {
   ERROR_CODES,

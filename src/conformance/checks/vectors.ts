@@ -13,7 +13,8 @@ import { vectorsFile } from '../vector-files.js';
 import { cobsDecode, cobsEncode } from '../../protocol/cobs.js';
 import { crc32c } from '../../protocol/crc32c.js';
 import { FLAG_RSP, maxWirePiece } from '../../protocol/constants.js';
-import { isRequestType, messageTypeName, type Message } from '../../protocol/messages/types.js';
+import { messageTypeName, type Message } from '../../protocol/messages/types.js';
+import { isRequestType } from '../../protocol/messages/catalogue.js';
 import { messageFromJson } from '../../protocol/messages/json-form.js';
 
 /** One entry of protocol/vectors/invalid.json (the vectors README describes each field). */

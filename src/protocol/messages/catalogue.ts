@@ -156,6 +156,76 @@ export const CATALOGUE: Record<MessageName, readonly FieldSpec[]> = {
   INFER_CANCEL: [R(0, 'requestId', u32)],
 };
 
+/**
+ * The direction, kind and answer columns of SPEC §5's message table: who sends each message,
+ * whether it is a request (expects an answer, ERROR included), a response or an event (a
+ * notification: nothing comes back), and the response a request expects. The request and
+ * response sets, and the handler tables each side must fill (`Handlers`, ./dispatch.ts), are
+ * derived from these columns; test/protocol/catalogue-roles-match-the-spec-table.test.ts holds
+ * them against SPEC.md.
+ */
+export type Peer = 'device' | 'server';
+export type MessageKind = 'request' | 'response' | 'event' | 'response-or-event';
+export interface MessageRole {
+  readonly from: Peer | 'both';
+  readonly kind: MessageKind;
+  /** For a request: the response it expects (ERROR can answer any request). */
+  readonly answer?: MessageName;
+}
+
+export const ROLES = {
+  HELLO: { from: 'device', kind: 'request', answer: 'CHALLENGE' },
+  CHALLENGE: { from: 'server', kind: 'response' },
+  AUTH: { from: 'device', kind: 'request', answer: 'WELCOME' },
+  WELCOME: { from: 'server', kind: 'response' },
+  BYE: { from: 'both', kind: 'event' },
+  PING: { from: 'both', kind: 'request', answer: 'PONG' },
+  PONG: { from: 'both', kind: 'response' },
+  HEARTBEAT: { from: 'device', kind: 'request', answer: 'HEARTBEAT_ACK' },
+  HEARTBEAT_ACK: { from: 'server', kind: 'response' },
+  STATE: { from: 'device', kind: 'event' },
+  ERROR: { from: 'both', kind: 'response-or-event' },
+  PLACEMENT: { from: 'server', kind: 'request', answer: 'PLACEMENT_ACK' },
+  PLACEMENT_ACK: { from: 'device', kind: 'response' },
+  DEPLOY_OFFER: { from: 'server', kind: 'request', answer: 'DEPLOY_ACCEPT' },
+  DEPLOY_ACCEPT: { from: 'device', kind: 'response' },
+  DEPLOY_CHUNK: { from: 'server', kind: 'request', answer: 'DEPLOY_CHUNK_ACK' },
+  DEPLOY_CHUNK_ACK: { from: 'device', kind: 'response' },
+  DEPLOY_COMMIT: { from: 'server', kind: 'request', answer: 'DEPLOY_RESULT' },
+  DEPLOY_RESULT: { from: 'device', kind: 'response-or-event' },
+  INFER_REQUEST: { from: 'server', kind: 'request', answer: 'INFER_RESPONSE' },
+  INFER_RESPONSE: { from: 'device', kind: 'response' },
+  INFER_CANCEL: { from: 'server', kind: 'event' },
+} as const satisfies Record<MessageName, MessageRole>;
+
+type Roles = typeof ROLES;
+type Other<P extends Peer> = P extends 'device' ? 'server' : 'device';
+/** Messages `P` may send. */
+export type SentBy<P extends Peer> = { [N in MessageName]: Roles[N]['from'] extends P | 'both' ? N : never }[MessageName];
+/** Requests that reach `P` from its peer: each needs a handler on `P` that answers it. */
+export type RequestsTo<P extends Peer> = { [N in SentBy<Other<P>>]: Roles[N]['kind'] extends 'request' ? N : never }[SentBy<Other<P>>];
+/** Events (notifications) that reach `P` from its peer: each needs a handler on `P`. */
+export type EventsTo<P extends Peer> = { [N in SentBy<Other<P>>]: Roles[N]['kind'] extends 'event' | 'response-or-event' ? N : never }[SentBy<Other<P>>];
+
+function typesOfKind(kind: MessageKind): ReadonlySet<number> {
+  return new Set((Object.keys(ROLES) as MessageName[]).filter((n) => ROLES[n].kind === kind).map((n) => MessageType[n]));
+}
+const RESPONSE_TYPES = typesOfKind('response');
+const REQUEST_TYPES = typesOfKind('request');
+
+/**
+ * True for types that are only ever sent as responses (RSP set). ERROR and DEPLOY_RESULT can be
+ * either a response or a notification, so they are not in this set: look at the RSP flag.
+ */
+export function isResponseType(type: number): boolean {
+  return RESPONSE_TYPES.has(type);
+}
+
+/** Types that expect a response (SPEC §5 kind `req`). */
+export function isRequestType(type: number): boolean {
+  return REQUEST_TYPES.has(type);
+}
+
 export interface MessageSchema {
   type: number;
   name: MessageName;

@@ -323,39 +323,3 @@ const NAME_BY_NUMBER: ReadonlyMap<number, MessageName> = new Map(
 export function messageTypeName(type: number): MessageName | undefined {
   return NAME_BY_NUMBER.get(type);
 }
-
-const RESPONSE_TYPES: ReadonlySet<number> = new Set([
-  MessageType.CHALLENGE,
-  MessageType.WELCOME,
-  MessageType.PONG,
-  MessageType.HEARTBEAT_ACK,
-  MessageType.PLACEMENT_ACK,
-  MessageType.DEPLOY_ACCEPT,
-  MessageType.DEPLOY_CHUNK_ACK,
-  MessageType.INFER_RESPONSE,
-]);
-
-/**
- * True for types that are only ever sent as responses (RSP set). ERROR and DEPLOY_RESULT can be
- * either a response or a notification, so they are not in this set: look at the RSP flag.
- */
-export function isResponseType(type: number): boolean {
-  return RESPONSE_TYPES.has(type);
-}
-
-/** Types that expect a response (SPEC §5 kind `req`). */
-const REQUEST_TYPES: ReadonlySet<number> = new Set([
-  MessageType.HELLO,
-  MessageType.AUTH,
-  MessageType.PING,
-  MessageType.HEARTBEAT,
-  MessageType.PLACEMENT,
-  MessageType.DEPLOY_OFFER,
-  MessageType.DEPLOY_CHUNK,
-  MessageType.DEPLOY_COMMIT,
-  MessageType.INFER_REQUEST,
-]);
-
-export function isRequestType(type: number): boolean {
-  return REQUEST_TYPES.has(type);
-}
