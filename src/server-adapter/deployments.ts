@@ -7,12 +7,36 @@ import type { AuditEntry, DeploymentRecord, DeploymentState, DeviceRecord, Regis
 import type { StateViews } from '../device-mgmt/state-view.js';
 import { ConfigError, DeployError, EparaError } from '../errors.js';
 import { errorInfo, type PlacementOp } from '../protocol/index.js';
-import type { DeviceConnection } from './connection.js';
-import type { DeployOptions } from './server.js';
+import type { LinkLimits } from '../device-mgmt/auth.js';
+import type { ArtifactKind, DeviceClass, TaskCategory } from '../device-mgmt/registry/store.js';
+import type { ArtifactSource } from './deploy-artifact.js';
+import type { DeviceLink } from './device-link.js';
 import { storeArtifact } from './deploy-artifact.js';
 import { targetsForKind } from '../device-mgmt/deployment/target-formats.js';
 import { checkOnnxArtifact } from '../device-mgmt/deployment/onnx-check.js';
 import { planUndeploy } from './queued-offers.js';
+
+export interface DeployOptions {
+  /** The artifact bytes, a path to stream them from, or the digest of an uploaded one (PUT /artifacts). */
+  artifact: ArtifactSource;
+  service: string;
+  version: string;
+  kind: ArtifactKind;
+  category: TaskCategory;
+  /** Device ids, a device class, or 'all' (every active provisioned device). */
+  to: string[] | DeviceClass | 'all';
+  meta?: Record<string, unknown>;
+  /** Resolve once every deployment settled (default) or right after they are recorded. */
+  wait?: boolean;
+  /** With wait: stop waiting after this long and resolve with the current records. */
+  timeoutMs?: number;
+}
+
+/** A welcomed device's link and the limits its handshake negotiated. */
+export interface ReadyLink {
+  link: DeviceLink;
+  limits: LinkLimits;
+}
 
 /**
  * Deployment coordination for the server: records one deployment per target device, runs each
@@ -25,7 +49,7 @@ export interface DeploymentsHost {
   artifacts(): ArtifactStore;
   deployer(): Deployer;
   /** The device's connection when it has finished the handshake, else undefined. */
-  readyConn(deviceId: string): DeviceConnection | undefined;
+  readyConn(deviceId: string): ReadyLink | undefined;
   closing(): boolean;
   audit(e: Omit<AuditEntry, 'at'>): void;
   emitProgress(p: DeploymentProgress): void;
@@ -238,7 +262,7 @@ export class DeploymentCoordinator {
             continue;
           }
           this.running.set(deviceId, next.id);
-          const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits!.maxFrame, window: conn.limits!.window }).finally(() => this.running.delete(deviceId));
+          const after = await this.h.deployer().run(next, conn.link, { maxFrame: conn.limits.maxFrame, window: conn.limits.window }).finally(() => this.running.delete(deviceId));
           // run() settles a deployment or throws; never spin on one that did neither.
           if (!SETTLED_DEPLOYMENT_STATES.has(after.state)) return;
         }

@@ -1,6 +1,6 @@
 import { EparaError } from '../errors.js';
 import { parseDigest } from './deploy-artifact.js';
-import type { DeployOptions } from './server.js';
+import type { DeployOptions } from './deployments.js';
 
 /**
  * Turns a `POST /deployments` body into the local deploy() options. The HTTP API never reads a

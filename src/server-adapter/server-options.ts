@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { resolveNumber, resolveNumbers } from '../options.js';
-import { MAX_MAX_FRAME, MIN_MAX_FRAME, WINDOW_MAX, WINDOW_MIN } from '../protocol/index.js';
+import { MAX_MAX_FRAME, MIN_MAX_FRAME, PROTOCOL_MAX, PROTOCOL_MIN, WINDOW_MAX, WINDOW_MIN } from '../protocol/index.js';
+import type { HandshakeConfig } from './connection.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
 import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
 import type { FrameLinkOptions } from '../transport/frame-link-options.js';
@@ -113,3 +114,19 @@ export function resolveServerOptions(options: EparaServerOptions) {
 }
 
 export type ResolvedServerOptions = ReturnType<typeof resolveServerOptions>;
+
+/** The limits and periods every link's handshake offers (connection.ts negotiates with the device's). */
+export function handshakeConfig(o: ResolvedServerOptions, openEnrolment: boolean): HandshakeConfig {
+  return {
+    versions: { min: PROTOCOL_MIN, max: PROTOCOL_MAX },
+    maxFrame: o.maxFrame,
+    window: o.window,
+    heartbeatMs: o.heartbeatMs,
+    minHeartbeatMs: Math.min(100, o.heartbeatMs),
+    maxHeartbeatMs: Math.max(o.heartbeatMs, Math.floor(o.leaseMs / (o.missedHeartbeats + 1))),
+    leaseMs: o.leaseMs,
+    stateMs: o.stateSyncMs,
+    authTimeoutMs: o.authTimeoutMs,
+    openEnrolment,
+  };
+}

@@ -1,119 +1,51 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { NonceCache, type ExistingSession } from '../device-mgmt/auth.js';
+import { NonceCache } from '../device-mgmt/auth.js';
 import { ArtifactStore } from '../device-mgmt/deployment/artifact-store.js';
-import { Deployer } from '../device-mgmt/deployment/deployer.js';
-import {
-  generateDeviceKey,
-  keyFromHex,
-  keyToHex,
-  loadOrCreateMasterKey,
-  openKey,
-  sealKey,
-  validateDeviceClass,
-  validateDeviceId,
-  validateDeviceName,
-} from '../device-mgmt/identity.js';
+import type { Deployer } from '../device-mgmt/deployment/deployer.js';
+import { loadOrCreateMasterKey } from '../device-mgmt/identity.js';
 import { SqliteStore } from '../device-mgmt/registry/sqlite-store.js';
-import type {
-  ArtifactKind,
-  AuditDurability,
-  AuditEntry,
-  AuditQuery,
-  DeploymentRecord,
-  DeploymentState,
-  DeviceClass,
-  DeviceRecord,
-  RegistryStore,
-  TaskCategory,
-} from '../device-mgmt/registry/store.js';
-import { isServing, livenessVerdict, Session, type LivenessPolicy, type SessionEvent } from '../device-mgmt/session.js';
+import type { AuditEntry, AuditQuery, DeploymentRecord, DeploymentState, DeviceRecord, RegistryStore } from '../device-mgmt/registry/store.js';
 import { StateViews, type DeviceStateView } from '../device-mgmt/state-view.js';
-import { ConfigError, DeployError, EparaError, InferError, RegistryError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { EventArgs } from '../event-map.js';
-import { resolveNumber } from '../options.js';
-import {
-  DEFAULT_MAX_FRAME,
-  errorForCode,
-  errorInfo,
-  WIRE,
-  PROTOCOL_MAX,
-  PROTOCOL_MIN,
-  type ErrorName,
-  type Frame,
-  type HelloMessage,
-  type Message,
-  type PlacementOp,
-  type Tensor,
-} from '../protocol/index.js';
+import type { PlacementOp, Tensor } from '../protocol/index.js';
 import type { ByteStream, Listener } from '../transport/byte-stream.js';
-import { FrameLink } from '../transport/frame-link.js';
 import { listenTcp as transportListenTcp, type TcpListenOptions } from '../transport/tcp.js';
-import { DeviceConnection, type ConnectionHost, type HandshakeConfig, type RejectionCode } from './connection.js';
-import type { DeviceLink } from './device-link.js';
-import type { DeviceInfo, DeviceStateChange, ServerEvents } from './events.js';
+import type { DeviceConnection, HandshakeConfig } from './connection.js';
+import type { DeploymentCoordinator, DeployAnswer, DeployOptions } from './deployments.js';
+import type { DeviceInfo, ServerEvents } from './events.js';
+import { dispatch, type ServerHandlers } from './handlers/context.js';
+import { deployHandlers, startDeployments } from './handlers/deploy.js';
+import { connectionHost, handshakeHandlers } from './handlers/handshake.js';
+import { InferRouter, type InferResult } from './handlers/infer.js';
+import { livenessHandlers, sweep, type LivenessHost } from './handlers/liveness.js';
+import { PlacementRunner } from './handlers/placement.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
-import type { ArtifactSource } from './deploy-artifact.js';
+import { auditSink } from './audit-sink.js';
+import { LiveSessions, type AuditFn } from './live-sessions.js';
 import { ServerMetrics } from './metrics.js';
-import { pickDevice, routable, type RouteCandidate } from './routing.js';
-import { DeploymentCoordinator, type DeployAnswer } from './deployments.js';
-import { isDeploymentMessage, onDeploymentMessage, type DeployMessageHost } from './deploy-messages.js';
-import { RefusalLimiter, sourceAddress } from './refusal-limiter.js';
-import { resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
+import { LinkAcceptor } from './link-acceptor.js';
+import { RefusalLimiter } from './refusal-limiter.js';
+import { approve, deviceInfo, provision, revoke, type ProvisionOptions, type RegistryHost } from './registry-api.js';
+import type { RouteCandidate } from './routing.js';
+import type { PlacementRound } from './scheduler-wiring.js';
+import { handshakeConfig, resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
+import { shutDown } from './shutdown.js';
 
 export type { EparaServerOptions } from './server-options.js';
-import { placementRound, scheduledPick, type LiveDevice, type PlacementRound, type SchedulerHost } from './scheduler-wiring.js';
-import { EMPTY_PLACEMENT } from '../scheduler/placement.js';
-import type { Placement } from '../scheduler/types.js';
-
-/** A device with a session on this server. */
-interface Live {
-  session: Session;
-  conn: DeviceConnection | undefined;
-  hello: HelloMessage;
-  /** infer() calls in flight on this device (routing signal before STATE catches up). */
-  inflight: number;
-  nextRttProbeAt: number;
-  lastPersistedSeenAt: number;
-  /** Frames received on the link at the last sweep. */
-  framesIn: number;
-}
-
-export interface ProvisionOptions {
-  id: string;
-  name?: string;
-  deviceClass: DeviceClass;
-  /** Use this key (hex) instead of generating one, e.g. printed on the device's label. */
-  key?: string;
-}
-
-export interface DeployOptions {
-  /** The artifact bytes, a path to stream them from, or the digest of an uploaded one (PUT /artifacts). */
-  artifact: ArtifactSource;
-  service: string;
-  version: string;
-  kind: ArtifactKind;
-  category: TaskCategory;
-  /** Device ids, a device class, or 'all' (every active provisioned device). */
-  to: string[] | DeviceClass | 'all';
-  meta?: Record<string, unknown>;
-  /** Resolve once every deployment settled (default) or right after they are recorded. */
-  wait?: boolean;
-  /** With wait: stop waiting after this long and resolve with the current records. */
-  timeoutMs?: number;
-}
-
-export interface InferResult {
-  outputs: Tensor[];
-  deviceId: string;
-  queueUs?: number;
-  computeUs?: number;
-}
+export type { DeployOptions } from './deployments.js';
+export type { InferResult } from './handlers/infer.js';
+export type { ProvisionOptions } from './registry-api.js';
 
 /**
  * The server a gateway app runs: accepts device links (TCP/TLS, serial, BLE — anything that
  * yields a ByteStream), registers and authenticates devices, tracks liveness and state, deploys
  * artifacts and routes inference requests.
+ *
+ * A composition root: the work is in handlers/ (one file per message family, each behind a
+ * narrow host interface) and the one handler table below says where each message a device sends
+ * is handled (docs/architecture.md).
  */
 export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   readonly dataDir: string;
@@ -122,28 +54,24 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private masterKey!: Uint8Array;
   private artifacts!: ArtifactStore;
   private deployer!: Deployer;
+  private coordinator!: DeploymentCoordinator;
   readonly views = new StateViews();
   readonly nonces = new NonceCache();
   readonly handshake: HandshakeConfig;
   readonly metrics: ServerMetrics;
-  private readonly host: ConnectionHost;
-  private readonly live = new Map<string, Live>();
-  private readonly connections = new Set<DeviceConnection>();
-  private readonly linkListeners: Listener[] = [];
+  private readonly live: LiveSessions;
+  private readonly links: LinkAcceptor;
   private readonly refusals: RefusalLimiter;
-  private coordinator!: DeploymentCoordinator;
-  private readonly inflightInfers = new Set<Promise<unknown>>();
+  private readonly inference: InferRouter;
+  private readonly placements: PlacementRunner;
+  private readonly registry: RegistryHost;
+  private readonly liveness: LivenessHost;
   private sweepTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   private http: HttpApi | undefined;
   private started = false;
   private closing = false;
-  private nextRequestId = 1;
-  private currentPlacement: Placement = EMPTY_PLACEMENT;
-  private placementRunning = false;
-  /** The last placement round the scheduler ran (undefined without `scheduler`). */
-  lastPlacement: PlacementRound | undefined;
-  private retriesOfClosedLinks = 0;
+  private readonly audit: AuditFn;
 
   constructor(private readonly options: EparaServerOptions) {
     super();
@@ -151,27 +79,50 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
       throw new ConfigError({ code: 'config.data_dir', reason: 'EparaServer needs a dataDir', hint: "pass { dataDir: './.epara-data' }", field: 'dataDir' });
     }
     this.dataDir = options.dataDir;
-    this.o = resolveServerOptions(options);
+    const o = (this.o = resolveServerOptions(options));
     this.refusals = new RefusalLimiter(options.refusalLimit);
-    this.handshake = {
-      versions: { min: PROTOCOL_MIN, max: PROTOCOL_MAX },
-      maxFrame: this.o.maxFrame,
-      window: this.o.window,
-      heartbeatMs: this.o.heartbeatMs,
-      minHeartbeatMs: Math.min(100, this.o.heartbeatMs),
-      maxHeartbeatMs: Math.max(this.o.heartbeatMs, Math.floor(this.o.leaseMs / (this.o.missedHeartbeats + 1))),
-      leaseMs: this.o.leaseMs,
-      stateMs: this.o.stateSyncMs,
-      authTimeoutMs: this.o.authTimeoutMs,
-      openEnrolment: options.openEnrolment === true,
-    };
-    this.host = this.makeHost();
+    this.handshake = handshakeConfig(o, options.openEnrolment === true);
     this.metrics = new ServerMetrics({
       sessions: () => new Map([...this.live].map(([id, l]) => [id, { state: l.session.state, lastHeardAt: l.session.lastHeardAt, linkOpen: l.conn !== undefined }])),
       devices: () => (this.started ? this.store.listDevices() : []),
-      connecting: () => [...this.connections].filter((c) => !c.isReady).length,
-      linkRetries: () => this.retriesOfClosedLinks + [...this.connections].reduce((n, c) => n + c.link.stats.retries, 0),
+      connecting: () => [...this.links.connections].filter((c) => !c.isReady).length,
+      linkRetries: () => this.links.retries,
     });
+    const audit = (this.audit = auditSink(() => this.store, (e) => this.emit('audit', e), (err) => this.emit('error', err)));
+    const live = (this.live = new LiveSessions({
+      leaseMs: o.leaseMs,
+      audit,
+      touchDevice: (id, at) => this.store.touchDevice(id, { at }),
+      stateChanged: (c) => this.emit('device-state', c),
+      lost: (c) => this.emit('device-lost', c),
+      activated: (id) => this.coordinator.kick(id),
+    }));
+    // What most handlers share: the sessions, their STATE views, the metrics, the registry.
+    const base = { live, views: this.views, metrics: this.metrics, scheduler: options.scheduler, store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
+    this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s) });
+    const planner = () => options.planner?.(this);
+    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing });
+    this.registry = { ...base, stateSyncMs: o.stateSyncMs, masterKey: () => this.masterKey };
+    this.liveness = { ...base, refusals: this.refusals, policy: { heartbeatMs: o.heartbeatMs, missedHeartbeats: o.missedHeartbeats, leaseMs: o.leaseMs, rttProbeMs: o.rttProbeMs } };
+    // Where each message a device sends is handled: the compiler checks every one has an entry.
+    const handlers: ServerHandlers = {
+      ...handshakeHandlers,
+      ...livenessHandlers(this.liveness),
+      ...deployHandlers({ deployer: () => this.deployer, store: () => this.store, audit }),
+    };
+    const hs = connectionHost({
+      ...base,
+      handshake: this.handshake,
+      nonces: this.nonces,
+      refusals: this.refusals,
+      maxPending: o.maxPending,
+      rttProbeMs: o.rttProbeMs,
+      masterKey: () => this.masterKey,
+      closing: () => this.closing,
+      registered: (record, resumed) => this.emit('device-registered', { ...deviceInfo(this.registry, record), resumed }),
+      message: (conn, ready, frame, reply) => dispatch({ live, metrics: this.metrics, handlers }, conn, ready, frame, reply),
+    });
+    this.links = new LinkAcceptor({ connectionHost: hs, metrics: this.metrics, refusals: this.refusals, linkOptions: options.link, accepting: () => this.started && !this.closing, emitError: base.emitError });
     this.views.subscribe((v) => this.emit('device-view', v));
     // An 'error' event with no listener would throw and crash the gateway app; keep them observable but harmless.
     this.on('error', () => undefined);
@@ -188,44 +139,28 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
         onBackgroundError: (err) => this.emit('error', err),
       });
     this.artifacts = new ArtifactStore(this.dataDir);
-    this.deployer = new Deployer(
-      this.store,
-      this.artifacts,
-      {
-        progress: (p) => this.coordinator.progress(p),
-        bytesSent: (_id, n) => this.metrics.deploymentBytes.inc(n),
-      },
-      { chunkSize: this.o.chunkSize, resultTimeoutMs: this.o.resultTimeoutMs, requestTimeoutMs: this.o.deployRequestTimeoutMs },
-    );
     const sweepMs = Math.max(20, Math.min(1000, Math.floor(this.o.heartbeatMs / 4)));
-    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepTimer = setInterval(() => sweep(this.liveness, Date.now()), sweepMs);
     this.sweepTimer.unref();
     if (this.options.planner || this.options.scheduler) {
-      this.placementTimer = setInterval(() => void this.runPlanner(), this.o.placementMs);
+      this.placementTimer = setInterval(() => void this.placements.run(), this.o.placementMs);
       this.placementTimer.unref();
     }
-    this.coordinator = new DeploymentCoordinator(
+    ({ deployer: this.deployer, coordinator: this.coordinator } = startDeployments(
       {
-        store: () => this.store,
-        artifacts: () => this.artifacts,
-        deployer: () => this.deployer,
-        readyConn: (id) => {
-          // Right after WELCOME (SPEC §7.1 restricts only what comes before it): the device SDK holds
-          // requests that arrive behind WELCOME until its handshake is done. Waiting for the device
-          // to speak first left a co-simulated FPGA, which only answers, with its deploy unsent.
-          const c = this.live.get(id)?.conn;
-          return c?.isReady ? c : undefined;
-        },
+        store: this.store,
+        artifacts: this.artifacts,
+        metrics: this.metrics,
+        live: this.live,
         closing: () => this.closing,
-        audit: (e) => this.audit(e),
+        audit: this.audit,
         emitProgress: (p) => this.emit('deployment-progress', p),
         emitError: (err) => this.emit('error', err),
         sendPlacement: (id, ops) => this.sendPlacement(id, ops),
         views: () => this.views,
       },
-      { chunkSize: this.o.chunkSize, retryMs: this.o.deployRetryMs },
-    );
-    this.coordinator.load(this.store.listDeployments());
+      { chunkSize: this.o.chunkSize, resultTimeoutMs: this.o.resultTimeoutMs, deployRequestTimeoutMs: this.o.deployRequestTimeoutMs, deployRetryMs: this.o.deployRetryMs },
+    ));
     if (this.options.http) this.http = await startHttpApi(this, this.options.http, (e) => this.audit(e));
     this.started = true;
     return this;
@@ -234,6 +169,11 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   /** Where the HTTP API listens, when enabled. */
   get httpAddress(): { host: string; port: number } | undefined {
     return this.http?.address;
+  }
+
+  /** The last placement round the scheduler ran (undefined without `scheduler`). */
+  get lastPlacement(): PlacementRound | undefined {
+    return this.placements.last;
   }
 
   private requireStarted(): void {
@@ -258,252 +198,12 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   /** Accept devices from any Listener (TCP, serial port, BLE scan). */
   listen(listener: Listener): void {
     this.requireStarted();
-    this.linkListeners.push(listener);
-    listener.on('connection', (stream) => this.attachStream(stream));
-    listener.on('error', (err) => this.emit('error', err));
+    this.links.listen(listener);
   }
 
   /** Serve one already-open stream (e.g. a UART with one device behind it). */
   attachStream(stream: ByteStream): DeviceConnection | undefined {
-    if (this.closing || !this.started || !this.refusals.admits(sourceAddress(stream.description), Date.now())) {
-      void stream.close().catch(() => undefined);
-      return undefined;
-    }
-    // Devices send few requests (HELLO, AUTH, HEARTBEAT, PING) and rarely more than one at a time;
-    // a response cache of 4 entries answers any retransmission while costing a fraction of the
-    // transport's default per link, which matters at 10k links.
-    const link = new FrameLink(stream, { maxFrame: DEFAULT_MAX_FRAME, responseCacheSize: 4, ...this.options.link }) as unknown as DeviceLink;
-    link.messageTap = (direction, type) => this.metrics.messages.inc({ direction, type });
-    const conn = new DeviceConnection(link, stream.description, this.host);
-    this.connections.add(conn);
-    link.on('close', () => {
-      this.retriesOfClosedLinks += link.stats.retries;
-      this.connections.delete(conn);
-    });
-    return conn;
-  }
-
-  // The ConnectionHost the handshake talks to; an object so DeviceConnection sees only this surface.
-  private makeHost(): ConnectionHost {
-    return {
-    handshake: this.handshake,
-    nonces: this.nonces,
-    lookupDevice: (id) => this.store.getDevice(id),
-    deviceKey: (id) => {
-      const sealed = this.store.getSealedKey(id);
-      return sealed ? openKey(this.masterKey, id, sealed) : undefined;
-    },
-    enrol: (conn, hello) => this.enrol(conn, hello),
-    existingSession: (id) => this.existingSession(id),
-    bind: (conn, candidate, action) => this.bind(conn, candidate, action),
-    welcomed: (conn, session, resumed) => this.welcomed(conn, session, resumed),
-    rejected: (conn, code, reason, deviceId) => this.rejected(conn, code, reason, deviceId),
-    message: (conn, frame, reply) => this.onMessage(conn, frame, reply),
-    closed: (conn, err) => this.onConnClosed(conn, err),
-    };
-  }
-
-  private existingSession(id: string): ExistingSession | undefined {
-    const l = this.live.get(id);
-    if (!l || l.session.terminal) return undefined;
-    return { sessionId: l.session.sessionId, linkOpen: l.conn !== undefined && l.session.linkOpen, alive: true };
-  }
-
-  private enrol(conn: DeviceConnection, hello: HelloMessage): boolean {
-    // Unknown ids are free to invent: without a bound a flood of HELLOs would grow the registry forever.
-    if (this.store.countDevices('pending') >= this.o.maxPending) return false;
-    try {
-      this.store.insertDevice(
-        {
-          id: hello.deviceId,
-          name: hello.deviceId,
-          deviceClass: hello.deviceClass,
-          status: 'pending',
-          createdAt: Date.now(),
-          firmware: hello.firmware,
-          caps: hello.caps as unknown as Record<string, unknown>,
-          lastRemote: conn.remote,
-        },
-        undefined,
-      );
-      this.audit({ event: 'device.enrolled', deviceId: hello.deviceId, remote: conn.remote, detail: `pending approval (${hello.deviceClass}, firmware ${hello.firmware})` }, 'immediate');
-      return true;
-    } catch (err) {
-      this.emit('error', err as Error);
-      return false;
-    }
-  }
-
-  private bind(conn: DeviceConnection, candidate: Session, action: 'new' | 'resume'): Session {
-    const now = Date.now();
-    const id = candidate.deviceId;
-    const existing = this.live.get(id);
-    const hello = conn.hello!;
-    if (action === 'resume' && existing) {
-      const old = existing.conn;
-      existing.conn = conn;
-      existing.hello = hello;
-      existing.framesIn = conn.link.stats.framesIn;
-      this.applySession(existing.session, 'resumed', now);
-      // The old link (half-open after a device reboot) must not act for the session any more.
-      if (old && old !== conn) old.close();
-      return existing.session;
-    }
-    if (existing && !existing.session.terminal) {
-      // The old session's link is gone and the device did not ask to resume (it rebooted): the
-      // session is replaced, which the log says as such, not as a device that left.
-      this.applySession(existing.session, 'bye', now, 'session.superseded');
-    }
-    this.applySession(candidate, 'auth_ok', now);
-    this.live.set(id, { session: candidate, conn, hello, inflight: 0, nextRttProbeAt: now + this.o.rttProbeMs, lastPersistedSeenAt: now, framesIn: conn.link.stats.framesIn });
-    return candidate;
-  }
-
-  private welcomed(conn: DeviceConnection, session: Session, resumed: boolean): void {
-    // Runs after the WELCOME write resolved: the server may be shutting down meanwhile.
-    if (this.closing) return;
-    const id = session.deviceId;
-    const hello = conn.hello!;
-    this.store.touchDevice(id, { at: Date.now(), firmware: hello.firmware, caps: hello.caps as unknown as Record<string, unknown>, remote: conn.remote });
-    this.audit({ event: resumed ? 'auth.resumed' : 'auth.ok', deviceId: id, remote: conn.remote, detail: `protocol ${conn.version}, maxFrame ${conn.limits!.maxFrame}, window ${conn.limits!.window}` });
-    const record = this.store.getDevice(id);
-    if (record) this.emit('device-registered', { ...this.info(record), resumed });
-    // Deployments start once the device has spoken after WELCOME (first HEARTBEAT or STATE): a
-    // device may still be wiring its request handlers when the WELCOME lands.
-  }
-
-  private rejected(conn: DeviceConnection, code: RejectionCode, reason: string, deviceId: string | undefined): void {
-    this.metrics.authFailures.inc({ code });
-    if (!this.refusals.refuse(sourceAddress(conn.remote), Date.now())) return;
-    const entry: AuditEntry = { at: Date.now(), event: code, remote: conn.remote, detail: reason };
-    if (deviceId !== undefined) entry.deviceId = deviceId;
-    this.audit(entry, 'immediate');
-  }
-
-  private applySession(s: Session, event: SessionEvent, now: number, leftAs: 'device.left' | 'session.superseded' = 'device.left'): void {
-    const previous = s.state;
-    if (!s.apply(event, now)) return;
-    const change: DeviceStateChange = { deviceId: s.deviceId, state: s.state, previous };
-    this.emit('device-state', change);
-    if (s.state === 'active' && previous === 'registered') this.coordinator.kick(s.deviceId);
-    if (s.state === 'lost') {
-      this.audit({ event: 'device.lost', deviceId: s.deviceId, detail: `no heartbeat for ${this.o.leaseMs} ms` });
-      this.emit('device-lost', change);
-    } else if (s.state === 'left') {
-      this.audit(leftAs === 'device.left' ? { event: leftAs, deviceId: s.deviceId } : { event: leftAs, deviceId: s.deviceId, detail: 'a new session replaced it' });
-    }
-  }
-
-  private onConnClosed(conn: DeviceConnection, _err?: Error): void {
-    const id = conn.session?.deviceId;
-    if (id === undefined) return;
-    const l = this.live.get(id);
-    // A link that was replaced by a resumed one no longer speaks for the session.
-    if (!l || l.conn !== conn) return;
-    l.conn = undefined;
-    if (!l.session.terminal) this.applySession(l.session, 'link_down', Date.now());
-  }
-
-  private onMessage(conn: DeviceConnection, frame: Frame, reply: ((msg: Message) => Promise<void>) | undefined): void {
-    const m = frame.message;
-    const id = conn.session!.deviceId;
-    const l = this.live.get(id);
-    if (!l || l.conn !== conn) {
-      if (reply) void reply(toError('auth.not_authenticated', 'this link no longer carries a session')).catch(() => undefined);
-      return;
-    }
-    const now = Date.now();
-    switch (m.type) {
-      case 'HEARTBEAT':
-        this.heard(l, now);
-        if (reply) {
-          void reply({ type: 'HEARTBEAT_ACK', leaseMs: this.o.leaseMs }).catch(() => undefined);
-        }
-        return;
-      case 'STATE':
-        this.heard(l, now);
-        this.views.report(id, m, now);
-        return;
-      case 'PING':
-        if (reply) void reply(m.data ? { type: 'PONG', data: m.data } : { type: 'PONG' }).catch(() => undefined);
-        return;
-      case 'BYE':
-        this.applySession(l.session, 'bye', now);
-        this.live.delete(id);
-        conn.close();
-        return;
-      case 'ERROR':
-        this.audit({ event: 'device.error', deviceId: id, remote: conn.remote, detail: `${errorInfo(m.code)?.name ?? m.code}: ${m.reason}` });
-        return;
-      default:
-        if (isDeploymentMessage(m)) {
-          const refusal = onDeploymentMessage(this.deployMessages, id, conn.remote, m);
-          if (refusal) void (reply ? reply(refusal) : conn.link.notify(refusal)).catch(() => undefined);
-          return;
-        }
-        if (reply) void reply(toError('msg.unexpected', `the server does not take ${m.type} from a device`)).catch(() => undefined);
-    }
-  }
-
-  private readonly deployMessages: DeployMessageHost = { deployer: () => this.deployer, store: () => this.store, audit: (e, d) => this.audit(e, d) };
-
-  private heard(l: Live, now: number): void {
-    this.applySession(l.session, 'heard', now);
-    // last_seen is persisted at most once a minute per device: the registry is not a heartbeat log.
-    if (now - l.lastPersistedSeenAt >= 60_000) {
-      l.lastPersistedSeenAt = now;
-      this.store.touchDevice(l.session.deviceId, { at: now });
-    }
-  }
-
-  private readonly liveness = (): LivenessPolicy => ({ heartbeatMs: this.o.heartbeatMs, missedHeartbeats: this.o.missedHeartbeats, leaseMs: this.o.leaseMs });
-
-  /** One pass over every session: degrade the silent, lose the expired, probe round-trip times. */
-  private sweep(): void {
-    const now = Date.now();
-    for (const r of this.refusals.summary(now)) this.audit({ event: 'auth.refusals_suppressed', remote: r.remote, detail: r.detail }, 'immediate');
-    const base = this.liveness();
-    for (const [id, l] of this.live) {
-      // SPEC §7.2: any frame from the device counts as heard, not only HEARTBEAT and STATE (a
-      // device busy answering DEPLOY_CHUNKs is alive).
-      const framesIn = l.conn?.link.stats.framesIn ?? 0;
-      if (framesIn > l.framesIn) {
-        l.framesIn = framesIn;
-        if (l.session.state !== 'registered') this.heard(l, now);
-      }
-      const policy = l.conn?.limits ? { ...base, heartbeatMs: l.conn.limits.keepaliveMs } : base;
-      const v = livenessVerdict({ state: l.session.state, lastHeardAt: l.session.lastHeardAt, linkOpen: l.conn !== undefined }, now, policy);
-      if (v === 'missed') this.applySession(l.session, 'missed', now);
-      else if (v === 'lease_expired') {
-        this.applySession(l.session, 'lease_expired', now);
-        this.live.delete(id);
-        l.conn?.close();
-      }
-      if (this.o.rttProbeMs > 0 && l.conn && now >= l.nextRttProbeAt) {
-        l.nextRttProbeAt = now + this.o.rttProbeMs;
-        const t0 = performance.now();
-        l.conn.link.request({ type: 'PING' }, { retries: 0 }).then(
-          () => this.views.rtt(id, performance.now() - t0, Date.now()),
-          () => undefined,
-        );
-      }
-    }
-  }
-
-  /**
-   * Auth failures and changes to who may connect are committed before the server acts on them
-   * (the rejection goes out after this returns), so a crash right after cannot lose them; routine
-   * events (auth.ok, deploy progress, liveness) are batched so a registration storm stays cheap.
-   */
-  private audit(e: Omit<AuditEntry, 'at'> & { at?: number }, durability: AuditDurability = 'batched'): void {
-    const entry: AuditEntry = { at: e.at ?? Date.now(), ...e } as AuditEntry;
-    try {
-      this.store.appendAudit(entry, durability);
-    } catch (err) {
-      // A full disk must not turn a refused handshake into a crashed gateway; the operator sees it.
-      this.emit('error', err as Error);
-    }
-    this.emit('audit', entry);
+    return this.links.attach(stream);
   }
 
   // ───────────────────────────── registry API ─────────────────────────────
@@ -511,74 +211,30 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   /** Creates a device entry with a fresh CSPRNG key. The key is returned once and never again. */
   provision(p: ProvisionOptions): { id: string; key: string } {
     this.requireStarted();
-    const id = validateDeviceId(p?.id);
-    const deviceClass = validateDeviceClass(p.deviceClass);
-    const key = p.key !== undefined ? keyFromHex(p.key) : generateDeviceKey();
-    this.store.insertDevice({ id, name: p.name === undefined ? id : validateDeviceName(p.name), deviceClass, status: 'active', createdAt: Date.now() }, sealKey(this.masterKey, id, key));
-    this.audit({ event: 'device.provisioned', deviceId: id, detail: `class ${deviceClass}${p.key !== undefined ? ', operator-supplied key' : ''}` }, 'immediate');
-    return { id, key: keyToHex(key) };
+    return provision(this.registry, p);
   }
 
   /** Approves a pending (open-enrolment) device; returns its key once. */
   approve(id: string, opts: { key?: string } = {}): { id: string; key: string } {
     this.requireStarted();
-    validateDeviceId(id);
-    const d = this.store.getDevice(id);
-    if (!d || d.status !== 'pending') {
-      throw new RegistryError({
-        code: 'registry.not_pending',
-        reason: d ? `device ${id} is ${d.status}, not pending` : `no device ${id} in the registry`,
-        hint: 'list pending devices with `epara devices --pending`',
-        field: 'id',
-      });
-    }
-    const key = opts.key !== undefined ? keyFromHex(opts.key) : generateDeviceKey();
-    this.store.setDeviceStatus(id, 'active', sealKey(this.masterKey, id, key));
-    this.audit({ event: 'device.approved', deviceId: id }, 'immediate');
-    return { id, key: keyToHex(key) };
+    return approve(this.registry, id, opts);
   }
 
   /** Revokes a device: its session ends now and it can no longer authenticate. */
   revoke(id: string): void {
     this.requireStarted();
-    this.store.setDeviceStatus(validateDeviceId(id), 'revoked');
-    this.audit({ event: 'device.revoked', deviceId: id }, 'immediate');
-    const l = this.live.get(id);
-    if (l) {
-      this.applySession(l.session, 'bye', Date.now());
-      this.live.delete(id);
-      l.conn?.close();
-    }
+    revoke(this.registry, id);
   }
 
   devices(): DeviceInfo[] {
     this.requireStarted();
-    return this.store.listDevices().map((d) => this.info(d));
+    return this.store.listDevices().map((d) => deviceInfo(this.registry, d));
   }
 
   device(id: string): DeviceInfo | undefined {
     this.requireStarted();
-    const d = this.store.getDevice(id);
-    return d ? this.info(d) : undefined;
-  }
-
-  private info(d: DeviceRecord): DeviceInfo {
-    const l = this.live.get(d.id);
-    const info: DeviceInfo = { ...d, state: l ? l.session.state : 'offline' };
-    if (l) {
-      info.sessionStartedAt = l.session.startedAt;
-      info.lastHeardAt = l.session.lastHeardAt;
-      if (l.conn) Object.assign(info, { remote: l.conn.remote, protocolVersion: l.conn.version });
-      info.firmware = l.hello.firmware;
-      info.caps = l.hello.caps as unknown as Record<string, unknown>;
-    }
-    const v = this.views.get(d.id);
-    if (v) {
-      info.view = v;
-      // SPEC §7.2: a view older than three STATE periods is stale.
-      info.viewStale = Date.now() - v.updatedAt > 3 * this.o.stateSyncMs;
-    }
-    return info;
+    const d: DeviceRecord | undefined = this.store.getDevice(id);
+    return d ? deviceInfo(this.registry, d) : undefined;
   }
 
   /** Subscribe to every device's STATE-derived view; returns the unsubscribe function. */
@@ -601,7 +257,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     return this.store.getDeployment(id);
   }
 
-  // ───────────────────────────── deployment ─────────────────────────────
+  // ───────────────────────────── deployment, placement, inference ─────────────────────────────
 
   /**
    * Records a deployment per target device and starts the transfers on the connected ones;
@@ -632,92 +288,19 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   }
 
   /** Sends one PLACEMENT to a device; resolves with its per-service results (code 0 = ok). */
-  async sendPlacement(deviceId: string, ops: PlacementOp[], planVersion = Date.now() % 2 ** 31): Promise<Array<{ service: string; code: number }>> {
-    const conn = this.live.get(deviceId)?.conn;
-    if (!conn?.isReady) return ops.map((o) => ({ service: o.service, code: WIRE['link.closed'] }));
-    try {
-      const ack = await conn.link.request({ type: 'PLACEMENT', planVersion, ops });
-      if (ack.type !== 'PLACEMENT_ACK') return ops.map((o) => ({ service: o.service, code: WIRE['msg.unexpected'] }));
-      return ack.results;
-    } catch (err) {
-      const wire = err instanceof EparaError ? err.wire ?? WIRE.internal : WIRE.internal;
-      return ops.map((o) => ({ service: o.service, code: wire }));
-    }
-  }
-
-  private async runPlanner(): Promise<PlacementRound | undefined> {
-    // One round at a time: a slow round (deployments in it) must not overlap the next tick.
-    if (this.placementRunning || this.closing) return undefined;
-    this.placementRunning = true;
-    try {
-      let round: PlacementRound | undefined;
-      if (this.options.scheduler) {
-        round = await placementRound(this.schedulerHost, this.options.scheduler, this.currentPlacement, Date.now());
-        this.currentPlacement = round.result.placement;
-        this.lastPlacement = round;
-      }
-      await this.options.planner?.(this);
-      return round;
-    } catch (err) {
-      this.emit('error', err as Error);
-      return undefined;
-    } finally {
-      this.placementRunning = false;
-    }
+  sendPlacement(deviceId: string, ops: PlacementOp[], planVersion?: number): Promise<Array<{ service: string; code: number }>> {
+    return this.placements.send(deviceId, ops, planVersion);
   }
 
   /** Run a placement round now (what the placement timer does every `periods.placementMs`). */
   async placement(): Promise<PlacementRound | undefined> {
     this.requireStarted();
-    return this.runPlanner();
+    return this.placements.run();
   }
-
-  private liveDevice(id: string, l: Live): LiveDevice {
-    return {
-      id,
-      deviceClass: l.hello.deviceClass,
-      caps: { memoryKiB: l.hello.caps.memoryKiB, gpuCount: l.hello.caps.gpuCount ?? 0 },
-      serving: l.conn?.isReady === true && isServing(l.session.state),
-      view: this.views.get(id),
-      inflight: l.inflight,
-    };
-  }
-
-  private readonly schedulerHost: SchedulerHost = {
-    liveDevices: () => [...this.live].map(([id, l]) => this.liveDevice(id, l)),
-    deployments: (f) => this.store.listDeployments(f),
-    redeploy: async (from, deviceId) => {
-      // Waits for the transfer to settle: the 'load' op that follows needs the artifact on the device.
-      const [rec] = await this.deploy({
-        artifact: { sha256: from.sha256 },
-        service: from.service,
-        version: from.version,
-        kind: from.kind,
-        category: from.category,
-        to: [deviceId],
-        ...(from.meta ? { meta: from.meta } : {}),
-        timeoutMs: this.o.resultTimeoutMs,
-      });
-      if (rec?.state !== 'ready') {
-        throw new DeployError({ code: rec?.errorCode ?? 'deploy.load_failed', reason: `deployment of ${from.service}@${from.version} to ${deviceId} ended ${rec?.state ?? 'missing'}`, hint: 'see the deployment record and the device log' });
-      }
-    },
-    sendPlacement: (deviceId, ops, planVersion) => this.sendPlacement(deviceId, ops, planVersion),
-  };
-
-  // ───────────────────────────── inference ─────────────────────────────
 
   /** Devices that can take `service` now: serving sessions with the service ready. */
   candidates(service: string): RouteCandidate[] {
-    const out: RouteCandidate[] = [];
-    for (const [id, l] of this.live) {
-      if (!l.conn?.isReady || !isServing(l.session.state)) continue;
-      const v = this.views.get(id);
-      const reported = v?.services.find((s) => s.name === service);
-      if (!routable(this.coordinator.latestState(id, service), reported?.status)) continue;
-      out.push({ deviceId: id, load: v?.load ?? 0, queueLen: reported?.queueLen ?? 0, inflight: l.inflight, violationRate: reported?.violationRate ?? 0 });
-    }
-    return out;
+    return this.inference.candidates(service);
   }
 
   /**
@@ -727,70 +310,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
    */
   async infer(service: string, inputs: Tensor[], opts: { deadlineMs?: number; deviceId?: string } = {}): Promise<InferResult> {
     this.requireStarted();
-    const deadlineMs = resolveNumber('deadlineMs', opts.deadlineMs, { default: this.o.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' });
-    const t0 = performance.now();
-    const cands = this.candidates(service).filter((c) => !opts.deviceId || c.deviceId === opts.deviceId);
-    const sched = this.options.scheduler;
-    const pick =
-      sched && sched.services.some((s) => s.name === service)
-        ? scheduledPick(sched, service, cands.map((c) => ({ device: this.liveDevice(c.deviceId, this.live.get(c.deviceId)!), queueLen: c.queueLen, violationRate: c.violationRate })), Date.now(), deadlineMs)
-        : pickDevice(cands);
-    if (!pick) {
-      this.metrics.inferLatency.observe({ service, outcome: 'infer.no_device' }, 0);
-      throw new InferError({
-        code: 'infer.no_device',
-        wire: WIRE['infer.no_device'],
-        reason: `no connected device has service ${service} ready${opts.deviceId ? ` (asked for ${opts.deviceId})` : ''}`,
-        hint: 'deploy the service (epara deploy) and check `epara devices` for ready, active devices',
-        details: { service, connected: this.live.size },
-      });
-    }
-    const l = this.live.get(pick)!;
-    const requestId = this.nextRequestId;
-    this.nextRequestId = (this.nextRequestId % 0xffffffff) + 1;
-    l.inflight++;
-    // The deadline bounds the whole call. Within it the request is retransmitted (RTX) so a frame
-    // lost on a noisy UART/SPP link does not cost the whole budget; the device answers a
-    // retransmission of a request it already runs from its response cache, never twice. Attempt
-    // timeouts grow ×1.5 (FrameLink), so the first is sized for all of them to fit the deadline.
-    const retries = this.o.inferRetries;
-    let span = 0;
-    for (let k = 0; k <= retries; k++) span += Math.min(4, 1.5 ** k);
-    const call = l.conn!.link.request(
-      { type: 'INFER_REQUEST', requestId, service, inputs, deadlineUs: deadlineMs * 1000 },
-      { timeoutMs: Math.max(1, deadlineMs / span), retries },
-    );
-    this.inflightInfers.add(call);
-    try {
-      const r = await call;
-      if (r.type !== 'INFER_RESPONSE') {
-        throw new InferError({ code: 'infer.runtime', reason: `device ${pick} answered INFER_REQUEST with ${r.type}`, hint: 'update the device firmware' });
-      }
-      this.metrics.inferLatency.observe({ service, outcome: 'ok' }, (performance.now() - t0) / 1000);
-      const out: InferResult = { outputs: r.outputs, deviceId: pick };
-      if (r.queueUs !== undefined) out.queueUs = r.queueUs;
-      if (r.computeUs !== undefined) out.computeUs = r.computeUs;
-      return out;
-    } catch (err) {
-      let e = err as EparaError;
-      if (e instanceof EparaError && e.code === 'link.timeout') {
-        e = new InferError({
-          code: 'infer.deadline',
-          wire: WIRE['infer.deadline'],
-          reason: `device ${pick} did not answer ${service} within the ${deadlineMs} ms deadline`,
-          hint: 'raise deadlineMs, or deploy the service on more devices',
-          details: { deviceId: pick, deadlineMs },
-          cause: err,
-        });
-        // Tell the device to stop working on a request nobody waits for.
-        void l.conn?.link.notify({ type: 'INFER_CANCEL', requestId }).catch(() => undefined);
-      }
-      this.metrics.inferLatency.observe({ service, outcome: e instanceof EparaError ? e.code : 'internal' }, (performance.now() - t0) / 1000);
-      throw e;
-    } finally {
-      l.inflight--;
-      this.inflightInfers.delete(call);
-    }
+    return this.inference.infer(service, inputs, opts);
   }
 
   // ───────────────────────────── shutdown ─────────────────────────────
@@ -801,35 +321,22 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
    */
   async close(opts: { drainMs?: number } = {}): Promise<void> {
     if (this.closing) return;
+    // New links are refused from here on (attachStream checks `closing`).
     this.closing = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.placementTimer) clearInterval(this.placementTimer);
-    // New links are refused from here on (attachStream checks `closing`); listeners close after
-    // the drain because closing a TCP listener also ends the links it accepted.
-    const drainMs = opts.drainMs ?? 5000;
-    if (this.inflightInfers.size > 0) {
-      await Promise.race([Promise.allSettled([...this.inflightInfers]), new Promise((r) => setTimeout(r, drainMs).unref())]);
-    }
-    await this.http?.close();
-    const now = Date.now();
-    await Promise.all(
-      [...this.connections].map(async (c) => {
-        if (c.isReady) await c.link.notify({ type: 'BYE', code: 0, reason: 'server shutting down' }).catch(() => undefined);
-        c.close();
-      }),
+    await shutDown(
+      {
+        inflightInfers: this.inference.inflight,
+        http: this.http,
+        connections: this.links.connections,
+        linkListeners: this.links.listeners,
+        live: this.live,
+        coordinator: this.coordinator,
+        store: this.started ? this.store : undefined,
+        ownStore: !this.options.store,
+      },
+      opts.drainMs ?? 5000,
     );
-    await Promise.all(this.linkListeners.map((l) => l.close().catch(() => undefined)));
-    for (const l of this.live.values()) if (!l.session.terminal) this.applySession(l.session, 'bye', now);
-    this.live.clear();
-    this.coordinator?.wakeAll();
-    if (this.started) {
-      this.store.flush();
-      if (!this.options.store) this.store.close();
-    }
   }
-}
-
-function toError(code: ErrorName, reason: string): Message {
-  const e = errorForCode(code, { reason });
-  return { type: 'ERROR', code: e.wire ?? WIRE.internal, reason: e.reason, hint: e.hint };
 }
