@@ -210,7 +210,7 @@ export class DeviceConnection {
     try {
       record = this.host.lookupDevice(hello.deviceId);
     } catch (err) {
-      const reason = err instanceof Error ? err.message.split('\n', 1)[0]! : 'registry lookup failed';
+      const reason = (err instanceof Error ? err.message.split('\n', 1)[0] : undefined) ?? 'registry lookup failed';
       return this.reject(reply, 'internal', `cannot look up ${hello.deviceId}: ${reason}`, hello.deviceId);
     }
     const admission = admitHello(hello.deviceId, record, cfg.openEnrolment);
@@ -251,7 +251,7 @@ export class DeviceConnection {
       key = this.host.deviceKey(hello.deviceId);
     } catch (err) {
       // The registry or the master key failed (e.g. master.key replaced): refuse this device, keep serving the rest.
-      const reason = err instanceof Error ? err.message.split('\n', 1)[0]! : 'key lookup failed';
+      const reason = (err instanceof Error ? err.message.split('\n', 1)[0] : undefined) ?? 'key lookup failed';
       return this.reject(reply, 'internal', `cannot check ${hello.deviceId}'s key: ${reason}`, hello.deviceId);
     }
     if (!key) return this.reject(reply, 'auth.unknown_device', `device ${hello.deviceId} has no key on this server`, hello.deviceId);

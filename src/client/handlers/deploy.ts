@@ -65,7 +65,10 @@ export class DeployReceiver {
       t.offer = msg;
       this.transfers.set(msg.deploymentId, t);
       // Offers the server abandoned must not pile up: keep the most recent few (their bytes stay on disk for a resume).
-      while (this.transfers.size > MAX_TRANSFERS) this.transfers.delete(this.transfers.keys().next().value!);
+      for (const old of this.transfers.keys()) {
+        if (this.transfers.size <= MAX_TRANSFERS) break;
+        this.transfers.delete(old);
+      }
       const nextOffset = await this.serialize(t, () =>
         h.store.begin({ deploymentId: msg.deploymentId, service: msg.service, version: msg.version, kind: msg.kind, size: msg.size, sha256: msg.sha256, meta: msg.meta as Record<string, unknown> | undefined }),
       );
