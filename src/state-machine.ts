@@ -19,6 +19,18 @@ export function tableTransitions<S extends string, E extends string>(table: Tran
   return (state, event) => table[state][event];
 }
 
+/**
+ * A machine over a table of names whose refusal says "<what> event E is not allowed in state S",
+ * with { from, event } in its details; `refuse` picks the error class, code and hint.
+ */
+export function tableMachine<S extends string, E extends string>(
+  table: TransitionTable<S, E>,
+  what: string,
+  refuse: (o: { reason: string; details: { from: S; event: E } }) => EparaError,
+): MachineDefinition<S, E> {
+  return new MachineDefinition(tableTransitions(table), (from, event) => refuse({ reason: `${what} event ${event} is not allowed in state ${from}`, details: { from, event } }));
+}
+
 /** A machine's rules: its transitions and the error a refused input raises. Stateless. */
 export class MachineDefinition<S, I> {
   constructor(

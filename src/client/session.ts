@@ -14,7 +14,7 @@
  */
 import { EparaError } from '../errors.js';
 import { WIRE } from '../protocol/error-codes.js';
-import { MachineDefinition, tableTransitions, type StateMachine, type TransitionTable } from '../state-machine.js';
+import { tableMachine, type StateMachine, type TransitionTable } from '../state-machine.js';
 
 export type DeviceSessionState = 'idle' | 'connecting' | 'hello' | 'auth' | 'ready' | 'backoff' | 'closed';
 
@@ -39,16 +39,8 @@ export const DEVICE_SESSION_TRANSITIONS: TransitionTable<DeviceSessionState, Dev
   closed: {},
 };
 
-export const DEVICE_SESSION_MACHINE = new MachineDefinition<DeviceSessionState, DeviceSessionEvent>(
-  tableTransitions(DEVICE_SESSION_TRANSITIONS),
-  (from, event) =>
-    new EparaError({
-      code: 'internal',
-      wire: WIRE.internal,
-      reason: `device session event ${event} is not allowed in state ${from}`,
-      hint: 'this is a bug in the epara client; please report it with the device log',
-      details: { from, event },
-    }),
+export const DEVICE_SESSION_MACHINE = tableMachine(DEVICE_SESSION_TRANSITIONS, 'device session', (o) =>
+  new EparaError({ ...o, code: 'internal', wire: WIRE.internal, hint: 'this is a bug in the epara client; please report it with the device log' }),
 );
 
 export function nextDeviceSessionState(from: DeviceSessionState, event: DeviceSessionEvent): DeviceSessionState {

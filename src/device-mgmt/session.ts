@@ -1,5 +1,5 @@
 import { EparaError } from '../errors.js';
-import { MachineDefinition, tableTransitions, type StateMachine, type TransitionTable } from '../state-machine.js';
+import { tableMachine, type StateMachine, type TransitionTable } from '../state-machine.js';
 
 /**
  * Server-side session state machine (SPEC §7.4). One `Session` per device id. A fresh link
@@ -43,16 +43,7 @@ export function isServing(s: SessionState): boolean {
 
 export class SessionTransitionError extends EparaError {}
 
-export const SESSION_MACHINE = new MachineDefinition<SessionState, SessionEvent>(
-  tableTransitions(SESSION_TRANSITIONS),
-  (from, event) =>
-    new SessionTransitionError({
-      code: 'internal',
-      reason: `session event ${event} is not allowed in state ${from}`,
-      hint: 'this is a bug in epara; please report it with the server log',
-      details: { from, event },
-    }),
-);
+export const SESSION_MACHINE = tableMachine(SESSION_TRANSITIONS, 'session', (o) => new SessionTransitionError({ ...o, code: 'internal', hint: 'this is a bug in epara; please report it with the server log' }));
 
 export function nextSessionState(from: SessionState, event: SessionEvent): SessionState {
   return SESSION_MACHINE.step(from, event);

@@ -1,5 +1,5 @@
 import { EparaError } from '../../errors.js';
-import { MachineDefinition, tableTransitions, type TransitionTable } from '../../state-machine.js';
+import { tableMachine, type TransitionTable } from '../../state-machine.js';
 import type { DeploymentState } from '../registry/store.js';
 
 /**
@@ -56,15 +56,8 @@ export const PENDING_UNDEPLOY_STATES: readonly DeploymentState[] = ['undeploying
 export class DeploymentTransitionError extends EparaError {}
 
 /** The record lives in the registry, not in memory: the server steps it from its persisted state. */
-export const DEPLOYMENT_MACHINE = new MachineDefinition<DeploymentState, DeploymentEvent>(
-  tableTransitions(DEPLOYMENT_TRANSITIONS),
-  (from, event) =>
-    new DeploymentTransitionError({
-      code: 'deploy.state',
-      reason: `deployment event ${event} is not allowed in state ${from}`,
-      hint: 'the device answered out of order; the deployment will be retried or can be re-issued',
-      details: { from, event },
-    }),
+export const DEPLOYMENT_MACHINE = tableMachine(DEPLOYMENT_TRANSITIONS, 'deployment', (o) =>
+  new DeploymentTransitionError({ ...o, code: 'deploy.state', hint: 'the device answered out of order; the deployment will be retried or can be re-issued' }),
 );
 
 export function nextDeploymentState(from: DeploymentState, event: DeploymentEvent): DeploymentState {
