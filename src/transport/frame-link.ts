@@ -13,7 +13,6 @@ import {
   errorFromWire,
   isRequestType,
   messageTypeName,
-
   toErrorMessage,
   type Frame,
   type FrameHeader,
@@ -22,76 +21,13 @@ import {
 import type { ByteStream } from './byte-stream.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { FRAME_LINK_OPTIONS, attemptTimeoutMs, resolveFrameLinkOptions, type FrameLinkOptions, type ResolvedFrameLinkOptions } from './frame-link-options.js';
-import { abandonedError, closedError, linkError } from './link-errors.js';
+import { abandonedError, closedError, closedWhileError, noAnswerError } from './link-errors.js';
 import { ResponseCache } from './response-cache.js';
 import { fitError } from './fit-error.js';
+import type { FrameLinkEvents, FrameLinkStats, Pending, ReplyFn, RequestOptions } from './frame-link-types.js';
+import { RequestWindow } from './request-window.js';
 
-export interface FrameLinkStats {
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  badFrames: number;
-  /** Retransmissions we sent (RTX). */
-  retries: number;
-  /** Requests that failed with link.timeout after all attempts. */
-  timeouts: number;
-  /** Retransmitted requests from the peer answered from the response cache (not executed again). */
-  duplicates: number;
-  /** Responses that arrived for a request no longer waiting (answered already, or timed out). */
-  lateResponses: number;
-  /** Requests handed to 'request' listeners. */
-  requestsHandled: number;
-}
-
-export type ReplyFn = (msg: Message) => Promise<void>;
-
-export interface FrameLinkEvents {
-  /** A new request from the peer. Answer exactly once with `reply`; a listener that throws or rejects answers with ERROR. */
-  request: (frame: Frame, reply: ReplyFn) => void | Promise<void>;
-  /** A frame that expects no answer (BYE, STATE, INFER_CANCEL, DEPLOY_RESULT or ERROR without RSP). */
-  notify: (frame: Frame) => void;
-  /** A piece of the byte stream that was not a valid frame (CRC, COBS, schema…). */
-  'bad-frame': (err: ProtocolError) => void;
-  /** The link ended. `error` is set when it dropped rather than being closed by us. */
-  close: (error?: LinkError) => void;
-}
-
-interface Pending {
-  seq: number;
-  type: number;
-  name: string;
-  msg: Message;
-  attempts: number;
-  maxAttempts: number;
-  baseTimeoutMs: number;
-  waitedMs: number[];
-  wireBytes: number;
-  timer?: TimerHandle;
-  resolve: (m: Message) => void;
-  reject: (e: EparaError) => void;
-  /** Set once the request was abandoned through its signal: its frame need not go out. */
-  abandoned?: boolean;
-}
-
-export interface RequestOptions {
-  /** Per-attempt base timeout for this request (overrides requestTimeoutMs). */
-  timeoutMs?: number;
-  /**
-   * The first attempt's whole wait, ms, instead of the base timeout plus the line time of a full
-   * window (attemptTimeoutMs): for a caller that measures the round trip itself (the deploy
-   * sender's RTT estimate). Later attempts grow from it like any other.
-   */
-  attemptMs?: number;
-  retries?: number;
-  /**
-   * Abandons the request: no more retransmissions, its window slot is freed, and the call
-   * rejects with the signal's reason (an answer that still arrives counts as late). A frame not
-   * yet handed to the stream is not sent at all. The bulk sender uses it for chunks that a later
-   * cumulative ack or a go-back made moot, so they do not hold the window or the line.
-   */
-  signal?: AbortSignal;
-}
+export type { FrameLinkEvents, FrameLinkStats, ReplyFn, RequestOptions } from './frame-link-types.js';
 
 // Per attempt the wait grows ×1.5 up to ×4: a congested link gets room, a dead one is found fast.
 const BACKOFF = 1.5;
@@ -142,14 +78,12 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
   private readonly cache: ResponseCache;
   private readonly pending = new Map<number, Pending>();
   private readonly inProgress = new Set<number>();
-  private readonly waiters: Array<{ go: () => void; fail: (e: EparaError) => void }> = [];
   private nextSeq = 1;
-  private inFlight = 0;
   private txTail: Promise<void> = Promise.resolve();
   private txQueued = 0;
   private closed = false;
   private _maxFrame: number;
-  private _window: number;
+  private readonly slots: RequestWindow;
   /** SPEC §8: version 1 until the handshake agrees on more, so nothing newer goes out before. */
   private _proto = PROTOCOL_MIN;
 
@@ -161,7 +95,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     this.o = resolveFrameLinkOptions(stream.kind, opts, stream.baudRate);
     this.clock = opts?.clock ?? realClock;
     this._maxFrame = this.o.maxFrame;
-    this._window = this.o.window;
+    this.slots = new RequestWindow(this.o.window, this.o.maxQueuedRequests, () => stream.description);
     this.decoder = new FrameDecoder({ maxFrame: this._maxFrame, protocolVersion: this._proto });
     this.cache = new ResponseCache(this.o.responseCacheSize, this.o.responseCacheBytes);
     stream.on('data', this.onData);
@@ -173,10 +107,10 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     return this._maxFrame;
   }
   get window(): number {
-    return this._window;
+    return this.slots.size;
   }
   get outstanding(): number {
-    return this.inFlight;
+    return this.slots.inFlight;
   }
   get isOpen(): boolean {
     return !this.closed;
@@ -201,22 +135,21 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
       this.decoder.maxFrame = this._maxFrame;
     }
     if (n.window !== undefined) {
-      this._window = resolveNumber('window', n.window, FRAME_LINK_OPTIONS.window);
-      this.pump();
+      this.slots.resize(resolveNumber('window', n.window, FRAME_LINK_OPTIONS.window));
     }
   }
 
   /** Sends a request and resolves with its correlated answer (an ERROR answer rejects with its typed error). */
   async request(msg: Message, opts?: RequestOptions): Promise<Message> {
-    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    if (this.closed) throw closedWhileError(this.stream.description, msg.type, undefined, 0);
     const retries = opts?.retries === undefined ? this.o.retries : resolveNumber('retries', opts.retries, FRAME_LINK_OPTIONS.retries);
     const base = opts?.timeoutMs === undefined ? undefined : resolveNumber('timeoutMs', opts.timeoutMs, FRAME_LINK_OPTIONS.requestTimeoutMs);
     const whole = opts?.attemptMs === undefined ? undefined : resolveNumber('attemptMs', opts.attemptMs, FRAME_LINK_OPTIONS.requestTimeoutMs);
     const signal = opts?.signal;
     if (signal?.aborted) throw abandonedError(signal, msg.type);
-    await this.acquireSlot();
+    await this.slots.acquire();
     if (signal?.aborted) {
-      this.releaseSlot();
+      this.slots.release();
       throw abandonedError(signal, msg.type);
     }
     const seq = this.takeSeq();
@@ -224,7 +157,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     try {
       wire = encodeFrame(msg, { seq, maxFrame: this._maxFrame, protocolVersion: this._proto });
     } catch (e) {
-      this.releaseSlot();
+      this.slots.release();
       throw e;
     }
     this.messageTap?.('out', msg.type);
@@ -234,7 +167,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
         this.pending.delete(seq);
         this.clock.clearTimeout(p.timer);
         p.abandoned = true;
-        this.releaseSlot();
+        this.slots.release();
         reject(abandonedError(signal!, msg.type));
       };
       const done = (): void => signal?.removeEventListener('abort', onAbort);
@@ -245,7 +178,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
         msg,
         attempts: 0,
         maxAttempts: 1 + retries,
-        baseTimeoutMs: whole ?? attemptTimeoutMs(base === undefined ? this.o : { ...this.o, requestTimeoutMs: base }, wire.length, this._window, this._maxFrame),
+        baseTimeoutMs: whole ?? attemptTimeoutMs(base === undefined ? this.o : { ...this.o, requestTimeoutMs: base }, wire.length, this.slots.size, this._maxFrame),
         waitedMs: [],
         wireBytes: wire.length,
         resolve: (m) => {
@@ -265,7 +198,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
 
   /** Sends a frame that expects no answer. Resolves when the transport accepted it (backpressure). */
   async notify(msg: Message): Promise<void> {
-    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    if (this.closed) throw closedWhileError(this.stream.description, msg.type, undefined, 0);
     const wire = encodeFrame(msg, { seq: this.takeSeq(), maxFrame: this._maxFrame, protocolVersion: this._proto });
     this.messageTap?.('out', msg.type);
     await this.send(wire);
@@ -273,7 +206,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
 
   /** Answers the request whose header is `to` (normally through the `reply` given with the 'request' event). */
   async respond(to: FrameHeader, msg: Message): Promise<void> {
-    if (this.closed) throw this.closedFor(msg.type, undefined, 0);
+    if (this.closed) throw closedWhileError(this.stream.description, msg.type, undefined, 0);
     let wire: Uint8Array;
     let failure: unknown;
     let sent: Message['type'] = msg.type;
@@ -370,7 +303,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
       } catch (e) {
         // setNegotiated() shrank maxFrame below this request: it can no longer be sent.
         this.pending.delete(p.seq);
-        this.releaseSlot();
+        this.slots.release();
         p.reject(e instanceof EparaError ? e : errorForCode('internal', { reason: String(e) }));
         return;
       }
@@ -380,60 +313,8 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     }
     this.stats.timeouts++;
     this.pending.delete(p.seq);
-    this.releaseSlot();
-    const total = p.waitedMs.reduce((a, b) => a + b, 0);
-    p.reject(
-      linkError(
-        'link.timeout',
-        `no answer to ${p.name} (seq ${p.seq}) on ${this.stream.description} after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'} over ${total} ms (per-attempt timeouts ${p.waitedMs.join('/')} ms; maxFrame ${this._maxFrame}, window ${this._window})`,
-        this.o.baudRate
-          ? `check that the peer is powered, speaks the epara protocol at ${this.o.baudRate} baud and accepts ${this._maxFrame}-byte frames; on a noisy line lower maxFrame or raise retries`
-          : `check that the peer is powered and connected; on slow links (HC-05, BLE) raise requestTimeoutMs (now ${this.o.requestTimeoutMs} ms) or lower maxFrame (now ${this._maxFrame})`,
-        {
-          details: {
-            timer: 'request',
-            type: p.name,
-            seq: p.seq,
-            attempts: p.attempts,
-            timeoutMs: total,
-            perAttemptMs: p.waitedMs,
-            maxFrame: this._maxFrame,
-            window: this._window,
-            requestBytes: p.wireBytes,
-            baudRate: this.o.baudRate || undefined,
-            link: this.stream.description,
-            kind: this.stream.kind,
-          },
-        },
-      ),
-    );
-  }
-
-  private acquireSlot(): Promise<void> {
-    if (this.inFlight < this._window && this.waiters.length === 0) {
-      this.inFlight++;
-      return Promise.resolve();
-    }
-    if (this.waiters.length >= this.o.maxQueuedRequests) {
-      return Promise.reject(
-        linkError('link.backpressure', `${this.waiters.length} requests already wait for a window slot on ${this.stream.description}`, 'the link is slower than the offered load: await responses before sending more, or lower the request rate', {
-          details: { queued: this.waiters.length, window: this._window, maxQueuedRequests: this.o.maxQueuedRequests },
-        }),
-      );
-    }
-    return new Promise((go, fail) => this.waiters.push({ go, fail }));
-  }
-
-  private releaseSlot(): void {
-    this.inFlight--;
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.inFlight < this._window && this.waiters.length > 0) {
-      this.inFlight++;
-      this.waiters.shift()!.go();
-    }
+    this.slots.release();
+    p.reject(noAnswerError(p, { description: this.stream.description, kind: this.stream.kind, baudRate: this.o.baudRate, requestTimeoutMs: this.o.requestTimeoutMs, maxFrame: this._maxFrame, window: this.slots.size }));
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -492,7 +373,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
   private resendCached(seq: number, type: number): void {
     this.stats.duplicates++;
     // A peer retransmitting faster than we drain would otherwise grow the queue without bound.
-    if (this.txQueued > 2 * this._window + 8) return;
+    if (this.txQueued > 2 * this.slots.size + 8) return;
     this.send(this.cache.get(seq, type)!).catch(() => undefined);
   }
 
@@ -538,7 +419,7 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     }
     this.pending.delete(p.seq);
     this.clock.clearTimeout(p.timer);
-    this.releaseSlot();
+    this.slots.release();
     if (frame.message.type === 'ERROR') p.reject(errorFromWire(frame.message));
     else p.resolve(frame.message);
   }
@@ -549,15 +430,6 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     this.shutdown(err ?? closedError(this.stream.description));
   };
 
-  private closedFor(type: string, seq: number | undefined, attempts: number, cause?: unknown): LinkError {
-    return linkError(
-      'link.closed',
-      `link ${this.stream.description} closed while ${type}${seq === undefined ? '' : ` (seq ${seq})`} ${attempts ? `waited for its answer after ${attempts} attempt${attempts === 1 ? '' : 's'}` : 'was being sent'}`,
-      'the peer went away or the link was closed; the request may or may not have run — retry it after reconnecting if it is idempotent',
-      { details: { type, seq, attempts, link: this.stream.description }, cause },
-    );
-  }
-
   private shutdown(cause: LinkError | undefined): void {
     if (this.closed) return;
     this.closed = true;
@@ -565,10 +437,10 @@ export class FrameLink extends EventEmitter<EventArgs<FrameLinkEvents>> {
     this.stream.off('close', this.onStreamClose);
     for (const p of this.pending.values()) {
       this.clock.clearTimeout(p.timer);
-      p.reject(this.closedFor(p.name, p.seq, p.attempts, cause));
+      p.reject(closedWhileError(this.stream.description, p.name, p.seq, p.attempts, cause));
     }
     this.pending.clear();
-    for (const w of this.waiters.splice(0)) w.fail(this.closedFor('request', undefined, 0, cause));
+    this.slots.failAll(closedWhileError(this.stream.description, 'request', undefined, 0, cause));
     this.inProgress.clear();
     this.safeEmit('close', cause);
   }
