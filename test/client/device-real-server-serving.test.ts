@@ -77,7 +77,11 @@ describe('serving through the real server', () => {
     await expect(server.infer('slow', [tensorFrom('x', new Float32Array([1]), [1])], { deadlineMs: 100 })).rejects.toMatchObject({ code: 'infer.deadline' });
     await until(() => aborted.length === 1);
     expect(aborted[0]).toMatch(/infer\.(deadline|cancelled)/);
-    await until(() => (viewOf(server, id, 'slow')?.violationRate ?? 0) > 0);
+    // The device's deadline runs from receipt, the server's from sending: on a loaded machine the
+    // server's INFER_CANCEL can arrive first, and a request the device saw cancelled is not a
+    // deadline violation of the device (the full suite in a fresh clone met that once). When the
+    // device's own deadline fired, its STATE must report it.
+    if (aborted[0] === 'infer.deadline') await until(() => (viewOf(server, id, 'slow')?.violationRate ?? 0) > 0);
   });
 
   it('batches concurrent requests once PLACEMENT sets batch 4, answering each request with its own output', async () => {
