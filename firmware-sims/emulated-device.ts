@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { EparaDevice, type ArtifactLoader, type DeviceHooks, type EparaDeviceOptions } from '../src/client/device.js';
 import type { InferHandler, ServiceRunner } from '../src/client/runner.js';
 import type { CapabilityConfig } from '../src/client/capabilities.js';
-import type { Capabilities, Message } from '../src/protocol/index.js';
+import type { Capabilities, Message, Tensor } from '../src/protocol/index.js';
 import type { ByteStream, Connector } from '../src/transport/byte-stream.js';
 import { ConfigError } from '../src/errors.js';
 import { mulberry32, type Prng } from './links/prng.js';
@@ -79,8 +79,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Stretch a runner so one run of `batch` requests takes the profile's modelled service time:
- * the real compute counts towards it and only the remainder is slept.
+ * Stretch a runner so one run of `batch` items (the rows of its requests) takes the profile's
+ * modelled service time: the real compute counts towards it and only the remainder is slept.
  */
 export function withServiceTime(profile: DeviceProfile, service: string, runner: ServiceRunner, timeScale: number): ServiceRunner {
   if (timeScale <= 0) return runner;
@@ -96,15 +96,24 @@ export function withServiceTime(profile: DeviceProfile, service: string, runner:
     return out;
   };
   const paced: ServiceRunner = {
-    run: (inputs, ctx) => pace(1, ctx?.signal, () => runner.run(inputs, ctx)),
+    run: (inputs, ctx) => pace(rowsOf(inputs), ctx?.signal, () => runner.run(inputs, ctx)),
     warmUp: runner.warmUp?.bind(runner),
     release: runner.release?.bind(runner),
   };
   if (runner.runBatch) {
     const rb = runner.runBatch.bind(runner);
-    paced.runBatch = (batch, ctx) => pace(batch.length, ctx?.signal, () => rb(batch, ctx));
+    paced.runBatch = (batch, ctx) => pace(batch.reduce((n, inputs) => n + rowsOf(inputs), 0), ctx?.signal, () => rb(batch, ctx));
   }
   return paced;
+}
+
+/**
+ * Items of work in one request: the rows of its first input (a frame flow stacks several frames
+ * into one request, and a batch of k rows costs what a batch of k requests does), at least 1.
+ */
+function rowsOf(inputs: readonly Tensor[]): number {
+  const n = inputs[0]?.shape[0];
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 4096 ? n : 1;
 }
 
 export declare interface EmulatedDevice {

@@ -19,6 +19,7 @@ import { dispatch, type ServerHandlers } from './handlers/context.js';
 import { deployHandlers, startDeployments } from './handlers/deploy.js';
 import { connectionHost, handshakeHandlers } from './handlers/handshake.js';
 import { InferRouter, type InferResult } from './handlers/infer.js';
+import { FrameFlow, type OpenFlowOptions } from './frame-flows.js';
 import { livenessHandlers, sweep, type LivenessHost } from './handlers/liveness.js';
 import { PlacementRunner } from './handlers/placement.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
@@ -36,6 +37,7 @@ import { shutDown } from './shutdown.js';
 export type { EparaServerOptions } from './server-options.js';
 export type { DeployOptions } from './deployments.js';
 export type { InferResult } from './handlers/infer.js';
+export type { FrameFlow, FrameOutcome, FlowStats, OpenFlowOptions } from './frame-flows.js';
 export type { ProvisionOptions } from './registry-api.js';
 
 /**
@@ -63,6 +65,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private readonly links: LinkAcceptor;
   private readonly refusals: RefusalLimiter;
   private readonly inference: InferRouter;
+  private readonly flows = new Set<FrameFlow>();
+  private nextFlowId = 1;
   private readonly placements: PlacementRunner;
   private readonly registry: RegistryHost;
   private readonly liveness: LivenessHost;
@@ -313,6 +317,20 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     return this.inference.infer(service, inputs, opts);
   }
 
+  /**
+   * Opens a frame flow for `service` (frames-sensitive serving, frame-flows.ts): frames pushed at
+   * about `fps` are sent under AIMD credits, packed into batched requests, dropped here when they
+   * would miss their budget, and counted (flow.stats(): attainment, achieved FPS).
+   */
+  openFlow(service: string, opts: OpenFlowOptions): FrameFlow {
+    this.requireStarted();
+    const id = this.nextFlowId;
+    this.nextFlowId = (this.nextFlowId % 0xffffffff) + 1;
+    const flow = new FrameFlow(id, service, opts, (inputs, o) => this.inference.infer(service, inputs, o), () => this.flows.delete(flow));
+    this.flows.add(flow);
+    return flow;
+  }
+
   // ───────────────────────────── shutdown ─────────────────────────────
 
   /**
@@ -323,6 +341,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     if (this.closing) return;
     // New links are refused from here on (attachStream checks `closing`).
     this.closing = true;
+    await Promise.all([...this.flows].map((f) => f.close()));
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.placementTimer) clearInterval(this.placementTimer);
     await shutDown(

@@ -54,7 +54,7 @@ export class InferRouter {
     return out;
   }
 
-  async infer(service: string, inputs: Tensor[], opts: { deadlineMs?: number; deviceId?: string }): Promise<InferResult> {
+  async infer(service: string, inputs: Tensor[], opts: { deadlineMs?: number; deviceId?: string; flowId?: number }): Promise<InferResult> {
     const h = this.h;
     const deadlineMs = resolveNumber('deadlineMs', opts.deadlineMs, { default: h.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' });
     const t0 = performance.now();
@@ -96,7 +96,7 @@ export class InferRouter {
     let span = 0;
     for (let k = 0; k <= retries; k++) span += Math.min(4, 1.5 ** k);
     const call = conn.link.request(
-      { type: 'INFER_REQUEST', requestId, service, inputs, deadlineUs: deadlineMs * 1000 },
+      { type: 'INFER_REQUEST', requestId, service, inputs, deadlineUs: deadlineMs * 1000, ...(opts.flowId !== undefined ? { flowId: opts.flowId } : {}) },
       { timeoutMs: Math.max(1, deadlineMs / span), retries },
     );
     this.inflight.add(call);
