@@ -12,6 +12,7 @@ export type ErrorArea =
   | 'deploy'
   | 'infer'
   | 'placement'
+  | 'partition'
   | 'registry'
   | 'sched'
   | 'config'
