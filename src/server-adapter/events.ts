@@ -2,6 +2,7 @@ import type { DeploymentProgress } from '../device-mgmt/deployment/deployer.js';
 import type { AuditEntry, DeviceRecord } from '../device-mgmt/registry/store.js';
 import type { SessionState } from '../device-mgmt/session.js';
 import type { DeviceStateView } from '../device-mgmt/state-view.js';
+import type { PlacementRound } from './scheduler-wiring.js';
 
 /** A device as the API shows it: registry record + live session + last STATE view. */
 export interface DeviceInfo extends DeviceRecord {
@@ -32,6 +33,8 @@ export interface ServerEvents {
   'device-lost': (change: DeviceStateChange) => void;
   'deployment-progress': (p: DeploymentProgress) => void;
   audit: (entry: AuditEntry) => void;
+  /** The scheduler ran a placement round (every round, changed or not; GET /events says plan.changed when it changed). */
+  placement: (round: PlacementRound) => void;
   /** Background failures that have no caller to reject (registry batch commit, listener errors). */
   error: (err: Error) => void;
 }

@@ -195,6 +195,7 @@ export async function startHttpApi(server: EparaServer, opts: HttpApiOptions, au
         const a = await r.handler(server, { params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, body: req.body, headers: req.headers, ...(stream ? { stream } : {}) });
         reply.code(a.status);
         if (a.contentType) reply.type(a.contentType);
+        if (a.headers) reply.headers(a.headers);
         return a.body;
       },
     });

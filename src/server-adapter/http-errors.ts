@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Array<[RegExp, number]> = [
   [/^http\.timeout$/, 408],
   [/^(http\.too_large|infer\.too_large|frame\.oversize)$/, 413],
   [/^http\.unsupported_media_type$/, 415],
+  [/^http\.busy$/, 503],
   [/^http\./, 400],
   [/^infer\.no_device$/, 503],
   [/^infer\.(deadline)$/, 504],

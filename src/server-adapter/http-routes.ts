@@ -5,6 +5,7 @@ import type { DeploymentState } from '../device-mgmt/registry/store.js';
 import { DEPLOYMENT_TRANSITIONS } from '../device-mgmt/deployment/state-machine.js';
 import { httpError } from './http-errors.js';
 import { deployOptionsFromHttp } from './http-deploy-body.js';
+import { eventsRoute } from './http-events.js';
 import { HTTP_LIMITS, R, S, type JsonSchema } from './http-schemas.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from './http-tensor.js';
 import type { EparaServer } from './server.js';
@@ -25,8 +26,10 @@ export interface RouteRequest {
 
 export interface RouteAnswer {
   status: number;
+  /** JSON, or a Readable streamed as is (GET /events). */
   body: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface RouteSpec {
@@ -277,6 +280,7 @@ export function httpRoutes(o: RouteOptions): RouteSpec[] {
         return ok(s.auditLog(a));
       },
     },
+    eventsRoute(),
   ];
   if (o.metrics) {
     routes.push({

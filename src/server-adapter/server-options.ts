@@ -5,6 +5,7 @@ import type { HandshakeConfig } from './connection.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
 import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
 import type { FrameLinkOptions } from '../transport/frame-link-options.js';
+import type { EventFeedOptions } from './event-feed.js';
 import type { HttpApiOptions } from './http-api.js';
 import type { RefusalLimitOptions } from './refusal-limiter.js';
 import type { SchedulerConfig } from './scheduler-wiring.js';
@@ -61,6 +62,8 @@ export interface EparaServerOptions {
   scheduler?: SchedulerConfig;
   /** Extra hook called every `periods.placementMs` after the scheduler's round (if any). */
   planner?: (server: EparaServer) => Promise<void> | void;
+  /** The live event stream (GET /events, the MQTT bridge): buffer size and rate limits (event-feed.ts). */
+  events?: EventFeedOptions;
 }
 
 export const OPTION_SPECS = {

@@ -15,6 +15,8 @@ import { listenTcp as transportListenTcp, type TcpListenOptions } from '../trans
 import type { DeviceConnection, HandshakeConfig } from './connection.js';
 import type { DeploymentCoordinator, DeployAnswer, DeployOptions } from './deployments.js';
 import type { DeviceInfo, ServerEvents } from './events.js';
+import { EventFeed } from './event-feed.js';
+import type { EventLog } from './event-log.js';
 import { dispatch, type ServerHandlers } from './handlers/context.js';
 import { deployHandlers, startDeployments } from './handlers/deploy.js';
 import { connectionHost, handshakeHandlers } from './handlers/handshake.js';
@@ -76,6 +78,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private started = false;
   private closing = false;
   private readonly audit: AuditFn;
+  private readonly feed: EventFeed;
 
   constructor(private readonly options: EparaServerOptions) {
     super();
@@ -105,7 +108,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     const base = { live, views: this.views, metrics: this.metrics, scheduler: options.scheduler, store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
     this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s) });
     const planner = () => options.planner?.(this);
-    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing });
+    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r) });
     this.registry = { ...base, stateSyncMs: o.stateSyncMs, masterKey: () => this.masterKey };
     this.liveness = { ...base, refusals: this.refusals, policy: { heartbeatMs: o.heartbeatMs, missedHeartbeats: o.missedHeartbeats, leaseMs: o.leaseMs, rttProbeMs: o.rttProbeMs } };
     // Where each message a device sends is handled: the compiler checks every one has an entry.
@@ -128,6 +131,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     });
     this.links = new LinkAcceptor({ connectionHost: hs, metrics: this.metrics, refusals: this.refusals, linkOptions: options.link, accepting: () => this.started && !this.closing, emitError: base.emitError });
     this.views.subscribe((v) => this.emit('device-view', v));
+    this.feed = new EventFeed(this, options.events);
     // An 'error' event with no listener would throw and crash the gateway app; keep them observable but harmless.
     this.on('error', () => undefined);
   }
@@ -173,6 +177,11 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   /** Where the HTTP API listens, when enabled. */
   get httpAddress(): { host: string; port: number } | undefined {
     return this.http?.address;
+  }
+
+  /** The live event stream's buffer (GET /events reads it; subscribe to get each event as it comes). */
+  get eventLog(): EventLog {
+    return this.feed.log;
   }
 
   /** The last placement round the scheduler ran (undefined without `scheduler`). */
@@ -344,6 +353,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     await Promise.all([...this.flows].map((f) => f.close()));
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.placementTimer) clearInterval(this.placementTimer);
+    this.feed.close();
     await shutDown(
       {
         inflightInfers: this.inference.inflight,

@@ -28,6 +28,8 @@ export interface PlacementHost {
   planner(): Promise<void> | void;
   closing(): boolean;
   emitError(err: Error): void;
+  /** Told of every scheduler round (the event stream's plan.changed). */
+  placed?(round: PlacementRound): void;
 }
 
 /** What the scheduler knows of a live device. */
@@ -74,6 +76,7 @@ export class PlacementRunner {
         round = await placementRound(this.schedulerHost, this.h.scheduler, this.current, Date.now());
         this.current = round.result.placement;
         this.last = round;
+        this.h.placed?.(round);
       }
       await this.h.planner();
       return round;
