@@ -55,7 +55,7 @@ describe('EventLog: the bounded buffer GET /events resumes from', () => {
 
 describe('SSE framing and parsing', () => {
   it('round-trips events however the bytes are split, and follows the spec field rules', () => {
-    const log = new EventLog(4, () => 5);
+    const log = new EventLog(4, () => 5, '5');
     const events = [log.append('audit', { at: 1, event: 'a\nb', detail: 'x: y' }), log.append('device.lost', { deviceId: 'd', state: 'lost' })];
     const text = 'retry: 1500\n: comment\n\n' + events.map(sseFrame).join('') + 'data: one\r\ndata:two\r\n\r\nid: 7\nevent: x\n\n';
     for (const step of [1, 3, 7, text.length]) {
