@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { SCHEDULER_NAMES } from '../server-adapter/scheduler-wiring.js';
 
 /**
  * Where epara keeps its state, and the optional config file.
@@ -21,6 +22,11 @@ export interface EparaConfig {
     http?: string;
     metrics?: boolean;
     openEnrolment?: boolean;
+    /** epara, round-robin, least-outstanding or off (`epara serve --scheduler`). */
+    scheduler?: string;
+    heartbeatMs?: number;
+    stateSyncMs?: number;
+    placementMs?: number;
   };
   /** Base URL of a running `epara serve --http` for register/devices/deploy/infer. */
   server?: string;
@@ -102,6 +108,10 @@ export function loadConfig(path: string, required: boolean): EparaConfig {
       http: [(v) => typeof v === 'string', 'must be a "host:port" string'],
       metrics: [(v) => typeof v === 'boolean', 'must be true or false'],
       openEnrolment: [(v) => typeof v === 'boolean', 'must be true or false'],
+      scheduler: [(v) => typeof v === 'string', `must be one of ${SCHEDULER_NAMES.join(', ')}`],
+      heartbeatMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
+      stateSyncMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
+      placementMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
     };
     for (const [k, v] of Object.entries(s as Record<string, unknown>)) {
       const check = checks[k];

@@ -17,6 +17,8 @@ import { deployCommand } from './commands/deploy.js';
 import { undeployCommand } from './commands/undeploy.js';
 import { deploymentsCommand } from './commands/deployments.js';
 import { inferCommand } from './commands/infer.js';
+import { placementCommand } from './commands/placement.js';
+import { servicesCommand } from './commands/services.js';
 import { fleetCommand } from './commands/fleet.js';
 import { demoCommand } from './commands/demo.js';
 import { simCliCommand } from './commands/sim.js';
@@ -34,6 +36,8 @@ const COMMANDS: Array<[group: string, factory: CommandFactory]> = [
   ['Models:', undeployCommand],
   ['Models:', deploymentsCommand],
   ['Models:', inferCommand],
+  ['Scheduling:', servicesCommand],
+  ['Scheduling:', placementCommand],
   ['Emulation:', fleetCommand],
   ['Emulation:', demoCommand],
   ['Emulation:', simCliCommand],

@@ -15,6 +15,7 @@ import { storeArtifact } from './deploy-artifact.js';
 import { targetsForKind } from '../device-mgmt/deployment/target-formats.js';
 import { checkOnnxArtifact } from '../device-mgmt/deployment/onnx-check.js';
 import { planUndeploy } from './queued-offers.js';
+import type { Workload } from './service-catalogue.js';
 
 export interface DeployOptions {
   /** The artifact bytes, a path to stream them from, or the digest of an uploaded one (PUT /artifacts). */
@@ -30,6 +31,12 @@ export interface DeployOptions {
   wait?: boolean;
   /** With wait: stop waiting after this long and resolve with the current records. */
   timeoutMs?: number;
+  /** The service's declaration for the scheduler (service-catalogue.ts): SLO, frame rate, demand, weight, workload kind. */
+  sloMs?: number;
+  fps?: number;
+  demandRps?: number;
+  weight?: number;
+  workload?: Workload;
 }
 
 /** A welcomed device's link and the limits its handshake negotiated. */

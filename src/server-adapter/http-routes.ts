@@ -9,6 +9,7 @@ import { eventsRoute } from './http-events.js';
 import { HTTP_LIMITS, R, S, type JsonSchema } from './http-schemas.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from './http-tensor.js';
 import type { EparaServer } from './server.js';
+import { DECLARATION_SCHEMA, ROUTE_SCHEMA, schedulerRoutes } from './http-scheduler-routes.js';
 
 /**
  * The HTTP API as a table: one entry per route with its schemas and its handler. http-api.ts
@@ -210,6 +211,8 @@ export function httpRoutes(o: RouteOptions): RouteSpec[] {
           meta: S.meta,
           wait: { type: 'boolean' },
           timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+          // The service's declaration for the scheduler; ranges are checked by service-catalogue.ts (as for the CLI).
+          ...DECLARATION_SCHEMA,
         },
         ['service', 'version', 'kind', 'category', 'to'],
         { anyOf: [{ required: ['artifact'] }, { required: ['sha256'] }] },
@@ -245,7 +248,7 @@ export function httpRoutes(o: RouteOptions): RouteSpec[] {
       response: {
         200: {
           type: 'object',
-          properties: { outputs: { type: 'array', items: R.tensorOut }, deviceId: { type: 'string' }, queueUs: { type: 'number' }, computeUs: { type: 'number' } },
+          properties: { outputs: { type: 'array', items: R.tensorOut }, deviceId: { type: 'string' }, queueUs: { type: 'number' }, computeUs: { type: 'number' }, route: ROUTE_SCHEMA },
         },
       },
       handler: async (s, r) => {
@@ -282,6 +285,7 @@ export function httpRoutes(o: RouteOptions): RouteSpec[] {
     },
     eventsRoute(),
   ];
+  routes.push(...schedulerRoutes());
   if (o.metrics) {
     routes.push({
       method: 'GET',

@@ -60,6 +60,9 @@ export class ServerMetrics {
   readonly devicesByState: Gauge<'state'>;
   readonly deviceUp: Gauge<'device'>;
   readonly deviceLastSeen: Gauge<'device'>;
+  readonly serviceGoodput: Gauge<'service'>;
+  readonly serviceAttainment: Gauge<'service'>;
+  private services: () => ReadonlyArray<{ service: string; goodputRps: number; attainment: number | null }> = () => [];
 
   /** The registry and sessions read once per scrape, shared by every gauge computed from them. */
   private snapshot: { sessions: ReadonlyMap<string, SessionSample>; devices: ReadonlyArray<{ id: string; status: string; lastSeenAt?: number }>; connecting: number } | undefined;
@@ -123,6 +126,33 @@ export class ServerMetrics {
         for (const d of deviceLiveness(v.sessions, v.devices)) if (d.lastSeenMs !== undefined) this.set({ device: d.id }, d.lastSeenMs / 1000);
       },
     });
+    // Per service, over the scheduler's stats window (service-stats.ts); latency per service is epara_infer_latency_seconds{service}.
+    const services = () => this.services();
+    this.serviceGoodput = new Gauge({
+      name: 'epara_service_goodput_rps',
+      help: 'Requests per second answered within their SLO, per service, over the last minute',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of services()) this.set({ service: s.service }, s.goodputRps);
+      },
+    });
+    this.serviceAttainment = new Gauge({
+      name: 'epara_service_slo_attainment_ratio',
+      help: 'Fraction of finished requests answered within their SLO, per service, over the last minute (absent before any finished)',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of services()) if (s.attainment !== null) this.set({ service: s.service }, s.attainment);
+      },
+    });
+  }
+
+  /** Where the per-service gauges read from (the server's scheduler). */
+  serviceWindows(read: () => ReadonlyArray<{ service: string; goodputRps: number; attainment: number | null }>): void {
+    this.services = read;
   }
 
   /** The exposition text: this server's metrics, then the process metrics. */

@@ -1,8 +1,10 @@
 import { EparaError } from '../errors.js';
 import type { DeviceStateView } from '../device-mgmt/state-view.js';
 import type { DeploymentRecord } from '../device-mgmt/registry/store.js';
-import { chooseTarget } from '../scheduler/forwarding.js';
+import { policyByName, type Router } from '../scheduler/baselines/index.js';
+import { chooseTarget, replicaSet } from '../scheduler/forwarding.js';
 import { EMPTY_PLACEMENT, planPlacement, type PlanOptions } from '../scheduler/placement.js';
+import { diffPlacement } from '../scheduler/placement-diff.js';
 import type { ClusterState, DeviceState, Estimator, LinkSpec, Placement, PlacementAction, PlacementResult, ServiceSpec } from '../scheduler/types.js';
 import type { PlacementOp } from '../protocol/index.js';
 
@@ -23,7 +25,18 @@ export interface SchedulerConfig {
   /** Zone of a device (devices in one zone share a fast link). Default: one zone. */
   zoneOf?: (deviceId: string) => string;
   plan?: Omit<PlanOptions, 'estimator'>;
+  /**
+   * Which policy places and routes (default 'epara'). The baselines run their own placement
+   * (src/scheduler/baselines, the simulator's) and their own router, so an operator can compare.
+   */
+  policy?: SchedulerName;
+  /** The baselines' router, kept across requests (round-robin's counter). Made from `policy` when absent. */
+  router?: Router;
 }
+
+/** The policies a live gateway can run; 'off' routes to the least-loaded ready device and places nothing. */
+export const SCHEDULER_NAMES = ['epara', 'round-robin', 'least-outstanding', 'off'] as const;
+export type SchedulerName = Exclude<(typeof SCHEDULER_NAMES)[number], 'off'>;
 
 export interface LiveDevice {
   id: string;
@@ -55,7 +68,8 @@ export function clusterState(host: SchedulerHost, cfg: SchedulerConfig, nowMs: n
     return {
       id: d.id,
       deviceClass: d.deviceClass,
-      memoryMiB: Math.floor(d.caps.memoryKiB / 1024),
+      // Not floored: an FPGA's 224 KiB must still hold a 10 KiB int8 model.
+      memoryMiB: d.caps.memoryKiB / 1024,
       gpuCount: d.caps.gpuCount ?? 0,
       zone: cfg.zoneOf?.(d.id) ?? 'default',
       alive: d.serving,
@@ -70,12 +84,17 @@ export interface PlacementRound {
   result: PlacementResult;
   /** Per action: 'ok' or the error code the device / server reported. */
   outcomes: Array<{ action: PlacementAction; outcome: string }>;
+  /** When the round planned (epoch ms) and how long planning (not the deployments) took. */
+  madeAt: number;
+  planningMs: number;
 }
 
 /** One placement round: plan, then deploy / load / unload / configure on the devices. */
 export async function placementRound(host: SchedulerHost, cfg: SchedulerConfig, current: Placement, nowMs: number): Promise<PlacementRound> {
   const state = clusterState(host, cfg, nowMs);
-  const result = planPlacement(state, cfg.services, current ?? EMPTY_PLACEMENT, { estimator: cfg.estimator, ...cfg.plan });
+  const t0 = performance.now();
+  const result = plan(state, cfg, current ?? EMPTY_PLACEMENT);
+  const planningMs = performance.now() - t0;
   const outcomes: PlacementRound['outcomes'] = [];
   const byDevice = new Map<string, PlacementAction[]>();
   for (const a of result.actions) {
@@ -115,7 +134,38 @@ export async function placementRound(host: SchedulerHost, cfg: SchedulerConfig, 
       opActions.forEach((a, i) => outcomes.push({ action: a, outcome: results[i]?.code === 0 ? 'ok' : `wire.${results[i]?.code ?? 'none'}` }));
     }),
   );
-  return { result, outcomes };
+  return { result, outcomes, madeAt: nowMs, planningMs };
+}
+
+/** What a static baseline last placed for (services | live devices), per config. */
+const staticKeys = new WeakMap<SchedulerConfig, string>();
+
+/** EPARA's planner, or a baseline's placement turned into actions by the same diff the simulator uses. */
+function plan(state: ClusterState, cfg: SchedulerConfig, current: Placement): PlacementResult {
+  const name = cfg.policy ?? 'epara';
+  if (name === 'epara') return planPlacement(state, cfg.services, current, { estimator: cfg.estimator, ...cfg.plan });
+  const policy = policyByName(name)!;
+  // A static baseline places once per fleet and service set (as in the simulator, where both are
+  // fixed): a round with the same services and live devices keeps what it placed.
+  const key = `${cfg.services.map((s) => s.name).sort().join(',')}|${state.devices.filter((d) => d.alive).map((d) => d.id).sort().join(',')}`;
+  const keep = !policy.replan && staticKeys.get(cfg) === key && current.assignments.length > 0;
+  staticKeys.set(cfg, key);
+  const placed = keep ? current : policy.place(state, cfg.services, current, cfg.estimator);
+  const next: Placement = { version: current.version + 1, assignments: placed.assignments };
+  const actions = diffPlacement(current, next, new Map(cfg.services.map((s) => [s.name, s])), new Map(state.devices.map((d) => [d.id, d])));
+  const zero = { candidates: 0, evaluations: 0, accepted: 0, kept: 0, loads: 0, unloads: 0, objective: 0, demandRps: {}, supplyRps: {} };
+  return { placement: next, actions, stats: zero };
+}
+
+/** Where a request went and why: the predicted finish there and at the devices passed over. */
+export interface RouteDecision {
+  device: string;
+  policy: SchedulerName;
+  /** Predicted finish, ms from now (EPARA; a baseline reports the same model's figure for comparison). */
+  predictedMs: number;
+  meetsDeadline: boolean;
+  /** Every candidate with its predicted finish, ms from now. */
+  considered: Array<{ device: string; predictedMs: number }>;
 }
 
 /**
@@ -128,9 +178,9 @@ export function scheduledPick(
   candidates: Array<{ device: LiveDevice; queueLen: number; violationRate: number }>,
   nowMs: number,
   deadlineMs: number,
-): string | undefined {
+): RouteDecision | undefined {
   const spec = cfg.services.find((s) => s.name === service);
-  if (!spec) return undefined;
+  if (!spec || candidates.length === 0) return undefined;
   const views = candidates.map((c) => {
     const ds: DeviceState = {
       id: c.device.id,
@@ -144,5 +194,16 @@ export function scheduledPick(
     const t = cfg.estimator.serviceTimeMs(ds, spec, 1);
     return { device: c.device.id, predictedFinishMs: nowMs + (c.queueLen + c.device.inflight + 1) * t, outstanding: c.device.inflight, violationRate: c.violationRate };
   });
-  return chooseTarget(views, nowMs + deadlineMs)?.device;
+  const considered = views.map((v) => ({ device: v.device, predictedMs: v.predictedFinishMs - nowMs }));
+  const policy = cfg.policy ?? 'epara';
+  let index: number | undefined;
+  if (policy === 'epara') index = chooseTarget(views, nowMs + deadlineMs)?.index;
+  else {
+    cfg.router ??= policyByName(policy)!.makeRouter();
+    index = cfg.router.route(replicaSet(views), { ingress: '', service, nowMs, deadlineMs: nowMs + deadlineMs, random: Math.random }) ?? undefined;
+  }
+  const v = index === undefined ? undefined : views[index];
+  if (!v) return undefined;
+  const predictedMs = v.predictedFinishMs - nowMs;
+  return { device: v.device, policy, predictedMs, meetsDeadline: predictedMs <= deadlineMs, considered };
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { resolveNumber, resolveNumbers } from '../options.js';
+import { TIME_SCALES } from '../time-scales.js';
 import { MAX_MAX_FRAME, MIN_MAX_FRAME, PROTOCOL_MAX, PROTOCOL_MIN, WINDOW_MAX, WINDOW_MIN } from '../protocol/index.js';
 import type { HandshakeConfig } from './connection.js';
 import type { RegistryStore } from '../device-mgmt/registry/store.js';
@@ -8,7 +9,7 @@ import type { FrameLinkOptions } from '../transport/frame-link-options.js';
 import type { EventFeedOptions } from './event-feed.js';
 import type { HttpApiOptions } from './http-api.js';
 import type { RefusalLimitOptions } from './refusal-limiter.js';
-import type { SchedulerConfig } from './scheduler-wiring.js';
+import type { SchedulerOption } from './live-scheduler.js';
 import type { EparaServer } from './server.js';
 
 /** EparaServer's options: every tunable with its default and range (docs/server.md has the table). */
@@ -55,22 +56,24 @@ export interface EparaServerOptions {
   /** HTTP JSON API + /metrics; off unless given. */
   http?: HttpApiOptions;
   /**
-   * The scheduler: service specs + device speed model. With it the server runs EPARA placement
-   * every `periods.placementMs` (deploy / load / unload / configure) and routes infer() by earliest
-   * predicted finish; without it infer() goes to the least-loaded ready device.
+   * The scheduler, on by default: 'epara' (default), 'round-robin' or 'least-outstanding' plan
+   * from what was deployed (declared category and SLO, measured demand, learned service times;
+   * live-scheduler.ts) and run placement every `periods.placementMs` (deploy / load / unload /
+   * configure); infer() routes by the policy's rule (EPARA: earliest predicted finish). A
+   * SchedulerConfig gives the planner your own service specs and speed model. 'off' (or false):
+   * no placement, infer() goes to the least-loaded ready device.
    */
-  scheduler?: SchedulerConfig;
+  scheduler?: SchedulerOption | false;
   /** Extra hook called every `periods.placementMs` after the scheduler's round (if any). */
   planner?: (server: EparaServer) => Promise<void> | void;
   /** The live event stream (GET /events, the MQTT bridge): buffer size and rate limits (event-feed.ts). */
   events?: EventFeedOptions;
 }
 
+/** `periods`: the request deadline and EPARA's three time scales (src/time-scales.ts, shared with the simulator). */
 export const OPTION_SPECS = {
   requestMs: { default: 1000, min: 1, max: 600_000, integer: true, unit: 'ms' },
-  stateSyncMs: { default: 3000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
-  placementMs: { default: 60_000, min: 1000, max: 86_400_000, integer: true, unit: 'ms' },
-  heartbeatMs: { default: 5000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
+  ...TIME_SCALES,
 };
 
 export const MISC_SPECS = {

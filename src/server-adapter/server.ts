@@ -33,6 +33,8 @@ import { RefusalLimiter } from './refusal-limiter.js';
 import { approve, deviceInfo, provision, revoke, type ProvisionOptions, type RegistryHost } from './registry-api.js';
 import type { RouteCandidate } from './routing.js';
 import type { PlacementRound } from './scheduler-wiring.js';
+import { LiveScheduler, type PlacementView, type ServiceView } from './live-scheduler.js';
+import type { ServiceDeclaration } from './service-catalogue.js';
 import { handshakeConfig, resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { shutDown } from './shutdown.js';
 
@@ -70,6 +72,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private readonly flows = new Set<FrameFlow>();
   private nextFlowId = 1;
   private readonly placements: PlacementRunner;
+  /** The scheduler the server runs (EPARA unless told otherwise): services, learned speeds, demand. */
+  readonly scheduler: LiveScheduler;
   private readonly registry: RegistryHost;
   private readonly liveness: LivenessHost;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -104,11 +108,17 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
       lost: (c) => this.emit('device-lost', c),
       activated: (id) => this.coordinator.kick(id),
     }));
+    const sched = (this.scheduler = new LiveScheduler(options.scheduler, options.dataDir, {
+      readyDeployments: () => (this.started ? this.store.listDeployments({ states: ['ready'] }) : []),
+      views: this.views,
+      requestMs: o.requestMs,
+    }));
+    this.metrics.serviceWindows(() => sched.servicesView());
     // What most handlers share: the sessions, their STATE views, the metrics, the registry.
-    const base = { live, views: this.views, metrics: this.metrics, scheduler: options.scheduler, store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
-    this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s) });
+    const base = { live, views: this.views, metrics: this.metrics, scheduler: () => sched.config(), store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
+    this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s), arrived: (s) => sched.arrived(s), finished: (f) => sched.observe(f) });
     const planner = () => options.planner?.(this);
-    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r) });
+    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r), roundDone: (r) => sched.roundDone(r) });
     this.registry = { ...base, stateSyncMs: o.stateSyncMs, masterKey: () => this.masterKey };
     this.liveness = { ...base, refusals: this.refusals, policy: { heartbeatMs: o.heartbeatMs, missedHeartbeats: o.missedHeartbeats, leaseMs: o.leaseMs, rttProbeMs: o.rttProbeMs } };
     // Where each message a device sends is handled: the compiler checks every one has an entry.
@@ -150,7 +160,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     const sweepMs = Math.max(20, Math.min(1000, Math.floor(this.o.heartbeatMs / 4)));
     this.sweepTimer = setInterval(() => sweep(this.liveness, Date.now()), sweepMs);
     this.sweepTimer.unref();
-    if (this.options.planner || this.options.scheduler) {
+    if (this.options.planner || this.scheduler.enabled) {
       this.placementTimer = setInterval(() => void this.placements.run(), this.o.placementMs);
       this.placementTimer.unref();
     }
@@ -184,9 +194,20 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     return this.feed.log;
   }
 
-  /** The last placement round the scheduler ran (undefined without `scheduler`). */
+  /** The last placement round the scheduler ran (undefined before the first, or with the scheduler off). */
   get lastPlacement(): PlacementRound | undefined {
     return this.placements.last;
+  }
+
+  /** The current plan, per device (what `epara placement` and GET /placement show). */
+  placementView(): PlacementView {
+    return this.scheduler.placementView([...this.live].map(([id]) => id));
+  }
+
+  /** Per service: category, SLO, demand, learned service times, goodput, attainment, p99 (`epara services`, GET /services). */
+  servicesView(): ServiceView[] {
+    this.requireStarted();
+    return this.scheduler.servicesView();
   }
 
   private requireStarted(): void {
@@ -277,8 +298,14 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
    * the others get theirs when they connect. By default resolves once every deployment settled
    * (ready / failed / rolled-back) — check each record's `state` and `errorCode`.
    */
-  deploy(opts: DeployOptions): Promise<DeployAnswer[]> {
+  async deploy(opts: DeployOptions): Promise<DeployAnswer[]> {
     this.requireStarted();
+    // The declaration is checked before anything is stored or sent: a bad SLO fails the deploy whole.
+    const decl: ServiceDeclaration = { service: opts.service, category: opts.category };
+    for (const k of ['sloMs', 'fps', 'demandRps', 'weight', 'workload'] as const) if (opts[k] !== undefined) (decl as unknown as Record<string, unknown>)[k] = opts[k];
+    const known = this.scheduler.catalogue.get(opts.service);
+    const changes = !known || known.category !== opts.category || Object.keys(decl).length > 2;
+    if (changes) this.scheduler.declare(decl);
     return this.coordinator.deploy(opts);
   }
 

@@ -30,6 +30,7 @@ import type { RunMetrics } from './metrics.js';
 import { Rng } from './rng.js';
 import { LLM_BATCHING, simulate, type LlmBatching, type SimDeviceSpec } from './simulator.js';
 import { WorkloadBuilder, parseWorkload, type Workload } from './workload.js';
+import { TIME_SCALES } from '../time-scales.js';
 
 /**
  * The repository root: the nearest folder above this module that holds package.json. Found by
@@ -132,8 +133,8 @@ export const SCENARIO_NUMBERS = {
   traceEndSec: { default: 1e9, min: 0.001, max: 1e9 },
   camFlowsPerSite: { default: 2, min: 0, max: 1000 },
   hdFlowsPerSite: { default: 1, min: 0, max: 1000 },
-  stateSyncMs: { default: 3000, min: 10, max: 600_000 },
-  placementMs: { default: 60_000, min: 100, max: 86_400_000 },
+  stateSyncMs: TIME_SCALES.stateSyncMs,
+  placementMs: TIME_SCALES.placementMs,
 };
 
 let traceCache: { path: string; trace: AzureTrace } | null = null;

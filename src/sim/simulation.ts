@@ -17,6 +17,7 @@ import { CandidateUnits } from './candidate-units.js';
 import { busyMsWithin, countAt, hopMs, live, newRequest, readyUnits, refreshState, release, reportState, setActive, syncHandler, type Dev, type Group, type Req, type Unit } from './sim-entities.js';
 import type { SimConfig } from './sim-config.js';
 import type { Workload } from './workload.js';
+import { TIME_SCALES } from '../time-scales.js';
 
 const enum Ev {
   Enqueue,
@@ -107,8 +108,8 @@ export class Simulation {
     const duration = w.durationMs;
     // t = 0: every policy starts with its initial placement already loaded (the run measures serving, not a cold start).
     this.apply(policy.place(this.clusterState(), this.cfg.services, this.placement, this.est, this.placeCtx), true);
-    const syncMs = this.cfg.stateSyncMs ?? 3000;
-    const placeMs = this.cfg.placementMs ?? 60_000;
+    const syncMs = this.cfg.stateSyncMs ?? TIME_SCALES.stateSyncMs.default;
+    const placeMs = this.cfg.placementMs ?? TIME_SCALES.placementMs.default;
     for (let t = syncMs; t < duration; t += syncMs) this.at(t, Ev.Sync);
     if (policy.replan) for (let t = placeMs; t < duration; t += placeMs) this.at(t, Ev.Place);
     for (const f of this.cfg.failures ?? []) {

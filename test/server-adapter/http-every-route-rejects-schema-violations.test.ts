@@ -116,6 +116,7 @@ describe('GET /openapi.json', () => {
       [
         'GET /healthz', 'GET /openapi.json', 'GET /metrics', 'GET /devices', 'GET /devices/{id}', 'POST /devices', 'POST /devices/{id}/approve', 'POST /devices/{id}/revoke',
         'GET /deployments', 'GET /deployments/{id}', 'PUT /artifacts', 'POST /deployments', 'DELETE /services/{name}', 'POST /infer', 'GET /audit', 'GET /events',
+        'GET /placement', 'GET /services',
       ].sort(),
     );
   });

@@ -13,6 +13,7 @@ import type { DeviceInfo } from '../../server-adapter/events.js';
 import { DEVICE_CLASSES, serverOptions, type ServerFlags } from '../flags.js';
 import { formatBytes } from '../format.js';
 import { errorInfo } from '../../protocol/error-codes.js';
+import { DECLARATION_SPECS, validateDeclaration, WORKLOADS, type ServiceDeclaration } from '../../server-adapter/service-catalogue.js';
 
 export const CATEGORIES = ['latency-single', 'latency-multi', 'frequency-single', 'frequency-multi'] as const;
 const KINDS = ['onnx', 'int8-fc-weights', 'blob'] as const;
@@ -25,6 +26,11 @@ interface DeployFlags extends ServerFlags {
   version?: string;
   kind?: (typeof KINDS)[number];
   timeout: string;
+  sloMs?: string;
+  fps?: string;
+  demandRps?: string;
+  weight?: string;
+  workload?: string;
 }
 
 /** "all", a device class, or comma-separated ids. */
@@ -73,7 +79,12 @@ export function deployCommand(ctx: CliContext, exit: ExitState): Command {
       .requiredOption('--to <target>', 'device id(s) (comma-separated), a device class, or all')
       .option('--version <version>', 'artifact version (default: first 12 hex digits of its SHA-256)')
       .addOption(new Option('--kind <kind>', 'artifact kind (default from the extension: .onnx → onnx)').choices(KINDS))
-      .option('--timeout <s>', 'give up waiting after this many seconds', '300'),
+      .option('--timeout <s>', 'give up waiting after this many seconds', '300')
+      .option('--slo-ms <ms>', `the service's SLO: each request's deadline (latency) or frame budget (frequency); default ${DECLARATION_SPECS.sloMs.default} ms, or 1000/fps`)
+      .option('--fps <n>', `frequency services: frames per second of one flow (default ${DECLARATION_SPECS.fps.default})`)
+      .option('--demand-rps <n>', 'expected requests per second, for the planner (default: measured, smoothed over the placement period)')
+      .option('--weight <n>', `relative importance in the planner's objective (default ${DECLARATION_SPECS.weight.default})`)
+      .option('--workload <kind>', `service-time model until measured: ${WORKLOADS.join(', ')} (default from the artifact)`),
   )
     .addHelpText(
       'after',
@@ -82,7 +93,10 @@ Needs a running \`epara serve\`. Devices that are offline get the deployment whe
 Exit code 1 if any online device ends failed or rolled back.
 Examples:
   epara deploy fixtures/models/mlp-classifier.onnx --service classifier --category latency-single --to all
-  epara deploy weights.i8 --service digits --category latency-single --to fpga --kind int8-fc-weights`,
+  epara deploy weights.i8 --service digits --category latency-single --to fpga --kind int8-fc-weights
+  epara deploy fixtures/models/conv-segmenter.onnx --service cam --category frequency-single --fps 15 --to all
+
+--category and the SLO flags declare the service to the scheduler (see epara services, epara placement).`,
     )
     .action(
       action(ctx, exit, async (env, file: string, flags: DeployFlags) => {
@@ -94,6 +108,8 @@ Examples:
         } catch (e) {
           throw humanize(e, { path });
         }
+        // The declaration is checked here too, so a bad SLO fails before the upload.
+        const declared = declarationFlags(flags);
         const timeoutS = Number(flags.timeout);
         if (!Number.isFinite(timeoutS) || timeoutS < 1 || timeoutS > 86_400) throw usageError('timeout', `--timeout ${flags.timeout} must be 1..86400 seconds`, 'e.g. --timeout 600');
         // The server never reads a file we name: the bytes go up as a stream, the deploy names their digest.
@@ -104,7 +120,7 @@ Examples:
         const devices = await client.request<DeviceInfo[]>('GET', 'devices');
         const to = expandClasses(parseTargets(flags.to), devices);
         const online = new Set(devices.filter((d) => d.state === 'active' || d.state === 'registered' || d.state === 'degraded').map((d) => d.id));
-        const recs = await client.request<Array<DeploymentRecord & { unchanged?: boolean }>>('POST', 'deployments', { artifact: uploaded.artifact, service: flags.service, version, kind, category: flags.category, to, wait: false });
+        const recs = await client.request<Array<DeploymentRecord & { unchanged?: boolean }>>('POST', 'deployments', { artifact: uploaded.artifact, service: flags.service, version, kind, category: flags.category, to, wait: false, ...declared });
         out.info(`deploying ${flags.service}@${version} (${kind}, ${formatBytes(uploaded.size)}, sha256 ${sha.slice(0, 12)}…) to ${recs.length} device${recs.length === 1 ? '' : 's'}`);
         const tracked: Tracked[] = recs.map((rec) => ({ rec, online: online.has(rec.deviceId), ...(rec.unchanged ? { unchanged: true } : {}) }));
         const results = await follow(env, client, tracked, timeoutS * 1000);
@@ -156,6 +172,22 @@ Examples:
         return failed.length || stuck.length ? 1 : 0;
       }),
     );
+}
+
+/** --slo-ms / --fps / --demand-rps / --weight / --workload as the declaration fields, checked (service-catalogue.ts). */
+function declarationFlags(flags: DeployFlags): Omit<ServiceDeclaration, 'service' | 'category'> {
+  const num = (flag: string, v: string | undefined) => (v === undefined ? undefined : v.trim() === '' || !Number.isFinite(Number(v)) ? v : Number(v));
+  const d = {
+    service: flags.service,
+    category: flags.category,
+    sloMs: num('slo-ms', flags.sloMs),
+    fps: num('fps', flags.fps),
+    demandRps: num('demand-rps', flags.demandRps),
+    weight: num('weight', flags.weight),
+    workload: flags.workload,
+  } as unknown as ServiceDeclaration;
+  const { service: _s, category: _c, ...rest } = validateDeclaration(d);
+  return rest;
 }
 
 /** "12s", "3m05s"; "-" until bytes have moved (no rate yet) and once nothing is left. */

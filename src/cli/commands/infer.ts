@@ -57,11 +57,12 @@ Examples:
         const client = requireServer(env, flags);
         const body = { service, inputs, ...(deadlineMs !== undefined ? { deadlineMs } : {}), ...(flags.device ? { deviceId: flags.device } : {}) };
         const rtts: number[] = [];
-        let last: { outputs: WireTensorJson[]; deviceId: string; queueUs?: number; computeUs?: number } | undefined;
+        type Answer = { outputs: WireTensorJson[]; deviceId: string; queueUs?: number; computeUs?: number; route?: RouteJson };
+        let last: Answer | undefined;
         const byDevice = new Map<string, number>();
         for (let i = 0; i < repeat; i++) {
           const t0 = performance.now();
-          last = await client.request<{ outputs: WireTensorJson[]; deviceId: string; queueUs?: number; computeUs?: number }>('POST', 'infer', body);
+          last = await client.request<Answer>('POST', 'infer', body);
           rtts.push(performance.now() - t0);
           byDevice.set(last.deviceId, (byDevice.get(last.deviceId) ?? 0) + 1);
         }
@@ -79,7 +80,7 @@ Examples:
           computeMs: r.computeUs !== undefined ? r.computeUs / 1000 : undefined,
           ...(repeat > 1 ? { requests: repeat, p50Ms: Number(pct(50).toFixed(2)), p95Ms: Number(pct(95).toFixed(2)), p99Ms: Number(pct(99).toFixed(2)), devices: Object.fromEntries(byDevice) } : {}),
         };
-        out.result({ service, deviceId: r.deviceId, outputs, timing }, () => {
+        out.result({ service, deviceId: r.deviceId, outputs, timing, ...(r.route ? { route: r.route } : {}) }, () => {
           const lines = outputs.map((o) => `${out.c.bold(o.name)} ${o.dtype}${JSON.stringify(o.shape)} ${preview(o.values)}${o.argmax !== undefined ? `  argmax ${o.argmax}` : ''}`);
           lines.push(
             out.c.dim(
@@ -88,9 +89,25 @@ Examples:
                 (timing.computeMs !== undefined ? ` · compute ${timing.computeMs.toFixed(2)} ms` : ''),
             ),
           );
+          if (r.route) lines.push(out.c.dim(routeText(r.route)));
           if (repeat > 1) lines.push(`${repeat} requests: p50 ${timing.p50Ms} ms, p95 ${timing.p95Ms} ms, p99 ${timing.p99Ms} ms; by device ${[...byDevice].map(([d, n]) => `${d}=${n}`).join(', ')}`);
           return lines.join('\n');
         });
       }),
     );
+}
+
+/** The scheduler's routing decision as the server answers it (scheduler-wiring.ts RouteDecision). */
+interface RouteJson {
+  device: string;
+  policy: string;
+  predictedMs: number;
+  meetsDeadline: boolean;
+  considered: Array<{ device: string; predictedMs: number }>;
+}
+
+/** `routed by epara: predicted finish 3.2 ms (pi-2 6.1 ms)`. */
+export function routeText(r: RouteJson): string {
+  const others = r.considered.filter((c) => c.device !== r.device).map((c) => `${c.device} ${c.predictedMs.toFixed(1)} ms`);
+  return `routed by ${r.policy}: predicted finish ${r.predictedMs.toFixed(1)} ms${r.meetsDeadline ? '' : ' (past the deadline)'}${others.length ? ` (others: ${others.join(', ')})` : ''}`;
 }

@@ -12,6 +12,12 @@ import { formatUptime, StatusLine } from '../serve/status-line.js';
 import { loadOrCreateToken, removeRuntime, writeRuntime } from '../server-runtime.js';
 import { DataDirLock } from '../data-dir-lock.js';
 import { connectBle } from '../../transport/ble.js';
+import { resolveNumber, type NumberOptionSpec } from '../../options.js';
+import { TIME_SCALES, type TimeScale } from '../../time-scales.js';
+import { SCHEDULER_NAMES } from '../../server-adapter/scheduler-wiring.js';
+import { resolveSchedulerOption, type SchedulerOption } from '../../server-adapter/live-scheduler.js';
+
+const span = (s: NumberOptionSpec) => `${s.min}..${s.max} ms, default ${s.default}`;
 
 interface ServeFlags {
   tcp?: string[];
@@ -22,6 +28,10 @@ interface ServeFlags {
   metrics?: boolean;
   openEnrolment?: boolean;
   heartbeat?: string;
+  heartbeatMs?: string;
+  stateSyncMs?: string;
+  placementMs?: string;
+  scheduler?: string;
 }
 
 export function serveCommand(ctx: CliContext, exit: ExitState): Command {
@@ -34,7 +44,11 @@ export function serveCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--http-token <token>', 'bearer token for the HTTP API (default: <data dir>/http-token, generated once)')
     .option('--metrics', 'serve Prometheus metrics at GET /metrics on the HTTP API')
     .option('--open-enrolment', 'record unknown devices that say HELLO as pending, for `epara devices approve`')
-    .addOption(new Option('--heartbeat <ms>', 'heartbeat period proposed to devices').hideHelp())
+    .option('--scheduler <name>', `who places and routes: ${SCHEDULER_NAMES.join(', ')} (default epara; the baselines are there to compare)`)
+    .option('--heartbeat-ms <ms>', `heartbeat period proposed to devices (${span(TIME_SCALES.heartbeatMs)})`)
+    .option('--state-sync-ms <ms>', `STATE report period told to devices (${span(TIME_SCALES.stateSyncMs)})`)
+    .option('--placement-ms <ms>', `how often the scheduler re-plans placement (${span(TIME_SCALES.placementMs)})`)
+    .addOption(new Option('--heartbeat <ms>', 'heartbeat period proposed to devices (old name of --heartbeat-ms)').hideHelp())
     .addHelpText(
       'after',
       `
@@ -43,7 +57,8 @@ The default TCP bind is 127.0.0.1: use --tcp 0.0.0.0:7878 to accept devices from
 Examples:
   epara serve
   epara serve --tcp 0.0.0.0:7878 --serial /dev/rfcomm0@9600 --metrics
-  epara serve --http 127.0.0.1:8080      # fixed API port for curl/Prometheus`,
+  epara serve --http 127.0.0.1:8080      # fixed API port for curl/Prometheus
+  epara serve --scheduler round-robin --placement-ms 10000`,
     )
     .action(
       action(ctx, exit, async (env, flags: ServeFlags) => {
@@ -51,12 +66,23 @@ Examples:
         const tcp: HostPort[] = (flags.tcp ?? cfg.tcp ?? (flags.serial || cfg.serial || flags.ble ? [] : ['127.0.0.1:7878'])).map((t) => parseHostPort('tcp', t, true));
         const serial = (flags.serial ?? cfg.serial ?? []).map(parseSerial);
         const http = parseHostPort('http', flags.http ?? cfg.http ?? '127.0.0.1:0', true);
-        const heartbeatMs = flags.heartbeat !== undefined ? Number(flags.heartbeat) : undefined;
+        // Flags win over config.json; both are checked against the one definition (src/time-scales.ts).
+        const periods: Partial<Record<TimeScale, number>> = {};
+        const given: Record<TimeScale, [string, string | number | undefined]> = {
+          heartbeatMs: ['heartbeat-ms', flags.heartbeatMs ?? flags.heartbeat ?? cfg.heartbeatMs],
+          stateSyncMs: ['state-sync-ms', flags.stateSyncMs ?? cfg.stateSyncMs],
+          placementMs: ['placement-ms', flags.placementMs ?? cfg.placementMs],
+        };
+        for (const k of Object.keys(given) as TimeScale[]) {
+          const [flag, v] = given[k];
+          if (v !== undefined) periods[k] = resolveNumber(`--${flag}`, typeof v === 'string' && v.trim() !== '' ? Number(v) : v, TIME_SCALES[k]);
+        }
+        const scheduler = resolveSchedulerOption(flags.scheduler ?? cfg.scheduler);
         const dataDir = env.dataDir();
         // Before anything touches the registry or serve.json: a second server is refused whole.
         const lock = DataDirLock.acquire(dataDir);
         try {
-          await serveLocked(env, flags, cfg, { tcp, serial, http, heartbeatMs, dataDir });
+          await serveLocked(env, flags, cfg, { tcp, serial, http, periods, scheduler, dataDir });
         } finally {
           lock.release();
         }
@@ -68,11 +94,12 @@ interface Resolved {
   tcp: HostPort[];
   serial: SerialSpec[];
   http: HostPort;
-  heartbeatMs: number | undefined;
+  periods: Partial<Record<TimeScale, number>>;
+  scheduler: SchedulerOption;
   dataDir: string;
 }
 
-async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<EparaConfig['serve']>, { tcp, serial, http, heartbeatMs, dataDir }: Resolved): Promise<void> {
+async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<EparaConfig['serve']>, { tcp, serial, http, periods, scheduler, dataDir }: Resolved): Promise<void> {
   const out = env.out;
   const token = loadOrCreateToken(dataDir, flags.httpToken);
 
@@ -80,7 +107,8 @@ async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<
     dataDir,
     openEnrolment: flags.openEnrolment ?? cfg.openEnrolment ?? false,
     http: { host: http.host, port: http.port, token, metrics: flags.metrics ?? cfg.metrics ?? false },
-    ...(heartbeatMs !== undefined ? { periods: { heartbeatMs } } : {}),
+    periods,
+    scheduler,
   });
   const startedAt = Date.now();
   // Inference count for the status line, read from the server's own Prometheus histogram.
@@ -140,6 +168,7 @@ async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<
   writeRuntime(dataDir, { pid: process.pid, http: httpUrl, links: [...tcpBound.map((t) => `tcp ${t}`), ...attachments.map((a) => `${a.kind} ${a.description}`)], startedAt });
   log(`http api: ${httpUrl}${flags.metrics ?? cfg.metrics ? ` (metrics at ${httpUrl}/metrics)` : ''}, token in ${dataDir}/http-token`);
   log(`data dir: ${dataDir}`);
+  log(`scheduler: ${server.scheduler.name}${server.scheduler.enabled ? ` (placement every ${periods.placementMs ?? TIME_SCALES.placementMs.default} ms; see epara placement)` : ' (least-loaded routing, no placement)'}`);
   out.info(out.e.dim('ready; Ctrl-C stops'));
   status.start();
   const counter = status.live ? setInterval(() => void countInferences(), 1000) : undefined;

@@ -7,7 +7,8 @@ import { WIRE, type Tensor } from '../../protocol/index.js';
 import type { LiveSessions } from '../live-sessions.js';
 import type { ServerMetrics } from '../metrics.js';
 import { pickDevice, routable, type RouteCandidate } from '../routing.js';
-import { scheduledPick, type SchedulerConfig } from '../scheduler-wiring.js';
+import { scheduledPick, type RouteDecision, type SchedulerConfig } from '../scheduler-wiring.js';
+import type { InferOutcome } from '../live-scheduler.js';
 import { liveDevice } from './placement.js';
 
 /**
@@ -21,6 +22,8 @@ export interface InferResult {
   deviceId: string;
   queueUs?: number;
   computeUs?: number;
+  /** Where the scheduler sent the request and why (absent when it routed least-loaded: scheduler off or service unknown to it). */
+  route?: RouteDecision;
 }
 
 export interface InferHost {
@@ -29,7 +32,12 @@ export interface InferHost {
   readonly metrics: ServerMetrics;
   readonly requestMs: number;
   readonly inferRetries: number;
-  readonly scheduler: SchedulerConfig | undefined;
+  /** The scheduler's config now (undefined: scheduler off). */
+  scheduler(): SchedulerConfig | undefined;
+  /** A request arrived for the service (measured demand). */
+  arrived(service: string): void;
+  /** A request finished: what the scheduler learns (service time, SLO attainment). */
+  finished(o: InferOutcome): void;
   /** What deployments say of (device, service) now: routing trusts it over a lagging STATE. */
   latestState(deviceId: string, service: string): DeploymentState | undefined;
 }
@@ -59,8 +67,9 @@ export class InferRouter {
     const deadlineMs = resolveNumber('deadlineMs', opts.deadlineMs, { default: h.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' });
     const t0 = performance.now();
     const cands = this.candidates(service).filter((c) => !opts.deviceId || c.deviceId === opts.deviceId);
-    const sched = h.scheduler;
-    const pick =
+    h.arrived(service);
+    const sched = h.scheduler();
+    const decision =
       sched && sched.services.some((s) => s.name === service)
         ? scheduledPick(
             sched,
@@ -72,11 +81,14 @@ export class InferRouter {
             Date.now(),
             deadlineMs,
           )
-        : pickDevice(cands);
+        : undefined;
+    // A device the speed model cannot place (Infinity everywhere) still serves what it has loaded.
+    const pick = decision?.device ?? pickDevice(cands);
     const l = pick === undefined ? undefined : h.live.get(pick);
     const conn = l?.conn;
     if (pick === undefined || !l || !conn) {
       h.metrics.inferLatency.observe({ service, outcome: 'infer.no_device' }, 0);
+      h.finished({ service, latencyMs: 0, ok: false });
       throw new InferError({
         code: 'infer.no_device',
         wire: WIRE['infer.no_device'],
@@ -105,10 +117,13 @@ export class InferRouter {
       if (r.type !== 'INFER_RESPONSE') {
         throw new InferError({ code: 'infer.runtime', reason: `device ${pick} answered INFER_REQUEST with ${r.type}`, hint: 'update the device firmware' });
       }
-      h.metrics.inferLatency.observe({ service, outcome: 'ok' }, (performance.now() - t0) / 1000);
+      const latencyMs = performance.now() - t0;
+      h.metrics.inferLatency.observe({ service, outcome: 'ok' }, latencyMs / 1000);
       const out: InferResult = { outputs: r.outputs, deviceId: pick };
       if (r.queueUs !== undefined) out.queueUs = r.queueUs;
       if (r.computeUs !== undefined) out.computeUs = r.computeUs;
+      if (decision) out.route = decision;
+      h.finished({ service, deviceId: pick, deviceClass: l.hello.deviceClass, ...(r.computeUs !== undefined ? { computeUs: r.computeUs } : {}), latencyMs, ok: true });
       return out;
     } catch (err) {
       let e = err as EparaError;
@@ -125,6 +140,7 @@ export class InferRouter {
         void l.conn?.link.notify({ type: 'INFER_CANCEL', requestId }).catch(() => undefined);
       }
       h.metrics.inferLatency.observe({ service, outcome: e instanceof EparaError ? e.code : 'internal' }, (performance.now() - t0) / 1000);
+      h.finished({ service, deviceId: pick, latencyMs: performance.now() - t0, ok: false });
       throw e;
     } finally {
       l.inflight--;

@@ -21,7 +21,10 @@ export interface PlacementHost {
   readonly views: StateViews;
   readonly metrics: ServerMetrics;
   readonly resultTimeoutMs: number;
-  readonly scheduler: SchedulerConfig | undefined;
+  /** The scheduler's config now (undefined: scheduler off). */
+  scheduler(): SchedulerConfig | undefined;
+  /** A scheduler round finished (the live scheduler keeps it and closes its demand window). */
+  roundDone(round: PlacementRound): void;
   store(): RegistryStore;
   deploy(opts: DeployOptions): Promise<DeployAnswer[]>;
   /** The app's planner hook, if any. */
@@ -72,11 +75,13 @@ export class PlacementRunner {
     this.running = true;
     try {
       let round: PlacementRound | undefined;
-      if (this.h.scheduler) {
-        round = await placementRound(this.schedulerHost, this.h.scheduler, this.current, Date.now());
+      const cfg = this.h.scheduler();
+      if (cfg) {
+        round = await placementRound(this.schedulerHost, cfg, this.current, Date.now());
         this.current = round.result.placement;
         this.last = round;
         this.h.placed?.(round);
+        this.h.roundDone(round);
       }
       await this.h.planner();
       return round;
