@@ -262,3 +262,14 @@ export function decodeCbor(bytes: Uint8Array, start = 0, end = bytes.length): Cb
     throw e;
   }
 }
+
+/**
+ * Read (and check) the one item at `bytes[pos, end)` nested `depth` deep, and return the position
+ * after it: how the compiled readers (messages/compiled-reader.ts) pass over the value of a key
+ * their schema does not know while still holding it to the subset. Throws like decodeCbor.
+ */
+export function skipItem(bytes: Uint8Array, pos: number, end: number, depth: number): number {
+  const r = new Reader(bytes, pos, end);
+  readItem(r, depth);
+  return r.pos;
+}

@@ -181,3 +181,37 @@ export function cobsDecodeInPlace(buf: Uint8Array, start: number, end: number): 
     code = nextCode;
   }
 }
+
+/**
+ * Decode the COBS piece `src[start, end)` into `dst` at `at` (which needs room for
+ * `end - start - 1` bytes); returns the position after the frame's last byte. The same checks and
+ * errors as cobsDecodeInPlace; the receive path uses it so that taking the piece out of the
+ * caller's chunk and undoing the stuffing is one pass over the bytes (runs copied with set(),
+ * memcpy), not a copy followed by a decode.
+ */
+export function cobsDecodeInto(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  let w = at;
+  if (start >= end) return w;
+  let i = start;
+  let code = src[i]!;
+  for (;;) {
+    const next = i + code;
+    if (code === 0 || next > end) {
+      throw protocolError('frame.cobs', {
+        reason:
+          code === 0
+            ? `COBS code 0x00 at offset ${i - start}`
+            : `COBS code 0x${code.toString(16).padStart(2, '0')} at offset ${i - start} points ${next - end} bytes past the end of the piece`,
+        details: { offset: i - start },
+      });
+    }
+    const n = code - 1;
+    if (n > 16) dst.set(src.subarray(i + 1, next), w);
+    else for (let k = 0; k < n; k++) dst[w + k] = src[i + 1 + k]!;
+    w += n;
+    if (next === end) return w;
+    if (code !== 0xff) dst[w++] = 0;
+    i = next;
+    code = src[next]!;
+  }
+}

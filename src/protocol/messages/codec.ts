@@ -4,6 +4,7 @@ import { protocolError } from '../error-codes.js';
 import { CborWriter, decodeCbor } from '../cbor-subset.js';
 import { SCHEMAS } from './catalogue.js';
 import { decodeWith, writeWith } from './schema.js';
+import { NOT_ME, compileBodyReader } from './compiled-reader.js';
 import { MessageType, type Message } from './types.js';
 import { PROTOCOL_MAX } from '../constants.js';
 
@@ -69,6 +70,28 @@ export function decodeMessage(type: number, body: Uint8Array, start = 0, end = b
     });
   }
   if (!(body instanceof Uint8Array)) throw protocolError('msg.cbor', { reason: 'decodeMessage needs the body as a Uint8Array' });
+  const fast = READERS[type];
+  if (fast !== undefined) {
+    try {
+      return fast(body, start, end, version, { type: schema.name }) as unknown as Message;
+    } catch (e) {
+      if (e !== NOT_ME) throw e;
+    }
+  }
+  return decodeReference(type, body, start, end, version);
+}
+
+/** One compiled reader per message type (compiled-reader.ts), indexed by type number. */
+const READERS: Array<ReturnType<typeof compileBodyReader> | undefined> = [];
+for (const [type, schema] of SCHEMAS) READERS[type] = compileBodyReader(schema.body);
+
+/**
+ * The reference decode: the strict generic reader, then the schema walk. decodeMessage runs it
+ * when the compiled reader declines, so every error (code, field, offset, SPEC §4 precedence)
+ * comes from here; tests compare the two on valid and invalid bodies.
+ */
+export function decodeReference(type: number, body: Uint8Array, start = 0, end = body.length, version = PROTOCOL_MAX): Message {
+  const schema = SCHEMAS.get(type)!;
   const value = decodeCbor(body, start, end);
   return decodeWith(schema.body, value, '', '', { type: schema.name }, version) as Message;
 }
