@@ -54,6 +54,13 @@ export interface EmulatedDeviceOptions {
   handlers?: Record<string, InferHandler>;
   /** Loaders per artifact kind, e.g. int8-fc-weights for the FPGA. */
   runtimes?: EparaDeviceOptions['runtimes'];
+  /**
+   * Memory for models, KiB: reported as HELLO caps.memoryKiB (what the planner plans with) and
+   * enforced by the artifact store (a larger artifact is refused with deploy.too_large). A few-MB
+   * model then fits no single emulated device and must be split (issue 17 §3). Default: the
+   * profile's memory and artifact limit.
+   */
+  modelMemoryKiB?: number;
   /** Anything else passed through to EparaDevice. */
   device?: Partial<EparaDeviceOptions>;
 }
@@ -146,6 +153,9 @@ export class EmulatedDevice extends EventEmitter {
     this.id = o.id;
     this.rng = mulberry32(o.seed ?? 1);
     this.behaviour = o.behaviour ?? {};
+    if (o.modelMemoryKiB !== undefined && (!Number.isInteger(o.modelMemoryKiB) || o.modelMemoryKiB < 1 || o.modelMemoryKiB > 2 ** 31)) {
+      throw new ConfigError({ code: 'config.range', reason: `modelMemoryKiB=${o.modelMemoryKiB} must be a whole number of KiB, 1..2^31`, hint: 'leave it out for the profile\'s memory, or give e.g. 2048 (2 MiB)', field: 'modelMemoryKiB' });
+    }
     const b = this.behaviour;
     for (const [name, v, min] of [['dropEveryNthChunk', b.dropEveryNthChunk, 2], ['rebootAfterBytes', b.rebootAfterBytes, 1], ['garbageEveryMs', b.garbageEveryMs, 1], ['garbageBytes', b.garbageBytes, 1]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < min)) {
@@ -163,7 +173,14 @@ export class EmulatedDevice extends EventEmitter {
 
   /** The capabilities reported in HELLO: the profile's, or the lie. */
   reportedCaps(): CapabilityConfig {
-    return { ...this.profile.caps, ...this.behaviour.lieAboutCaps };
+    const budget = this.o.modelMemoryKiB;
+    return { ...this.profile.caps, ...(budget !== undefined ? { memoryKiB: Math.min(budget, this.profile.caps.memoryKiB) } : {}), ...this.behaviour.lieAboutCaps };
+  }
+
+  /** Largest artifact the device stores: the profile's limit, or the model-memory budget when smaller. */
+  private maxArtifactBytes(): number {
+    const budget = this.o.modelMemoryKiB;
+    return budget === undefined ? this.profile.maxArtifactBytes : Math.min(this.profile.maxArtifactBytes, budget * 1024);
   }
 
   private connector(): Connector {
@@ -236,7 +253,7 @@ export class EmulatedDevice extends EventEmitter {
       rxWindow: this.profile.link.rxWindow,
       firmware: `epara-emu/${this.profile.name}`,
       random: () => this.rng.next(),
-      store: { maxArtifactBytes: this.profile.maxArtifactBytes, capacityBytes: Math.max(this.profile.maxArtifactBytes * 3, 1) },
+      store: { maxArtifactBytes: this.maxArtifactBytes(), capacityBytes: Math.max(this.profile.maxArtifactBytes * 3, 1) },
       runtimes,
       wrapRunner: (service, runner) => withServiceTime(this.profile, service, runner, timeScale),
       hooks: this.hooks(),

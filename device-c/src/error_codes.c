@@ -67,6 +67,7 @@ static const struct {
   {600, "placement.no_memory", REASON("not enough memory on the device for the requested placement")},
   {601, "placement.unknown_service", REASON("placement names a service that is not deployed on the device")},
   {602, "placement.stale_plan", REASON("plan version is older than the one the device already applied")},
+  {603, "placement.stage_mismatch", REASON("the pipeline stage names tensors the loaded model does not read or produce")},
   {900, "internal", REASON("internal error in the peer")},
   {901, "not_supported", REASON("the peer does not support this operation")},
   {902, "busy", REASON("the peer is busy and cannot take this request now")},

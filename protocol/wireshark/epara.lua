@@ -250,6 +250,7 @@ local ERROR_NAMES = {
   [600] = "placement.no_memory",
   [601] = "placement.unknown_service",
   [602] = "placement.stale_plan",
+  [603] = "placement.stage_mismatch",
   [900] = "internal",
   [901] = "not_supported",
   [902] = "busy",

@@ -29,6 +29,8 @@ export class ServiceTable {
   readonly entries = new Map<string, ServiceEntry>();
   /** Queue settings PLACEMENT sent per service, applied to the queue built at the next deploy. */
   readonly pendingSettings = new Map<string, QueueSettings>();
+  /** Tensor names each loaded ONNX model reads and writes (a PLACEMENT pipeline stage is checked against them). */
+  readonly tensorNames = new Map<string, { inputs: string[]; outputs: string[] }>();
 
   constructor(private readonly h: ServicesHost) {}
 
@@ -74,6 +76,7 @@ export class ServiceTable {
     const loader = this.loaderFor(record.kind);
     if (!loader) throw deployError('deploy.unsupported_kind', { reason: `this device cannot run ${record.kind} artifacts`, hint: 'deploy a format listed in the device capabilities' });
     const runner = await loader(record);
+    if (runner instanceof OnnxModel) this.tensorNames.set(record.service, { inputs: runner.inputs.map((m) => m.name), outputs: runner.outputs.map((m) => m.name) });
     if (runner.warmUp && !(runner instanceof OnnxModel)) {
       try {
         await runner.warmUp();

@@ -84,6 +84,7 @@ export const ERROR_CODES = Object.freeze([
   { wire: 600, name: 'placement.no_memory', reason: 'not enough memory on the device for the requested placement', hint: 'lower replicas or batch size, or unload other services on that device' },
   { wire: 601, name: 'placement.unknown_service', reason: 'placement names a service that is not deployed on the device', hint: 'deploy the artifact before placing the service' },
   { wire: 602, name: 'placement.stale_plan', reason: 'plan version is older than the one the device already applied', hint: 'no action needed: the server sends its latest plan at the next placement period' },
+  { wire: 603, name: 'placement.stage_mismatch', reason: 'the pipeline stage names tensors the loaded model does not read or produce', hint: 'the stage artifact on the device is not the one this plan cut: the server deploys the stage again at the next placement round (epara placement shows the groups)' },
   // 9xx other
   { wire: 900, name: 'internal', reason: 'internal error in the peer', hint: 'this is a bug: report it with the device log and `epara --version`' },
   { wire: 901, name: 'not_supported', reason: 'the peer does not support this operation', hint: 'check the peer\'s capabilities in its HELLO, or upgrade it' },

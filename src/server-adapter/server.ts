@@ -8,6 +8,7 @@ import { SqliteStore } from '../device-mgmt/registry/sqlite-store.js';
 import type { AuditEntry, AuditQuery, DeploymentRecord, DeploymentState, DeviceRecord, RegistryStore } from '../device-mgmt/registry/store.js';
 import { StateViews, type DeviceStateView } from '../device-mgmt/state-view.js';
 import { ConfigError } from '../errors.js';
+import { resolveNumber } from '../options.js';
 import type { EventArgs } from '../event-map.js';
 import type { PlacementOp, Tensor } from '../protocol/index.js';
 import type { ByteStream, Listener } from '../transport/byte-stream.js';
@@ -24,6 +25,8 @@ import { InferRouter, type InferResult } from './handlers/infer.js';
 import { FrameFlow, type OpenFlowOptions } from './frame-flows.js';
 import { livenessHandlers, sweep, type LivenessHost } from './handlers/liveness.js';
 import { PlacementRunner } from './handlers/placement.js';
+import { PipelineService, type DeployPipelineOptions } from './pipelines.js';
+import type { PipelineGroup } from './pipeline-groups.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import { auditSink } from './audit-sink.js';
 import { LiveSessions, type AuditFn } from './live-sessions.js';
@@ -43,6 +46,8 @@ export type { DeployOptions } from './deployments.js';
 export type { InferResult } from './handlers/infer.js';
 export type { FrameFlow, FrameOutcome, FlowStats, OpenFlowOptions } from './frame-flows.js';
 export type { ProvisionOptions } from './registry-api.js';
+export type { DeployPipelineOptions } from './pipelines.js';
+export type { PipelineGroup, PipelineStageSlot } from './pipeline-groups.js';
 
 /**
  * The server a gateway app runs: accepts device links (TCP/TLS, serial, BLE — anything that
@@ -74,6 +79,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private readonly placements: PlacementRunner;
   /** The scheduler the server runs (EPARA unless told otherwise): services, learned speeds, demand. */
   readonly scheduler: LiveScheduler;
+  private readonly pipes: PipelineService;
   private readonly registry: RegistryHost;
   private readonly liveness: LivenessHost;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -117,6 +123,16 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     // What most handlers share: the sessions, their STATE views, the metrics, the registry.
     const base = { live, views: this.views, metrics: this.metrics, scheduler: () => sched.config(), store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
     this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s), arrived: (s) => sched.arrived(s), finished: (f) => sched.observe(f) });
+    this.pipes = new PipelineService({
+      live,
+      audit,
+      resultTimeoutMs: o.resultTimeoutMs,
+      artifacts: () => this.artifacts,
+      deploy: (d) => this.deploy(d),
+      undeploy: (svc, to) => this.undeploy(svc, to),
+      sendPlacement: (id, ops) => this.sendPlacement(id, ops),
+      inferOn: (svc, inputs, opts) => this.inference.infer(svc, inputs, opts),
+    });
     const planner = () => options.planner?.(this);
     this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r), roundDone: (r) => sched.roundDone(r) });
     this.registry = { ...base, stateSyncMs: o.stateSyncMs, masterKey: () => this.masterKey };
@@ -350,7 +366,30 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
    */
   async infer(service: string, inputs: Tensor[], opts: { deadlineMs?: number; deviceId?: string } = {}): Promise<InferResult> {
     this.requireStarted();
+    // A model split over devices: through its stages, unless a device holds it whole (or one is asked for).
+    const group = opts.deviceId ? undefined : this.pipes.for(service);
+    if (group && this.inference.candidates(service).length === 0) return this.pipes.infer(group, inputs, resolveNumber('deadlineMs', opts.deadlineMs, { default: this.o.requestMs, min: 1, max: 600_000, integer: true, unit: 'ms' }));
     return this.inference.infer(service, inputs, opts);
+  }
+
+  /**
+   * Splits a model over a device group (stage order) and serves it as a pipeline: the partitioner
+   * cuts it for the shares given (default equal), each stage is deployed as an ordinary artifact
+   * (`<service>#<i>`) and placed with its stage; infer(service) then runs through the stages.
+   */
+  deployPipeline(opts: DeployPipelineOptions): Promise<PipelineGroup> {
+    this.requireStarted();
+    return this.pipes.deploy(opts);
+  }
+
+  /** The pipeline serving `service`, when it is split over devices. */
+  pipeline(service: string): PipelineGroup | undefined {
+    return this.pipes.for(service);
+  }
+
+  /** Every pipeline the server runs. */
+  pipelines(): PipelineGroup[] {
+    return this.pipes.groups.all();
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ConfigError, EparaError } from '../../errors.js';
 import { resolveNumbers } from '../../options.js';
-import { WIRE, type Message, type PlacementMessage } from '../../protocol/index.js';
+import { WIRE, type Message, type PipelineStage, type PlacementMessage } from '../../protocol/index.js';
 import { asEparaError, CLIENT_WIRE_CODES, wireOf } from '../client-errors.js';
 import { QUEUE_SPECS, type QueueSettings } from '../inference.js';
 import type { ServiceTable } from '../services.js';
@@ -9,6 +9,16 @@ import type { DeviceHandlers } from './table.js';
 export interface PlacementHost {
   readonly services: ServiceTable;
   changed(): void;
+}
+
+/**
+ * A pipeline stage (protocol version 2) fits the loaded model when the model reads every tensor
+ * the stage is fed and produces every tensor it must hand on. A service with no known tensor
+ * names (a custom handler) is taken on trust.
+ */
+function stageMatches(stage: PipelineStage, names: { inputs: string[]; outputs: string[] } | undefined): boolean {
+  if (!names) return true;
+  return stage.inputNames.every((n) => names.inputs.includes(n)) && names.inputs.every((n) => stage.inputNames.includes(n)) && stage.outputNames.every((n) => names.outputs.includes(n));
 }
 
 /**
@@ -41,6 +51,7 @@ export function placementHandler(h: PlacementHost): Pick<DeviceHandlers, 'PLACEM
             let entry = h.services.entries.get(op.service);
             if (op.action === 'load' && (!entry || entry.status === 'unloaded')) entry = await h.services.reload(op.service);
             if (!entry || (op.version !== undefined && op.action === 'load' && entry.version !== op.version)) code = CLIENT_WIRE_CODES['placement.unknown_service'];
+            else if (op.pipeline && !stageMatches(op.pipeline, h.services.tensorNames.get(op.service))) code = CLIENT_WIRE_CODES['placement.stage_mismatch'];
             else entry.queue?.configure(settings);
           }
         } catch (e) {
