@@ -1,5 +1,5 @@
 /**
- * One request through a pipeline: stage by stage, each stage's device gets the tensors it reads
+ * One request through a pipeline: stage by stage, one INFER_REQUEST per stage to its device with the tensors it reads
  * (the model's inputs and what earlier stages produced, SPEC §5.10), and the model's outputs are
  * gathered in the model's order. Requests are independent calls, so consecutive requests overlap:
  * while stage 1 runs request n, stage 0 already runs request n+1, and throughput is set by the
