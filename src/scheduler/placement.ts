@@ -21,6 +21,8 @@ import { schedError } from './errors.js';
 import { Heap } from './heap.js';
 import { EPS, PlacementLedger } from './placement-ledger.js';
 import { diffPlacement } from './placement-diff.js';
+import { costOf, sameSplit, unitKey, type Candidate } from './placement-candidate.js';
+import { spreadSpareUnits } from './spare-units.js';
 import { DEFAULT_OBJECTIVE, demandOf, marginalGain, memoryFractionOf, servedValue, violationOf, type ObjectiveOptions } from './objective.js';
 import type { Assignment, ClusterState, DeviceState, Estimator, Placement, PlacementResult, ServiceSpec } from './types.js';
 
@@ -36,48 +38,11 @@ export interface PlanOptions {
   targetUtilisation?: number;
   /** A service that fits at most this fraction of the alive fleet is placed in the first, scarce stage (default 0.25). */
   scarceFraction?: number;
+  /** Give devices the plan left idle to the worst-covered services (spare-units.ts; default true). */
+  spareUnits?: boolean;
 }
 
-/**
- * What a candidate costs: the devices it occupies, each weighted by its memory relative to the
- * largest device (a GPU server is worth more than a microcomputer). The heap orders candidates
- * by gain per cost (the cost-benefit greedy for budgeted submodular maximisation), so a pipeline
- * over two GPU servers must earn twice what one replica earns; the cost is fixed per candidate, so
- * stale keys stay upper bounds and the lazy evaluation stays exact.
- */
-function costOf(devices: DeviceState[], maxMemory: number): number {
-  let c = 0;
-  for (const d of devices) c += Math.max(0.05, d.memoryMiB / maxMemory);
-  return c;
-}
-
-interface Candidate {
-  key: string;
-  service: ServiceSpec;
-  devices: DeviceState[];
-  warm: boolean;
-  /** Stale gain per cost: an upper bound on the current one. */
-  bound: number;
-  cost: number;
-  /** Stage 1: a kept unit starts from the share it had, so it cannot squeeze out its co-located units. */
-  maxShare?: number;
-  /**
-   * A loaded pipeline: the split its devices hold. It is evaluated both as loaded (warm) and
-   * re-split against the memory free now, the re-split charged the load of every shard that
-   * changes; the better gain wins, a tie keeps what is loaded.
-   */
-  loadedSplit?: readonly number[];
-}
-
-/** Whether two splits of a model are the same shards. */
-function sameSplit(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((f, i) => sameShare(f, b[i]!));
-}
-
-
-export function unitKey(service: string, devices: readonly string[]): string {
-  return `${service}@${devices.join('+')}`;
-}
+export { unitKey } from './placement-candidate.js';
 
 export function planPlacement(state: ClusterState, services: ServiceSpec[], current: Placement, opts: PlanOptions): PlacementResult {
   if (!opts || typeof opts.estimator?.serviceTimeMs !== 'function') {
@@ -305,8 +270,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const constrained: ServiceSpec[] = [];
   const flexible: ServiceSpec[] = [];
   const scarceDevices = new Set<string>();
+  const feasibleSingly = new Set<string>();
   for (const s of specs.values()) {
     const on = feasibleOn(s);
+    if (alive.some((d) => fullReplica(s, d))) feasibleSingly.add(s.name);
     if (on.size <= (opts.scarceFraction ?? 0.25) * alive.length) {
       constrained.push(s);
       for (const id of on) scarceDevices.add(id);
@@ -327,6 +294,31 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       flexible.splice(i, 1);
     }
   }
+
+  /** Devices the plan left idle go to the worst-covered services (spare-units.ts). */
+  const placeSpares = (): number =>
+    spreadSpareUnits({
+      services: [...specs.values()].filter((s) => ledger.demandOf(s.name) > EPS),
+      devices: alive,
+      classOf: (d) => classKey.get(d.id)!,
+      isIdle: (d) => ledger.usedTimeOf(d.id) <= EPS,
+      coverage: (s) => ledger.suppliedOf(s.name) / ledger.demandOf(s.name),
+      replicaValue: (s, d) => {
+        const u = fullReplica(s, d);
+        return u ? u.rateRps / costOf([d], maxMemory) : null;
+      },
+      groupsOf: (s, idle) => (gpuNeedOf(s.category) === 'multi' && !feasibleSingly.has(s.name) ? formGroups(est, idle, s, (d) => ledger.freeMemOf(d.id), state.links, alloc, 4) : null),
+      place: (s, devices) => {
+        const key = unitKey(s.name, devices.map((d) => d.id));
+        if (ledger.isChosen(key)) return false;
+        const c: Candidate = { key, service: s, devices, warm: warmKeys.has(key), bound: 0, cost: costOf(devices, maxMemory), loadedSplit: loadedSplitOf.get(key) };
+        const r = evaluate(c);
+        // A new spare that cannot finish loading within the window serves nothing in it (churn only).
+        if (!r || (!c.warm && loadMsOf(c, r.unit, null) >= obj.windowMs)) return false;
+        ledger.accept(key, s, r.unit);
+        return true;
+      },
+    });
 
   let accepted = 0;
   const addUnits = (): void => {
@@ -413,6 +405,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       ledger.accept(c.key, c.service, r.unit);
     }
   }
+
+  if (opts.spareUnits ?? true) accepted += placeSpares();
 
   const chosen = ledger.chosen;
   const placement: Placement = { version: current.version + 1, assignments: chosen };

@@ -49,7 +49,26 @@ export class CandidateUnits implements ReplicaSet {
     const r = this.req!;
     const si = r.si;
     const now = this.nowMs;
-    const wait = Math.max(0, e.viewBacklogMs[si]! + e.sentMs[si]! - (now - e.viewAt));
-    return now + hopMs(this.from!, e, this.links) + wait + unitLatency(u, r.sizeFactor) + hopMs(u.devices[u.devices.length - 1]!, r.ingress, this.links);
+    let wait = Math.max(0, e.viewBacklogMs[si]! + e.sentMs[si]! - (now - e.viewAt));
+    const own = unitLatency(u, r.sizeFactor);
+    const n = u.devices.length;
+    if (n > 1) {
+      // A pipeline is as free as its busiest stage: a request that clears stage 0 at once still
+      // waits behind a long batch at a later one. Decision trace (conv trace, mixed, 1,167–2,334 s,
+      // seed 1, ×0.125 and ×0.5): with only stage 0 in view, 0.1×-mean chat-13b requests went to the
+      // pipeline whose stage 1 or 2 was running a long batch, beside idle pipelines, and missed
+      // their deadlines there (5 of 45 at ×0.5). The later stages' last STATE counts, and so does
+      // what this router sent the unit that is still upstream of them (busyUntilMs): the request
+      // cannot leave the last stage before those do, plus its own last-stage time.
+      for (let k = 1; k < n; k++) {
+        const d = u.devices[k]!;
+        wait = Math.max(wait, d.viewBacklogMs[si]! - (now - d.viewAt));
+      }
+      const exit = hopMs(u.devices[n - 1]!, r.ingress, this.links);
+      const viaView = now + hopMs(this.from!, e, this.links) + wait + own + exit;
+      // Frames (frequency services) are uniform and batch together: only latency requests, whose sizes vary, queue this way.
+      return r.category === 'latency-multi' || r.category === 'latency-single' ? Math.max(viaView, u.busyUntilMs + own / n + exit) : viaView;
+    }
+    return now + hopMs(this.from!, e, this.links) + wait + own + hopMs(u.devices[n - 1]!, r.ingress, this.links);
   }
 }

@@ -24,6 +24,11 @@ export interface Unit {
   ready: boolean;
   fixedMs: number;
   perSizeMs: number;
+  /**
+   * Pipelines: the latest predicted finish of the requests the router sent to this unit (what a
+   * router knows without any STATE). A later stage's STATE does not show work still upstream.
+   */
+  busyUntilMs: number;
 }
 
 /** An open continuous batch of one hosted service on one device (llmBatching 'continuous'). */
@@ -166,7 +171,9 @@ export function unitCoefficients(u: Unit, links: LinkSpec): void {
  */
 export function reportState(d: Dev, nowMs: number): void {
   d.viewBacklogMs.fill(0);
-  for (const h of d.hosting.values()) if (h.stage === 0) d.viewBacklogMs[h.si] = d.alive ? d.handler.backlogMs(h.service.name, 0) : Infinity;
+  // Every stage's backlog: a device holds at most one stage of a service, and a router choosing a
+  // pipeline needs its later stages' waits too (candidate-units.ts).
+  for (const h of d.hosting.values()) d.viewBacklogMs[h.si] = d.alive ? d.handler.backlogMs(h.service.name, h.stage) : Infinity;
   d.viewAt = nowMs;
   d.sentMs.fill(0);
   for (let si = 0; si < d.violation.length; si++) {

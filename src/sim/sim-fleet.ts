@@ -64,7 +64,7 @@ export function placeOnFleet(p: Placement, fleet: SimFleet, churn: { loads: numb
     const s = specs.get(a.service);
     const ds = a.devices.map((id) => byId.get(id));
     if (!s || ds.some((d) => !d || !d.alive)) continue;
-    const unit: Unit = { service: s, si: svcIndex.get(s.name)!, devices: ds as Dev[], fractions: a.stageFractions, batch: Math.max(1, a.batch), ready: false, fixedMs: 0, perSizeMs: 0 };
+    const unit: Unit = { service: s, si: svcIndex.get(s.name)!, devices: ds as Dev[], fractions: a.stageFractions, batch: Math.max(1, a.batch), ready: false, fixedMs: 0, perSizeMs: 0, busyUntilMs: 0 };
     unitCoefficients(unit, fleet.links);
     newUnits.push(unit);
     (ds as Dev[]).forEach((d, i) => {

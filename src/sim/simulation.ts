@@ -214,6 +214,7 @@ export class Simulation {
     }
     const u = cands[pick]!;
     const e = u.devices[0]!;
+    if (u.devices.length > 1) u.busyUntilMs = Math.max(u.busyUntilMs, this.candidates.predictedFinishMs(pick) - hopMs(u.devices[u.devices.length - 1]!, r.ingress, this.cfg.links));
     r.unit = u;
     r.entry = e;
     r.stage = 0;
