@@ -21,6 +21,9 @@ import { connectTcp } from '../src/transport/tcp.js';
 import type { ByteStream } from '../src/transport/byte-stream.js';
 import { mulberry32 } from './links/prng.js';
 import { serviceTimeMs, type ProfileName } from './profiles.js';
+import { DEMO_STEPS, placeAndShow, routeText, showServices, type DemoContext } from './demo-steps.js';
+import type { Category } from '../src/scheduler/types.js';
+import type { DeployOptions } from '../src/server-adapter/server.js';
 
 export interface DemoOptions {
   out?: (line: string) => void;
@@ -45,6 +48,11 @@ export function findFixtureModels(): string {
 const kib = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} GiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} MiB` : `${n} KiB`);
 const ms = (us: number | undefined) => (us === undefined ? '?' : (us / 1000).toFixed(1));
 
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (!ok() && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
 function argmax(v: ArrayLike<number>): number {
   let b = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
@@ -64,6 +72,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   let server: EparaServer | undefined;
   let fleet: Fleet | undefined;
   const t0 = performance.now();
+  let answered = 0;
   const stamp = () => `[${((performance.now() - t0) / 1000).toFixed(2).padStart(5)}s]`;
   const say = (l: string) => out(`${stamp()} ${l}`);
   try {
@@ -77,10 +86,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
         cause: e,
       });
     });
-    server = new EparaServer({ dataDir: join(root, 'server'), periods: { stateSyncMs: 300, heartbeatMs: 1000 }, deploy: { chunkSize: 1024 } });
+    // The EPARA scheduler (the default); the demo runs its placement rounds on cue rather than every 60 s.
+    server = new EparaServer({ dataDir: join(root, 'server'), scheduler: 'epara', periods: { stateSyncMs: 300, heartbeatMs: 1000, placementMs: 3_600_000 }, deploy: { chunkSize: 1024 } });
     await server.start();
     const { port } = await server.listenTcp({ host: '127.0.0.1', port: 0 });
-    say(`server listening on 127.0.0.1:${port} (registry in a temporary directory)`);
+    say(`server listening on 127.0.0.1:${port} (registry in a temporary directory), scheduler ${server.scheduler.name}`);
 
     server.on('device-registered', (d) => {
       const caps = (d.caps ?? {}) as { cpuCores?: number; memoryKiB?: number; gpuCount?: number; accelerators?: string[] };
@@ -126,24 +136,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     const ids = onnxDevices.map((d) => d.id);
 
     // 1. The classifier everywhere.
-    const deployments: Array<{ service: string; version: string; file: string; to: string[] }> = [];
-    if (ids.length) deployments.push({ service: 'classifier', version: '1.0.0', file: 'mlp-classifier.onnx', to: ids });
+    // Each deployment declares its service to the scheduler: category, SLO or frame rate, demand.
+    type Planned = { service: string; version: string; file: string; to: string[]; category: Category; declare?: Pick<DeployOptions, 'sloMs' | 'fps' | 'demandRps' | 'workload'> };
+    const deployments: Planned[] = [];
+    if (ids.length) deployments.push({ service: 'classifier', version: '1.0.0', file: 'mlp-classifier.onnx', to: ids, category: 'latency-single', declare: { sloMs: 200 } });
     // 2. Segmentation on the GPU-class devices (or wherever there are no GPUs).
     const gpuIds = onnxDevices.filter((d) => d.profile.caps.gpuCount).map((d) => d.id);
-    if (ids.length) deployments.push({ service: 'segmentation', version: '1.0.0', file: 'conv-segmenter.onnx', to: gpuIds.length ? gpuIds : [ids[0]!] });
+    if (ids.length) deployments.push({ service: 'segmentation', version: '1.0.0', file: 'conv-segmenter.onnx', to: gpuIds.length ? gpuIds : [ids[0]!], category: 'frequency-single', declare: { fps: 10 } });
     // 3. The token model (the LLM case) on the strongest device.
     const strongest = onnxDevices.filter((d) => Number.isFinite(serviceTimeMs(d.profile, 'llm'))).sort((a, b) => b.profile.caps.computeMops - a.profile.caps.computeMops)[0];
-    if (strongest) deployments.push({ service: 'llm', version: '1.0.0', file: 'token-decoder.onnx', to: [strongest.id] });
+    if (strongest) deployments.push({ service: 'llm', version: '1.0.0', file: 'token-decoder.onnx', to: [strongest.id], category: 'latency-single', declare: { sloMs: 1000, workload: 'llm' } });
 
     // 4. int8 FC weights (seeded) for the FPGA endpoints.
     const fcWeights = Int8Array.from({ length: 64 }, () => rand.int(256) - 128);
     const fcBias = Int32Array.from({ length: 4 }, () => rand.int(2000) - 1000);
-    if (fpgas.length) deployments.push({ service: 'int8-fc', version: '1.0.0', file: '', to: fpgas.map((d) => d.id) });
+    if (fpgas.length) deployments.push({ service: 'int8-fc', version: '1.0.0', file: '', to: fpgas.map((d) => d.id), category: 'latency-single', declare: { sloMs: 5000 } });
 
     let deployedOk = 0;
     for (const d of deployments) {
       const fc = d.service === 'int8-fc';
-      const recs = await server.deploy({ artifact: fc ? int8FcArtifact(fcWeights, fcBias) : join(models, d.file), service: d.service, version: d.version, kind: fc ? 'int8-fc-weights' : 'onnx', category: d.service === 'llm' ? 'latency-multi' : 'latency-single', to: d.to, timeoutMs: 60_000 });
+      const recs = await server.deploy({ artifact: fc ? int8FcArtifact(fcWeights, fcBias) : join(models, d.file), service: d.service, version: d.version, kind: fc ? 'int8-fc-weights' : 'onnx', category: d.category, ...d.declare, to: d.to, timeoutMs: 60_000 });
       deployedOk += recs.filter((r) => r.state === 'ready').length;
       const bad = recs.filter((r) => r.state !== 'ready');
       if (bad.length) throw new EparaError({ code: 'deploy.load_failed', reason: `${bad.length} deployment(s) of ${d.service} did not become ready: ${bad.map((r) => `${r.deviceId}=${r.state}`).join(', ')}`, hint: 'see the deploy lines above' });
@@ -155,8 +167,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     }
     say(`${deployedOk} deployments ready; every device reported its services in STATE`);
     say(`outputs come from the real ONNX models; each device answers at its profile's modelled pace (firmware-sims/profiles.ts)`);
+    const ctx: DemoContext = { server, fleet, models, rand, say, out, answered: (k = 1) => void (answered += k) };
+    showServices(ctx);
+    await placeAndShow(ctx, 'the services as deployed');
 
-    let answered = 0;
     // Classifier: one request pinned to each device (its profile's pace shows in the timing), then
     // a few that the server routes by itself.
     const classify = async (label: string, deviceId?: string) => {
@@ -168,6 +182,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       if (cls !== argmax(logits)) throw new EparaError({ code: 'infer.runtime', reason: `class ${cls} is not the argmax of the logits`, hint: 'the model output is inconsistent' });
       const dev = fleet!.devices.find((d) => d.id === r.deviceId)!;
       say(`infer       classifier ${label.padEnd(7)} → ${r.deviceId.padEnd(16)} class ${cls}  logits [${Array.from(logits, (v) => v.toFixed(2).padStart(5)).join(' ')}]  ${(performance.now() - started).toFixed(1).padStart(5)} ms end-to-end, compute ${ms(r.computeUs).padStart(5)} ms (${dev.profile.name} pace: ${serviceTimeMs(dev.profile, 'classifier').toFixed(1)} ms)`);
+      if (!deviceId) out(`            ${routeText(r.route)}`);
       answered++;
     };
     for (const d of onnxDevices) await classify('pinned', d.id);
@@ -210,6 +225,28 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       say(`infer       int8-fc → ${f.id} over SPP@9600: x [${Array.from(x).slice(0, 6).join(' ')} …] scores [${scores.join(' ')}] class ${(tensorValues(r.outputs[1]!) as Uint8Array)[0]}  ${(performance.now() - started).toFixed(0)} ms end-to-end (the line carries ~960 bytes/s)`);
       answered++;
     }
+
+    if (ids.length) {
+      // A frame flow (frequency-single): 20 frames at the declared 10 fps, each due within one frame interval.
+      const img = Float32Array.from({ length: 64 }, () => rand.next() * 2 - 1);
+      const flow = server.openFlow('segmentation', { fps: 10, maxBatch: 1 });
+      const st = await flow.run(20, () => [tensorFrom('image', img, [1, 1, 8, 8])]);
+      await flow.close();
+      answered += st.onTime + st.late;
+      say(`flow        segmentation at ${st.targetFps} fps: ${st.onTime}/${st.offered} frames on time (attainment ${(st.attainment * 100).toFixed(0)}%), ${st.late} late, ${st.droppedAtGateway} dropped at the gateway, ${st.achievedFps.toFixed(1)} fps achieved`);
+    }
+
+    if (ids.length) {
+      // Demand changes: the classifier is now expected at 300 requests/s. The next round re-plans for it.
+      const before = server.servicesView().find((x) => x.service === 'classifier')?.plannedRps ?? 0;
+      server.scheduler.declare({ service: 'classifier', category: 'latency-single', demandRps: 300 });
+      say(`demand      classifier now declared at 300 req/s (planned until now: ${before.toFixed(1)} req/s)`);
+      await placeAndShow(ctx, 'after the demand change');
+      await until(() => server!.candidates('classifier').length > 0, 10_000);
+      for (let i = 1; i <= 2; i++) await classify(`plan2 #${i}`);
+    }
+
+    for (const step of DEMO_STEPS) await step.run(ctx);
 
     const allIds = fleet.devices.map((d) => d.id);
     const views = server.devices().filter((d) => allIds.includes(d.id));

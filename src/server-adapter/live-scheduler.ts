@@ -46,6 +46,8 @@ export interface LiveSchedulerHost {
   readyDeployments(): DeploymentRecord[];
   views: StateViews;
   requestMs: number;
+  /** The artifact formats a connected device announced in HELLO (caps.formats; undefined: not said). */
+  formatsOf(deviceId: string): readonly string[] | undefined;
 }
 
 /** One finished infer() as the scheduler learns from it. */
@@ -85,7 +87,9 @@ export interface ServiceView extends ServiceWindow {
 
 export class LiveScheduler {
   readonly catalogue: ServiceCatalogue;
-  readonly times = new ServiceTimes();
+  readonly times: ServiceTimes;
+  /** Artifact kind of each service's latest ready deployment (what a device must take to run it). */
+  private readonly kinds = new Map<string, string>();
   readonly stats = new ServiceStats();
   readonly name: SchedulerName | 'off';
   private readonly cfg: SchedulerConfig | undefined;
@@ -96,6 +100,11 @@ export class LiveScheduler {
 
   constructor(option: unknown, dataDir: string | undefined, private readonly h: LiveSchedulerHost) {
     const o = resolveSchedulerOption(option);
+    this.times = new ServiceTimes((deviceId, service) => {
+      const kind = this.kinds.get(service);
+      const formats = h.formatsOf(deviceId);
+      return kind === undefined || formats === undefined || formats.includes(kind);
+    });
     this.catalogue = new ServiceCatalogue(dataDir);
     this.explicit = typeof o === 'object';
     this.name = typeof o === 'object' ? o.policy ?? 'epara' : o;
@@ -151,6 +160,7 @@ export class LiveScheduler {
     for (const r of ready) if (!latest.has(r.service) || latest.get(r.service)!.id < r.id) latest.set(r.service, r);
     const out: ServiceSpec[] = [];
     for (const [name, rec] of latest) {
+      this.kinds.set(name, rec.kind);
       const d = this.catalogue.get(name) ?? { service: name, category: rec.category };
       out.push(this.spec(d, rec));
     }

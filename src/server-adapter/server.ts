@@ -118,6 +118,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
       readyDeployments: () => (this.started ? this.store.listDeployments({ states: ['ready'] }) : []),
       views: this.views,
       requestMs: o.requestMs,
+      formatsOf: (id) => this.live.get(id)?.hello.caps.formats,
     }));
     this.metrics.serviceWindows(() => sched.servicesView());
     // What most handlers share: the sessions, their STATE views, the metrics, the registry.

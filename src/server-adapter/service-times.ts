@@ -27,6 +27,9 @@ export class ServiceTimes implements Estimator {
   private readonly byDevice = new Map<string, Mean>();
   private readonly byClass = new Map<string, Mean>();
 
+  /** `runnable(device, service)` false: the device cannot take the service's artifact at all (its HELLO formats), so Infinity. */
+  constructor(private readonly runnable: (deviceId: string, service: string) => boolean = () => true) {}
+
   /** One answered request: its compute time on the device, ms. */
   observe(service: string, deviceId: string, deviceClass: DeviceClass, computeMs: number): void {
     if (!Number.isFinite(computeMs) || computeMs < 0) return;
@@ -63,6 +66,7 @@ export class ServiceTimes implements Estimator {
   }
 
   serviceTimeMs(device: DeviceState, s: ServiceSpec, batch: number, workFraction = 1, sizeFactor = 1): number {
+    if (!this.runnable(device.id, s.name)) return Infinity;
     const profile = PROFILES[device.deviceClass];
     const m = this.byDevice.get(`${s.name}\u0000${device.id}`) ?? this.byClass.get(`${s.name}\u0000${device.deviceClass}`);
     if (!m) return serviceTimeMs(profile, s, batch, workFraction, sizeFactor);

@@ -137,6 +137,12 @@ describe('learned service times', () => {
     expect(t.impliedWorkMs('s', 'vision')).toBeCloseTo((t.perClass('s').microcomputer!.ms - PROFILES.microcomputer.overheadMs) * PROFILES.microcomputer.speed.vision!);
   });
 
+  it('a device whose HELLO formats exclude the artifact kind cannot run the service at all (Infinity)', () => {
+    const t = new ServiceTimes((deviceId) => deviceId !== 'fpga-1');
+    expect(t.serviceTimeMs(dev('fpga-1', 'fpga'), { ...spec, kind: 'tiny' }, 1)).toBe(Infinity);
+    expect(Number.isFinite(t.serviceTimeMs(dev('pi-1', 'microcomputer'), spec, 1))).toBe(true);
+  });
+
   it('measured demand is the arrival rate over the placement window, smoothed across windows', () => {
     const s = new ServiceStats(0);
     for (let i = 0; i < 20; i++) s.arrived('a');
