@@ -64,6 +64,8 @@ export interface RouteOptions {
 }
 
 const ok = (body: unknown, status = 200): RouteAnswer => ({ status, body });
+/** Longest frame flow one POST /flows may run (frames ÷ fps), so an HTTP call cannot hang for hours. */
+const MAX_FLOW_SEC = 600;
 const idParams = S.obj({ id: S.deviceId }, ['id']);
 // In the URL, so within Node's 16 KiB header limit: about 120 ids.
 const idList = { type: 'string', maxLength: 8192, pattern: `^${DEVICE_ID_PART}(,${DEVICE_ID_PART})*$` };
@@ -266,6 +268,46 @@ export function httpRoutes(o: RouteOptions): RouteSpec[] {
           }
           throw err;
         }
+      },
+    },
+    {
+      method: 'POST',
+      url: '/flows',
+      summary: 'stream a frame flow: the same frame `frames` times at `fps`, under credits, batched, late frames dropped at the gateway; answers the flow\'s attainment',
+      bodyLimit: o.maxBodyBytes,
+      body: S.obj(
+        {
+          service: S.str(HTTP_LIMITS.service),
+          inputs: S.arrayOf(S.tensor(o.maxBodyBytes), HTTP_LIMITS.tensors),
+          fps: { type: 'number', minimum: 0.01, maximum: 10_000 },
+          frames: { type: 'integer', minimum: 1, maximum: 100_000 },
+          budgetMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+          maxBatch: { type: 'integer', minimum: 1, maximum: 256 },
+          deviceId: S.deviceId,
+        },
+        ['service', 'inputs', 'fps', 'frames'],
+      ),
+      example: { service: 'segmentation', inputs: [{ name: 'image', dtype: 'float32', shape: [1, 1, 8, 8], data: 'AAAA…' }], fps: 10, frames: 50 },
+      response: { 200: R.flowStats },
+      handler: async (s, r) => {
+        const body = r.body as { service: string; inputs: TensorJson[]; fps: number; frames: number; budgetMs?: number; maxBatch?: number; deviceId?: string };
+        if (body.frames / body.fps > MAX_FLOW_SEC) {
+          throw new EparaError({ code: 'config.range', reason: `a flow of ${body.frames} frames at ${body.fps} fps lasts ${Math.round(body.frames / body.fps)} s, over the ${MAX_FLOW_SEC} s an HTTP call may run`, hint: 'send fewer frames or raise --fps', field: 'frames' });
+        }
+        const inputs = body.inputs.map(tensorFromJson);
+        const flow = s.openFlow(body.service, { fps: body.fps, ...(body.budgetMs !== undefined ? { budgetMs: body.budgetMs } : {}), ...(body.maxBatch !== undefined ? { maxBatch: body.maxBatch } : {}), ...(body.deviceId !== undefined ? { deviceId: body.deviceId } : {}) });
+        const devices: Record<string, number> = {};
+        const errors: Record<string, number> = {};
+        flow.on('frame', (f) => {
+          if (f.deviceId) devices[f.deviceId] = (devices[f.deviceId] ?? 0) + 1;
+          if (f.error) errors[f.error.code] = (errors[f.error.code] ?? 0) + 1;
+        });
+        try {
+          await flow.run(body.frames, () => inputs);
+        } finally {
+          await flow.close();
+        }
+        return ok({ flowId: flow.id, service: body.service, ...flow.stats(), devices, errors });
       },
     },
     {

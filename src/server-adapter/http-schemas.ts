@@ -165,6 +165,13 @@ export const R = {
   } as JsonSchema,
   audit: { type: 'object', properties: { id: num, at: num, event: text, deviceId: text, remote: text, detail: text } } as JsonSchema,
   key: { type: 'object', properties: { id: text, key: text } } as JsonSchema,
+  flowStats: {
+    type: 'object',
+    properties: {
+      flowId: num, service: text, targetFps: num, budgetMs: num, offered: num, sent: num, droppedAtGateway: num, onTime: num, late: num, failed: num,
+      open: num, batches: num, meanBatch: num, credits: num, attainment: num, achievedFps: num, latencyMs: num, devices: free, errors: free,
+    },
+  } as JsonSchema,
   undeploy: { type: 'array', items: { type: 'object', properties: { deviceId: text, ok: { type: 'boolean' }, code: text, cancelled: { type: 'boolean' } } } } as JsonSchema,
   tensorOut: { type: 'object', properties: { name: text, dtype: text, shape: { type: 'array', items: num }, data: text } } as JsonSchema,
 };

@@ -139,6 +139,23 @@ describe('epara serve + register + devices + deploy + infer + undeploy against a
     expect(human.stdout).toMatch(/5 requests: p50 [\d.]+ ms.*by device microcomputer-2=5/);
   });
 
+  it('infer --flow streams frames at a target FPS through the gateway and reports their attainment', async () => {
+    const r = await epara([...dd, 'infer', 'classifier', '--input', INPUT, '--flow', '--fps', '40', '--frames', '20', '--deadline', '2000', '--json'], { env: sb.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const f = r.json<{ offered: number; onTime: number; sent: number; droppedAtGateway: number; attainment: number; achievedFps: number; targetFps: number; devices: Record<string, number> }>();
+    expect(f).toMatchObject({ offered: 20, targetFps: 40 });
+    expect(f.sent + f.droppedAtGateway).toBe(20);
+    expect(f.attainment).toBeCloseTo(f.onTime / 20, 9);
+    expect(f.onTime).toBeGreaterThan(0);
+    expect(Object.keys(f.devices).every((d) => /^microcomputer-[12]$/.test(d))).toBe(true);
+    const human = await epara([...dd, 'infer', 'classifier', '--input', INPUT, '--flow', '--fps', '20', '--frames', '5'], { env: sb.env });
+    expect(human.stdout).toMatch(/^flow \d+ classifier: 5 frames at 20 fps/m);
+    expect(human.stdout).toMatch(/attainment [\d.]+% \(\d+ on time, \d+ late, \d+ dropped at the gateway/);
+    expect((await epara([...dd, 'infer', 'classifier', '--input', INPUT, '--flow'], { env: sb.env })).code).toBe(2);
+    expect((await epara([...dd, 'infer', 'classifier', '--input', INPUT, '--fps', '5'], { env: sb.env })).code).toBe(2);
+  });
+
   it('infer errors: bad input is a usage error; an unknown service is the server\'s typed error', async () => {
     expect((await epara([...dd, 'infer', 'classifier', '--input', '[[1, "x"]]'], { env: sb.env })).code).toBe(2);
     expect((await epara([...dd, 'infer', 'classifier', '--input', '{not json'], { env: sb.env })).code).toBe(2);

@@ -115,7 +115,7 @@ describe('GET /openapi.json', () => {
     expect(ops.sort()).toEqual(
       [
         'GET /healthz', 'GET /openapi.json', 'GET /metrics', 'GET /devices', 'GET /devices/{id}', 'POST /devices', 'POST /devices/{id}/approve', 'POST /devices/{id}/revoke',
-        'GET /deployments', 'GET /deployments/{id}', 'PUT /artifacts', 'POST /deployments', 'DELETE /services/{name}', 'POST /infer', 'GET /audit', 'GET /events',
+        'GET /deployments', 'GET /deployments/{id}', 'PUT /artifacts', 'POST /deployments', 'DELETE /services/{name}', 'POST /infer', 'POST /flows', 'GET /audit', 'GET /events',
         'GET /placement', 'GET /services',
       ].sort(),
     );
