@@ -75,9 +75,10 @@ describe('a frame flow through a real server to an emulated device over TCP', ()
   });
 
   it('drops at the gateway, never sending them, frames that would miss their budget, and reports attainment', async () => {
-    // A 60 ms budget: one frame alone takes ≈ 53 ms on this device, so a frame that waits behind
-    // another cannot make it and is dropped before it is sent.
-    const flow = server.openFlow('segmentation', { fps: 50, budgetMs: 60, maxBatch: 4, credits: { initial: 1, max: 1 } });
+    // One frame at a time (credit 1), ≈ 53 ms each on this device, 50 frames a second arriving:
+    // the waiting line grows 2.6× faster than it drains, so frames that waited until their 150 ms
+    // budget is shorter than the predicted answer are dropped before they are sent.
+    const flow = server.openFlow('segmentation', { fps: 50, budgetMs: 150, maxBatch: 4, credits: { initial: 1, max: 1 } });
     const seen: FrameOutcome[] = [];
     flow.on('frame', (o) => seen.push(o));
     const stats = await flow.run(30, frame);
