@@ -72,3 +72,8 @@ export class PipelineGroups {
     return `pipeline ${g.service} ${g.stages.length} stages: ${g.stages.map((s) => s.deviceId).join(' → ')}`;
   }
 }
+
+/** Whether a deployed service name is a pipeline stage (`<service>#<index>`), not a service of its own. */
+export function isStageService(name: string): boolean {
+  return /#\d+$/.test(name);
+}

@@ -7,6 +7,7 @@ import { EMPTY_PLACEMENT, planPlacement, type PlanOptions } from '../scheduler/p
 import { diffPlacement } from '../scheduler/placement-diff.js';
 import type { ClusterState, DeviceState, Estimator, LinkSpec, Placement, PlacementAction, PlacementResult, ServiceSpec } from '../scheduler/types.js';
 import type { PlacementOp } from '../protocol/index.js';
+import { formPipelineUnits, pipelineUnits, withoutPipelineActions, type PipelinePlacementHost } from './pipeline-placement.js';
 
 /**
  * Wires the scheduler (src/scheduler) into the live server: every placement period the server
@@ -54,6 +55,8 @@ export interface SchedulerHost {
   /** Send the artifact of `from` (a settled deployment of the service) to `deviceId`. */
   redeploy(from: DeploymentRecord, deviceId: string): Promise<void>;
   sendPlacement(deviceId: string, ops: PlacementOp[], planVersion: number): Promise<Array<{ service: string; code: number }>>;
+  /** Forms the plan's multi-device units as pipelines (absent: they are placed device by device). */
+  pipelines?: PipelinePlacementHost;
 }
 
 const DEFAULT_LINKS: LinkSpec = { intraZoneMs: 1, interZoneMs: 20, intraZoneMBps: 100, interZoneMBps: 10 };
@@ -97,7 +100,10 @@ export async function placementRound(host: SchedulerHost, cfg: SchedulerConfig, 
   const planningMs = performance.now() - t0;
   const outcomes: PlacementRound['outcomes'] = [];
   const byDevice = new Map<string, PlacementAction[]>();
-  for (const a of result.actions) {
+  // Multi-device units become pipelines (pipeline-placement.ts) when the host can form them.
+  const pipes = host.pipelines;
+  if (pipes) outcomes.push(...(await formPipelineUnits(pipes, pipelineUnits(result))));
+  for (const a of pipes ? withoutPipelineActions(result.actions, result) : result.actions) {
     if (!byDevice.has(a.device)) byDevice.set(a.device, []);
     byDevice.get(a.device)!.push(a);
   }

@@ -26,6 +26,8 @@ import { FrameFlow, type OpenFlowOptions } from './frame-flows.js';
 import { livenessHandlers, sweep, type LivenessHost } from './handlers/liveness.js';
 import { PlacementRunner } from './handlers/placement.js';
 import { PipelineService, type DeployPipelineOptions } from './pipelines.js';
+import { plannableDeployments } from './pipeline-placement.js';
+import type { FormPipelineOptions } from './pipeline-deploy.js';
 import type { PipelineGroup } from './pipeline-groups.js';
 import { startHttpApi, type HttpApi } from './http-api.js';
 import { auditSink } from './audit-sink.js';
@@ -115,7 +117,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
       activated: (id) => this.coordinator.kick(id),
     }));
     const sched = (this.scheduler = new LiveScheduler(options.scheduler, options.dataDir, {
-      readyDeployments: () => (this.started ? this.store.listDeployments({ states: ['ready'] }) : []),
+      // Ready deployments, and a model that fits no device (so the planner can split it); never a pipeline stage.
+      readyDeployments: () => (this.started ? plannableDeployments(this.store.listDeployments()) : []),
       views: this.views,
       requestMs: o.requestMs,
       formatsOf: (id) => this.live.get(id)?.hello.caps.formats,
@@ -135,7 +138,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
       inferOn: (svc, inputs, opts) => this.inference.infer(svc, inputs, opts),
     });
     const planner = () => options.planner?.(this);
-    this.placements = new PlacementRunner({ ...base, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r), roundDone: (r) => sched.roundDone(r) });
+    const pipelines = { formPipeline: (f: FormPipelineOptions) => this.pipes.form(f), pipeline: (svc: string) => this.pipes.for(svc), deployments: (f: { service?: string }) => this.store.listDeployments(f) };
+    this.placements = new PlacementRunner({ ...base, pipelines, resultTimeoutMs: o.resultTimeoutMs, deploy: (d) => this.deploy(d), planner, closing: () => this.closing, placed: (r) => this.emit('placement', r), roundDone: (r) => sched.roundDone(r) });
     this.registry = { ...base, stateSyncMs: o.stateSyncMs, masterKey: () => this.masterKey };
     this.liveness = { ...base, refusals: this.refusals, policy: { heartbeatMs: o.heartbeatMs, missedHeartbeats: o.missedHeartbeats, leaseMs: o.leaseMs, rttProbeMs: o.rttProbeMs } };
     // Where each message a device sends is handled: the compiler checks every one has an entry.

@@ -8,6 +8,7 @@ import type { Placement } from '../../scheduler/types.js';
 import type { DeployAnswer, DeployOptions } from '../deployments.js';
 import type { Live, LiveSessions } from '../live-sessions.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { PipelinePlacementHost } from '../pipeline-placement.js';
 import { placementRound, type LiveDevice, type PlacementRound, type SchedulerConfig, type SchedulerHost } from '../scheduler-wiring.js';
 
 /**
@@ -33,6 +34,8 @@ export interface PlacementHost {
   emitError(err: Error): void;
   /** Told of every scheduler round (the event stream's plan.changed). */
   placed?(round: PlacementRound): void;
+  /** Forms the plan's multi-device units as pipelines (model parallelism). */
+  readonly pipelines?: PipelinePlacementHost;
 }
 
 /** What the scheduler knows of a live device. */
@@ -77,7 +80,7 @@ export class PlacementRunner {
       let round: PlacementRound | undefined;
       const cfg = this.h.scheduler();
       if (cfg) {
-        round = await placementRound(this.schedulerHost, cfg, this.current, Date.now());
+        round = await placementRound(this.h.pipelines ? { ...this.schedulerHost, pipelines: this.h.pipelines } : this.schedulerHost, cfg, this.current, Date.now());
         this.current = round.result.placement;
         this.last = round;
         this.h.placed?.(round);
