@@ -10,6 +10,7 @@ import type { PlacementView, ServiceView } from '../src/server-adapter/live-sche
 import type { RouteDecision } from '../src/server-adapter/scheduler-wiring.js';
 import type { Fleet } from './fleet.js';
 import type { Prng } from './links/prng.js';
+import { pipelineStep } from './demo-pipeline-step.js';
 
 export interface DemoContext {
   server: EparaServer;
@@ -31,7 +32,7 @@ export interface DemoStep {
 }
 
 /** Further steps, run in order after the built-in ones. Add yours here. */
-export const DEMO_STEPS: DemoStep[] = [];
+export const DEMO_STEPS: DemoStep[] = [pipelineStep];
 
 type Unit = PlacementView['devices'][number]['units'][number];
 

@@ -21,6 +21,7 @@ import { connectTcp } from '../src/transport/tcp.js';
 import type { ByteStream } from '../src/transport/byte-stream.js';
 import { mulberry32 } from './links/prng.js';
 import { serviceTimeMs, type ProfileName } from './profiles.js';
+import { DEMO_MODEL_MEMORY_KIB } from './demo-pipeline-step.js';
 import { DEMO_STEPS, placeAndShow, routeText, showServices, type DemoContext } from './demo-steps.js';
 import type { Category } from '../src/scheduler/types.js';
 import type { DeployOptions } from '../src/server-adapter/server.js';
@@ -129,6 +130,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       seed,
       timeScale: 1,
       concurrency: 2,
+      // A model-memory budget per device, so the demo's few-MB model must be split (demo-pipeline-step.ts).
+      device: { modelMemoryKiB: DEMO_MODEL_MEMORY_KIB },
     });
     // ONNX runs on everything but the FPGA, which takes int8 FC weights.
     const onnxDevices = fleet.devices.filter((d) => d.profile.caps.formats?.includes('onnx'));

@@ -78,6 +78,9 @@ describe('runDemo', () => {
     expect(text).toMatch(/infer {7}llm → embedded-gpu-1: prompt \[3 14 15 9 2 6 5 3\] generated \[(\d+ ){7}\d+\]/);
     // The segmentation mask is printed as a picture and marks the bright square.
     expect(lines.filter((l) => l.includes('→   ') && /[#.]{8}$/.test(l)).length).toBe(8);
+    // A few-MB model fits no device's 2 MiB model memory: the placement round splits it, bit-exact (issue 17 §3, §6).
+    expect(text).toMatch(/pipeline wide-mlp 2 stages: \S+ → \S+/);
+    expect(text).toMatch(/pipeline {4}wide-mlp: 3 requests through 2 stages .*: 3\/3 bit-exact against the whole model/);
     expect(text).toMatch(/done: 2 devices registered .* 4 deployments ready, \d+ inference requests answered/);
   });
 
