@@ -1,7 +1,7 @@
 /**
  * A real model of a few MB for the pipeline demo and tests: x[N,16] → Gemm 16→W → `layers` ×
  * (Gemm W→W, Relu) → Gemm W→10 → logits, ArgMax → class. Weights come from a seeded PRNG, so the
- * bytes are the same on every run. With W = 384 and 5 hidden layers it is 2.9 MB: more than an
+ * bytes are the same on every run. With W = 384 and 5 hidden layers it is 3.0 MB (2.86 MiB): more than an
  * emulated device with a 2 MiB model-memory budget holds, so it must be split over devices.
  * Encoded with onnx-proto (src/partition's lazy codec, an optional peer dependency).
  */

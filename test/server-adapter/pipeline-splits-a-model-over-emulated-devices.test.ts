@@ -12,7 +12,7 @@ import { EparaServer } from '../../src/server-adapter/server.js';
 import { connectTcp } from '../../src/transport/tcp.js';
 
 /**
- * Model parallelism, live (issue 17 §3): a 2.9 MB model on emulated devices whose model memory is
+ * Model parallelism, live (issue 17 §3): a 3.0 MB model on emulated devices whose model memory is
  * 2 MiB each fits none of them, so it is split by the partitioner and served as a pipeline over
  * real TCP; the answers are bit-identical to one onnxruntime session of the whole model, requests
  * overlap across stages, and a lost stage device fails requests with a typed error.

@@ -10,7 +10,7 @@ import { EparaServer } from '../../src/server-adapter/server.js';
 import { connectTcp } from '../../src/transport/tcp.js';
 
 /**
- * The scheduler splits a model by itself (issue 17 §3): a latency-multi model of 2.9 MB deployed
+ * The scheduler splits a model by itself (issue 17 §3): a latency-multi model of 3.0 MB deployed
  * to emulated devices with 2 MiB of model memory fits none; the placement round's allocator forms
  * a group, the server cuts the model for the group's splitModel shares, deploys and places the
  * stages, and infer() answers through them bit-exact. When a stage device goes, the next round
