@@ -21,6 +21,11 @@ const STATUS_BY_CODE: Array<[RegExp, number]> = [
   [/^http\.busy$/, 503],
   [/^http\./, 400],
   [/^infer\.no_device$/, 503],
+  // A split model's stage device is gone (the next placement round forms the group again), or answered without its tensors.
+  [/^infer\.(stage_lost|stage_mismatch)$/, 503],
+  // A model the partitioner cannot cut, or a pipeline group that cannot be formed: the request asks the impossible.
+  [/^partition\.(bad_model|cannot_cut|bad_request)$/, 422],
+  [/^deploy\.(pipeline_group|pipeline_refused)$/, 409],
   [/^infer\.(deadline)$/, 504],
   [/^infer\.(bad_input|unknown_service)$/, 400],
 ];
