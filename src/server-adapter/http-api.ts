@@ -7,6 +7,7 @@ import type { AuditEntry } from '../device-mgmt/registry/store.js';
 import { ConfigError, EparaError } from '../errors.js';
 import { resolveNumbers } from '../options.js';
 import { clientErrorResponse, fromFrameworkError, httpError, schemaError, statusOf } from './http-errors.js';
+import { CLEAR_COOKIE, sessionCookieValue, sessionFromCookieHeader, setCookieHeader, validSession } from './console-session.js';
 import { openApiDocument } from './http-openapi.js';
 import { httpRoutes, type RouteSpec } from './http-routes.js';
 import { HTTP_LIMITS } from './http-schemas.js';
@@ -134,10 +135,33 @@ export async function startHttpApi(server: EparaServer, opts: HttpApiOptions, au
 
   const authorised = (req: FastifyRequest): boolean => {
     const h = req.headers.authorization;
-    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
+    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return consoleSession(req);
     // Compare hashes so the comparison is constant-time whatever the length given.
     return timingSafeEqual(sha(h.slice(7)), tokenHash);
   };
+  // The console's cookie (console-session.ts). A changing request must come from this origin too:
+  // SameSite=Strict already keeps other sites' pages from sending the cookie, this is the second lock.
+  const consoleSession = (req: FastifyRequest): boolean => {
+    if (!validSession(opts.token, sessionFromCookieHeader(req.headers.cookie))) return false;
+    const origin = req.headers.origin;
+    return req.method === 'GET' || req.method === 'HEAD' || origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+  };
+  app.route({
+    method: 'POST',
+    url: '/session',
+    config: { auth: false },
+    handler: async (req, reply) => {
+      const given = (req.body as { token?: unknown } | undefined)?.token;
+      if (typeof given !== 'string' || !timingSafeEqual(sha(given), tokenHash)) {
+        audit({ event: 'http.unauthorized', remote: `${req.ip}`, detail: `POST /session: ${typeof given === 'string' ? 'a wrong token' : 'no token'}` });
+        throw httpError('http.unauthorized', 'wrong API token', 'use the token from http.token (`epara serve` writes it to <data dir>/http-token)');
+      }
+      reply.header('set-cookie', setCookieHeader(sessionCookieValue(opts.token))).code(204);
+      return reply.send();
+    },
+  });
+  app.route({ method: 'DELETE', url: '/session', config: { auth: false }, handler: async (_req, reply) => reply.header('set-cookie', CLEAR_COOKIE).code(204).send() });
+
   app.addHook('onRequest', async (req, reply) => {
     if ((req.routeOptions.config as { auth?: boolean } | undefined)?.auth === false) return;
     if (authorised(req)) return;
