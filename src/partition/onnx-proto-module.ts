@@ -30,7 +30,7 @@ export function loadOnnxCodec(): Promise<OnnxCodec> {
     },
     (e: unknown) => {
       codec = undefined;
-      throw partitionError('partition.onnx_proto_missing', `onnx-proto cannot be loaded (${(e as Error).message.split('\n', 1)[0]}); the partitioner reads ONNX models with it`, 'install it beside epara on the gateway: npm install onnx-proto@8');
+      throw partitionError('partition.onnx_proto_missing', `onnx-proto cannot be loaded (${(e as Error).message.split('\n', 1)[0]}); the partitioner reads ONNX models with it`, 'install it where the gateway runs, in the app folder that depends on epara: npm install onnx-proto@8');
     },
   );
   return codec;

@@ -71,7 +71,7 @@ export function buildStages(g: AnalysedGraph, cuts: readonly number[]): StageGra
       producerVersion: m.producerVersion,
       domain: m.domain,
       modelVersion: m.modelVersion,
-      docString: `stage ${j} of ${k} of ${m.graph?.name || 'the model'} (epara partition)`,
+      docString: `stage ${j} of ${k} of ${m.graph?.name || 'the model'} (cut by src/partition of epara)`,
       graph,
       metadataProps: m.metadataProps,
       functions: m.functions,

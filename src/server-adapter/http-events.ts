@@ -79,7 +79,7 @@ export function eventsRoute(): RouteSpec {
     handler: (s, r) => {
       const log = s.eventLog;
       if (log.subscribers >= EVENTS_LIMITS.maxStreams) {
-        throw httpError('http.busy', `${EVENTS_LIMITS.maxStreams} event streams are open already`, 'close another GET /events client (an old browser tab or `epara devices --watch`) and retry');
+        throw httpError('http.busy', `${EVENTS_LIMITS.maxStreams} event streams are open already`, 'close another GET /events client (an old browser tab or another event-stream client) and retry');
       }
       const header = r.headers['last-event-id'];
       const q = r.query as { kinds?: string; lastEventId?: string };

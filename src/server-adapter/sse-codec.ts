@@ -16,7 +16,7 @@ export function sseFrame(e: StreamEvent): string {
 
 /** The first bytes of a stream: the reconnection delay EventSource should use, and a comment. */
 export function sseOpening(retryMs: number): string {
-  return `retry: ${retryMs}\n: epara event stream\n\n`;
+  return `retry: ${retryMs}\n: epara-events\n\n`;
 }
 
 export const SSE_KEEPALIVE = ': keep-alive\n\n';
