@@ -190,8 +190,16 @@ export function splitModel(est: Estimator, group: DeviceState[], s: ServiceSpec,
  * whole fleet. Groups of one pass are disjoint; the two passes may share devices (the greedy picks).
  */
 export function formGroups(est: Estimator, devices: DeviceState[], s: ServiceSpec, freeMiB: (d: DeviceState) => number, links: LinkSpec, opts: AllocatorOptions = DEFAULT_ALLOCATOR, limit = 64): DeviceState[][] {
-  const eligible = devices.filter((d) => d.alive && freeMiB(d) > 0 && (!needsGpu(s) || d.gpuCount >= 1) && Number.isFinite(est.serviceTimeMs(d, s, 1, 1)));
-  const speed = new Map(eligible.map((d) => [d.id, est.serviceTimeMs(d, s, 1, 1)]));
+  // One estimate per device (planPlacement calls this for every model-parallel service on the whole fleet).
+  const eligible: DeviceState[] = [];
+  const speed = new Map<string, number>();
+  for (const d of devices) {
+    if (!d.alive || !(freeMiB(d) > 0) || (needsGpu(s) && d.gpuCount < 1)) continue;
+    const ms = est.serviceTimeMs(d, s, 1, 1);
+    if (!Number.isFinite(ms)) continue;
+    eligible.push(d);
+    speed.set(d.id, ms);
+  }
   const byZone = new Map<string, DeviceState[]>();
   for (const d of eligible) {
     const z = byZone.get(d.zone) ?? [];

@@ -2,6 +2,7 @@
  * A candidate unit of the placement greedy (placement.ts) and what it costs. Pure.
  */
 import { sameShare } from './allocator.js';
+import type { Cohort } from './candidate-cohort.js';
 import type { DeviceState, ServiceSpec } from './types.js';
 
 /**
@@ -33,6 +34,8 @@ export interface Candidate {
    * changes; the better gain wins, a tie keeps what is loaded.
    */
   loadedSplit?: readonly number[];
+  /** Set on a heap entry that stands for several single-device candidates (candidate-cohort.ts). */
+  cohort?: Cohort;
 }
 
 /** Whether two splits of a model are the same shards. */

@@ -21,6 +21,7 @@ import { schedError } from './errors.js';
 import { Heap } from './heap.js';
 import { EPS, PlacementLedger } from './placement-ledger.js';
 import { diffPlacement } from './placement-diff.js';
+import { cohortEntry, takeNext, type CohortMember } from './candidate-cohort.js';
 import { costOf, sameSplit, unitKey, type Candidate } from './placement-candidate.js';
 import { spreadSpareUnits } from './spare-units.js';
 import { DEFAULT_OBJECTIVE, demandOf, marginalGain, memoryFractionOf, servedValue, violationOf, type ObjectiveOptions } from './objective.js';
@@ -86,7 +87,8 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const classKey = new Map<string, string>();
   for (const d of state.devices) classKey.set(d.id, `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}`);
   const replicaCache = new Map<ServiceSpec, Map<string, Assignment | null>>();
-  const fullReplica = (s: ServiceSpec, d: DeviceState): Assignment | null => {
+  /** The class's replica plan, shared (read it, never change it); fullReplica gives a unit of its own. */
+  const classReplica = (s: ServiceSpec, d: DeviceState): Assignment | null => {
     let m = replicaCache.get(s);
     if (!m) replicaCache.set(s, (m = new Map()));
     const k = classKey.get(d.id)!;
@@ -96,6 +98,10 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       r = planReplica(est, d, s, d.memoryMiB, 1, alloc);
       m.set(k, r);
     }
+    return r;
+  };
+  const fullReplica = (s: ServiceSpec, d: DeviceState): Assignment | null => {
+    const r = classReplica(s, d);
     return r ? { ...r, devices: [d.id] } : null;
   };
 
@@ -178,13 +184,21 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   };
 
   /** Lazy greedy over a heap of candidates; stops when the true best gain is below `minGain`. */
+  // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
+  const cannotGain = (c: Candidate): boolean => ledger.open(c.service.name) <= EPS || c.devices.some((d) => ledger.freeOf(d.id, true) <= EPS);
+  const droppable = (c: Candidate): boolean => ledger.isChosen(c.key) || cannotGain(c);
+  const member: CohortMember = {
+    key: (service, d) => unitKey(service, [d.id]),
+    warm: (key) => warmKeys.has(key),
+    cost: (d) => costOf([d], maxMemory),
+  };
   const greedy = (heap: Heap<Candidate>, minGain: number, onDrop?: (c: Candidate) => void): number => {
     let accepted = 0;
-    while (heap.size > 0) {
-      const c = heap.pop()!;
+    for (;;) {
+      const c = takeNext(heap, byBound, droppable, member);
+      if (!c) break;
       if (ledger.isChosen(c.key)) continue;
-      // Cheap checks first: a covered service or a full device cannot gain (the bulk of late pops).
-      if (ledger.open(c.service.name) <= EPS || c.devices.some((d) => ledger.freeOf(d.id, true) <= EPS)) {
+      if (cannotGain(c)) {
         onDrop?.(c);
         continue;
       }
@@ -255,10 +269,26 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   let candidates = 0;
   const groupsPer = opts.groupsPerService ?? 32;
   const alive = state.devices.filter((d) => d.alive);
+  // Single-device candidate keys are `<service>@<id>`, so within a service key order is id order.
+  const aliveByKey = [...alive].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const keyRank = new Map<DeviceState, number>(aliveByKey.map((d, i) => [d, i]));
+  // Per alive device (by its index in `alive`): its rank in key order and its class's number, so
+  // the loops over every (service, device) pair below read arrays, not maps keyed by strings.
+  const aliveRank = Int32Array.from(alive, (d) => keyRank.get(d)!);
+  const classNumber = new Map<string, number>();
+  const aliveClass = Int32Array.from(alive, (d) => {
+    const ck = classKey.get(d.id)!;
+    let n = classNumber.get(ck);
+    if (n === undefined) classNumber.set(ck, (n = classNumber.size));
+    return n;
+  });
+  /** One device of each class, and the devices of each class in `alive` order. */
+  const classMembers: DeviceState[][] = [];
+  alive.forEach((d, i) => (classMembers[aliveClass[i]!] ??= []).push(d));
   /** The devices that can serve s (alone, or as a stage of a group that meets the SLO), by id. */
   const feasibleOn = (s: ServiceSpec): Set<string> => {
     const on = new Set<string>();
-    for (const d of alive) if (fullReplica(s, d)) on.add(d.id);
+    for (const members of classMembers) if (classReplica(s, members[0]!)) for (const d of members) on.add(d.id);
     if (on.size === 0 && gpuNeedOf(s.category) === 'multi') {
       // Only groups that can meet the SLO count (two Jetsons hold chat-13b but are too slow for it).
       for (const g of formGroups(est, alive, s, (d) => d.memoryMiB, state.links, alloc, groupsPer)) {
@@ -273,7 +303,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
   const feasibleSingly = new Set<string>();
   for (const s of specs.values()) {
     const on = feasibleOn(s);
-    if (alive.some((d) => fullReplica(s, d))) feasibleSingly.add(s.name);
+    if (classMembers.some((members) => classReplica(s, members[0]!))) feasibleSingly.add(s.name);
     if (on.size <= (opts.scarceFraction ?? 0.25) * alive.length) {
       constrained.push(s);
       for (const id of on) scarceDevices.add(id);
@@ -288,7 +318,9 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
     const s = flexible[i]!;
     if (scarceDevices.size === 0) break;
     let outside = 0;
-    for (const d of alive) if (!scarceDevices.has(d.id)) outside += fullReplica(s, d)?.rateRps ?? 0;
+    const rateOf = classMembers.map((members) => classReplica(s, members[0]!)?.rateRps ?? 0);
+    // Summed device by device in fleet order, as the plan has always summed it (floating point).
+    for (let i = 0; i < alive.length; i++) if (!scarceDevices.has(alive[i]!.id)) outside += rateOf[aliveClass[i]!]!;
     if (outside < ledger.demandOf(s.name)) {
       constrained.push(s);
       flexible.splice(i, 1);
@@ -304,7 +336,7 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       isIdle: (d) => ledger.usedTimeOf(d.id) <= EPS,
       coverage: (s) => ledger.suppliedOf(s.name) / ledger.demandOf(s.name),
       replicaValue: (s, d) => {
-        const u = fullReplica(s, d);
+        const u = classReplica(s, d);
         return u ? u.rateRps / costOf([d], maxMemory) : null;
       },
       groupsOf: (s, idle) => (gpuNeedOf(s.category) === 'multi' && !feasibleSingly.has(s.name) ? formGroups(est, idle, s, (d) => ledger.freeMemOf(d.id), state.links, alloc, 4) : null),
@@ -346,27 +378,33 @@ export function planPlacement(state: ClusterState, services: ServiceSpec[], curr
       if (ledger.residualOf(s.name) <= EPS) continue;
       // Initial keys are computed once per (device class, memory, warm) — the devices of a class are
       // interchangeable until the greedy starts filling them — and evaluated for real when popped.
-      const classBound = new Map<string, number>();
-      for (const d of alive) {
+      // Per (class, warm): class number × 2 + warm; NaN until computed.
+      const classBound = new Float64Array(2 * classMembers.length).fill(NaN);
+      // The devices at each initial bound go in as one cohort entry, in key order (by rank in aliveByKey).
+      const atBound = new Map<number, number[]>();
+      for (let i = 0; i < alive.length; i++) {
+        const d = alive[i]!;
+        if (ledger.freeMemOf(d.id) < s.memoryMiB || ledger.freeOf(d.id, true) <= EPS) continue;
         const key = unitKey(s.name, [d.id]);
-        if (ledger.isChosen(key) || ledger.freeMemOf(d.id) < s.memoryMiB || ledger.freeOf(d.id, true) <= EPS) continue;
+        if (ledger.isChosen(key)) continue;
         const warm = warmKeys.has(key);
         const violated = (d.services[s.name]?.violationRate ?? 0) > 0;
-        const ck = `${d.deviceClass}|${d.memoryMiB}|${d.gpuCount}|${warm}`;
-        let bound = violated ? undefined : classBound.get(ck);
-        const c: Candidate = { key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) };
+        const ck = 2 * aliveClass[i]! + (warm ? 1 : 0);
+        let bound = violated || Number.isNaN(classBound[ck]!) ? undefined : classBound[ck]!;
         if (bound === undefined) {
           const unused = ledger.usedTimeOf(d.id) <= EPS;
-          const r = unused ? evaluate(c) : null;
-          bound = r ? r.gain / c.cost : !unused ? Infinity : -Infinity;
-          if (!violated && Number.isFinite(bound)) classBound.set(ck, bound);
+          const r = unused ? evaluate({ key, service: s, devices: [d], warm, bound: 0, cost: costOf([d], maxMemory) }) : null;
+          bound = r ? r.gain / costOf([d], maxMemory) : !unused ? Infinity : -Infinity;
+          if (!violated && Number.isFinite(bound)) classBound[ck] = bound;
         }
         if (bound > EPS) {
-          c.bound = bound;
-          heap.push(c);
+          const ranks = atBound.get(bound);
+          if (ranks) ranks.push(aliveRank[i]!);
+          else atBound.set(bound, [aliveRank[i]!]);
           candidates++;
         }
       }
+      for (const [bound, ranks] of atBound) heap.push(cohortEntry(s, Array.from(Int32Array.from(ranks).sort(), (r) => aliveByKey[r]!), bound, member));
       if (gpuNeedOf(s.category) === 'multi') pushGroups(s);
     }
     // A group that no longer fits (its devices' memory went to others) is re-formed from what is free.

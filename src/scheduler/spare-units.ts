@@ -74,14 +74,29 @@ export function spreadSpareUnits(o: SpareSearch): number {
     }
     return order;
   };
+  // The idle devices in order, filtered again only after a unit was placed (a refused place
+  // changes nothing); idleness only ends, so filtering the last list gives what the fleet would.
+  let idle: DeviceState[] | undefined;
+  let placedSince = false;
+  const idleNow = (): DeviceState[] => {
+    if (!idle) idle = o.devices.filter(o.isIdle);
+    else if (placedSince) idle = idle.filter(o.isIdle);
+    placedSince = false;
+    return idle;
+  };
+  const place = (s: ServiceSpec, devices: DeviceState[]): boolean => {
+    if (!o.place(s, devices)) return false;
+    placedSince = true;
+    return true;
+  };
   const tryOne = (s: ServiceSpec): boolean => {
-    const groups = o.groupsOf(s, o.devices.filter(o.isIdle));
-    if (groups) return groups.some((g) => o.place(s, g));
+    const groups = o.groupsOf(s, idleNow());
+    if (groups) return groups.some((g) => place(s, g));
     const order = orderOf(s);
     for (let k = 0; k < order.length; k++) {
       const d = firstIdle(order[k]!);
       if (!d) continue;
-      if (o.place(s, [d])) return true;
+      if (place(s, [d])) return true;
       // This class cannot take s after all (its time or its load): later calls skip it.
       order.splice(k--, 1);
     }
