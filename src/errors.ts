@@ -16,6 +16,7 @@ export type ErrorArea =
   | 'registry'
   | 'sched'
   | 'config'
+  | 'mqtt'
   | 'cli'
   | 'device'
   | 'internal';
@@ -93,6 +94,8 @@ export class SchedulerError extends EparaError {}
 export class RegistryError extends EparaError {}
 /** Options and configuration out of range or of the wrong type (config.*). */
 export class ConfigError extends EparaError {}
+/** The MQTT bridge: its broker, its client library, requests that come over MQTT (mqtt.*). */
+export class MqttError extends EparaError {}
 
 export function isEparaError(e: unknown): e is EparaError {
   return e instanceof EparaError;

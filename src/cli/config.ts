@@ -27,6 +27,10 @@ export interface EparaConfig {
     heartbeatMs?: number;
     stateSyncMs?: number;
     placementMs?: number;
+    /** MQTT broker URL (`epara serve --mqtt`), its topic prefix and the CA file for mqtts://. */
+    mqtt?: string;
+    mqttPrefix?: string;
+    mqttCa?: string;
   };
   /** Base URL of a running `epara serve --http` for register/devices/deploy/infer. */
   server?: string;
@@ -112,6 +116,9 @@ export function loadConfig(path: string, required: boolean): EparaConfig {
       heartbeatMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
       stateSyncMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
       placementMs: [(v) => typeof v === 'number', 'must be a number of milliseconds'],
+      mqtt: [(v) => typeof v === 'string', 'must be a broker URL string (mqtt://host:1883)'],
+      mqttPrefix: [(v) => typeof v === 'string', 'must be a topic prefix string'],
+      mqttCa: [(v) => typeof v === 'string', 'must be the path of a PEM file'],
     };
     for (const [k, v] of Object.entries(s as Record<string, unknown>)) {
       const check = checks[k];

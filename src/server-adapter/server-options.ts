@@ -7,6 +7,7 @@ import type { RegistryStore } from '../device-mgmt/registry/store.js';
 import type { AuditRetentionOptions } from '../device-mgmt/registry/audit-retention.js';
 import type { FrameLinkOptions } from '../transport/frame-link-options.js';
 import type { EventFeedOptions } from './event-feed.js';
+import type { MqttBridgeOptions } from './mqtt/mqtt-options.js';
 import type { HttpApiOptions } from './http-api.js';
 import type { RefusalLimitOptions } from './refusal-limiter.js';
 import type { SchedulerOption } from './live-scheduler.js';
@@ -68,6 +69,12 @@ export interface EparaServerOptions {
   planner?: (server: EparaServer) => Promise<void> | void;
   /** The live event stream (GET /events, the MQTT bridge): buffer size and rate limits (event-feed.ts). */
   events?: EventFeedOptions;
+  /**
+   * The MQTT bridge (mqtt/mqtt-bridge.ts; `epara serve --mqtt`): the fleet published to a broker
+   * zigbee2mqtt-style with Home Assistant discovery, inference requests taken from it. Off unless
+   * given; needs the optional peer `mqtt`. A broker that is down never stops the server.
+   */
+  mqtt?: MqttBridgeOptions & { softwareVersion?: string };
 }
 
 /** `periods`: the request deadline and EPARA's three time scales (src/time-scales.ts, shared with the simulator). */

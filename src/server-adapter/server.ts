@@ -42,6 +42,8 @@ import { LiveScheduler, type PlacementView, type ServiceView } from './live-sche
 import type { ServiceDeclaration } from './service-catalogue.js';
 import { handshakeConfig, resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { shutDown } from './shutdown.js';
+import { MqttBridge } from './mqtt/mqtt-bridge.js';
+import { resolveMqttOptions } from './mqtt/mqtt-options.js';
 
 export type { EparaServerOptions } from './server-options.js';
 export type { DeployOptions } from './deployments.js';
@@ -87,6 +89,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   private http: HttpApi | undefined;
+  private bridge: MqttBridge | undefined;
   private started = false;
   private closing = false;
   private readonly audit: AuditFn;
@@ -99,6 +102,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     }
     this.dataDir = options.dataDir;
     const o = (this.o = resolveServerOptions(options));
+    // A bad broker URL or prefix is refused here, before anything opens.
+    if (options.mqtt) resolveMqttOptions(options.mqtt);
     this.refusals = new RefusalLimiter(options.refusalLimit);
     this.handshake = handshakeConfig(o, options.openEnrolment === true);
     this.metrics = new ServerMetrics({
@@ -202,12 +207,19 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     ));
     if (this.options.http) this.http = await startHttpApi(this, this.options.http, (e) => this.audit(e));
     this.started = true;
+    // Waits at most mqtt.connectTimeoutMs for the broker, then serves on while the bridge retries.
+    if (this.options.mqtt) this.bridge = await MqttBridge.start(this, this.options.mqtt);
     return this;
   }
 
   /** Where the HTTP API listens, when enabled. */
   get httpAddress(): { host: string; port: number } | undefined {
     return this.http?.address;
+  }
+
+  /** The MQTT bridge when the `mqtt` option is given: `connected`, `lastError`, 'status' events. */
+  get mqtt(): MqttBridge | undefined {
+    return this.bridge;
   }
 
   /** The live event stream's buffer (GET /events reads it; subscribe to get each event as it comes). */
@@ -421,6 +433,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     if (this.closing) return;
     // New links are refused from here on (attachStream checks `closing`).
     this.closing = true;
+    // First, so subscribers see the bridge and its devices go offline (retained) before the links close.
+    await this.bridge?.close();
     await Promise.all([...this.flows].map((f) => f.close()));
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.placementTimer) clearInterval(this.placementTimer);

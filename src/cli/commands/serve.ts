@@ -16,6 +16,11 @@ import { resolveNumber, type NumberOptionSpec } from '../../options.js';
 import { TIME_SCALES, type TimeScale } from '../../time-scales.js';
 import { SCHEDULER_NAMES } from '../../server-adapter/scheduler-wiring.js';
 import { resolveSchedulerOption, type SchedulerOption } from '../../server-adapter/live-scheduler.js';
+import { readFileSync } from 'node:fs';
+import type { MqttBridge, BridgeStatus } from '../../server-adapter/mqtt/mqtt-bridge.js';
+import type { EparaServerOptions } from '../../server-adapter/server-options.js';
+import { CliError } from '../cli-error.js';
+import { packageVersion } from '../version.js';
 
 const span = (s: NumberOptionSpec) => `${s.min}..${s.max} ms, default ${s.default}`;
 
@@ -32,6 +37,9 @@ interface ServeFlags {
   stateSyncMs?: string;
   placementMs?: string;
   scheduler?: string;
+  mqtt?: string;
+  mqttPrefix?: string;
+  mqttCa?: string;
 }
 
 export function serveCommand(ctx: CliContext, exit: ExitState): Command {
@@ -48,6 +56,9 @@ export function serveCommand(ctx: CliContext, exit: ExitState): Command {
     .option('--heartbeat-ms <ms>', `heartbeat period proposed to devices (${span(TIME_SCALES.heartbeatMs)})`)
     .option('--state-sync-ms <ms>', `STATE report period told to devices (${span(TIME_SCALES.stateSyncMs)})`)
     .option('--placement-ms <ms>', `how often the scheduler re-plans placement (${span(TIME_SCALES.placementMs)})`)
+    .option('--mqtt <url>', 'publish the fleet to an MQTT broker and take inference requests from it: mqtt://[user:password@]host:1883 or mqtts://…:8883')
+    .option('--mqtt-prefix <prefix>', 'first topic level(s) of everything the MQTT bridge publishes (default epara)')
+    .option('--mqtt-ca <file>', "PEM file of the CA that signed the MQTT broker's certificate (mqtts://)")
     .addOption(new Option('--heartbeat <ms>', 'heartbeat period proposed to devices (old name of --heartbeat-ms)').hideHelp())
     .addHelpText(
       'after',
@@ -58,7 +69,8 @@ Examples:
   epara serve
   epara serve --tcp 0.0.0.0:7878 --serial /dev/rfcomm0@9600 --metrics
   epara serve --http 127.0.0.1:8080      # fixed API port for curl/Prometheus
-  epara serve --scheduler round-robin --placement-ms 10000`,
+  epara serve --scheduler round-robin --placement-ms 10000
+  epara serve --mqtt mqtt://127.0.0.1:1883 --mqtt-prefix epara   # then: mosquitto_sub -t 'epara/#' -v`,
     )
     .action(
       action(ctx, exit, async (env, flags: ServeFlags) => {
@@ -109,6 +121,7 @@ async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<
     http: { host: http.host, port: http.port, token, metrics: flags.metrics ?? cfg.metrics ?? false },
     periods,
     scheduler,
+    ...(mqttOptions(flags, cfg) ?? {}),
   });
   const startedAt = Date.now();
   // Inference count for the status line, read from the server's own Prometheus histogram.
@@ -135,6 +148,7 @@ async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<
   const tcpBound: string[] = [];
   try {
     await server.start();
+    if (server.mqtt) watchBridge(server.mqtt, log);
     server.on('audit', (a) => {
       log(`${a.event}${a.deviceId ? ` ${a.deviceId}` : ''}${a.detail ? ` — ${a.detail}` : ''}`);
     });
@@ -193,6 +207,39 @@ async function serveLocked(env: CommandEnv, flags: ServeFlags, cfg: NonNullable<
   removeRuntime(dataDir, process.pid);
   out.result({ ok: true, stopped: reason, uptimeMs: Date.now() - startedAt, inferences }, () => '');
   out.info(`stopped after ${formatUptime(Date.now() - startedAt)}; ${inferences} inference requests served`);
+}
+
+/**
+ * The MQTT bridge's options from the flags or config.json (serve.mqtt, serve.mqttPrefix,
+ * serve.mqttCa); EparaServer checks the URL and prefix before anything opens.
+ */
+function mqttOptions(flags: ServeFlags, cfg: NonNullable<EparaConfig['serve']>): { mqtt: NonNullable<EparaServerOptions['mqtt']> } | undefined {
+  const url = flags.mqtt ?? cfg.mqtt;
+  if (url === undefined) return undefined;
+  const prefix = flags.mqttPrefix ?? cfg.mqttPrefix;
+  const caFile = flags.mqttCa ?? cfg.mqttCa;
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new CliError({ code: 'cli.file_unreadable', reason: `cannot read the MQTT CA file ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: "pass the PEM file of the CA that signed the broker's certificate", field: '--mqtt-ca' });
+    }
+  }
+  return { mqtt: { url, ...(prefix !== undefined ? { prefix } : {}), ...(ca ? { ca } : {}), softwareVersion: packageVersion() } };
+}
+
+/** Says in the log how the bridge stands now and whenever that changes (the gateway serves on regardless). */
+function watchBridge(bridge: MqttBridge, log: (l: string) => void): void {
+  const say = (s: BridgeStatus) => {
+    if (s.kind === 'connected') log(`mqtt: connected to ${s.broker}`);
+    else if (s.kind === 'disconnected') log(`mqtt: lost ${s.broker}; retrying`);
+    else log(`mqtt: ${s.error.code}: ${s.error.reason} (hint: ${s.error.hint})`);
+  };
+  if (bridge.connected) say({ kind: 'connected', broker: bridge.broker });
+  else if (bridge.lastError) say({ kind: 'error', error: bridge.lastError });
+  else log(`mqtt: ${bridge.broker} has not answered yet; retrying in the background`);
+  bridge.on('status', say);
 }
 
 /** A device behind a serial port (USB-UART or /dev/rfcommN), reopened with backoff when the port goes away. */
