@@ -30,6 +30,33 @@ export class ServerClient {
     return this.send('PUT', 'artifacts', { 'content-type': 'application/octet-stream', 'content-length': String(statSync(file).size) }, createReadStream(file));
   }
 
+  /**
+   * Opens GET /events (Server-Sent Events) with the token, resuming after `lastEventId`; answers
+   * the open response, whose body the caller reads. Refusals throw like `request` does.
+   */
+  async openEvents(query: string, lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(`events${query}`, this.baseUrl), {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        signal,
+      });
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      throw unreachableError(this.baseUrl, cause, this.runtime);
+    }
+    if (res.ok) return res;
+    const text = await res.text();
+    let e: { code?: string; reason?: string; hint?: string } | undefined;
+    try {
+      e = (JSON.parse(text) as { error?: typeof e }).error;
+    } catch {
+      /* not JSON: said below */
+    }
+    if (res.status === 401) throw new CliError({ code: 'cli.server_token', reason: 'the server refused our token (HTTP 401)', hint: 'use the token in <data dir>/http-token of the server (same --data-dir), or pass --token' });
+    throw new EparaError({ code: e?.code ?? 'cli.server_reply', reason: e?.reason ?? `GET /events answered HTTP ${res.status}`, hint: e?.hint ?? 'is --server pointing at an epara serve HTTP API?' });
+  }
+
   private async send<T>(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined): Promise<T> {
     let res: Response;
     try {

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import type { CliContext, ExitState } from '../context.js';
-import { action } from '../command-env.js';
+import { action, type CommandEnv } from '../command-env.js';
+import { eventLine } from '../event-lines.js';
+import { interruptSignal, watchEvents } from '../event-watch.js';
 import { requireServer } from '../server-client.js';
-import { renderTable } from '../output.js';
+import { renderTable, type Output } from '../output.js';
 import type { DeploymentRecord } from '../../device-mgmt/registry/store.js';
 import { serverOptions, type ServerFlags } from '../flags.js';
 import { ago, formatBytes } from '../format.js';
@@ -11,6 +13,7 @@ interface Flags extends ServerFlags {
   service?: string;
   device?: string;
   state?: string;
+  watch?: boolean;
 }
 
 export function deploymentsCommand(ctx: CliContext, exit: ExitState): Command {
@@ -19,9 +22,10 @@ export function deploymentsCommand(ctx: CliContext, exit: ExitState): Command {
       .description('list deployments recorded by the running server (one per device and version)')
       .option('--service <name>', 'only this service')
       .option('--device <id>', 'only this device')
-      .option('--state <states>', 'only these states, comma-separated (offered, transferring, verifying, loading, ready, failed, rolled-back, undeployed)'),
+      .option('--state <states>', 'only these states, comma-separated (offered, transferring, verifying, loading, ready, failed, rolled-back, undeployed)')
+      .option('--watch', 'then follow the deployments live: progress per device and each result with its reason and hint (Ctrl-C stops; with --json one event per line)'),
   )
-    .addHelpText('after', '\nExamples:\n  epara deployments\n  epara deployments --service classifier --state failed,rolled-back --json')
+    .addHelpText('after', '\nExamples:\n  epara deployments\n  epara deployments --service classifier --state failed,rolled-back --json\n  epara deployments --watch')
     .action(
       action(ctx, exit, async (env, flags: Flags) => {
         const out = env.out;
@@ -30,25 +34,67 @@ export function deploymentsCommand(ctx: CliContext, exit: ExitState): Command {
         if (flags.service) q.set('service', flags.service);
         if (flags.device) q.set('deviceId', flags.device);
         if (flags.state) q.set('state', flags.state);
-        const list = await client.request<DeploymentRecord[]>('GET', `deployments${q.size ? `?${q}` : ''}`);
-        out.result(list, () =>
-          list.length === 0
-            ? 'no deployments'
-            : renderTable(
-                list,
-                [
-                  { header: 'ID', value: (d) => String(d.id), align: 'right' },
-                  { header: 'DEVICE', value: (d) => d.deviceId, paint: (c) => out.c.bold(c) },
-                  { header: 'SERVICE', value: (d) => d.service },
-                  { header: 'VERSION', value: (d) => d.version },
-                  { header: 'STATE', value: (d) => d.state, paint: (c, d) => (d.state === 'ready' ? out.c.green(c) : d.state === 'failed' || d.state === 'rolled-back' ? out.c.red(c) : c) },
-                  { header: 'BYTES', value: (d) => `${formatBytes(d.offset)}/${formatBytes(d.size)}`, align: 'right' },
-                  { header: 'UPDATED', value: (d) => ago(d.updatedAt) },
-                  { header: 'ERROR', value: (d) => d.errorCode ?? '' },
-                ],
-                out.c,
-              ),
-        );
+        const path = `deployments${q.size ? `?${q}` : ''}`;
+        if (flags.watch) return watchDeployments(env, flags, path);
+        const list = await client.request<DeploymentRecord[]>('GET', path);
+        out.result(list, () => deploymentsTable(out, list));
       }),
     );
+}
+
+function deploymentsTable(out: Output, list: DeploymentRecord[]): string {
+  return list.length === 0
+    ? 'no deployments'
+    : renderTable(
+        list,
+        [
+          { header: 'ID', value: (d) => String(d.id), align: 'right' },
+          { header: 'DEVICE', value: (d) => d.deviceId, paint: (c) => out.c.bold(c) },
+          { header: 'SERVICE', value: (d) => d.service },
+          { header: 'VERSION', value: (d) => d.version },
+          { header: 'STATE', value: (d) => d.state, paint: (c, d) => (d.state === 'ready' ? out.c.green(c) : d.state === 'failed' || d.state === 'rolled-back' ? out.c.red(c) : c) },
+          { header: 'BYTES', value: (d) => `${formatBytes(d.offset)}/${formatBytes(d.size)}`, align: 'right' },
+          { header: 'UPDATED', value: (d) => ago(d.updatedAt) },
+          { header: 'ERROR', value: (d) => d.errorCode ?? '' },
+        ],
+        out.c,
+      );
+}
+
+/** Whether a live deployment event passes the command's filters. */
+function wanted(flags: Flags, d: { deviceId: string; service: string; state: string }): boolean {
+  return (!flags.device || d.deviceId === flags.device) && (!flags.service || d.service === flags.service) && (!flags.state || flags.state.split(',').includes(d.state));
+}
+
+/** `deployments --watch`: the table, then progress and results live; the table again after a gap. */
+async function watchDeployments(env: CommandEnv, flags: Flags, path: string): Promise<void> {
+  const out = env.out;
+  const locate = () => requireServer(env, flags);
+  const table = async () => {
+    const list = await locate().request<DeploymentRecord[]>('GET', path);
+    if (!out.json) out.result(list, () => deploymentsTable(out, list));
+  };
+  const stop = interruptSignal(env.ctx);
+  try {
+    await watchEvents(locate, {
+      kinds: ['deployment'],
+      signal: stop.signal,
+      onOpen: async (resumed) => {
+        if (!resumed) await table();
+        out.info(out.e.dim(resumed ? 'event stream resumed' : 'watching live events; Ctrl-C stops'));
+      },
+      onRetry: (err, ms) => out.info(out.e.dim(`event stream interrupted${err ? ` (${err.code})` : ''}; reconnecting in ${ms} ms`)),
+      onEvent: async (e) => {
+        if (e.kind === 'stream.gap') {
+          if (out.json) out.stdout.write(JSON.stringify(e) + '\n');
+          else out.stdout.write(eventLine(e, out.c) + '\n');
+          return table();
+        }
+        if ((e.kind !== 'deployment.progress' && e.kind !== 'deployment.result') || !wanted(flags, e.data)) return;
+        out.stdout.write((out.json ? JSON.stringify(e) : eventLine(e, out.c)) + '\n');
+      },
+    });
+  } finally {
+    stop.dispose();
+  }
 }

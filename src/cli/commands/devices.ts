@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import type { CliContext, ExitState } from '../context.js';
 import { action, type CommandEnv } from '../command-env.js';
 import { openRegistry, type RegistryAccess } from '../registry-access.js';
-import { renderTable, type Palette } from '../output.js';
+import { renderTable, type Output, type Palette } from '../output.js';
+import { eventLine } from '../event-lines.js';
+import { interruptSignal, watchEvents } from '../event-watch.js';
+import { requireServer } from '../server-client.js';
 import type { DeviceInfo } from '../../server-adapter/events.js';
 import { CliError } from '../cli-error.js';
 import { serverOptions, type ServerFlags } from '../flags.js';
@@ -28,6 +31,60 @@ function notFound(id: string): CliError {
   return new CliError({ code: 'registry.unknown_device', reason: `no device ${id} in the registry`, hint: 'list devices with `epara devices`', field: 'id' });
 }
 
+function devicesTable(out: Output, rows: DeviceInfo[], pending: boolean): string {
+  if (rows.length === 0) return pending ? 'no devices waiting for approval' : 'no devices yet: provision one with `epara register <id> --class <class>`';
+  return renderTable<DeviceInfo>(
+    rows,
+    [
+      { header: 'ID', value: (d) => d.id, paint: (s) => out.c.bold(s) },
+      { header: 'CLASS', value: (d) => d.deviceClass },
+      { header: 'NAME', value: (d) => (d.name === d.id ? '' : d.name) },
+      { header: 'STATUS', value: (d) => d.status, paint: (s, d) => (d.status === 'active' ? s : paintState(out.c, s.trim()) + ' '.repeat(s.length - s.trim().length)) },
+      { header: 'SESSION', value: (d) => d.state, paint: (s, d) => paintState(out.c, d.state) + ' '.repeat(s.length - d.state.length) },
+      { header: 'LAST SEEN', value: (d) => (d.state !== 'offline' ? 'now' : ago(d.lastSeenAt)) },
+      { header: 'LINK', value: (d) => d.remote ?? d.lastRemote ?? '' },
+    ],
+    out.c,
+  );
+}
+
+/** The audit rows `devices --watch` shows: a device appearing in the registry (sessions come as device.* events). */
+const REGISTRY_CHANGES = new Set(['device.provisioned', 'device.approved', 'device.enrolled']);
+
+/**
+ * `devices --watch`: the table from the running server, then one line per live event (GET
+ * /events); after a gap in the stream (a server restart, or too long away) the table again.
+ */
+async function watchDevices(env: CommandEnv, flags: ServerFlags & { pending?: boolean }): Promise<void> {
+  const out = env.out;
+  const locate = () => requireServer(env, flags);
+  const table = async () => {
+    const list = await locate().request<DeviceInfo[]>('GET', 'devices');
+    if (!out.json) out.result(list, () => devicesTable(out, flags.pending ? list.filter((d) => d.status === 'pending') : list, flags.pending === true));
+  };
+  const stop = interruptSignal(env.ctx);
+  try {
+    await watchEvents(locate, {
+      kinds: ['device', 'audit'],
+      signal: stop.signal,
+      onOpen: async (resumed) => {
+        if (!resumed) await table();
+        out.info(out.e.dim(resumed ? 'event stream resumed' : 'watching live events; Ctrl-C stops'));
+      },
+      onRetry: (err, ms) => out.info(out.e.dim(`event stream interrupted${err ? ` (${err.code})` : ''}; reconnecting in ${ms} ms`)),
+      onEvent: async (e) => {
+        if (e.kind === 'audit' && !REGISTRY_CHANGES.has(e.data.event)) return;
+        if (out.json) return void out.stdout.write(JSON.stringify(e) + '\n');
+        const line = eventLine(e, out.c);
+        if (line) out.stdout.write(line + '\n');
+        if (e.kind === 'stream.gap') await table();
+      },
+    });
+  } finally {
+    stop.dispose();
+  }
+}
+
 export function devicesCommand(ctx: CliContext, exit: ExitState): Command {
   const devices = new Command('devices').description('list, inspect, remove and approve devices (`epara devices` = `epara devices ls`)').addHelpText(
     'after',
@@ -42,31 +99,15 @@ Examples:
   devices.addCommand(
     serverOptions(new Command('ls').description('table of devices: class, registry status, session state, last seen'))
       .option('--pending', 'only devices waiting for approval')
-      .addHelpText('after', '\nExample:\n  epara devices ls --json | jq -r \'.[] | select(.state=="active") | .id\'')
+      .option('--watch', 'then follow the running server live: devices registering, degrading, coming back, lost, revoked, and their STATE (Ctrl-C stops; with --json one event per line)')
+      .addHelpText('after', '\nExamples:\n  epara devices ls --json | jq -r \'.[] | select(.state=="active") | .id\'\n  epara devices --watch')
       .action(
-        action(ctx, exit, async (env, flags: ServerFlags & { pending?: boolean }) => {
+        action(ctx, exit, async (env, flags: ServerFlags & { pending?: boolean; watch?: boolean }) => {
           const out = env.out;
+          if (flags.watch) return watchDevices(env, flags);
           const list = await withRegistry(env, flags, (r) => r.devices());
           const rows = flags.pending ? list.filter((d) => d.status === 'pending') : list;
-          out.result(rows, () =>
-            rows.length === 0
-              ? flags.pending
-                ? 'no devices waiting for approval'
-                : 'no devices yet: provision one with `epara register <id> --class <class>`'
-              : renderTable<DeviceInfo>(
-                  rows,
-                  [
-                    { header: 'ID', value: (d) => d.id, paint: (s) => out.c.bold(s) },
-                    { header: 'CLASS', value: (d) => d.deviceClass },
-                    { header: 'NAME', value: (d) => (d.name === d.id ? '' : d.name) },
-                    { header: 'STATUS', value: (d) => d.status, paint: (s, d) => (d.status === 'active' ? s : paintState(out.c, s.trim()) + ' '.repeat(s.length - s.trim().length)) },
-                    { header: 'SESSION', value: (d) => d.state, paint: (s, d) => paintState(out.c, d.state) + ' '.repeat(s.length - d.state.length) },
-                    { header: 'LAST SEEN', value: (d) => (d.state !== 'offline' ? 'now' : ago(d.lastSeenAt)) },
-                    { header: 'LINK', value: (d) => d.remote ?? d.lastRemote ?? '' },
-                  ],
-                  out.c,
-                ),
-          );
+          out.result(rows, () => devicesTable(out, rows, flags.pending === true));
         }),
       ),
     { isDefault: true },
