@@ -31,6 +31,7 @@ import { SCHEMAS } from '../src/protocol/messages/catalogue.js';
 import { encodeWith } from '../src/protocol/messages/schema.js';
 import { MessageType } from '../src/protocol/messages/types.js';
 import { NATIVE_CRC_MIN_BYTES, nativeCrc32c } from '../src/protocol/crc32c.js';
+import { ajvDecoder, obviousDecoder } from './_validating-baselines.js';
 
 const bareEncoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false, variableMapSize: true } as ConstructorParameters<typeof Encoder>[0]);
 /** cbor-x's RESET_BUFFER_MODE (not re-exported by its index), as src/protocol/cbor-subset.ts uses it. */
@@ -40,6 +41,9 @@ const bareDecoder = new Decoder({ useRecords: false, mapsAsObjects: false } as C
 
 const chunk = new Uint8Array(1024);
 for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + 7) & 0xff;
+
+/** Issue 22's targets for (encode, decode) time over bare cbor-x's. */
+const TARGETS: Record<string, [number, number]> = { HEARTBEAT: [1.5, 1.5], 'STATE (3 services)': [1.5, 1.5], 'DEPLOY_CHUNK 1 KiB': [1.5, 2] };
 
 const CASES: Array<[string, Message]> = [
   ['HEARTBEAT', { type: 'HEARTBEAT', uptimeMs: 3_600_123 }],
@@ -71,10 +75,12 @@ const CASES: Array<[string, Message]> = [
  * absolute figures are not.
  */
 function ratePair(a: () => unknown, b: () => unknown, ms = 150, rounds = 4): [number, number] {
-  for (let i = 0; i < 3000; i++) {
-    a();
-    b();
-  }
+  return rates([a, b], ms, rounds) as [number, number];
+}
+
+/** ops/s of each of `fns`, in alternating rounds after a warm-up, best round of each (see ratePair). */
+function rates(fns: Array<() => unknown>, ms = 150, rounds = 4): number[] {
+  for (let i = 0; i < 3000; i++) for (const f of fns) f();
   const once = (fn: () => unknown) => {
     let n = 0;
     const t0 = performance.now();
@@ -86,13 +92,9 @@ function ratePair(a: () => unknown, b: () => unknown, ms = 150, rounds = 4): [nu
     }
     return (n * 1000) / (t - t0);
   };
-  let bestA = 0;
-  let bestB = 0;
-  for (let r = 0; r < rounds; r++) {
-    bestA = Math.max(bestA, once(a));
-    bestB = Math.max(bestB, once(b));
-  }
-  return [bestA, bestB];
+  const best = fns.map(() => 0);
+  for (let r = 0; r < rounds; r++) fns.forEach((f, i) => (best[i] = Math.max(best[i]!, once(f))));
+  return best;
 }
 
 // CRC-16/CCITT (poly 0x1021, initial value 0) as mcumgr's console transport computes it.
@@ -127,6 +129,7 @@ const lpad = (s: string, n: number) => s.padStart(n);
 
 export async function run(): Promise<void> {
   const rows: string[][] = [];
+  const judged: string[][] = [];
   const sizes: string[][] = [];
   for (const [label, msg] of CASES) {
     const schema = SCHEMAS.get(MessageType[msg.type])!;
@@ -141,11 +144,22 @@ export async function run(): Promise<void> {
       () => encodeFrame(msg, { seq: (seq = (seq + 1) & 0xffff), maxFrame: 4096 }),
       () => bareEncode.call(bareEncoder, ready, RESET_BUFFER_MODE),
     );
-    const [fullDec, bareDec] = ratePair(
-      () => dec.push(wire),
-      () => bareDecoder.decode(body),
-    );
+    const obvious = obviousDecoder(schema.body);
+    const compiled = ajvDecoder(schema.body);
+    obvious(body);
+    compiled(body);
+    const [fullDec, bareDec, obviousDec, ajvDec] = rates([() => dec.push(wire), () => bareDecoder.decode(body), () => obvious(body), () => compiled(body)]);
     rows.push([label, fmt(fullEnc), fmt(bareEnc), (bareEnc / fullEnc).toFixed(2) + 'x', fmt(fullDec), fmt(bareDec), (bareDec / fullDec).toFixed(2) + 'x']);
+    const [encT, decT] = TARGETS[label]!;
+    const encR = bareEnc / fullEnc;
+    const decR = bareDec / fullDec;
+    judged.push([
+      label,
+      `${encR.toFixed(2)}x (<= ${encT}x) ${encR <= encT ? 'target met' : 'NOT MET'}`,
+      `${decR.toFixed(2)}x (<= ${decT}x) ${decR <= decT ? 'target met' : 'NOT MET'}`,
+      `${fmt(obviousDec)} = ${(obviousDec / fullDec).toFixed(2)}x`,
+      `${fmt(ajvDec)} = ${(ajvDec / fullDec).toFixed(2)}x`,
+    ]);
 
     const json = Buffer.byteLength(JSON.stringify(messageToJson(msg)) + '\n');
     sizes.push([label, String(body.length), String(wire.length), String(json), String(smpConsoleBytes(body)), String(smpConsoleBytes(body, true)), ((wire.length / json) * 100).toFixed(0) + '%']);
@@ -159,7 +173,15 @@ export async function run(): Promise<void> {
   console.log(` CRC-32C: ${nativeCrc32c ? `native @node-rs/crc32 from ${NATIVE_CRC_MIN_BYTES} bytes, JS below` : 'JS slicing-by-8 only (native binding not loaded)'}`);
   console.log(head.map((h, i) => (i ? lpad(h, w[i]!) : pad(h, w[i]!))).join(' '));
   for (const r of rows) console.log(r.map((c, i) => (i ? lpad(c, w[i]!) : pad(c, w[i]!))).join(' '));
-  console.log('(ratio = bare cbor-x rate / full rate: the cost of framing and validation; target < 1.5x)');
+  console.log('(ratio = bare cbor-x rate / full rate: the cost of framing and validation)');
+
+  console.log('\nissue 22 targets (time of the full path over bare cbor-x, same run), and decode beside validating baselines');
+  console.log(' cbor-x+check = cbor-x to Maps + the obvious recursive schema check; cbor-x+ajv = cbor-x to objects + an ajv validator compiled from the catalogue');
+  console.log(' (both are floors: no determinism/subset checks, no COBS, no CRC); "= Nx" is that baseline\'s rate over the full decode\'s');
+  const jh = ['message', 'encode vs cbor-x', 'decode vs cbor-x', 'cbor-x+check dec/s', 'cbor-x+ajv dec/s'];
+  const jw = [20, 30, 30, 20, 20];
+  console.log(jh.map((h, i) => h.padEnd(jw[i]!)).join(' '));
+  for (const r of judged) console.log(r.map((c, i) => c.padEnd(jw[i]!)).join(' '));
 
   console.log('\nwire bytes per message');
   const sh = ['message', 'CBOR body', 'epara wire', 'JSON line', 'b64+CRC16', '+SMP hdr', 'wire/JSON'];
