@@ -7,8 +7,8 @@ import type { ServerClient } from './server-client.js';
  * Follows the server's live event stream (GET /events) for `--watch`: reconnects after the
  * server's `retry:` delay when the stream ends or the server is away (a restart, a network
  * blip), resuming with Last-Event-ID so nothing is shown twice or skipped; a `stream.gap` is
- * handed on so the caller can reread what it shows. Runs until `signal` aborts; a refused token
- * or another answer that retrying cannot fix ends it with that error.
+ * handed on so the caller can reread what it shows. Runs until `signal` aborts; a refused token,
+ * another answer that retrying cannot fix, or no server at the first attempt ends it with that error.
  */
 export interface WatchOptions {
   kinds: string[];
@@ -63,7 +63,8 @@ export async function watchEvents(locate: () => ServerClient, o: WatchOptions): 
       }
     } catch (e) {
       if (o.signal.aborted) return;
-      if (e instanceof EparaError && !TRANSIENT.has(e.code)) throw e;
+      // Before the first open nothing has been shown yet: no server is an answer, not a wait.
+      if (!opened || (e instanceof EparaError && !TRANSIENT.has(e.code))) throw e;
       err = e instanceof EparaError ? e : undefined;
     }
     if (o.signal.aborted) return;

@@ -139,6 +139,10 @@ describe('--watch follows GET /events of a running epara serve', () => {
     const bad = await epara([...dd, 'devices', '--watch', '--token', 'not-the-token'], { env: sb.env });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cli\.server_token/);
+    // No server at all: said at once, not waited for.
+    const none = await epara(['--data-dir', join(sb.root, 'empty'), 'deployments', '--watch'], { env: sb.env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/cli\.server_not_running/);
   });
 });
 
