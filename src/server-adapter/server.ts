@@ -43,6 +43,7 @@ import type { ServiceDeclaration } from './service-catalogue.js';
 import { handshakeConfig, resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { shutDown } from './shutdown.js';
 import { MqttBridge } from './mqtt/mqtt-bridge.js';
+import { loadMqtt } from './mqtt/mqtt-client-module.js';
 import { resolveMqttOptions } from './mqtt/mqtt-options.js';
 
 export type { EparaServerOptions } from './server-options.js';
@@ -175,6 +176,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   /** Opens the registry, resumes bookkeeping and starts timers and the HTTP API. Idempotent. */
   async start(): Promise<this> {
     if (this.started) return this;
+    // A bridge without its client library fails here, before anything opens.
+    if (this.options.mqtt) await loadMqtt();
     this.masterKey = loadOrCreateMasterKey(this.dataDir);
     this.store =
       this.options.store ??

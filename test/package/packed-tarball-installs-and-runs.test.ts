@@ -103,10 +103,11 @@ const expected = Array.from(new Int8FcModel(artifact).infer(x).scores);
 // The optional peers are absent in a gateway app: typed errors that say how to add them.
 const ort = await refusal(OnnxModel.load(new Uint8Array(8)));
 const ble = await refusal(connectBle({ timeoutMs: 500 }));
+const mqtt = await refusal(new EparaServer({ dataDir: join(root, 'mqtt'), mqtt: { url: 'mqtt://127.0.0.1:1' } }).start());
 
 await fpga.close();
 await server.close();
-console.log(JSON.stringify({ deploy: records.map((r) => r.state), deviceId: answer.deviceId, scores, expected, ort, ble, deviceClass: typeof EparaDevice }));
+console.log(JSON.stringify({ deploy: records.map((r) => r.state), deviceId: answer.deviceId, scores, expected, ort, ble, mqtt, deviceClass: typeof EparaDevice }));
 `;
 
 // The same entry points through moduleResolution node10 (no top-level await: module commonjs).
@@ -230,7 +231,7 @@ describe.skipIf(skipReason !== '')('npm install of the packed tarball', () => {
     const app = run(process.execPath, ['out/app.js'], gw, { timeoutMs: 90_000 });
     expect(app.status, app.out).toBe(0);
     const r = JSON.parse(app.stdout.trim().split('\n').pop()!) as {
-      deploy: string[]; deviceId: string; scores: number[]; expected: number[]; ort: { code: string; hint: string }; ble: { code: string; hint: string }; deviceClass: string;
+      deploy: string[]; deviceId: string; scores: number[]; expected: number[]; ort: { code: string; hint: string }; ble: { code: string; hint: string }; mqtt: { code: string; hint: string }; deviceClass: string;
     };
     expect(r.deploy).toEqual(['ready']);
     expect(r.deviceId).toBe('fpga-1');
@@ -239,6 +240,8 @@ describe.skipIf(skipReason !== '')('npm install of the packed tarball', () => {
     expect(r.ort.hint).toContain('npm install onnxruntime-node@1.30');
     expect(r.ble.code).toBe('link.unavailable');
     expect(r.ble.hint).toContain('npm install @abandonware/noble');
+    expect(r.mqtt.code).toBe('mqtt.client_missing');
+    expect(r.mqtt.hint).toContain('npm install mqtt@5');
     expect(r.deviceClass).toBe('function');
   });
 
