@@ -138,11 +138,18 @@ describe.skipIf(!haveMosquitto)(`MQTT bridge against a real mosquitto${haveMosqu
     // The gateway works on without it.
     await device('pi-x');
     expect(server.device('pi-x')?.state).toMatch(/registered|active/);
+    // It backs off while the broker stays away: 200, 400, 800 ms, …
+    const until = Date.now() + 10_000;
+    while (br.nextRetryMs < 1600 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(br.nextRetryMs).toBe(1600);
+    expect(statuses.filter((x) => x.kind === 'error')).toHaveLength(0); // said once, before our listener: lastError
+    expect(br.lastError?.code).toBe('mqtt.unreachable');
     const b = await broker({ port });
     const s = sub(b.port, ['epara/#']);
     await s.next((t, p) => t === 'epara/pi-x/availability' && p === 'online');
     await s.next((t, p) => t === 'epara/bridge/state' && p === 'online');
     expect(statuses.some((x) => x.kind === 'connected')).toBe(true);
+    expect(br.nextRetryMs).toBe(200); // back to the first pause once connected
     // A broker restart (retained messages lost: no persistence) is healed by the reconnect.
     await b.stop();
     await b.start();

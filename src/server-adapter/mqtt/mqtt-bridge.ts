@@ -13,8 +13,8 @@ import { bridgeDiscoveryConfig, discoveryConfigs, OFFLINE, ONLINE, RESERVED_IDS,
  * The MQTT bridge (`epara serve --mqtt`): publishes the fleet to a broker as zigbee2mqtt does
  * (retained availability and state per device, Home Assistant discovery, deployment events, the
  * plan; topics in mqtt-topics.ts) from the server's event stream, and answers inference requests
- * that come over MQTT. The broker being down never stops the gateway: the client reconnects every
- * `reconnectMs`, nothing is queued meanwhile (memory stays bounded), and on every (re)connect the
+ * that come over MQTT. The broker being down never stops the gateway: the bridge reconnects after
+ * `reconnectMs`, doubling the pause up to `maxReconnectMs` while it stays away, nothing is queued meanwhile (memory stays bounded), and on every (re)connect the
  * retained topics are published afresh from what the server knows now.
  */
 export interface BridgeHost {
@@ -45,9 +45,9 @@ export function brokerError(err: Error & { code?: string | number }, o: Resolved
     return new MqttError({ code: 'mqtt.tls', reason: `TLS to ${b.display} failed: ${first}`, hint: o.ca ? "the CA given did not sign the broker's certificate (or its name does not match the URL's host)" : "pass the CA that signed the broker's certificate with --mqtt-ca ca.pem", cause: err });
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-    return new MqttError({ code: 'mqtt.unreachable', reason: `cannot reach the MQTT broker at ${b.display} (${code})`, hint: `is the broker running there? (e.g. mosquitto -p ${b.port}); the gateway keeps serving and the bridge retries every ${o.reconnectMs} ms`, cause: err });
+    return new MqttError({ code: 'mqtt.unreachable', reason: `cannot reach the MQTT broker at ${b.display} (${code})`, hint: `is the broker running there? (e.g. mosquitto -p ${b.port}); the gateway keeps serving and the bridge retries, every ${o.reconnectMs} ms at first, backing off to ${o.maxReconnectMs} ms`, cause: err });
   }
-  return new MqttError({ code: 'mqtt.broker', reason: `the MQTT connection to ${b.display} failed: ${first}`, hint: `check the broker's log; the bridge retries every ${o.reconnectMs} ms`, cause: err });
+  return new MqttError({ code: 'mqtt.broker', reason: `the MQTT connection to ${b.display} failed: ${first}`, hint: `check the broker's log; the bridge retries, backing off from ${o.reconnectMs} to ${o.maxReconnectMs} ms`, cause: err });
 }
 
 export class MqttBridge extends EventEmitter<BridgeEvents> {
@@ -61,6 +61,9 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
   lastError: EparaError | undefined;
   /** The last plan.changed seen, republished (retained) on every connect. */
   private plan: PlanChangedData | undefined;
+  /** The next pause before reconnecting: reconnectMs, doubled per failed attempt up to maxReconnectMs. */
+  private retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly host: BridgeHost,
@@ -70,6 +73,7 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
   ) {
     super();
     this.t = topics(o.prefix, o.discoveryPrefix);
+    this.retryMs = o.reconnectMs;
     // Without a listener an 'error' status would throw: keep it observable but harmless.
     this.on('status', () => undefined);
   }
@@ -94,7 +98,7 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
       ...(o.ca !== undefined ? { ca: o.ca } : {}),
       rejectUnauthorized: true,
       connectTimeout: o.connectTimeoutMs,
-      reconnectPeriod: o.reconnectMs,
+      reconnectPeriod: 0,
       clean: true,
       queueQoSZero: false,
       will: { topic: t.bridgeState, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
@@ -125,12 +129,15 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
   private wire(): void {
     this.client.on('connect', () => {
       this.lastError = undefined;
+      this.retryMs = this.o.reconnectMs;
       this.emit('status', { kind: 'connected', broker: this.o.broker.display });
       this.client.subscribe(this.t.inferRequests, { qos: 1 });
       this.publishAll();
     });
     this.client.on('close', () => {
-      if (!this.closed) this.emit('status', { kind: 'disconnected', broker: this.o.broker.display });
+      if (this.closed) return;
+      if (this.lastError === undefined) this.emit('status', { kind: 'disconnected', broker: this.o.broker.display });
+      this.scheduleReconnect();
     });
     this.client.on('error', (err) => {
       const e = brokerError(err, this.o);
@@ -141,6 +148,23 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
     });
     this.client.on('message', (topic, payload, packet) => void this.onRequest(topic, payload, packet));
     this.unsubscribe = this.host.eventLog.subscribe((e) => this.onEvent(e));
+  }
+
+  /** Exponential backoff: a broker that stays away is asked less and less often (never less than every maxReconnectMs). */
+  private scheduleReconnect(): void {
+    if (this.retryTimer || this.closed) return;
+    const ms = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.o.maxReconnectMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) this.client.reconnect();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
+  /** The pause before the next reconnection attempt (grows while the broker stays away). */
+  get nextRetryMs(): number {
+    return this.retryMs;
   }
 
   private publish(topic: string, payload: string | Record<string, unknown>, opts: PublishOpts = {}): void {
@@ -247,6 +271,7 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.unsubscribe();
+    clearTimeout(this.retryTimer);
     // Bounded: a broker that stops answering must not hold the gateway's shutdown.
     const within = (p: Promise<void>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
     if (this.client.connected) {

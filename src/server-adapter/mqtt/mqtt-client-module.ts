@@ -26,6 +26,7 @@ export interface MqttClientLike {
   publish(topic: string, payload: string | Buffer, opts: PublishOpts, cb?: (err?: Error) => void): this;
   subscribe(topic: string, opts: { qos: 0 | 1 | 2 }, cb?: (err: Error | null) => void): this;
   end(force?: boolean, opts?: object, cb?: () => void): this;
+  reconnect(): this;
 }
 
 export interface MqttConnectOptions {
@@ -40,7 +41,8 @@ export interface MqttConnectOptions {
   rejectUnauthorized: true;
   servername?: string;
   connectTimeout: number;
-  reconnectPeriod: number;
+  /** 0: the bridge schedules reconnects itself, with backoff (MQTT.js retries at a fixed period). */
+  reconnectPeriod: 0;
   clean: true;
   /** Publishes while offline are dropped by the bridge itself; keep the client from queueing QoS 0 too. */
   queueQoSZero: false;

@@ -19,8 +19,10 @@ export interface MqttBridgeOptions {
   clientId?: string;
   /** Wait for the broker this long at start before carrying on without it (it keeps retrying). Default 5000 ms. */
   connectTimeoutMs?: number;
-  /** Pause between reconnection attempts. Default 2000 ms. */
+  /** Pause before the first reconnection attempt; doubled after each failed one. Default 2000 ms. */
   reconnectMs?: number;
+  /** Longest pause between attempts while the broker stays away. Default 60 000 ms. */
+  maxReconnectMs?: number;
   /** Inference requests over MQTT running at once; more are answered mqtt.busy. Default 32. */
   maxInflight?: number;
   /** Largest inference request payload. Default 16 MiB. */
@@ -30,6 +32,7 @@ export interface MqttBridgeOptions {
 export const MQTT_SPECS = {
   connectTimeoutMs: { default: 5000, min: 100, max: 600_000, integer: true, unit: 'ms' },
   reconnectMs: { default: 2000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
+  maxReconnectMs: { default: 60_000, min: 100, max: 3_600_000, integer: true, unit: 'ms' },
   maxInflight: { default: 32, min: 1, max: 10_000, integer: true },
   maxRequestBytes: { default: 16 * 2 ** 20, min: 1024, max: 2 ** 28, integer: true, unit: 'bytes' },
 };
@@ -90,7 +93,8 @@ export function resolveMqttOptions(o: MqttBridgeOptions) {
   }
   const n = resolveNumbers<keyof typeof MQTT_SPECS>(MQTT_SPECS, o as unknown as Record<string, unknown>, 'mqtt.');
   const clientId = o.clientId ?? `epara-${prefix.replace(/\//g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
-  return { broker, prefix, discoveryPrefix, ca: o.ca, clientId, ...n };
+  // The cap is never below the first pause.
+  return { broker, prefix, discoveryPrefix, ca: o.ca, clientId, ...n, maxReconnectMs: Math.max(n.maxReconnectMs, n.reconnectMs) };
 }
 
 export type ResolvedMqttOptions = ReturnType<typeof resolveMqttOptions>;
