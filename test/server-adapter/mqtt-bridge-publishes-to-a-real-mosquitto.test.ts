@@ -177,6 +177,19 @@ describe.skipIf(!haveMosquitto)(`MQTT bridge against a real mosquitto${haveMosqu
     expect(() => new EparaServer({ dataDir: join(dir, 'bad'), mqtt: { url: 'http://x' } })).toThrow(expect.objectContaining({ code: 'config.mqtt_url' }));
   });
 
+  it('requests over maxRequestBytes: mqtt.too_large, and the broker keeps far bigger ones from the bridge (MQTT 5 maximum packet size)', async () => {
+    const b = await broker();
+    await bridge({ url: `mqtt://127.0.0.1:${b.port}`, maxRequestBytes: 1024 });
+    const big = JSON.stringify({ inputs: [{ name: 'input', dtype: 'float32', shape: [1, 16], data: 'A'.repeat(2000) }] });
+    const r = await mosquittoRr(b.port, 'epara/infer/mlp/request', 'replies/me', big);
+    expect(json(r.stdout).error).toMatchObject({ code: 'mqtt.too_large', hint: expect.stringContaining('maxRequestBytes') });
+    // 100 KB is over the packet size the bridge told the broker: dropped there, never answered.
+    const huge = await mosquittoRr(b.port, 'epara/infer/mlp/request', 'replies/me', 'x'.repeat(100_000), 2);
+    expect(huge.stdout).toBe('');
+    // And the bridge answers the next one.
+    expect(json((await mosquittoRr(b.port, 'epara/infer/mlp/request', 'replies/me', '{}')).stdout).error.code).toBe('mqtt.bad_request');
+  });
+
   it('the first failure names its cause: unreachable, refused login', async () => {
     const port = await freePort();
     const down = await bridge({ url: `mqtt://127.0.0.1:${port}`, reconnectMs: 5000 });

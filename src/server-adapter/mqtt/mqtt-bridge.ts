@@ -102,6 +102,8 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
       clean: true,
       queueQoSZero: false,
       will: { topic: t.bridgeState, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
+      // MQTT 5: the broker sends nothing bigger (a request over the limit never reaches our memory).
+      properties: { maximumPacketSize: o.maxRequestBytes + 64 * 1024 },
     });
     const bridge = new MqttBridge(host, o, client, options.softwareVersion ?? '0.0.0');
     bridge.wire();
@@ -234,7 +236,9 @@ export class MqttBridge extends EventEmitter<BridgeEvents> {
       }
       case 'device.state': {
         const { deviceId: _, ...summary } = e.data;
-        this.setState(id, summary);
+        // The session moves registered → active without an event of its own: read it with the summary.
+        const d = this.host.device(id);
+        this.setState(id, { ...summary, ...(d ? { status: d.status === 'revoked' ? 'revoked' : d.state } : {}) });
         return;
       }
       case 'deployment.progress':

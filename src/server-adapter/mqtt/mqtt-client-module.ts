@@ -47,6 +47,7 @@ export interface MqttConnectOptions {
   /** Publishes while offline are dropped by the bridge itself; keep the client from queueing QoS 0 too. */
   queueQoSZero: false;
   will: { topic: string; payload: Buffer; qos: 1; retain: true };
+  properties: { maximumPacketSize: number };
 }
 
 type Connect = (opts: MqttConnectOptions) => MqttClientLike;
