@@ -1,0 +1,20 @@
+import { policyByName } from '../../src/scheduler/baselines/index.js';
+import { capacityReport } from '../../src/sim/capacity.js';
+import { DEFAULT_LINKS } from '../../src/sim/scenario.js';
+import { simulate } from '../../src/sim/simulator.js';
+import type { RunMetrics } from '../../src/sim/metrics.js';
+import { liveFleet, liveWorkloadAt } from './scenario.js';
+const o = { devices: Number(process.env.D ?? 48), camFlowsPerSite: Number(process.env.CAM ?? 2), durationSec: Number(process.env.DUR ?? 120), seed: 1 };
+const pols = ['epara', 'round-robin', 'least-outstanding'];
+const runAt = async (p: string, load: number): Promise<RunMetrics> => {
+  const { services, workload } = liveWorkloadAt(o, load);
+  const t0 = performance.now();
+  const m = simulate({ devices: liveFleet(o), services, workload, policy: policyByName(p)!, seed: 1, links: DEFAULT_LINKS, load });
+  console.log(p, load, workload.count, 'rows', (performance.now() - t0).toFixed(0), 'ms', Object.entries(m.byService).map(([k, s]) => `${k}=${s.attainment.toFixed(3)}`).join(' '));
+  return m;
+};
+const loads = [0.5, 1, 2, 4];
+const res: RunMetrics[] = [];
+for (const p of pols) for (const l of loads) res.push(await runAt(p, l));
+const rep = await capacityReport(res, pols, runAt, { steps: 3 });
+console.log(JSON.stringify(rep.capacity.p90), JSON.stringify(rep.perCategory));
