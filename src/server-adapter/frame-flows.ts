@@ -218,3 +218,26 @@ export function split(outputs: Tensor[], rows: number[]): Tensor[][] {
   }
   return out;
 }
+
+/**
+ * The gateway's open flows: each gets a flow id (u32 on the wire, wrapping, never 0) and leaves
+ * the set when it closes; the server closes what is still open when it shuts down.
+ */
+export class OpenFlows {
+  private readonly open = new Set<FrameFlow>();
+  private nextId = 1;
+
+  constructor(private readonly infer: (service: string, ...args: Parameters<Infer>) => Promise<InferResult>) {}
+
+  add(service: string, opts: OpenFlowOptions): FrameFlow {
+    const id = this.nextId;
+    this.nextId = (this.nextId % 0xffffffff) + 1;
+    const flow = new FrameFlow(id, service, opts, (inputs, o) => this.infer(service, inputs, o), () => this.open.delete(flow));
+    this.open.add(flow);
+    return flow;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open].map((f) => f.close()));
+  }
+}

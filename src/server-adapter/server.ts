@@ -22,7 +22,7 @@ import { dispatch, type ServerHandlers } from './handlers/context.js';
 import { deployHandlers, startDeployments } from './handlers/deploy.js';
 import { connectionHost, handshakeHandlers } from './handlers/handshake.js';
 import { InferRouter, type InferResult } from './handlers/infer.js';
-import { FrameFlow, type OpenFlowOptions } from './frame-flows.js';
+import { OpenFlows, type FrameFlow, type OpenFlowOptions } from './frame-flows.js';
 import { livenessHandlers, sweep, type LivenessHost } from './handlers/liveness.js';
 import { PlacementRunner } from './handlers/placement.js';
 import { PipelineService, type DeployPipelineOptions } from './pipelines.js';
@@ -41,6 +41,7 @@ import type { PlacementRound } from './scheduler-wiring.js';
 import { LiveScheduler, type PlacementView, type ServiceView } from './live-scheduler.js';
 import type { ServiceDeclaration } from './service-catalogue.js';
 import { handshakeConfig, resolveServerOptions, type EparaServerOptions, type ResolvedServerOptions } from './server-options.js';
+import { ServerTimers } from './server-timers.js';
 import { shutDown } from './shutdown.js';
 import { MqttBridge } from './mqtt/mqtt-bridge.js';
 import { loadMqtt } from './mqtt/mqtt-client-module.js';
@@ -79,16 +80,14 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
   private readonly links: LinkAcceptor;
   private readonly refusals: RefusalLimiter;
   private readonly inference: InferRouter;
-  private readonly flows = new Set<FrameFlow>();
-  private nextFlowId = 1;
+  private readonly flows: OpenFlows;
   private readonly placements: PlacementRunner;
   /** The scheduler the server runs (EPARA unless told otherwise): services, learned speeds, demand. */
   readonly scheduler: LiveScheduler;
   private readonly pipes: PipelineService;
   private readonly registry: RegistryHost;
   private readonly liveness: LivenessHost;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private placementTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new ServerTimers();
   private http: HttpApi | undefined;
   private bridge: MqttBridge | undefined;
   private started = false;
@@ -133,6 +132,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     // What most handlers share: the sessions, their STATE views, the metrics, the registry.
     const base = { live, views: this.views, metrics: this.metrics, scheduler: () => sched.config(), store: () => this.store, audit, emitError: (err: Error) => this.emit('error', err) };
     this.inference = new InferRouter({ ...base, requestMs: o.requestMs, inferRetries: o.inferRetries, latestState: (id, s) => this.coordinator.latestState(id, s), arrived: (s) => sched.arrived(s), finished: (f) => sched.observe(f) });
+    this.flows = new OpenFlows((service, inputs, opts) => this.inference.infer(service, inputs, opts));
     this.pipes = new PipelineService({
       live,
       audit,
@@ -186,13 +186,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
         onBackgroundError: (err) => this.emit('error', err),
       });
     this.artifacts = new ArtifactStore(this.dataDir);
-    const sweepMs = Math.max(20, Math.min(1000, Math.floor(this.o.heartbeatMs / 4)));
-    this.sweepTimer = setInterval(() => sweep(this.liveness, Date.now()), sweepMs);
-    this.sweepTimer.unref();
-    if (this.options.planner || this.scheduler.enabled) {
-      this.placementTimer = setInterval(() => void this.placements.run(), this.o.placementMs);
-      this.placementTimer.unref();
-    }
+    const plans = Boolean(this.options.planner) || this.scheduler.enabled;
+    this.timers.start(this.o, () => sweep(this.liveness, Date.now()), plans ? () => void this.placements.run() : undefined);
     ({ deployer: this.deployer, coordinator: this.coordinator } = startDeployments(
       {
         store: this.store,
@@ -419,11 +414,7 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
    */
   openFlow(service: string, opts: OpenFlowOptions): FrameFlow {
     this.requireStarted();
-    const id = this.nextFlowId;
-    this.nextFlowId = (this.nextFlowId % 0xffffffff) + 1;
-    const flow = new FrameFlow(id, service, opts, (inputs, o) => this.inference.infer(service, inputs, o), () => this.flows.delete(flow));
-    this.flows.add(flow);
-    return flow;
+    return this.flows.add(service, opts);
   }
 
   // ───────────────────────────── shutdown ─────────────────────────────
@@ -438,9 +429,8 @@ export class EparaServer extends EventEmitter<EventArgs<ServerEvents>> {
     this.closing = true;
     // First, so subscribers see the bridge and its devices go offline (retained) before the links close.
     await this.bridge?.close();
-    await Promise.all([...this.flows].map((f) => f.close()));
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.placementTimer) clearInterval(this.placementTimer);
+    await this.flows.closeAll();
+    this.timers.stop();
     this.feed.close();
     await shutDown(
       {
