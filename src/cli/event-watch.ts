@@ -1,6 +1,7 @@
 import { EparaError } from '../errors.js';
 import type { StreamEvent } from '../server-adapter/event-stream-types.js';
 import { SseParser } from '../server-adapter/sse-codec.js';
+import type { Output } from './output.js';
 import type { ServerClient } from './server-client.js';
 
 /**
@@ -91,4 +92,32 @@ export function interruptSignal(ctx: { signal?: AbortSignal; handleSignals?: boo
       process.off('SIGTERM', stop);
     },
   };
+}
+
+/**
+ * What `devices --watch` and `deployments --watch` share: the table (again only when the stream
+ * opens fresh, not on a resume), the stream's state as dim lines, and the stream until Ctrl-C;
+ * `onEvent` prints the events and decides when a gap rereads the table.
+ */
+export async function watchTable(
+  env: { out: Output; ctx: { signal?: AbortSignal; handleSignals?: boolean } },
+  locate: () => ServerClient,
+  o: { kinds: string[]; table(): Promise<void>; onEvent(e: StreamEvent): void | Promise<void> },
+): Promise<void> {
+  const out = env.out;
+  const stop = interruptSignal(env.ctx);
+  try {
+    await watchEvents(locate, {
+      kinds: o.kinds,
+      signal: stop.signal,
+      onOpen: async (resumed) => {
+        if (!resumed) await o.table();
+        out.info(out.e.dim(resumed ? 'event stream resumed' : 'watching live events; Ctrl-C stops'));
+      },
+      onRetry: (err, ms) => out.info(out.e.dim(`event stream interrupted${err ? ` (${err.code})` : ''}; reconnecting in ${ms} ms`)),
+      onEvent: o.onEvent,
+    });
+  } finally {
+    stop.dispose();
+  }
 }

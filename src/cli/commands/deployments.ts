@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { CliContext, ExitState } from '../context.js';
 import { action, type CommandEnv } from '../command-env.js';
 import { eventLine } from '../event-lines.js';
-import { interruptSignal, watchEvents } from '../event-watch.js';
+import { watchTable } from '../event-watch.js';
 import { requireServer } from '../server-client.js';
 import { renderTable, type Output } from '../output.js';
 import type { DeploymentRecord } from '../../device-mgmt/registry/store.js';
@@ -74,27 +74,17 @@ async function watchDeployments(env: CommandEnv, flags: Flags, path: string): Pr
     const list = await locate().request<DeploymentRecord[]>('GET', path);
     if (!out.json) out.result(list, () => deploymentsTable(out, list));
   };
-  const stop = interruptSignal(env.ctx);
-  try {
-    await watchEvents(locate, {
-      kinds: ['deployment'],
-      signal: stop.signal,
-      onOpen: async (resumed) => {
-        if (!resumed) await table();
-        out.info(out.e.dim(resumed ? 'event stream resumed' : 'watching live events; Ctrl-C stops'));
-      },
-      onRetry: (err, ms) => out.info(out.e.dim(`event stream interrupted${err ? ` (${err.code})` : ''}; reconnecting in ${ms} ms`)),
-      onEvent: async (e) => {
-        if (e.kind === 'stream.gap') {
-          if (out.json) out.stdout.write(JSON.stringify(e) + '\n');
-          else out.stdout.write(eventLine(e, out.c) + '\n');
-          return table();
-        }
-        if ((e.kind !== 'deployment.progress' && e.kind !== 'deployment.result') || !wanted(flags, e.data)) return;
-        out.stdout.write((out.json ? JSON.stringify(e) : eventLine(e, out.c)) + '\n');
-      },
-    });
-  } finally {
-    stop.dispose();
-  }
+  await watchTable(env, locate, {
+    kinds: ['deployment'],
+    table,
+    onEvent: async (e) => {
+      if (e.kind === 'stream.gap') {
+        if (out.json) out.stdout.write(JSON.stringify(e) + '\n');
+        else out.stdout.write(eventLine(e, out.c) + '\n');
+        return table();
+      }
+      if ((e.kind !== 'deployment.progress' && e.kind !== 'deployment.result') || !wanted(flags, e.data)) return;
+      out.stdout.write((out.json ? JSON.stringify(e) : eventLine(e, out.c)) + '\n');
+    },
+  });
 }

@@ -4,7 +4,7 @@ import { action, type CommandEnv } from '../command-env.js';
 import { openRegistry, type RegistryAccess } from '../registry-access.js';
 import { renderTable, type Output, type Palette } from '../output.js';
 import { eventLine } from '../event-lines.js';
-import { interruptSignal, watchEvents } from '../event-watch.js';
+import { watchTable } from '../event-watch.js';
 import { requireServer } from '../server-client.js';
 import type { DeviceInfo } from '../../server-adapter/events.js';
 import { CliError } from '../cli-error.js';
@@ -62,27 +62,17 @@ async function watchDevices(env: CommandEnv, flags: ServerFlags & { pending?: bo
     const list = await locate().request<DeviceInfo[]>('GET', 'devices');
     if (!out.json) out.result(list, () => devicesTable(out, flags.pending ? list.filter((d) => d.status === 'pending') : list, flags.pending === true));
   };
-  const stop = interruptSignal(env.ctx);
-  try {
-    await watchEvents(locate, {
-      kinds: ['device', 'audit'],
-      signal: stop.signal,
-      onOpen: async (resumed) => {
-        if (!resumed) await table();
-        out.info(out.e.dim(resumed ? 'event stream resumed' : 'watching live events; Ctrl-C stops'));
-      },
-      onRetry: (err, ms) => out.info(out.e.dim(`event stream interrupted${err ? ` (${err.code})` : ''}; reconnecting in ${ms} ms`)),
-      onEvent: async (e) => {
-        if (e.kind === 'audit' && !REGISTRY_CHANGES.has(e.data.event)) return;
-        if (out.json) return void out.stdout.write(JSON.stringify(e) + '\n');
-        const line = eventLine(e, out.c);
-        if (line) out.stdout.write(line + '\n');
-        if (e.kind === 'stream.gap') await table();
-      },
-    });
-  } finally {
-    stop.dispose();
-  }
+  await watchTable(env, locate, {
+    kinds: ['device', 'audit'],
+    table,
+    onEvent: async (e) => {
+      if (e.kind === 'audit' && !REGISTRY_CHANGES.has(e.data.event)) return;
+      if (out.json) return void out.stdout.write(JSON.stringify(e) + '\n');
+      const line = eventLine(e, out.c);
+      if (line) out.stdout.write(line + '\n');
+      if (e.kind === 'stream.gap') await table();
+    },
+  });
 }
 
 export function devicesCommand(ctx: CliContext, exit: ExitState): Command {
